@@ -1,0 +1,115 @@
+"""Incubateur: application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Defaults
+from .extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The application cannot start with this configuration."""
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INCUBATEUR_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    _load_config(app, config or {})
+    _init_database(app)
+
+    csrf.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+
+    from . import web
+    from .accounts import views as accounts_views
+    from .admin import views as admin_views
+    from .core import views as core_views
+    from .security import init_security
+
+    init_security(app)
+    web.init_web(app)
+    app.register_blueprint(core_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(admin_views.bp)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env(prefix="INCUBATEUR")
+    app.config.update(overrides)
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'incubateur.db'}"
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+
+    if not app.config.get("SECRET_KEY"):
+        if app.testing or app.debug:
+            app.config["SECRET_KEY"] = "dev-only-not-secret"
+        else:
+            raise ConfigurationError(
+                "SECRET_KEY manquante : définissez la variable d'environnement SECRET_KEY "
+                "ou SECRET_KEY dans instance/config.py (make run en crée une pour le poste local)."
+            )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` and `postgresql://` forms and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _init_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        # Wait for a lock instead of failing with "database is locked".
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

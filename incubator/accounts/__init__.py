@@ -1,0 +1,1 @@
+"""Institutions, org units, users, roles, collective memberships and authentication."""

@@ -1,0 +1,212 @@
+"""Import of agents from a CSV file: all lines valid, or nothing written.
+
+Columns (header required, `;` or `,` separated, UTF-8):
+  email       required, the key: an existing agent with this address is updated
+  prenom      required
+  nom         required
+  categorie   required, A, B or C
+  service     required, code of an open direction or service of the institution
+  quotite     optional, 10 to 100 (default 100)
+  n_plus_1    optional, email of the N+1 (an agent of the institution or of the file)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..audit.services import record
+from ..errors import DomainError
+from ..extensions import db
+from .models import CATEGORIES, OrgUnit, User
+from .services import EMAIL_RE, normalise_email, require_admin
+
+REQUIRED_COLUMNS = ("email", "prenom", "nom", "categorie", "service")
+OPTIONAL_COLUMNS = ("quotite", "n_plus_1")
+MAX_LINES = 50_000
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+class ImportFailed(DomainError):
+    status_code = 422
+
+    def __init__(self, errors: list[tuple[int, str]]):
+        super().__init__(f"{len(errors)} erreur(s) : aucun agent n'a été importé.")
+        self.errors = errors
+
+
+def _read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed([(0, "Le fichier doit être encodé en UTF-8.")]) from exc
+    if not text.strip():
+        raise ImportFailed([(0, "Le fichier est vide.")])
+    first_line = text.splitlines()[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+        rows = []
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(rows) >= MAX_LINES:
+                raise ImportFailed([(reader.line_num, f"Plus de {MAX_LINES} lignes : découpez le fichier.")])
+            if len(row) != len(header):
+                rows.append((reader.line_num, {"__width__": str(len(row))}))
+                continue
+            rows.append((reader.line_num, {h: c.strip() for h, c in zip(header, row, strict=True)}))
+    except csv.Error as exc:
+        raise ImportFailed([(reader.line_num, f"Fichier CSV illisible : {exc}")]) from exc
+    return header, rows
+
+
+def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> ImportReport:
+    """Validate every line, then upsert by email. `actor` is None for the command line."""
+    if actor is not None:
+        require_admin(actor, institution_id)
+    header, rows = _read_rows(raw)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append("colonnes manquantes : " + ", ".join(missing))
+        if unknown:
+            problems.append("colonnes inconnues : " + ", ".join(unknown))
+        raise ImportFailed([(1, "En-tête : " + " ; ".join(problems))])
+    if not rows:
+        raise ImportFailed([(2, "Aucune ligne d'agent sous l'en-tête.")])
+
+    emails = {normalise_email(r.get("email", "")) for _, r in rows}
+    emails |= {normalise_email(r.get("n_plus_1", "")) for _, r in rows if r.get("n_plus_1")}
+    existing = {
+        u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))
+    }
+    units = {
+        u.code: u for u in db.session.scalars(
+            select(OrgUnit).where(OrgUnit.institution_id == institution_id)
+        )
+    }
+
+    errors: list[tuple[int, str]] = []
+    parsed: list[tuple[int, dict]] = []
+    seen: dict[str, int] = {}
+    file_emails = set()
+    for line, row in rows:
+        if "__width__" in row:
+            errors.append((line, f"{row['__width__']} colonnes au lieu de {len(header)}."))
+            continue
+        problems = []
+        email = normalise_email(row["email"])
+        if not EMAIL_RE.match(email) or len(email) > 254:
+            problems.append(f"adresse électronique invalide « {row['email'][:80]} »")
+        elif email in seen:
+            problems.append(f"adresse déjà présente ligne {seen[email]}")
+        elif email in existing and existing[email].institution_id != institution_id:
+            problems.append("adresse utilisée par un compte d'une autre collectivité")
+        seen.setdefault(email, line)
+        file_emails.add(email)
+        for column, label in (("prenom", "prénom"), ("nom", "nom")):
+            if not 1 <= len(row[column]) <= 100:
+                problems.append(f"{label} manquant ou trop long")
+        category = row["categorie"].upper()
+        if category not in CATEGORIES:
+            problems.append(f"catégorie « {row['categorie'][:10]} » : A, B ou C attendu")
+        quotite = 100
+        if row.get("quotite"):
+            try:
+                quotite = int(row["quotite"].rstrip("%").strip())
+                if not 10 <= quotite <= 100:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"quotité « {row['quotite'][:10]} » : entier de 10 à 100 attendu")
+        unit = units.get(row["service"].upper())
+        if unit is None:
+            problems.append(f"service de code « {row['service'][:40]} » inconnu")
+        elif not unit.is_open:
+            problems.append(f"le service « {unit.code} » est fermé")
+        manager_email = normalise_email(row.get("n_plus_1", ""))
+        if manager_email and manager_email == email:
+            problems.append("un agent ne peut être son propre N+1")
+        if problems:
+            errors.append((line, " ; ".join(problems).capitalize() + "."))
+        else:
+            parsed.append((line, {
+                "email": email, "first_name": row["prenom"], "last_name": row["nom"],
+                "category": category, "quotite": quotite, "org_unit_id": unit.id,
+                "manager_email": manager_email,
+            }))
+
+    for line, data in parsed:
+        manager_email = data["manager_email"]
+        if not manager_email or manager_email in file_emails:
+            continue
+        manager = existing.get(manager_email)
+        if manager is None or manager.institution_id != institution_id:
+            errors.append((line, f"N+1 « {manager_email} » inconnu dans la collectivité et absent du fichier."))
+        elif not manager.is_active:
+            errors.append((line, f"Le N+1 « {manager_email} » a un compte désactivé."))
+
+    if not errors:
+        errors.extend(_manager_cycles(institution_id, parsed))
+    if errors:
+        raise ImportFailed(sorted(errors))
+
+    report = ImportReport()
+    by_email: dict[str, User] = {}
+    for _line, data in parsed:
+        user = existing.get(data["email"])
+        fields = {k: v for k, v in data.items() if k != "manager_email"}
+        if user is None:
+            user = User(institution_id=institution_id, password_hash=None, **fields)
+            db.session.add(user)
+            report.created += 1
+        else:
+            for key, value in fields.items():
+                setattr(user, key, value)
+            report.updated += 1
+        by_email[data["email"]] = user
+    db.session.flush()
+    for _line, data in parsed:
+        manager_email = data["manager_email"]
+        manager = by_email.get(manager_email) or existing.get(manager_email)
+        by_email[data["email"]].manager_id = manager.id if manager_email else None
+    db.session.flush()
+    record("agents.imported", actor=actor, institution_id=institution_id,
+           data={"created": report.created, "updated": report.updated, "lines": len(parsed)})
+    return report
+
+
+def _manager_cycles(institution_id: int, parsed: list[tuple[int, dict]]) -> list[tuple[int, str]]:
+    """N+1 chains after the import must not loop."""
+    managers: dict[str, str | None] = {}
+    rows = db.session.execute(
+        select(User.email, User.manager_id, User.id).where(User.institution_id == institution_id)
+    ).all()
+    email_of = {uid: email for email, _m, uid in rows}
+    for email, manager_id, _uid in rows:
+        managers[email] = email_of.get(manager_id)
+    for _line, data in parsed:
+        managers[data["email"]] = data["manager_email"] or None
+    errors = []
+    for line, data in parsed:
+        seen = set()
+        current: str | None = data["email"]
+        while current is not None:
+            if current in seen:
+                errors.append((line, "La chaîne des N+1 formerait une boucle."))
+                break
+            seen.add(current)
+            current = managers.get(current)
+    return errors

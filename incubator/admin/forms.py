@@ -1,0 +1,118 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..accounts.models import CATEGORIES, ROLE_LABELS, ROLES
+
+NO_PARENT = ""
+
+
+def coerce_optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class OrgUnitCreateForm(FlaskForm):
+    code = StringField("Code", description="Court et stable, repris dans les imports CSV (ex. DRH-PAIE).",
+                       validators=[DataRequired("Indiquez un code."), Length(max=40)])
+    name = StringField("Nom", validators=[DataRequired("Indiquez un nom."), Length(max=200)])
+    kind = RadioField("Nature", choices=[("direction", "Direction"), ("service", "Service")],
+                      default="service", validators=[InputRequired("Choisissez la nature.")])
+    parent_id = SelectField("Rattachée à", coerce=coerce_optional_int, validate_choice=False)
+
+
+class OrgUnitRenameForm(FlaskForm):
+    name = StringField("Nouveau nom", validators=[DataRequired("Indiquez un nom."), Length(max=200)])
+
+
+class OrgUnitMoveForm(FlaskForm):
+    parent_id = SelectField("Nouvelle unité de rattachement", coerce=coerce_optional_int,
+                            validate_choice=False)
+
+
+class OrgUnitCloseForm(FlaskForm):
+    closed_on = DateField("Date de fermeture", validators=[InputRequired("Indiquez une date valide.")])
+
+
+class UserForm(FlaskForm):
+    first_name = StringField("Prénom", validators=[DataRequired("Le prénom est obligatoire."), Length(max=100)],
+                             render_kw={"autocomplete": "off"})
+    last_name = StringField("Nom", validators=[DataRequired("Le nom est obligatoire."), Length(max=100)],
+                            render_kw={"autocomplete": "off"})
+    email = EmailField("Adresse électronique professionnelle",
+                       validators=[DataRequired("L'adresse est obligatoire."), Length(max=254)],
+                       render_kw={"autocomplete": "off"})
+    category = RadioField("Catégorie", choices=[(c, f"Catégorie {c}") for c in CATEGORIES],
+                          validators=[InputRequired("Choisissez la catégorie.")])
+    quotite = IntegerField("Quotité de travail (%)", default=100,
+                           description="100 pour un temps plein, 80 pour un temps partiel à 80 %…",
+                           validators=[InputRequired("Indiquez la quotité (nombre entier)."),
+                                       NumberRange(10, 100, "Entre 10 et 100.")])
+    org_unit_id = SelectField("Direction ou service", coerce=coerce_optional_int,
+                              validate_choice=False)
+    manager_email = EmailField("N+1 (adresse électronique)", validators=[Optional(), Length(max=254)],
+                               description="Laisser vide si l'agent n'a pas de N+1 dans l'outil.",
+                               render_kw={"autocomplete": "off", "list": "agents-emails"})
+
+
+class UserCreateForm(UserForm):
+    password = PasswordField("Mot de passe initial", validators=[Optional(), Length(max=200)],
+                             description="Facultatif, 12 caractères au moins. À transmettre à l'agent, qui le changera depuis « Mon compte ».",
+                             render_kw={"autocomplete": "new-password"})
+    roles = SelectMultipleField("Rôles", choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+                                option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField("Rôles", choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+                                option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+
+
+class PasswordSetForm(FlaskForm):
+    password = PasswordField("Nouveau mot de passe", description="12 caractères au moins.",
+                             validators=[DataRequired("Indiquez un mot de passe.")],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class ConfirmForm(FlaskForm):
+    """A destructive action's confirmation: only the CSRF token."""
+
+
+class MembershipForm(FlaskForm):
+    member_email = EmailField("Agent (adresse électronique)",
+                              validators=[DataRequired("Indiquez l'adresse de l'agent."), Length(max=254)],
+                              render_kw={"autocomplete": "off", "list": "agents-emails"})
+    starts_on = DateField("Début du mandat", validators=[InputRequired("Indiquez une date valide.")])
+    ends_on = DateField("Fin du mandat", validators=[Optional()],
+                        description="Facultatif : laisser vide pour un mandat sans terme fixé.")
+
+
+class EndMembershipForm(FlaskForm):
+    ends_on = DateField("Fin du mandat", validators=[InputRequired("Indiquez une date valide.")])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Fichier CSV des agents")
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), Length(max=200)])
+    slug = StringField("Identifiant", description="Minuscules, chiffres et tirets (ex. ccas-belleville).",
+                       validators=[DataRequired("Indiquez un identifiant."), Length(max=80)])
+    kind = SelectField("Nature", choices=[
+        ("commune", "Commune"), ("intercommunalite", "Intercommunalité"),
+        ("departement", "Département"), ("region", "Région"), ("ccas", "CCAS"),
+        ("centre-de-gestion", "Centre de gestion"), ("autre", "Autre établissement"),
+    ])

@@ -1,0 +1,155 @@
+"""Read queries of the administration pages, each in a fixed number of SQL queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import CollectiveMembership, Institution, OrgUnit, User, UserRole
+from ..audit.models import AuditEvent
+from ..extensions import db
+
+
+@dataclass
+class UnitNode:
+    unit: OrgUnit
+    depth: int
+    agents: int
+
+
+def org_unit_tree(institution_id: int) -> list[UnitNode]:
+    """Every unit in tree order (depth first, by name), with its active agents count."""
+    counts = dict(db.session.execute(
+        select(User.org_unit_id, func.count()).where(
+            User.institution_id == institution_id, User.is_active.is_(True)
+        ).group_by(User.org_unit_id)
+    ).all())
+    units = db.session.scalars(
+        select(OrgUnit).where(OrgUnit.institution_id == institution_id).order_by(OrgUnit.name)
+    ).all()
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[UnitNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in children.get(parent_id, []):
+            ordered.append(UnitNode(unit, depth, counts.get(unit.id, 0)))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def unit_choices(institution_id: int, *, empty: str | None, exclude_subtree_of: int | None = None,
+                 open_only: bool = True) -> list[tuple[str, str]]:
+    """(value, label) for a select of units, indented by depth."""
+    nodes = org_unit_tree(institution_id)
+    excluded: set[int] = set()
+    if exclude_subtree_of is not None:
+        excluded.add(exclude_subtree_of)
+        for node in nodes:  # tree order: a parent is seen before its children
+            if node.unit.parent_id in excluded:
+                excluded.add(node.unit.id)
+    choices = [("", empty)] if empty is not None else []
+    for node in nodes:
+        if node.unit.id in excluded or (open_only and not node.unit.is_open):
+            continue
+        choices.append((str(node.unit.id), "\u2003" * node.depth + f"{node.unit.name} ({node.unit.code})"))
+    return choices
+
+
+@dataclass
+class AgentFilters:
+    q: str = ""
+    org_unit_id: int | None = None
+    category: str = ""
+    role: str = ""
+    status: str = "active"
+
+
+def agents_query(institution_id: int, filters: AgentFilters):
+    stmt = (
+        select(User)
+        .where(User.institution_id == institution_id)
+        .options(selectinload(User.roles), selectinload(User.org_unit),
+                 selectinload(User.manager))
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        stmt = stmt.where(or_(
+            func.lower(User.last_name).like(pattern),
+            func.lower(User.first_name).like(pattern),
+            func.lower(User.email).like(pattern),
+            func.lower(User.first_name + " " + User.last_name).like(pattern),
+        ))
+    if filters.org_unit_id:
+        stmt = stmt.where(User.org_unit_id == filters.org_unit_id)
+    if filters.category:
+        stmt = stmt.where(User.category == filters.category)
+    if filters.role:
+        stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == filters.role)))
+    if filters.status == "active":
+        stmt = stmt.where(User.is_active.is_(True))
+    elif filters.status == "inactive":
+        stmt = stmt.where(User.is_active.is_(False))
+    return stmt
+
+
+def memberships(institution_id: int, today: date) -> tuple[list, list]:
+    rows = db.session.scalars(
+        select(CollectiveMembership)
+        .where(CollectiveMembership.institution_id == institution_id)
+        .options(selectinload(CollectiveMembership.user).selectinload(User.org_unit))
+        .order_by(CollectiveMembership.starts_on.desc())
+    ).all()
+    current = [m for m in rows if m.is_current(today) or m.starts_on > today]
+    past = [m for m in rows if m not in current]
+    current.sort(key=lambda m: (m.user.last_name, m.user.first_name))
+    return current, past
+
+
+@dataclass
+class AuditFilters:
+    action: str = ""
+    actor: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def audit_query(institution_id: int, filters: AuditFilters):
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.institution_id == institution_id)
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    if filters.action:
+        stmt = stmt.where(AuditEvent.action.like(f"{filters.action}%"))
+    if filters.actor:
+        stmt = stmt.where(AuditEvent.actor_id.in_(
+            select(User.id).where(func.lower(User.email).like(f"%{filters.actor.lower()}%"))
+        ))
+    if filters.since:
+        stmt = stmt.where(AuditEvent.created_at >= datetime.combine(filters.since, time.min))
+    if filters.until:
+        stmt = stmt.where(
+            AuditEvent.created_at < datetime.combine(filters.until + timedelta(days=1), time.min)
+        )
+    return stmt
+
+
+def institutions_with_counts() -> list[tuple[Institution, int]]:
+    counts = (
+        select(User.institution_id, func.count().label("n"))
+        .where(User.is_active.is_(True)).group_by(User.institution_id).subquery()
+    )
+    return db.session.execute(
+        select(Institution, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.institution_id == Institution.id)
+        .order_by(Institution.name)
+    ).all()

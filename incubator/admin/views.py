@@ -1,0 +1,398 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts import services
+from ..accounts.importer import REQUIRED_COLUMNS, ImportFailed, import_agents
+from ..accounts.models import (
+    CATEGORIES,
+    ROLE_LABELS,
+    ROLES,
+    CollectiveMembership,
+    OrgUnit,
+    User,
+)
+from ..audit.services import ACTION_LABELS, action_label
+from ..extensions import db
+from ..security import instance_admin_required, roles_required
+from ..timeutil import today_paris
+from ..web import (
+    done,
+    get_in_institution_or_404,
+    handle_form,
+    page_number,
+    render_page,
+)
+from . import forms, queries
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+admin_only = roles_required("admin")
+
+
+def _institution_id() -> int:
+    return current_user.institution_id
+
+
+def _status(ok: bool) -> int:
+    return 200 if request.method == "GET" or ok else 422
+
+
+# --------------------------------------------------------------------------- overview
+
+
+@bp.get("/")
+@admin_only
+def index():
+    from ..core.queries import home_summary
+
+    return render_page("admin/index.html", counts=home_summary(current_user).admin_counts)
+
+
+# --------------------------------------------------------------------------- org units
+
+
+@bp.get("/services")
+@admin_only
+def org_units():
+    return render_page("admin/org_units.html", nodes=queries.org_unit_tree(_institution_id()))
+
+
+@bp.route("/services/nouveau", methods=["GET", "POST"])
+@admin_only
+def org_unit_create():
+    form = forms.OrgUnitCreateForm()
+    form.parent_id.choices = queries.unit_choices(_institution_id(), empty="— Aucune (niveau le plus haut) —")
+    ok = request.method == "POST" and handle_form(form, lambda: services.create_org_unit(
+        current_user, institution_id=_institution_id(), code=form.code.data,
+        name=form.name.data, kind=form.kind.data, parent_id=form.parent_id.data,
+    ))
+    if ok:
+        return done(f"« {form.name.data.strip()} » a été créé.", url_for("admin.org_units"))
+    return render_page("admin/org_unit_create.html", form=form, block="form",
+                       status=_status(ok))
+
+
+def _unit_forms(unit: OrgUnit):
+    rename = forms.OrgUnitRenameForm(prefix="rename", data={"name": unit.name})
+    move = forms.OrgUnitMoveForm(prefix="move", data={"parent_id": unit.parent_id})
+    move.parent_id.choices = queries.unit_choices(
+        unit.institution_id, empty="— Aucune (niveau le plus haut) —",
+        exclude_subtree_of=unit.id,
+    )
+    return rename, move
+
+
+@bp.get("/services/<int:unit_id>")
+@admin_only
+def org_unit(unit_id: int):
+    unit = get_in_institution_or_404(OrgUnit, unit_id)
+    rename, move = _unit_forms(unit)
+    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
+                       reopen=forms.ConfirmForm(prefix="reopen"))
+
+
+@bp.post("/services/<int:unit_id>/renommer")
+@admin_only
+def org_unit_rename(unit_id: int):
+    unit = get_in_institution_or_404(OrgUnit, unit_id)
+    rename, move = _unit_forms(unit)
+    if handle_form(rename, lambda: services.rename_org_unit(current_user, unit, name=rename.name.data)):
+        return done("Le nom a été modifié.", url_for("admin.org_unit", unit_id=unit.id))
+    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
+                       reopen=forms.ConfirmForm(prefix="reopen"), status=422)
+
+
+@bp.post("/services/<int:unit_id>/deplacer")
+@admin_only
+def org_unit_move(unit_id: int):
+    unit = get_in_institution_or_404(OrgUnit, unit_id)
+    rename, move = _unit_forms(unit)
+    if handle_form(move, lambda: services.move_org_unit(current_user, unit, parent_id=move.parent_id.data)):
+        return done("Le rattachement a été modifié.", url_for("admin.org_unit", unit_id=unit.id))
+    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
+                       reopen=forms.ConfirmForm(prefix="reopen"), status=422)
+
+
+@bp.route("/services/<int:unit_id>/fermer", methods=["GET", "POST"])
+@admin_only
+def org_unit_close(unit_id: int):
+    unit = get_in_institution_or_404(OrgUnit, unit_id)
+    form = forms.OrgUnitCloseForm()
+    if request.method == "GET":
+        form.closed_on.data = today_paris()
+    ok = request.method == "POST" and handle_form(form, lambda: services.close_org_unit(
+        current_user, unit, on=form.closed_on.data))
+    if ok:
+        return done(f"« {unit.name} » est fermé.", url_for("admin.org_units"))
+    return render_page("admin/org_unit_close.html", unit=unit, form=form, status=_status(ok))
+
+
+@bp.post("/services/<int:unit_id>/rouvrir")
+@admin_only
+def org_unit_reopen(unit_id: int):
+    unit = get_in_institution_or_404(OrgUnit, unit_id)
+    form = forms.ConfirmForm(prefix="reopen")
+    if handle_form(form, lambda: services.reopen_org_unit(current_user, unit)):
+        return done(f"« {unit.name} » est rouvert.", url_for("admin.org_unit", unit_id=unit.id))
+    rename, move = _unit_forms(unit)
+    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
+                       reopen=form, status=422)
+
+
+# --------------------------------------------------------------------------- agents
+
+
+def _agent_filters() -> queries.AgentFilters:
+    args = request.args
+    try:
+        unit_id = int(args.get("service") or 0) or None
+    except ValueError:
+        unit_id = None
+    return queries.AgentFilters(
+        q=(args.get("q") or "").strip()[:100],
+        org_unit_id=unit_id,
+        category=args.get("categorie") if args.get("categorie") in CATEGORIES else "",
+        role=args.get("role") if args.get("role") in ROLES else "",
+        status=args.get("statut") if args.get("statut") in ("active", "inactive", "all") else "active",
+    )
+
+
+@bp.get("/agents")
+@admin_only
+def users():
+    filters = _agent_filters()
+    page = db.paginate(queries.agents_query(_institution_id(), filters), page=page_number(),
+                       per_page=25, error_out=False)
+    return render_page(
+        "admin/users.html", block="results", page=page, filters=filters,
+        unit_choices=queries.unit_choices(_institution_id(), empty="Toutes", open_only=False),
+        role_labels=ROLE_LABELS,
+    )
+
+
+def _user_data(form: forms.UserForm) -> dict:
+    return {
+        "first_name": form.first_name.data, "last_name": form.last_name.data,
+        "email": form.email.data, "category": form.category.data,
+        "quotite": form.quotite.data, "org_unit_id": form.org_unit_id.data,
+        "manager_email": form.manager_email.data,
+    }
+
+
+@bp.route("/agents/nouveau", methods=["GET", "POST"])
+@admin_only
+def user_create():
+    form = forms.UserCreateForm()
+    form.org_unit_id.choices = queries.unit_choices(_institution_id(), empty="— Choisir —")
+    created: list[User] = []
+    ok = request.method == "POST" and handle_form(form, lambda: created.append(services.create_user(
+        current_user, institution_id=_institution_id(), data=_user_data(form),
+        password=form.password.data or None, roles=form.roles.data or [],
+    )))
+    if ok:
+        return done(f"Le compte de {created[0].full_name} a été créé.",
+                    url_for("admin.user", user_id=created[0].id))
+    return render_page("admin/user_create.html", form=form, block="form", status=_status(ok))
+
+
+def _user_page(user: User, *, profile=None, roles=None, password=None, status=200):
+    if profile is None:
+        profile = forms.UserForm(prefix="profile", data={
+            "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
+            "category": user.category, "quotite": user.quotite, "org_unit_id": user.org_unit_id,
+            "manager_email": user.manager.email if user.manager else "",
+        })
+    profile.org_unit_id.choices = queries.unit_choices(user.institution_id, empty="— Choisir —")
+    roles = roles or forms.RolesForm(prefix="roles", data={"roles": sorted(user.role_names)})
+    password = password or forms.PasswordSetForm(prefix="password")
+    return render_page("admin/user.html", user=user, profile=profile, roles=roles,
+                       password=password, reactivate=forms.ConfirmForm(prefix="reactivate"),
+                       reports=sorted(user.reports, key=lambda u: u.sort_name),
+                       last_seen=services.last_seen(user), status=status)
+
+
+@bp.get("/agents/<int:user_id>")
+@admin_only
+def user(user_id: int):
+    return _user_page(get_in_institution_or_404(User, user_id))
+
+
+@bp.post("/agents/<int:user_id>")
+@admin_only
+def user_update(user_id: int):
+    user = get_in_institution_or_404(User, user_id)
+    form = forms.UserForm(prefix="profile")
+    form.org_unit_id.choices = queries.unit_choices(user.institution_id, empty="— Choisir —")
+    if handle_form(form, lambda: services.update_user(current_user, user, data=_user_data(form))):
+        return done("La fiche de l'agent a été enregistrée.", url_for("admin.user", user_id=user.id))
+    return _user_page(user, profile=form, status=422)
+
+
+@bp.post("/agents/<int:user_id>/roles")
+@admin_only
+def user_roles(user_id: int):
+    user = get_in_institution_or_404(User, user_id)
+    form = forms.RolesForm(prefix="roles")
+    if handle_form(form, lambda: services.set_roles(current_user, user, roles=form.roles.data or [])):
+        return done("Les rôles ont été enregistrés.", url_for("admin.user", user_id=user.id))
+    return _user_page(user, roles=form, status=422)
+
+
+@bp.post("/agents/<int:user_id>/mot-de-passe")
+@admin_only
+def user_password(user_id: int):
+    user = get_in_institution_or_404(User, user_id)
+    form = forms.PasswordSetForm(prefix="password")
+    if handle_form(form, lambda: services.set_password(current_user, user, password=form.password.data)):
+        return done("Le mot de passe a été défini ; les sessions ouvertes de l'agent sont fermées.",
+                    url_for("admin.user", user_id=user.id))
+    return _user_page(user, password=form, status=422)
+
+
+@bp.route("/agents/<int:user_id>/desactiver", methods=["GET", "POST"])
+@admin_only
+def user_deactivate(user_id: int):
+    user = get_in_institution_or_404(User, user_id)
+    form = forms.ConfirmForm()
+    ok = request.method == "POST" and handle_form(
+        form, lambda: services.deactivate_user(current_user, user))
+    if ok:
+        return done(f"Le compte de {user.full_name} est désactivé ; ses sessions sont fermées.",
+                    url_for("admin.user", user_id=user.id))
+    return render_page("admin/user_deactivate.html", user=user, form=form, status=_status(ok))
+
+
+@bp.post("/agents/<int:user_id>/reactiver")
+@admin_only
+def user_reactivate(user_id: int):
+    user = get_in_institution_or_404(User, user_id)
+    form = forms.ConfirmForm(prefix="reactivate")
+    if handle_form(form, lambda: services.reactivate_user(current_user, user)):
+        return done(f"Le compte de {user.full_name} est réactivé.", url_for("admin.user", user_id=user.id))
+    return _user_page(user, status=422)
+
+
+# --------------------------------------------------------------------------- import
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@admin_only
+def import_users():
+    form = forms.ImportForm()
+    report, failure, status = None, None, 200
+    if request.method == "POST":
+        upload = form.file.data
+        if not form.validate_on_submit():
+            status = 422
+        elif upload is None or not getattr(upload, "filename", ""):
+            form.file.errors = ["Choisissez un fichier CSV."]
+            status = 422
+        else:
+            try:
+                report = import_agents(current_user, institution_id=_institution_id(),
+                                       raw=upload.read())
+            except ImportFailed as exc:
+                db.session.rollback()
+                failure, status = exc, 422
+            else:
+                db.session.commit()
+    return render_page("admin/import.html", form=form, report=report, failure=failure,
+                       required=REQUIRED_COLUMNS, status=status)
+
+
+# --------------------------------------------------------------------------- collective
+
+
+def _collective_page(form=None, status=200):
+    current, past = queries.memberships(_institution_id(), today_paris())
+    return render_page(
+        "admin/collective.html", current=current, past=past,
+        form=form or forms.MembershipForm(data={"starts_on": today_paris()}),
+        end_form=forms.EndMembershipForm(data={"ends_on": today_paris()}),
+        today=today_paris(), status=status,
+    )
+
+
+collective_managers = roles_required("admin", "coordinator")
+
+
+@bp.get("/collectif")
+@collective_managers
+def collective():
+    return _collective_page()
+
+
+@bp.post("/collectif")
+@collective_managers
+def collective_add():
+    form = forms.MembershipForm()
+
+    def add():
+        email = services.normalise_email(form.member_email.data)
+        member_id = db.session.scalar(select(User.id).where(
+            User.email == email, User.institution_id == _institution_id()))
+        services.add_collective_member(
+            current_user, institution_id=_institution_id(), user_id=member_id,
+            starts_on=form.starts_on.data, ends_on=form.ends_on.data)
+
+    if handle_form(form, add, aliases={"user_id": "member_email"}):
+        return done("Le mandat a été enregistré.", url_for("admin.collective"))
+    return _collective_page(form=form, status=422)
+
+
+@bp.post("/collectif/<int:membership_id>/fin")
+@collective_managers
+def collective_end(membership_id: int):
+    membership = get_in_institution_or_404(CollectiveMembership, membership_id)
+    form = forms.EndMembershipForm()
+    if handle_form(form, lambda: services.end_collective_membership(
+            current_user, membership, ends_on=form.ends_on.data)):
+        return done(f"Le mandat de {membership.user.full_name} se termine le "
+                    f"{form.ends_on.data.strftime('%d/%m/%Y')}.", url_for("admin.collective"))
+    db.session.rollback()
+    errors = [m for field in form for m in field.errors] + list(form.form_errors)
+    abort(422, description=" ".join(errors) or None)
+
+
+# --------------------------------------------------------------------------- audit
+
+
+@bp.get("/journal")
+@admin_only
+def audit():
+    from datetime import date
+
+    def parse(value: str | None) -> date | None:
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    args = request.args
+    filters = queries.AuditFilters(
+        action=args.get("action") if args.get("action") in ACTION_LABELS else "",
+        actor=(args.get("acteur") or "").strip()[:100],
+        since=parse(args.get("du")), until=parse(args.get("au")),
+    )
+    page = db.paginate(queries.audit_query(_institution_id(), filters), page=page_number(),
+                       per_page=50, error_out=False)
+    return render_page("admin/audit.html", block="results", page=page, filters=filters,
+                       action_labels=ACTION_LABELS, action_label=action_label)
+
+
+# --------------------------------------------------------------------------- institutions
+
+
+@bp.route("/collectivites", methods=["GET", "POST"])
+@instance_admin_required
+def institutions():
+    form = forms.InstitutionForm()
+    ok = request.method == "POST" and handle_form(form, lambda: services.create_institution(
+        current_user, name=form.name.data, slug=form.slug.data, kind=form.kind.data))
+    if ok:
+        return done(f"« {form.name.data.strip()} » a été créée. Créez-y un premier compte "
+                    "d'administration avec « flask create-admin ».", url_for("admin.institutions"))
+    return render_page("admin/institutions.html", form=form,
+                       rows=queries.institutions_with_counts(), status=_status(ok))

@@ -1,0 +1,67 @@
+"""The one helper every service calls to write an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from ..extensions import db
+from .models import AuditEvent
+
+
+def record(
+    action: str,
+    *,
+    actor: Any | None,
+    institution_id: int | None,
+    target: Any | None = None,
+    data: dict[str, Any] | None = None,
+    public: bool = False,
+) -> AuditEvent:
+    """Add an audit event to the caller's transaction (the caller commits)."""
+    event_row = AuditEvent(
+        institution_id=institution_id,
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        target_type=type(target).__name__ if target is not None else None,
+        target_id=getattr(target, "id", None),
+        data=data or {},
+        is_public=public,
+    )
+    db.session.add(event_row)
+    return event_row
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_changes(_mapper, _connection, target: AuditEvent) -> None:
+    raise RuntimeError(f"Audit events are append-only (event {target.id}).")
+
+
+# French labels for the admin view; unknown actions are shown as their code.
+ACTION_LABELS = {
+    "auth.login": "Connexion",
+    "auth.logout": "Déconnexion",
+    "auth.login_refused": "Connexion refusée",
+    "auth.password_changed": "Mot de passe modifié",
+    "institution.created": "Collectivité créée",
+    "org_unit.created": "Direction ou service créé",
+    "org_unit.renamed": "Direction ou service renommé",
+    "org_unit.moved": "Direction ou service déplacé",
+    "org_unit.closed": "Direction ou service fermé",
+    "org_unit.reopened": "Direction ou service rouvert",
+    "user.created": "Agent créé",
+    "user.updated": "Agent modifié",
+    "user.deactivated": "Compte désactivé",
+    "user.reactivated": "Compte réactivé",
+    "user.password_set": "Mot de passe défini par l'administration",
+    "user.roles_changed": "Rôles modifiés",
+    "collective.member_added": "Membre du collectif ajouté",
+    "collective.member_ended": "Mandat au collectif terminé",
+    "agents.imported": "Import d'agents",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)

@@ -1,0 +1,111 @@
+"""Command-line entry points: `flask seed-demo`, `flask create-institution`, ..."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from .errors import ValidationFailed
+from .extensions import db
+
+
+def _fail(exc: ValidationFailed) -> None:
+    for field, messages in exc.errors.items():
+        for message in messages:
+            click.echo(f"Erreur ({field}) : {message}", err=True)
+    sys.exit(1)
+
+
+def register_cli(app: Flask) -> None:
+    from .accounts import services
+    from .accounts.importer import ImportFailed, import_agents
+    from .accounts.models import Institution, OrgUnit
+
+    def institution_by_slug(slug: str) -> Institution:
+        institution = db.session.scalar(select(Institution).where(Institution.slug == slug))
+        if institution is None:
+            click.echo(f"Erreur : aucune collectivité d'identifiant « {slug} ».", err=True)
+            sys.exit(1)
+        return institution
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des collectivités.")
+    def seed_demo(if_empty: bool) -> None:
+        """Charge les données de démonstration (Ville de Belleville-sur-Loire et son CCAS)."""
+        from .demo import DEMO_ACCOUNTS, seed
+
+        if db.session.scalar(select(func.count()).select_from(Institution)):
+            if if_empty:
+                click.echo("La base contient déjà des données : démonstration non rechargée.")
+                return
+            click.echo("Erreur : la base n'est pas vide. seed-demo se lance sur une base neuve.", err=True)
+            sys.exit(1)
+        seed()
+        db.session.commit()
+        click.echo("Données de démonstration chargées. Comptes (mot de passe « incubateur-demo ») :")
+        for email, description in DEMO_ACCOUNTS:
+            click.echo(f"  {email:<38} {description}")
+
+    @app.cli.command("create-institution")
+    @click.argument("name")
+    @click.option("--slug", required=True, help="Identifiant : minuscules, chiffres, tirets.")
+    @click.option("--kind", default="commune", show_default=True)
+    def create_institution(name: str, slug: str, kind: str) -> None:
+        """Crée une collectivité sur l'instance."""
+        try:
+            institution = services.create_institution(None, name=name, slug=slug, kind=kind)
+        except ValidationFailed as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(f"Collectivité « {institution.name} » créée (identifiant {institution.slug}).")
+
+    @app.cli.command("create-admin")
+    @click.option("--institution", "slug", required=True, help="Identifiant de la collectivité.")
+    @click.option("--email", required=True)
+    @click.option("--first-name", required=True)
+    @click.option("--last-name", required=True)
+    @click.option("--category", default="A", show_default=True)
+    @click.option("--instance-admin", is_flag=True, help="Peut aussi créer des collectivités.")
+    @click.password_option()
+    def create_admin(slug, email, first_name, last_name, category, instance_admin, password):
+        """Crée un compte d'administration dans une collectivité."""
+        institution = institution_by_slug(slug)
+        unit = db.session.scalar(select(OrgUnit).where(
+            OrgUnit.institution_id == institution.id, OrgUnit.closed_on.is_(None)).limit(1))
+        if unit is None:
+            unit = OrgUnit(institution_id=institution.id, code="DG", name="Direction générale",
+                           kind="direction")
+            db.session.add(unit)
+            db.session.flush()
+        try:
+            user = services.create_user(None, institution_id=institution.id, data={
+                "first_name": first_name, "last_name": last_name, "email": email,
+                "category": category, "quotite": 100, "org_unit_id": unit.id,
+            }, password=password, roles=["admin"])
+        except ValidationFailed as exc:
+            _fail(exc)
+        user.is_instance_admin = instance_admin
+        db.session.commit()
+        click.echo(f"Compte d'administration {user.email} créé dans « {institution.name} ».")
+
+    @app.cli.command("import-agents")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--institution", "slug", required=True, help="Identifiant de la collectivité.")
+    def import_agents_command(path: Path, slug: str) -> None:
+        """Importe des agents depuis un CSV (tout ou rien ; voir le README pour les colonnes)."""
+        institution = institution_by_slug(slug)
+        try:
+            report = import_agents(None, institution_id=institution.id, raw=path.read_bytes())
+        except ImportFailed as exc:
+            db.session.rollback()
+            click.echo(f"Import refusé, rien n'a été écrit : {exc.message}", err=True)
+            for line, message in exc.errors:
+                click.echo(f"  ligne {line} : {message}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"Import terminé : {report.created} agent(s) créé(s), {report.updated} mis à jour.")
+

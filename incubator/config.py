@@ -1,0 +1,41 @@
+"""Configuration defaults.
+
+Order of precedence (last wins): these defaults, `instance/config.py`, environment
+variables (`DATABASE_URL`, `SECRET_KEY`, and any `INCUBATEUR_<KEY>`), then the mapping
+passed to `create_app(config=...)` (tests).
+"""
+
+from datetime import timedelta
+
+
+class Defaults:
+    # Must come from instance/config.py or the environment outside tests and debug.
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # computed: SQLite in instance/ unless DATABASE_URL
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SESSION_COOKIE_NAME = "incubateur_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
+    # Sessions unused for this long are refused (server-side session record).
+    SESSION_IDLE_TIMEOUT = timedelta(hours=4)
+
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    WTF_CSRF_SSL_STRICT = False  # Referer checks break behind some proxies; token is enough
+
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # CSV imports included
+
+    # Login throttling (stored in the database, so shared by all workers).
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+
+    PASSWORD_MIN_LENGTH = 12
+    PER_PAGE = 25
+
+    DISPLAY_TIMEZONE = "Europe/Paris"
+    # Status shown in the footer and on /accessibilite (RGAA).
+    ACCESSIBILITY_STATUS = "partiellement conforme"

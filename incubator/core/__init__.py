@@ -1,0 +1,1 @@
+"""Home, public information pages and liveness."""

@@ -1,0 +1,54 @@
+"""What the home page shows: what needs me now, by role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from ..accounts.models import CollectiveMembership, OrgUnit, User
+from ..extensions import db
+from ..timeutil import today_paris
+
+
+@dataclass
+class HomeSummary:
+    reports_count: int = 0
+    is_collective_member: bool = False
+    collective_term_ends_on: object = None
+    admin_counts: dict[str, int] = field(default_factory=dict)
+
+
+def home_summary(user: User) -> HomeSummary:
+    today = today_paris()
+    summary = HomeSummary()
+    summary.reports_count = db.session.scalar(
+        select(func.count()).select_from(User)
+        .where(User.manager_id == user.id, User.is_active.is_(True))
+    )
+    membership = db.session.scalars(
+        select(CollectiveMembership).where(
+            CollectiveMembership.user_id == user.id,
+            CollectiveMembership.starts_on <= today,
+            (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= today),
+        ).limit(1)
+    ).first()
+    if membership is not None:
+        summary.is_collective_member = True
+        summary.collective_term_ends_on = membership.ends_on
+    if user.has_role("admin"):
+        row = db.session.execute(
+            select(
+                select(func.count()).select_from(User)
+                .where(User.institution_id == user.institution_id, User.is_active.is_(True))
+                .scalar_subquery(),
+                select(func.count()).select_from(User)
+                .where(User.institution_id == user.institution_id, User.is_active.is_(True),
+                       User.manager_id.is_(None)).scalar_subquery(),
+                select(func.count()).select_from(OrgUnit)
+                .where(OrgUnit.institution_id == user.institution_id,
+                       OrgUnit.closed_on.is_(None)).scalar_subquery(),
+            )
+        ).one()
+        summary.admin_counts = {"agents": row[0], "without_manager": row[1], "units": row[2]}
+    return summary

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from flask_login import current_user
+
+from ..security import login_required
+from ..web import render_page
+from . import queries
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness for load balancers: touches neither the database nor the session."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/theme.css")
+def theme_css() -> Response:
+    """The institution's accent colour (a stylesheet, since the CSP forbids inline styles)."""
+    color = "#1f5f8b"
+    if current_user.is_authenticated:
+        color = current_user.institution.accent_color
+    if not (len(color) == 7 and color.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in color[1:])):
+        color = "#1f5f8b"
+    response = Response(f":root {{ --accent: {color}; }}\n", mimetype="text/css")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/")
+@login_required
+def home():
+    return render_page("core/home.html", summary=queries.home_summary(current_user))
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    return render_page("core/accessibility.html")
+
+
+@bp.get("/donnees-personnelles")
+def personal_data():
+    return render_page("core/personal_data.html")

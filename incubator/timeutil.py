@@ -1,0 +1,55 @@
+"""Time is stored as naive UTC in the database and shown in Europe/Paris."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: the form every `*_at` column stores on both backends."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_paris(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS)
+
+
+def today_paris() -> date:
+    return datetime.now(PARIS).date()
+
+
+def format_date(value: date | datetime | None) -> str:
+    """« 3 mars 2026 »."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_paris(value).date()
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS_FR[value.month - 1]} {value.year}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    """« 3 mars 2026 à 14 h 05 », in Paris time."""
+    if value is None:
+        return ""
+    local = to_paris(value)
+    return f"{format_date(local.date())} à {local.hour} h {local.minute:02d}"
+
+
+def format_short_date(value: date | datetime | None) -> str:
+    """« 03/03/2026 »."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_paris(value).date()
+    return value.strftime("%d/%m/%Y")

@@ -1,0 +1,192 @@
+"""Request helpers shared by every blueprint: htmx fragments, errors, pagination, scoping."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from . import timeutil
+from .errors import DomainError, ValidationFailed
+from .extensions import db
+
+M = TypeVar("M")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def render_block(template_name: str, block_name: str, **context: Any) -> str:
+    """Render one named block of a page template (htmx 'template fragments')."""
+    app = current_app._get_current_object()
+    app.update_template_context(context)
+    template = app.jinja_env.get_template(template_name)
+    return "".join(template.blocks[block_name](template.new_context(context)))
+
+
+def render_page(
+    template_name: str, *, block: str | None = None, status: int = 200, **context: Any
+) -> Response:
+    """The whole page, or only `block` when htmx asks; both answers vary on HX-Request."""
+    if block and is_htmx():
+        body = render_block(template_name, block, **context)
+    else:
+        body = render_template(template_name, **context)
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def redirect_see_other(location: str) -> Response:
+    return redirect(location, code=303)
+
+
+def done(message: str, location: str) -> Response:
+    """Success of an unsafe request: flash and 303, or HX-Location for htmx."""
+    flash(message, "success")
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Location"] = location
+        return response
+    return redirect_see_other(location)
+
+
+def apply_errors(
+    form: FlaskForm, exc: ValidationFailed, aliases: dict[str, str] | None = None
+) -> None:
+    """Put a service's field messages next to the form's fields (or on the form).
+
+    `aliases` maps a service's field name to the form's when they differ.
+    """
+    for name, messages in exc.errors.items():
+        field = getattr(form, (aliases or {}).get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + messages
+        else:
+            form.form_errors.extend(messages)
+
+
+def get_in_institution_or_404(model: type[M], object_id: int) -> M:
+    """Load an object of the current user's institution; other institutions get 404."""
+    obj = db.session.get(model, object_id)
+    if obj is None or getattr(obj, "institution_id", None) != current_user.institution_id:
+        abort(404)
+    return obj
+
+
+def page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100_000))
+    except ValueError:
+        return 1
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments changed (None removes them)."""
+    args = request.args.to_dict(flat=True)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    from urllib.parse import urlencode
+
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+ERROR_TITLES = {
+    400: ("Requête invalide", "La demande n'a pas pu être comprise. Rechargez la page et réessayez."),
+    401: ("Connexion nécessaire", "Connectez-vous pour accéder à cette page."),
+    403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour cette page ou cette action."),
+    404: ("Page introuvable", "Cette page n'existe pas ou plus, ou vous n'y avez pas accès."),
+    405: ("Méthode non autorisée", "Cette adresse ne s'utilise pas de cette façon."),
+    409: ("Action impossible", "L'objet a changé entre-temps : rechargez la page."),
+    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée (5 Mo)."),
+    422: ("Informations à corriger", "Certaines informations envoyées ne sont pas valides."),
+    429: ("Trop de tentatives", "Patientez quelques minutes avant de réessayer."),
+    500: ("Erreur interne", "Une erreur inattendue s'est produite. L'équipe technique peut la retrouver dans les journaux ; réessayez plus tard."),
+}
+
+
+def error_page(status: int, message: str | None = None) -> Response:
+    title, default = ERROR_TITLES.get(status, ERROR_TITLES[500])
+    body = render_template("errors/error.html", status=status, title=title,
+                           message=message or default)
+    return Response(body, status=status, mimetype="text/html")
+
+
+def init_web(app: Flask) -> None:
+    app.jinja_env.filters["date_fr"] = timeutil.format_date
+    app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
+    app.jinja_env.filters["short_date_fr"] = timeutil.format_short_date
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        from .navigation import navigation_for
+
+        return {
+            "navigation": navigation_for(current_user),
+            "accessibility_status": app.config["ACCESSIBILITY_STATUS"],
+        }
+
+    @app.template_filter("nl2br")
+    def nl2br(text: str | None) -> Markup:
+        from markupsafe import escape
+
+        return Markup("<br>").join(escape(text or "").splitlines())
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        db.session.rollback()
+        return error_page(400, "Le formulaire a expiré ou n'a pas été envoyé depuis cette "
+                               "application (jeton de sécurité absent ou invalide). "
+                               "Rechargez la page et recommencez.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return error_page(exc.status_code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        db.session.rollback()
+        if exc.code is None or exc.code < 400:
+            return exc
+        message = exc.description if isinstance(exc.description, str) and exc.description and not exc.description.startswith(("The ", "You ", "Bad ")) else None
+        return error_page(exc.code, message)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("Erreur non gérée sur %s %s", request.method, request.path)
+        return error_page(500)
+
+
+def handle_form(form: FlaskForm, action, *, aliases: dict[str, str] | None = None) -> bool:
+    """Validate `form`, run the service call `action`, and commit once.
+
+    Returns True on success. On refusal, nothing is written (rollback), the messages are
+    put next to the fields, and the caller answers 422 with the form again.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        action()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc, aliases)
+        return False
+    db.session.commit()
+    return True

@@ -1,0 +1,179 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from incubator.accounts.models import AuthSession, LoginAttempt
+from incubator.audit.models import AuditEvent
+from incubator.extensions import db
+from incubator.timeutil import utcnow
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+
+def test_login_page_is_public_and_french(client):
+    response = client.get("/connexion")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Adresse électronique professionnelle" in page
+
+
+def test_anonymous_is_sent_to_login_with_next(client):
+    response = client.get("/mon-compte")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/connexion?next=/mon-compte")
+
+
+def test_anonymous_htmx_request_gets_hx_redirect(client):
+    response = client.get("/mon-compte", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/connexion")
+
+
+def test_login_success_opens_server_session_and_audits(client):
+    user = make_user(email="Camille@Example.fr")
+    response = client.post("/connexion", data={"email": " camille@example.FR ", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)) == 1
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.actor_id == user.id)) == "auth.login"
+
+
+def test_login_follows_only_local_next(client):
+    user = make_user()
+    response = client.post("/connexion?next=/mon-compte", data={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.headers["Location"] == "/mon-compte"
+    client.post("/deconnexion")
+    for hostile in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post("/connexion", query_string={"next": hostile},
+                               data={"email": user.email, "password": DEFAULT_PASSWORD})
+        assert response.headers["Location"] == "/", hostile
+        client.post("/deconnexion")
+
+
+def test_wrong_password_is_refused_with_a_message_next_to_the_form(client):
+    user = make_user()
+    response = client.post("/connexion", data={"email": user.email, "password": "pas-le-bon-mot"})
+    assert response.status_code == 422
+    assert "Adresse électronique ou mot de passe incorrect." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.succeeded.is_(False))) == 1
+
+
+def test_unknown_account_gets_the_same_message(client):
+    response = client.post("/connexion", data={"email": "personne@example.fr", "password": "whatever-long"})
+    assert response.status_code == 422
+    assert "Adresse électronique ou mot de passe incorrect." in response.get_data(as_text=True)
+
+
+def test_empty_fields_are_refused_next_to_each_field(client):
+    response = client.post("/connexion", data={"email": "", "password": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Indiquez votre adresse électronique." in page
+    assert "Indiquez votre mot de passe." in page
+    assert 'aria-invalid="true"' in page
+
+
+def test_login_is_refused_without_csrf_token(client):
+    user = make_user()
+    response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}, csrf=False)
+    assert response.status_code == 400
+    assert "jeton de sécurité" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_throttling_per_account_after_five_failures(client, server):
+    user = make_user()
+    for _ in range(5):
+        assert client.post("/connexion", data={"email": user.email, "password": "mauvais"}).status_code == 422
+    # Even the right password is now refused, without being checked.
+    response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.get_data(as_text=True)
+    # Another account from the same address is not blocked yet.
+    other = make_user()
+    assert client.post("/connexion", data={"email": other.email, "password": DEFAULT_PASSWORD}).status_code == 303
+
+
+def test_throttling_is_stored_in_database_so_other_workers_see_it(make_client):
+    user = make_user()
+    first, second = make_client(), make_client()
+    for _ in range(3):
+        first.post("/connexion", data={"email": user.email, "password": "mauvais"})
+    for _ in range(2):
+        second.post("/connexion", data={"email": user.email, "password": "mauvais"})
+    assert second.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 429
+    assert first.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 429
+
+
+def test_throttling_expires_after_the_window(client):
+    user = make_user()
+    old = utcnow() - timedelta(minutes=16)
+    for _ in range(5):
+        db.session.add(LoginAttempt(email=user.email, ip_address="127.0.0.1", succeeded=False, attempted_at=old))
+    assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 303
+
+
+def test_throttling_per_address(client):
+    for n in range(20):
+        db.session.add(LoginAttempt(email=f"x{n}@example.fr", ip_address="127.0.0.1", succeeded=False))
+    user = make_user()
+    assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 429
+
+
+def test_deactivated_account_cannot_log_in(client):
+    user = make_user(is_active=False)
+    response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 422
+    assert "Ce compte est désactivé" in response.get_data(as_text=True)
+
+
+def test_session_is_renewed_at_login(client, login):
+    user = make_user()
+    with client.session_transaction() as session:
+        session["planted"] = "by-attacker"
+    login(client, user)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        first_token = session["auth_token"]
+    client.post("/deconnexion")
+    login(client, user)
+    with client.session_transaction() as session:
+        assert session["auth_token"] != first_token
+
+
+def test_logout_revokes_the_server_session_even_if_the_cookie_is_replayed(client, login, make_client):
+    user = make_user()
+    login(client, user)
+    cookie = client.get_cookie("incubateur_session")
+    assert client.post("/deconnexion").status_code == 303
+    assert client.get("/").status_code == 302
+    replay = make_client()
+    replay.set_cookie("incubateur_session", cookie.value)
+    assert replay.get("/").status_code == 302
+
+
+def test_logout_requires_post_and_csrf(client, login):
+    user = make_user()
+    login(client, user)
+    assert client.get("/deconnexion").status_code == 405
+    assert client.post("/deconnexion", csrf=False).status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_idle_session_expires(client, login):
+    user = make_user()
+    login(client, user)
+    db.session.query(AuthSession).update({"last_seen_at": utcnow() - timedelta(hours=5)})
+    assert client.get("/").status_code == 302
+
+
+def test_session_cookie_flags(client, server):
+    user = make_user()
+    response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    # Production default: Secure (tests run over plain HTTP, see test_config.py).
+    assert server.config["SESSION_COOKIE_NAME"] in cookie

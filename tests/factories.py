@@ -1,0 +1,72 @@
+"""Factories: plain functions that add rows in the test's session (committed before
+each request by the test client)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from incubator.accounts.models import CollectiveMembership, Institution, OrgUnit, User, UserRole
+from incubator.accounts.services import hash_password
+from incubator.extensions import db
+
+DEFAULT_PASSWORD = "mot-de-passe-de-test"
+_HASH: list[str] = []
+_sequence = itertools.count(1)
+
+
+def _default_hash() -> str:
+    if not _HASH:  # hashing is slow on purpose: do it once for the whole run
+        _HASH.append(hash_password(DEFAULT_PASSWORD))
+    return _HASH[0]
+
+
+def make_institution(name: str | None = None, **fields) -> Institution:
+    n = next(_sequence)
+    institution = Institution(name=name or f"Commune n° {n}", slug=fields.pop("slug", f"commune-{n}"), **fields)
+    db.session.add(institution)
+    db.session.flush()
+    return institution
+
+
+def make_org_unit(institution: Institution | None = None, *, code: str | None = None,
+                  name: str | None = None, kind: str = "service", parent: OrgUnit | None = None,
+                  **fields) -> OrgUnit:
+    institution = institution or (parent.institution if parent else make_institution())
+    n = next(_sequence)
+    unit = OrgUnit(institution=institution, code=code or f"SRV-{n}", name=name or f"Service {n}",
+                   kind=kind, parent=parent, **fields)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def make_user(*, institution: Institution | None = None, org_unit: OrgUnit | None = None,
+              roles: tuple[str, ...] | list[str] = (), role: str | None = None,
+              manager: User | None = None, password: str | None = None,
+              email: str | None = None, first_name: str = "Alex", last_name: str | None = None,
+              category: str = "B", quotite: int = 100, is_active: bool = True,
+              collective: bool = False, **fields) -> User:
+    if org_unit is None:
+        institution = institution or (manager.institution if manager else None)
+        if institution is None:
+            institution = db.session.query(Institution).order_by(Institution.id).first() or make_institution()
+        org_unit = make_org_unit(institution)
+    institution = org_unit.institution
+    n = next(_sequence)
+    user = User(
+        institution=institution, org_unit=org_unit, manager=manager,
+        first_name=first_name, last_name=last_name or f"Agent{n}",
+        email=(email or f"agent{n}@example.fr").lower(),
+        password_hash=hash_password(password) if password else _default_hash(),
+        category=category, quotite=quotite, is_active=is_active, **fields,
+    )
+    for r in list(roles) + ([role] if role else []):
+        user.roles.append(UserRole(institution=institution, role=r))
+    db.session.add(user)
+    db.session.flush()
+    if collective:
+        db.session.add(CollectiveMembership(institution=institution, user=user,
+                                            starts_on=date(2020, 1, 1)))
+        db.session.flush()
+    return user
