@@ -24,6 +24,7 @@ class Defaults:
     SESSION_IDLE_TIMEOUT = timedelta(hours=4)
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    WTF_I18N_ENABLED = False  # WTForms translates its own messages (incubator.forms.Form)
     WTF_CSRF_SSL_STRICT = False  # Referer checks break behind some proxies; token is enough
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # CSV imports included

@@ -19,8 +19,13 @@ M = TypeVar("M")
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
+    """An htmx request for a fragment. Boosted links and history restores want the
+    whole page, like a plain request."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and not headers.get("HX-Boosted")
+        and not headers.get("HX-History-Restore-Request")
     )
 
 

@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from ..forms import Form as FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 

@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from ..forms import Form as FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,

@@ -6,13 +6,14 @@ from incubator.accounts.models import AuthSession, LoginAttempt
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.timeutil import utcnow
+from tests.helpers import text
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 
 def test_login_page_is_public_and_french(client):
     response = client.get("/connexion")
     assert response.status_code == 200
-    page = response.get_data(as_text=True)
+    page = text(response)
     assert '<html lang="fr">' in page
     assert "Adresse électronique professionnelle" in page
 
@@ -55,7 +56,7 @@ def test_wrong_password_is_refused_with_a_message_next_to_the_form(client):
     user = make_user()
     response = client.post("/connexion", data={"email": user.email, "password": "pas-le-bon-mot"})
     assert response.status_code == 422
-    assert "Adresse électronique ou mot de passe incorrect." in response.get_data(as_text=True)
+    assert "Adresse électronique ou mot de passe incorrect." in text(response)
     assert client.get("/").status_code == 302
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.succeeded.is_(False))) == 1
 
@@ -63,13 +64,13 @@ def test_wrong_password_is_refused_with_a_message_next_to_the_form(client):
 def test_unknown_account_gets_the_same_message(client):
     response = client.post("/connexion", data={"email": "personne@example.fr", "password": "whatever-long"})
     assert response.status_code == 422
-    assert "Adresse électronique ou mot de passe incorrect." in response.get_data(as_text=True)
+    assert "Adresse électronique ou mot de passe incorrect." in text(response)
 
 
 def test_empty_fields_are_refused_next_to_each_field(client):
     response = client.post("/connexion", data={"email": "", "password": ""})
     assert response.status_code == 422
-    page = response.get_data(as_text=True)
+    page = text(response)
     assert "Indiquez votre adresse électronique." in page
     assert "Indiquez votre mot de passe." in page
     assert 'aria-invalid="true"' in page
@@ -79,7 +80,7 @@ def test_login_is_refused_without_csrf_token(client):
     user = make_user()
     response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}, csrf=False)
     assert response.status_code == 400
-    assert "jeton de sécurité" in response.get_data(as_text=True)
+    assert "jeton de sécurité" in text(response)
     assert client.get("/").status_code == 302
 
 
@@ -90,7 +91,7 @@ def test_throttling_per_account_after_five_failures(client, server):
     # Even the right password is now refused, without being checked.
     response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 429
-    assert "Trop de tentatives" in response.get_data(as_text=True)
+    assert "Trop de tentatives" in text(response)
     # Another account from the same address is not blocked yet.
     other = make_user()
     assert client.post("/connexion", data={"email": other.email, "password": DEFAULT_PASSWORD}).status_code == 303
@@ -126,7 +127,7 @@ def test_deactivated_account_cannot_log_in(client):
     user = make_user(is_active=False)
     response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 422
-    assert "Ce compte est désactivé" in response.get_data(as_text=True)
+    assert "Ce compte est désactivé" in text(response)
 
 
 def test_session_is_renewed_at_login(client, login):

@@ -1,3 +1,4 @@
+from tests.helpers import text
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 
@@ -35,7 +36,7 @@ def test_change_password_refusals(client, login):
     for data, message in cases:
         response = client.post("/mon-compte", data=data)
         assert response.status_code == 422
-        assert message in response.get_data(as_text=True)
+        assert message in text(response)
         assert user.password_hash == hash_before
 
 
@@ -45,7 +46,7 @@ def test_change_password_htmx_returns_the_form_fragment(client, login):
     response = client.post("/mon-compte", data={"current_password": "faux", "new_password": "x", "confirm_password": "x"},
                            headers={"HX-Request": "true"})
     assert response.status_code == 422
-    body = response.get_data(as_text=True)
+    body = text(response)
     assert body.lstrip().startswith('<section class="card" id="password-form"')
     assert "<html" not in body
     assert "HX-Request" in response.headers["Vary"]

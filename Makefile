@@ -1,0 +1,39 @@
+# Incubateur — two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PORT ?= 5000
+
+.PHONY: run test install test-sqlite test-postgres test-browser lint clean-venv
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est requis." >&2; exit 1; }
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+## make run: install, migrate and seed the SQLite database in instance/, serve on http://127.0.0.1:$(PORT)
+run: install
+	@PORT=$(PORT) bash scripts/run.sh
+
+## make test: SQLite, then PostgreSQL (throw-away cluster), then the browser journeys
+test: install
+	@bash scripts/system-deps.sh
+	@bash scripts/test.sh
+
+test-sqlite: install
+	$(VENV)/bin/pytest --ignore=tests/e2e
+
+test-postgres: install
+	@bash scripts/with-postgres.sh $(VENV)/bin/pytest --ignore=tests/e2e
+
+test-browser: install
+	$(VENV)/bin/pytest tests/e2e
+
+lint: install
+	$(VENV)/bin/ruff check incubator tests
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# make run: local config, migrations, demo data if empty, then gunicorn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-5000}"
+export FLASK_APP=wsgi:app
+
+mkdir -p instance
+if [ ! -f instance/config.py ]; then
+  secret=$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')
+  cat > instance/config.py <<CONFIG
+# Configuration locale créée par « make run » (jamais versionnée).
+SECRET_KEY = "$secret"
+# Le poste local sert en HTTP simple : le cookie de session ne peut pas exiger HTTPS.
+# En production (HTTPS), supprimez cette ligne.
+SESSION_COOKIE_SECURE = False
+CONFIG
+  echo "== instance/config.py créé (clé secrète aléatoire)"
+fi
+
+echo "== Migrations de la base"
+.venv/bin/flask db upgrade
+.venv/bin/flask seed-demo --if-empty
+
+cat <<MSG
+
+  Incubateur est servi sur http://127.0.0.1:$PORT
+
+  Comptes de démonstration (mot de passe : incubateur-demo) :
+    agent@demo.incubateur.fr       agent (N+1 : encadrant@demo.incubateur.fr)
+    encadrant@demo.incubateur.fr   encadrant
+    collectif@demo.incubateur.fr   membre du collectif pilote
+    animation@demo.incubateur.fr   animatrice du collectif
+    rh@demo.incubateur.fr          gestionnaire RH
+    admin@demo.incubateur.fr       administratrice
+    admin@ccas.demo.incubateur.fr  administrateur du CCAS (seconde collectivité)
+
+  Ctrl+C pour arrêter.
+
+MSG
+exec .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --worker-class gthread --threads 4 \
+  --access-logfile - --error-logfile - wsgi:app

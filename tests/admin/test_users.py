@@ -1,0 +1,149 @@
+from sqlalchemy import func, select
+
+from incubator.accounts.models import AuthSession, User
+from incubator.audit.models import AuditEvent
+from incubator.extensions import db
+from tests.helpers import text
+from tests.factories import DEFAULT_PASSWORD, make_org_unit, make_user
+
+
+def _valid(unit, **changes):
+    data = {"first_name": "Léa", "last_name": "Petit", "email": "lea.petit@ville.fr",
+            "category": "C", "quotite": "80", "org_unit_id": str(unit.id), "manager_email": ""}
+    data.update(changes)
+    return data
+
+
+def test_admin_creates_an_agent_who_can_log_in(client, login, make_client):
+    admin = make_user(roles=["admin"])
+    login(client, admin)
+    manager = make_user(org_unit=admin.org_unit, email="chef@ville.fr")
+    data = _valid(admin.org_unit, manager_email="CHEF@ville.fr", password="une phrase de passe", roles=["hr"])
+    response = client.post("/admin/agents/nouveau", data=data)
+    assert response.status_code == 303
+    user = db.session.scalar(select(User).where(User.email == "lea.petit@ville.fr"))
+    assert (user.manager_id, user.quotite, user.category, user.role_names) == (manager.id, 80, "C", {"hr"})
+    other = make_client()
+    assert other.post("/connexion", data={"email": "lea.petit@ville.fr", "password": "une phrase de passe"}).status_code == 303
+
+
+def test_create_agent_bad_input(client, login):
+    admin = make_user(roles=["admin"])
+    login(client, admin)
+    make_user(org_unit=admin.org_unit, email="pris@ville.fr")
+    unit = admin.org_unit
+    closed = make_org_unit(admin.institution, closed_on=__import__("datetime").date(2020, 1, 1))
+    foreign_unit = make_org_unit()
+    cases = [
+        (_valid(unit, first_name=""), "Le prénom est obligatoire."),
+        (_valid(unit, email="pas-une-adresse"), "Adresse électronique invalide"),
+        (_valid(unit, email="PRIS@ville.fr"), "Un compte utilise déjà cette adresse."),
+        (_valid(unit, category="D"), "N'est pas un choix valide"),
+        (_valid(unit, quotite="120"), "Entre 10 et 100."),
+        (_valid(unit, quotite="plein"), "N'est pas un entier valide"),
+        (_valid(unit, org_unit_id=""), "Choisissez la direction ou le service"),
+        (_valid(unit, org_unit_id=str(closed.id)), "est fermé"),
+        (_valid(unit, org_unit_id=str(foreign_unit.id)), "Direction ou service inconnu."),
+        (_valid(unit, manager_email="inconnu@ville.fr"), "Aucun agent de la collectivité n'a cette adresse."),
+        (_valid(unit, password="court"), "au moins 12 caractères"),
+        (_valid(unit, roles=["superuser"]), "pas un choix valide"),
+        (_valid(unit, first_name="x" * 101), "100 caractères"),
+    ]
+    before = db.session.scalar(select(func.count()).select_from(User))
+    for data, message in cases:
+        response = client.post("/admin/agents/nouveau", data=data)
+        assert response.status_code == 422, data
+        assert message in text(response), (message, data)
+    assert db.session.scalar(select(func.count()).select_from(User)) == before
+
+
+def test_edit_agent_and_manager_cycle_refused(client, login):
+    admin = make_user(roles=["admin"])
+    login(client, admin)
+    boss = make_user(org_unit=admin.org_unit, email="boss@ville.fr")
+    middle = make_user(org_unit=admin.org_unit, manager=boss, email="middle@ville.fr")
+    data = {f"profile-{k}": v for k, v in _valid(admin.org_unit, email="boss@ville.fr", manager_email="middle@ville.fr").items()}
+    response = client.post(f"/admin/agents/{boss.id}", data=data)
+    assert response.status_code == 422
+    assert "propre N+1, même indirectement" in text(response)
+    assert boss.manager_id is None and boss.first_name == "Alex"
+    data["profile-manager_email"] = ""
+    assert client.post(f"/admin/agents/{boss.id}", data=data).status_code == 303
+    assert (boss.first_name, boss.quotite) == ("Léa", 80)
+    assert middle.manager_id == boss.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.updated"))
+    assert event.data["changes"]["first_name"] == ["Alex", "Léa"]
+
+
+def test_roles_and_self_protection(client, login):
+    admin = make_user(roles=["admin"])
+    login(client, admin)
+    agent = make_user(org_unit=admin.org_unit)
+    assert client.post(f"/admin/agents/{agent.id}/roles", data={"roles-roles": ["hr", "coordinator"]}).status_code == 303
+    assert agent.role_names == {"hr", "coordinator"}
+    assert client.post(f"/admin/agents/{agent.id}/roles", data={}).status_code == 303
+    assert agent.role_names == set()
+    response = client.post(f"/admin/agents/{admin.id}/roles", data={"roles-roles": ["hr"]})
+    assert response.status_code == 422
+    assert "propre rôle d'administration" in text(response)
+    assert admin.role_names == {"admin"}
+
+
+def test_deactivation_ends_open_sessions_at_once(client, login, make_client):
+    admin = make_user(roles=["admin"])
+    agent = make_user(org_unit=admin.org_unit)
+    agent_browser = make_client()
+    login(agent_browser, agent)
+    assert agent_browser.get("/").status_code == 200
+    login(client, admin)
+    assert "Désactiver le compte" in client.get(f"/admin/agents/{agent.id}/desactiver").get_data(as_text=True)
+    assert agent.is_active  # the confirmation page changes nothing
+    assert client.post(f"/admin/agents/{agent.id}/desactiver").status_code == 303
+    assert agent.is_active is False
+    assert agent_browser.get("/").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(AuthSession).where(
+        AuthSession.user_id == agent.id, AuthSession.revoked_at.is_(None))) == 0
+    # Refused twice, and never on oneself.
+    assert client.post(f"/admin/agents/{agent.id}/desactiver").status_code == 422
+    assert client.post(f"/admin/agents/{admin.id}/desactiver").status_code == 422
+    assert admin.is_active
+    # Reactivated: can log in again.
+    assert client.post(f"/admin/agents/{agent.id}/reactiver").status_code == 303
+    assert agent_browser.post("/connexion", data={"email": agent.email, "password": DEFAULT_PASSWORD}).status_code == 303
+
+
+def test_admin_sets_a_password(client, login, make_client):
+    admin = make_user(roles=["admin"])
+    agent = make_user(org_unit=admin.org_unit)
+    login(client, admin)
+    assert client.post(f"/admin/agents/{agent.id}/mot-de-passe", data={"password-password": "court"}).status_code == 422
+    assert client.post(f"/admin/agents/{agent.id}/mot-de-passe", data={"password-password": "un nouveau mot de passe"}).status_code == 303
+    other = make_client()
+    assert other.post("/connexion", data={"email": agent.email, "password": "un nouveau mot de passe"}).status_code == 303
+
+
+def test_agent_list_search_filters_and_pagination(client, login, count_queries):
+    admin = make_user(roles=["admin"], last_name="Admin")
+    other_unit = make_org_unit(admin.institution)
+    for n in range(30):
+        make_user(org_unit=admin.org_unit if n % 2 else other_unit, last_name=f"Zed{n:02d}",
+                  category="A" if n < 5 else "C")
+    make_user(org_unit=admin.org_unit, last_name="Parti", is_active=False)
+    login(client, admin)
+    page = client.get("/admin/agents").get_data(as_text=True)
+    assert "Page 1 sur 2" in page and "Parti" not in page
+    assert "Zed29" in client.get("/admin/agents?page=2").get_data(as_text=True)
+    assert client.get("/admin/agents?page=999").status_code == 200
+    page = client.get("/admin/agents?q=zed0").get_data(as_text=True)
+    assert page.count("Zed0") == 10
+    page = client.get(f"/admin/agents?categorie=A&service={other_unit.id}").get_data(as_text=True)
+    assert page.count("Zed0") == 3  # Zed00, Zed02, Zed04
+    assert "Parti" in client.get("/admin/agents?statut=inactive").get_data(as_text=True)
+    fragment = client.get("/admin/agents?q=zed", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith('<div id="results"') and "<html" not in fragment
+    # Fixed number of queries whatever the page size.
+    with count_queries() as small:
+        client.get("/admin/agents?q=zed0")
+    with count_queries() as large:
+        client.get("/admin/agents")
+    assert small.count == large.count

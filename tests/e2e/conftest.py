@@ -1,0 +1,140 @@
+"""Browser journeys: a real gunicorn server on a demo database, driven by Debian's
+Chromium through Playwright, with an axe-core accessibility check on the pages visited.
+
+These tests fail (never skip) when the browser or the server cannot be started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+DEMO_PASSWORD = "incubateur-demo"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi:app",
+        "INCUBATEUR_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "e2e-secret-key",
+        "INCUBATEUR_SESSION_COOKIE_SECURE": "false",
+    }
+    env.pop("DATABASE_URL", None)
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        subprocess.run([str(VENV_BIN / "flask"), *command], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+    port = _free_port()
+    log = open(instance / "gunicorn.log", "w")
+    process = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--worker-class", "gthread", "--threads", "4", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("Le serveur gunicorn n'a pas démarré :\n"
+                               + (instance / "gunicorn.log").read_text())
+        time.sleep(0.2)
+    yield base_url
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian chromium.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    context = browser.new_context(base_url=live_server, locale="fr-FR",
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    # HTTP errors the journey expects (403, 422) show up as "Failed to load resource";
+    # what must never happen is a script error or a CSP violation.
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.csp_and_script_problems = problems
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not problems, f"Erreurs JavaScript ou CSP dans la page : {problems}"
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
+def login(page, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/connexion")
+    page.get_by_label("Adresse électronique professionnelle").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/")
+
+
+def assert_accessible(page) -> None:
+    """axe-core, WCAG 2.1 A and AA rules, on the page as it is now."""
+    page.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+        }"""
+    )
+    assert result == [], f"Accessibilité ({page.url}) :\n{json.dumps(result, indent=2, ensure_ascii=False)}"
