@@ -1,6 +1,7 @@
-from ..forms import Form as FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
+
+from ..forms import Form as FlaskForm
 
 
 class LoginForm(FlaskForm):

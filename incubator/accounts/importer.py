@@ -140,7 +140,8 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         if manager_email and manager_email == email:
             problems.append("un agent ne peut être son propre N+1")
         if problems:
-            errors.append((line, " ; ".join(problems).capitalize() + "."))
+            sentence = " ; ".join(problems)
+            errors.append((line, sentence[0].upper() + sentence[1:] + "."))
         else:
             parsed.append((line, {
                 "email": email, "first_name": row["prenom"], "last_name": row["nom"],

@@ -1,4 +1,3 @@
-from ..forms import Form as FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import CATEGORIES, ROLE_LABELS, ROLES
+from ..forms import Form as FlaskForm
 
 NO_PARENT = ""
 

@@ -6,8 +6,8 @@ from incubator.accounts.models import AuthSession, LoginAttempt
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.timeutil import utcnow
-from tests.helpers import text
 from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.helpers import text
 
 
 def test_login_page_is_public_and_french(client):

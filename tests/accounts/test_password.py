@@ -1,5 +1,5 @@
-from tests.helpers import text
 from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.helpers import text
 
 
 def test_change_password(client, login, make_client):

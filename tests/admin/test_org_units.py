@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 from incubator.accounts.models import OrgUnit
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
-from tests.helpers import text
 from tests.factories import make_org_unit, make_user
+from tests.helpers import text
 
 
 def _admin(login, client):

@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 from incubator.accounts.models import AuthSession, User
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
-from tests.helpers import text
 from tests.factories import DEFAULT_PASSWORD, make_org_unit, make_user
+from tests.helpers import text
 
 
 def _valid(unit, **changes):

@@ -1,0 +1,54 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from incubator import ConfigurationError, create_app, normalise_database_url
+from incubator.extensions import db
+
+
+def test_missing_secret_key_in_production_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("INCUBATEUR_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigurationError, match="SECRET_KEY manquante"):
+        create_app()
+
+
+def test_configuration_order_instance_file_then_environment_then_argument(monkeypatch, tmp_path):
+    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nPER_PAGE = 7\nLOGIN_MAX_FAILURES_PER_ACCOUNT = 3\n")
+    monkeypatch.setenv("INCUBATEUR_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-file" and app.config["PER_PAGE"] == 7
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'incubateur.db'}"
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # production default
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("INCUBATEUR_PER_PAGE", "9")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    app = create_app({"LOGIN_MAX_FAILURES_PER_ACCOUNT": 10})
+    assert app.config["SECRET_KEY"] == "from-env" and app.config["PER_PAGE"] == 9
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] == 10
+
+
+def test_database_url_normalisation():
+    assert normalise_database_url("postgresql://a@b/c") == "postgresql+psycopg://a@b/c"
+    assert normalise_database_url("postgresql+psycopg://a@b/c") == "postgresql+psycopg://a@b/c"
+    assert normalise_database_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_engine_options_per_backend(app):
+    if db.engine.dialect.name == "postgresql":
+        assert db.engine.pool._pre_ping is True
+        return
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_models_and_migrations_agree(app):
+    """The schema built by the migrations is the one the models describe."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
