@@ -22,7 +22,11 @@ class NavItem:
 def navigation_for(user) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
-    items = [NavItem("Accueil", "core.home", "/")]
+    items = [
+        NavItem("Accueil", "core.home", "/"),
+        NavItem("Propositions", "proposals.board", "/propositions"),
+        NavItem("Mes propositions", "proposals.mine", "/mes-propositions"),
+    ]
     if user.has_role("admin") or user.has_role("coordinator"):
         items.append(NavItem("Collectif pilote", "admin.collective", "/admin/collectif"))
     if user.has_role("admin"):

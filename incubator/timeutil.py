@@ -53,3 +53,17 @@ def format_short_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = to_paris(value).date()
     return value.strftime("%d/%m/%Y")
+
+
+def days_since(value: datetime | None, now: datetime | None = None) -> int:
+    """Whole days elapsed, counted on Paris calendar days."""
+    if value is None:
+        return 0
+    now = now or utcnow()
+    return max(0, (to_paris(now).date() - to_paris(value).date()).days)
+
+
+def days_label(days: int) -> str:
+    if days == 0:
+        return "aujourd'hui"
+    return f"depuis {days} jour{'s' if days > 1 else ''}"

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from . import timeutil
 from .errors import DomainError, ValidationFailed
 from .extensions import db
+from .text import linkify
 
 M = TypeVar("M")
 
@@ -134,6 +135,13 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["short_date_fr"] = timeutil.format_short_date
     app.jinja_env.globals["url_with"] = url_with
+    # Globals, not context: imported macros see them (the same badge everywhere).
+    from .proposals.lifecycle import STATES
+
+    app.jinja_env.globals["state_infos"] = STATES
+    app.jinja_env.filters["days_since"] = timeutil.days_since
+    app.jinja_env.filters["days_label"] = timeutil.days_label
+    app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -70,3 +70,60 @@ def make_user(*, institution: Institution | None = None, org_unit: OrgUnit | Non
                                             starts_on=date(2020, 1, 1)))
         db.session.flush()
     return user
+
+
+def make_theme(institution: Institution, name: str | None = None, **fields):
+    from incubator.proposals.models import Theme
+
+    theme = Theme(institution=institution, name=name or f"Thème {next(_sequence)}", **fields)
+    db.session.add(theme)
+    db.session.flush()
+    return theme
+
+
+INITIATIVE_TEXT = {
+    "problem": "Les interventions sont notées sur papier.",
+    "change": "Un carnet numérique partagé par bâtiment.",
+    "beneficiaries": "Les agents techniques et les usagers.",
+    "gain": "Moins de diagnostics en double.",
+    "needs": "Deux agents à 10 % pendant six mois.",
+}
+
+
+def make_proposal(*, author: User | None = None, state: str = "submitted", kind: str = "initiative",
+                  title: str | None = None, coauthors: tuple[User, ...] = (),
+                  invited: tuple[User, ...] = (), **fields):
+    """A complete proposal in `state` (drafts have no submission date)."""
+    from datetime import timedelta
+
+    from incubator.proposals.models import CoAuthor, Proposal, ProposalVersion
+    from incubator.proposals.services import _refresh_search_text
+    from incubator.timeutil import today_paris, utcnow
+
+    author = author or make_user()
+    content = dict(INITIATIVE_TEXT) if kind == "initiative" else {
+        "mission": "Accueillir les habitants.", "learning": "Les questions des habitants.",
+        "contribution": "Un regard neuf.", "duration_days": 3, "places": 1, "open_to": "institution",
+        "window_starts_on": today_paris() + timedelta(days=100),
+        "window_ends_on": today_paris() + timedelta(days=160),
+        "host_org_unit_id": author.org_unit_id, "contact_id": author.id,
+    }
+    content.update(fields)
+    proposal = Proposal(institution_id=author.institution_id, kind=kind, state=state,
+                        author=author, org_unit_id=author.org_unit_id,
+                        title=title or f"Proposition n° {next(_sequence)}", **content)
+    if state != "draft":
+        proposal.submitted_at = utcnow()
+        proposal.version_number = 1
+    db.session.add(proposal)
+    db.session.flush()
+    if state != "draft":
+        db.session.add(ProposalVersion(proposal_id=proposal.id, number=1, submitted_by=author,
+                                       title=proposal.title, **{k: v for k, v in content.items()}))
+    for user in coauthors:
+        proposal.coauthors.append(CoAuthor(user=user, status="accepted"))
+    for user in invited:
+        proposal.coauthors.append(CoAuthor(user=user, status="invited"))
+    db.session.flush()
+    _refresh_search_text(proposal)
+    return proposal

@@ -60,6 +60,18 @@ ACTION_LABELS = {
     "collective.member_added": "Membre du collectif ajouté",
     "collective.member_ended": "Mandat au collectif terminé",
     "agents.imported": "Import d'agents",
+    "proposal.created": "Brouillon créé",
+    "proposal.edited": "Proposition modifiée",
+    "proposal.submitted": "Proposition déposée",
+    "proposal.resubmitted": "Version révisée déposée",
+    "proposal.withdrawn": "Proposition retirée",
+    "proposal.coauthor_invited": "Co-auteur invité",
+    "proposal.coauthor_accepted": "Co-auteur ayant accepté",
+    "proposal.coauthor_declined": "Invitation de co-auteur déclinée",
+    "comment.hidden": "Commentaire masqué",
+    "theme.created": "Thème créé",
+    "theme.activated": "Thème réactivé",
+    "theme.deactivated": "Thème désactivé",
 }
 
 

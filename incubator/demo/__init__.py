@@ -5,7 +5,7 @@ Each domain adds its part in its own module; `seed()` runs them in order.
 
 from __future__ import annotations
 
-from . import accounts
+from . import accounts, proposals
 
 DEMO_PASSWORD = "incubateur-demo"
 
@@ -21,4 +21,5 @@ DEMO_ACCOUNTS = [
 
 
 def seed() -> None:
-    accounts.seed(DEMO_PASSWORD)
+    named = accounts.seed(DEMO_PASSWORD)
+    proposals.seed(named)

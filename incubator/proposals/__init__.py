@@ -1,0 +1,1 @@
+"""Spontaneous initiatives and micro-mobility offers: lifecycle, supports, comments, board."""

@@ -1,0 +1,111 @@
+"""The proposal lifecycle as data: states, and (state, action) -> (new state, who may).
+
+Services check transitions against this table, templates ask it which buttons to show,
+and the tests walk it for every allowed and refused transition. The review actions are
+carried out by the arbitration module (review/), through the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Who may act: the main author, an accepted co-author, the collective's coordinator, or
+# the system (a session's decision publishes through the coordinator).
+AUTHOR = "author"
+COAUTHOR = "coauthor"
+COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True)
+class State:
+    code: str
+    label: str
+    tone: str  # badge colour; the label always says it in words too
+    next_step: str  # what happens next, in one sentence
+    actor: str  # who acts next, for the board
+    is_open: bool  # still waiting for an answer
+
+
+STATES: dict[str, State] = {s.code: s for s in [
+    State("draft", "Brouillon", "neutral",
+          "L'auteur ou l'autrice complète sa proposition puis la dépose.", "Auteur", True),
+    State("submitted", "Déposée", "info",
+          "L'animation du collectif vérifie sa recevabilité, puis ouvre son instruction.",
+          "Animation du collectif", True),
+    State("in_review", "En instruction", "info",
+          "Les membres du collectif l'évaluent sur les critères publiés avant son inscription en séance.",
+          "Collectif pilote", True),
+    State("scheduled", "Inscrite en séance", "warning",
+          "Le collectif en débat et vote lors de la prochaine séance d'arbitrage.",
+          "Collectif pilote", True),
+    State("changes_requested", "Modifications demandées", "warning",
+          "L'auteur ou l'autrice revoit sa proposition selon la décision motivée, puis la dépose à nouveau.",
+          "Auteur", True),
+    State("accepted", "Retenue", "success",
+          "La proposition devient un projet, suivi dans les réalisations.", "Équipe projet", False),
+    State("rejected", "Non retenue", "danger",
+          "La décision et sa motivation sont publiées au journal des arbitrages.", "—", False),
+    State("not_eligible", "Non recevable", "danger",
+          "Le motif de non-recevabilité est publié au journal des arbitrages.", "—", False),
+    State("withdrawn", "Retirée", "neutral",
+          "Son auteur ou autrice l'a retirée ; elle reste consultable.", "—", False),
+]}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: str
+    target: str
+    who: frozenset[str]
+    label: str  # the button
+
+
+def _t(action: str, source: str, target: str, who: set[str], label: str) -> Transition:
+    return Transition(action, source, target, frozenset(who), label)
+
+
+TRANSITIONS: list[Transition] = [
+    # Implemented by proposals.services
+    _t("edit", "draft", "draft", {AUTHOR, COAUTHOR}, "Modifier"),
+    _t("submit", "draft", "submitted", {AUTHOR}, "Déposer la proposition"),
+    _t("withdraw", "draft", "withdrawn", {AUTHOR}, "Abandonner ce brouillon"),
+    _t("withdraw", "submitted", "withdrawn", {AUTHOR}, "Retirer la proposition"),
+    _t("withdraw", "in_review", "withdrawn", {AUTHOR}, "Retirer la proposition"),
+    _t("withdraw", "scheduled", "withdrawn", {AUTHOR}, "Retirer la proposition"),
+    _t("withdraw", "changes_requested", "withdrawn", {AUTHOR}, "Retirer la proposition"),
+    _t("edit", "changes_requested", "changes_requested", {AUTHOR, COAUTHOR}, "Réviser"),
+    _t("resubmit", "changes_requested", "submitted", {AUTHOR}, "Déposer la version révisée"),
+    # Implemented by review (arbitration)
+    _t("open_review", "submitted", "in_review", {COORDINATOR}, "Ouvrir l'instruction"),
+    _t("declare_ineligible", "submitted", "not_eligible", {COORDINATOR}, "Déclarer non recevable"),
+    _t("schedule", "in_review", "scheduled", {COORDINATOR}, "Inscrire en séance"),
+    _t("postpone", "scheduled", "in_review", {COORDINATOR}, "Reporter"),
+    _t("accept", "scheduled", "accepted", {COORDINATOR}, "Publier : retenue"),
+    _t("reject", "scheduled", "rejected", {COORDINATOR}, "Publier : non retenue"),
+    _t("request_changes", "scheduled", "changes_requested", {COORDINATOR}, "Publier : modifications demandées"),
+]
+
+_BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}
+ACTIONS = sorted({t.action for t in TRANSITIONS})
+# States in which a proposal is still awaiting its answer (supports allowed, etc.).
+OPEN_STATES = tuple(code for code, s in STATES.items() if s.is_open and code != "draft")
+DECIDED_STATES = ("accepted", "rejected", "not_eligible", "changes_requested")
+
+
+def transition(state: str, action: str) -> Transition | None:
+    return _BY_KEY.get((state, action))
+
+
+def allowed(state: str, action: str, capacities: set[str]) -> bool:
+    found = transition(state, action)
+    return found is not None and bool(found.who & capacities)
+
+
+def available(state: str, capacities: set[str]) -> list[Transition]:
+    """The transitions these capacities may take from this state (the page's buttons)."""
+    return [t for t in TRANSITIONS if t.source == state and t.who & capacities]
+
+
+def label(state: str) -> str:
+    return STATES[state].label

@@ -1,0 +1,236 @@
+"""Read queries of the proposal pages, each in a fixed number of SQL queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import OrgUnit, User
+from ..audit.models import AuditEvent
+from ..extensions import db
+from ..text import like_pattern, normalise, search_words
+from . import lifecycle
+from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Theme
+
+SORTS = {
+    "recent": "Les plus récentes",
+    "supported": "Les plus soutenues",
+    "waiting": "En attente depuis le plus longtemps",
+}
+
+
+@dataclass
+class BoardFilters:
+    q: str = ""
+    kind: str = ""
+    state: str = ""
+    theme_id: int | None = None
+    org_unit_id: int | None = None
+    sort: str = "recent"
+
+    @classmethod
+    def from_args(cls, args) -> BoardFilters:
+        def as_int(name: str) -> int | None:
+            try:
+                value = int(args.get(name) or 0)
+                return value if 0 < value < 2**31 else None
+            except ValueError:
+                return None
+
+        state = args.get("etape") or ""
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            kind=args.get("nature") if args.get("nature") in KINDS else "",
+            state=state if state in lifecycle.STATES and state != "draft" else "",
+            theme_id=as_int("theme"),
+            org_unit_id=as_int("service"),
+            sort=args.get("tri") if args.get("tri") in SORTS else "recent",
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.kind or self.state or self.theme_id or self.org_unit_id)
+
+
+def _matching(stmt, words: list[str]):
+    for word in words:
+        stmt = stmt.where(Proposal.search_text.like(like_pattern(word), escape="\\"))
+    return stmt
+
+
+def board_query(institution_id: int, filters: BoardFilters):
+    """Every submitted proposal of the institution (drafts never), filtered and sorted."""
+    stmt = (
+        select(Proposal)
+        .where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None))
+        .options(selectinload(Proposal.author), selectinload(Proposal.theme),
+                 selectinload(Proposal.org_unit))
+    )
+    stmt = _matching(stmt, search_words(filters.q))
+    if filters.kind:
+        stmt = stmt.where(Proposal.kind == filters.kind)
+    if filters.state:
+        stmt = stmt.where(Proposal.state == filters.state)
+    if filters.theme_id:
+        stmt = stmt.where(Proposal.theme_id == filters.theme_id)
+    if filters.org_unit_id:
+        # The unit and its sub-units (two levels: direction > service).
+        children = select(OrgUnit.id).where(OrgUnit.parent_id == filters.org_unit_id)
+        stmt = stmt.where(or_(Proposal.org_unit_id == filters.org_unit_id,
+                              Proposal.org_unit_id.in_(children)))
+    if filters.sort == "supported":
+        stmt = stmt.order_by(Proposal.support_count.desc(), Proposal.submitted_at.desc(), Proposal.id.desc())
+    elif filters.sort == "waiting":
+        is_open = case((Proposal.state.in_(lifecycle.OPEN_STATES), 0), else_=1)
+        stmt = stmt.order_by(is_open, Proposal.state_changed_at.asc(), Proposal.id)
+    else:
+        stmt = stmt.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+    return stmt
+
+
+def board_choices(institution_id: int) -> tuple[list[Theme], list[OrgUnit]]:
+    themes = db.session.scalars(select(Theme).where(Theme.institution_id == institution_id)
+                                .order_by(Theme.name)).all()
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.institution_id == institution_id,
+                                                     OrgUnit.kind == "direction")
+                               .order_by(OrgUnit.name)).all()
+    return themes, units
+
+
+def similar_proposals(institution_id: int, text: str, *, exclude_id: int | None = None,
+                      limit: int = 5) -> list[Proposal]:
+    """Submitted proposals sharing the most significant words with `text`."""
+    words = [w for w in search_words(text, min_length=4) if w not in STOP_WORDS][:6]
+    if not words:
+        return []
+    score = sum(
+        (case((Proposal.search_text.like(like_pattern(w), escape="\\"), 1), else_=0) for w in words),
+        literal(0),
+    )
+    stmt = (
+        select(Proposal)
+        .where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None),
+               Proposal.state != "withdrawn",
+               or_(*(Proposal.search_text.like(like_pattern(w), escape="\\") for w in words)))
+        .order_by(score.desc(), Proposal.support_count.desc(), Proposal.id.desc())
+        .limit(limit)
+    )
+    if exclude_id:
+        stmt = stmt.where(Proposal.id != exclude_id)
+    return list(db.session.scalars(stmt))
+
+
+STOP_WORDS = {normalise(w) for w in (
+    "pour", "avec", "dans", "des", "les", "une", "sur", "par", "plus", "entre", "chez",
+    "aux", "leur", "leurs", "notre", "nos", "votre", "vos", "cette", "ces", "tout", "tous",
+    "mise", "place", "faire", "mettre", "service", "services", "projet", "proposition",
+)}
+
+
+@dataclass
+class ProposalPage:
+    proposal: Proposal
+    coauthors_accepted: list[User]
+    invitation: CoAuthor | None
+    comments: list[Comment]
+    timeline: list[AuditEvent]
+    has_supported: bool
+    version_count: int
+    actors: dict[int, User] = field(default_factory=dict)
+
+
+def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
+    from .models import Support
+
+    comments = db.session.scalars(
+        select(Comment).where(Comment.proposal_id == proposal.id)
+        .options(selectinload(Comment.author), selectinload(Comment.hidden_by))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    timeline = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.target_type == "Proposal",
+                                 AuditEvent.target_id == proposal.id,
+                                 AuditEvent.is_public.is_(True))
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ).all()
+    supported = db.session.scalar(select(Support.id).where(
+        Support.proposal_id == proposal.id, Support.user_id == viewer.id)) is not None
+    invitation = next((c for c in proposal.coauthors if c.user_id == viewer.id), None)
+    return ProposalPage(
+        proposal=proposal,
+        coauthors_accepted=proposal.accepted_coauthors,
+        invitation=invitation,
+        comments=list(comments),
+        timeline=list(timeline),
+        has_supported=supported,
+        version_count=proposal.version_number,
+    )
+
+
+def load_proposal(proposal_id: int) -> Proposal | None:
+    return db.session.scalar(
+        select(Proposal).where(Proposal.id == proposal_id)
+        .options(selectinload(Proposal.author).selectinload(User.org_unit),
+                 selectinload(Proposal.coauthors).selectinload(CoAuthor.user),
+                 selectinload(Proposal.theme), selectinload(Proposal.host_org_unit),
+                 selectinload(Proposal.contact))
+    )
+
+
+def versions(proposal: Proposal) -> list[ProposalVersion]:
+    return list(db.session.scalars(
+        select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id)
+        .options(selectinload(ProposalVersion.submitted_by), selectinload(ProposalVersion.theme))
+        .order_by(ProposalVersion.number.desc())
+    ))
+
+
+def my_proposals(user: User) -> tuple[list[Proposal], list[tuple[CoAuthor, Proposal]]]:
+    """The user's proposals (authored or co-authored, drafts included) and pending invitations."""
+    coauthored = select(CoAuthor.proposal_id).where(CoAuthor.user_id == user.id,
+                                                     CoAuthor.status == "accepted")
+    proposals = db.session.scalars(
+        select(Proposal)
+        .where(or_(Proposal.author_id == user.id, Proposal.id.in_(coauthored)))
+        .options(selectinload(Proposal.theme), selectinload(Proposal.author))
+        .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+    ).all()
+    invitations = db.session.execute(
+        select(CoAuthor, Proposal).join(Proposal, Proposal.id == CoAuthor.proposal_id)
+        .where(and_(CoAuthor.user_id == user.id, CoAuthor.status == "invited"))
+        .options(selectinload(Proposal.author))
+        .order_by(CoAuthor.invited_at.desc())
+    ).all()
+    return list(proposals), [(c, p) for c, p in invitations]
+
+
+def pending_invitations_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(CoAuthor).where(
+        CoAuthor.user_id == user.id, CoAuthor.status == "invited")) or 0
+
+
+# Sentences of the public timeline; other domains (review, projects) add theirs.
+TIMELINE_SENTENCES = {
+    "proposal.submitted": "Déposée par {actor} (version {version}).",
+    "proposal.resubmitted": "Version révisée n° {version} déposée par {actor}.",
+    "proposal.withdrawn": "Retirée par {actor}.",
+    "proposal.coauthor_accepted": "{actor} a rejoint les co-auteurs.",
+    "comment.hidden": "Un commentaire a été masqué par {actor} : « {reason} ».",
+}
+
+
+def timeline_sentence(event: AuditEvent) -> str:
+    template = TIMELINE_SENTENCES.get(event.action)
+    values = {"actor": event.actor.full_name if event.actor else "l'application",
+              **{k: v for k, v in (event.data or {}).items() if isinstance(v, str | int)}}
+    if template is None:
+        from ..audit.services import action_label
+
+        return action_label(event.action) + "."
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template.split("{")[0].strip() or event.action

@@ -1,0 +1,427 @@
+"""State changes on proposals. Each takes the acting user, checks the lifecycle table and
+the rules, changes the models, records the audit event; the caller commits."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from ..accounts.models import OrgUnit, User
+from ..accounts.services import EMAIL_RE, normalise_email
+from ..audit.services import record
+from ..dbutil import insert_ignoring_duplicates
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..extensions import db
+from ..text import clean, normalise
+from ..timeutil import today_paris, utcnow
+from . import lifecycle
+from .models import (
+    CONTENT_FIELDS,
+    INITIATIVE_FIELDS,
+    KINDS,
+    OPEN_TO_LABELS,
+    CoAuthor,
+    Comment,
+    Proposal,
+    ProposalVersion,
+    Support,
+    Theme,
+)
+
+TEXT_MAX = 5000
+TITLE_MIN, TITLE_MAX = 5, 200
+MAX_COAUTHORS = 10
+COMMENT_MAX = 3000
+
+REQUIRED = {
+    "initiative": {
+        "problem": "Décrivez le problème auquel la proposition répond.",
+        "change": "Décrivez le service ou le changement proposé.",
+        "beneficiaries": "Dites pour qui, et quelle valeur cela apporte.",
+        "gain": "Dites ce que l'on gagne par rapport à aujourd'hui.",
+        "needs": "Indiquez ce qu'il faut : temps, compétences, budget (même approximatifs).",
+    },
+    "mobility": {
+        "mission": "Décrivez la mission confiée pendant l'immersion.",
+        "learning": "Dites ce que la personne accueillie découvrira ou apprendra.",
+        "contribution": "Dites ce qu'elle pourra apporter au service.",
+        "duration_days": "Indiquez la durée en jours ouvrés.",
+        "window_starts_on": "Indiquez à partir de quand l'immersion est possible.",
+        "window_ends_on": "Indiquez jusqu'à quand l'immersion est possible.",
+        "places": "Indiquez le nombre de places.",
+        "host_org_unit_id": "Choisissez le service d'accueil.",
+        "contact_id": "Indiquez la personne à contacter.",
+    },
+}
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def require_transition(proposal: Proposal, action: str, actor: User) -> lifecycle.Transition:
+    """The lifecycle table's verdict for `actor` doing `action` on `proposal` now."""
+    if actor.institution_id != proposal.institution_id:
+        raise NotAllowed("Cette proposition appartient à une autre collectivité.")
+    found = lifecycle.transition(proposal.state, action)
+    if found is None:
+        raise InvalidTransition(
+            f"Action impossible : la proposition est à l'étape « {proposal.state_info.label} »."
+        )
+    if not (found.who & proposal.capacities(actor)):
+        raise NotAllowed("Vous ne pouvez pas faire cette action sur cette proposition.")
+    return found
+
+
+def move(proposal: Proposal, transition: lifecycle.Transition, actor: User, *,
+         audit_action: str, data: dict[str, Any] | None = None, public: bool = True) -> None:
+    """Apply a transition: new state, step clock, one audit event."""
+    before = proposal.state
+    proposal.state = transition.target
+    if transition.target != before:
+        proposal.state_changed_at = utcnow()
+    record(audit_action, actor=actor, institution_id=proposal.institution_id, target=proposal,
+           data={"from": before, "to": transition.target, **(data or {})}, public=public)
+
+
+# --------------------------------------------------------------------------- content
+
+
+def _int_or_error(value: Any, field: str, low: int, high: int, message: str,
+                  errors: dict[str, str]) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors[field] = message
+        return None
+    if not low <= number <= high:
+        errors[field] = message
+        return None
+    return number
+
+
+def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
+                  for_submission: bool) -> dict[str, Any]:
+    """Check and normalise a proposal's fields. A draft needs only a title; submission
+    needs every field of its kind. Raises ValidationFailed with all the messages."""
+    if kind not in KINDS:
+        raise ValidationFailed({"kind": "Nature de proposition inconnue."})
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    title = " ".join(clean(data.get("title")).split())
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        errors["title"] = f"Le titre doit compter entre {TITLE_MIN} et {TITLE_MAX} caractères."
+    out["title"] = title
+    for field in INITIATIVE_FIELDS + ("mission", "learning", "contribution"):
+        value = clean(data.get(field))
+        if len(value) > TEXT_MAX:
+            errors[field] = f"{TEXT_MAX} caractères au plus ({len(value)} saisis)."
+        out[field] = value
+    theme_id = data.get("theme_id")
+    out["theme_id"] = None
+    if theme_id not in (None, ""):
+        theme = db.session.get(Theme, _int_or_error(theme_id, "theme_id", 1, 2**31, "Thème inconnu.", errors) or 0)
+        if theme is None or theme.institution_id != institution_id or not theme.is_active:
+            errors["theme_id"] = "Thème inconnu."
+        else:
+            out["theme_id"] = theme.id
+
+    mobility: dict[str, Any] = {f: None for f in ("duration_days", "window_starts_on", "window_ends_on",
+                                                 "places", "open_to", "host_org_unit_id", "contact_id")}
+    if kind == "mobility":
+        mobility["duration_days"] = _int_or_error(
+            data.get("duration_days"), "duration_days", 1, 60,
+            "Durée en jours ouvrés, entre 1 et 60.", errors)
+        mobility["places"] = _int_or_error(
+            data.get("places"), "places", 1, 50, "Nombre de places entre 1 et 50.", errors)
+        for field in ("window_starts_on", "window_ends_on"):
+            value = data.get(field)
+            if value is not None and not isinstance(value, date):
+                errors[field] = "Date invalide."
+            else:
+                mobility[field] = value
+        starts, ends = mobility["window_starts_on"], mobility["window_ends_on"]
+        if starts and ends and ends < starts:
+            errors["window_ends_on"] = "La fin de la période doit suivre son début."
+        elif for_submission and ends and ends < today_paris():
+            errors["window_ends_on"] = "La période proposée est déjà passée."
+        if starts and ends and mobility["duration_days"] and (ends - starts).days + 1 < mobility["duration_days"]:
+            errors["duration_days"] = "La durée dépasse la période proposée."
+        open_to = data.get("open_to") or "institution"
+        if open_to not in OPEN_TO_LABELS:
+            errors["open_to"] = "Choix inconnu."
+        mobility["open_to"] = open_to
+        host_id = data.get("host_org_unit_id")
+        if host_id not in (None, ""):
+            unit = db.session.get(OrgUnit, _int_or_error(host_id, "host_org_unit_id", 1, 2**31, "Service inconnu.", errors) or 0)
+            if unit is None or unit.institution_id != institution_id:
+                errors["host_org_unit_id"] = "Service inconnu."
+            elif not unit.is_open:
+                errors["host_org_unit_id"] = "Ce service est fermé."
+            else:
+                mobility["host_org_unit_id"] = unit.id
+        contact_email = normalise_email(data.get("contact_email") or "")
+        if contact_email:
+            contact = db.session.scalar(select(User).where(
+                User.email == contact_email, User.institution_id == institution_id))
+            if contact is None or not contact.is_active:
+                errors["contact_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
+            else:
+                mobility["contact_id"] = contact.id
+    out.update(mobility)
+
+    if for_submission:
+        for field, message in REQUIRED[kind].items():
+            if out.get(field) in (None, "") and field not in errors:
+                errors["contact_email" if field == "contact_id" else field] = message
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def _parse_coauthor_emails(raw: str | None, proposal_author: User) -> tuple[list[User], dict[str, str]]:
+    emails = [normalise_email(e) for e in re.split(r"[,;\s]+", raw or "") if e.strip()]
+    if len(emails) > MAX_COAUTHORS:
+        return [], {"coauthor_emails": f"{MAX_COAUTHORS} co-auteurs au plus."}
+    users: list[User] = []
+    problems: list[str] = []
+    for email in dict.fromkeys(emails):
+        if not EMAIL_RE.match(email):
+            problems.append(f"« {email[:80]} » n'est pas une adresse valide")
+            continue
+        user = db.session.scalar(select(User).where(
+            User.email == email, User.institution_id == proposal_author.institution_id))
+        if user is None or not user.is_active:
+            problems.append(f"aucun agent actif n'a l'adresse « {email} »")
+        elif user.id == proposal_author.id:
+            problems.append("l'auteur ou l'autrice ne peut être son propre co-auteur")
+        else:
+            users.append(user)
+    if problems:
+        message = " ; ".join(problems)
+        return [], {"coauthor_emails": message[0].upper() + message[1:] + "."}
+    return users, {}
+
+
+def _sync_coauthors(proposal: Proposal, users: list[User], actor: User) -> None:
+    wanted = {u.id: u for u in users}
+    for link in list(proposal.coauthors):
+        if link.user_id not in wanted:
+            proposal.coauthors.remove(link)
+    present = {link.user_id for link in proposal.coauthors}
+    for user_id, user in wanted.items():
+        if user_id not in present:
+            proposal.coauthors.append(CoAuthor(user=user, status="invited"))
+            record("proposal.coauthor_invited", actor=actor, institution_id=proposal.institution_id,
+                   target=proposal, data={"user_id": user_id})
+
+
+def _refresh_search_text(proposal: Proposal) -> None:
+    names = [proposal.author.full_name] + [u.full_name for u in proposal.accepted_coauthors]
+    parts = [proposal.title, proposal.problem, proposal.change, proposal.beneficiaries,
+             proposal.mission, proposal.learning, " ".join(names)]
+    proposal.search_text = normalise(" ".join(p for p in parts if p))
+
+
+def create_proposal(actor: User, *, kind: str, data: dict[str, Any]) -> Proposal:
+    """A new draft (everything but the title may still be empty)."""
+    content = clean_content(actor.institution_id, kind, data, for_submission=False)
+    coauthors, errors = _parse_coauthor_emails(data.get("coauthor_emails"), actor)
+    if errors:
+        raise ValidationFailed(errors)
+    proposal = Proposal(institution_id=actor.institution_id, kind=kind, state="draft",
+                        author=actor, org_unit_id=actor.org_unit_id, **content)
+    if kind == "mobility" and content.get("host_org_unit_id"):
+        proposal.org_unit_id = content["host_org_unit_id"]
+    db.session.add(proposal)
+    db.session.flush()
+    _sync_coauthors(proposal, coauthors, actor)
+    _refresh_search_text(proposal)
+    record("proposal.created", actor=actor, institution_id=proposal.institution_id,
+           target=proposal, data={"kind": kind})
+    return proposal
+
+
+def update_proposal(actor: User, proposal: Proposal, *, data: dict[str, Any]) -> None:
+    """Edit a draft, or revise a proposal whose changes were requested."""
+    require_transition(proposal, "edit", actor)
+    content = clean_content(proposal.institution_id, proposal.kind, data, for_submission=False)
+    for field, value in content.items():
+        setattr(proposal, field, value)
+    if proposal.kind == "mobility" and content.get("host_org_unit_id"):
+        proposal.org_unit_id = content["host_org_unit_id"]
+    if "coauthor_emails" in data and lifecycle.AUTHOR in proposal.capacities(actor):
+        coauthors, errors = _parse_coauthor_emails(data.get("coauthor_emails"), proposal.author)
+        if errors:
+            raise ValidationFailed(errors)
+        _sync_coauthors(proposal, coauthors, actor)
+    proposal.updated_at = utcnow()
+    _refresh_search_text(proposal)
+    record("proposal.edited", actor=actor, institution_id=proposal.institution_id, target=proposal)
+
+
+def _snapshot(proposal: Proposal, actor: User) -> ProposalVersion:
+    proposal.version_number += 1
+    version = ProposalVersion(proposal_id=proposal.id, number=proposal.version_number,
+                              submitted_by=actor,
+                              **{f: getattr(proposal, f) for f in CONTENT_FIELDS})
+    db.session.add(version)
+    return version
+
+
+def _check_complete(proposal: Proposal) -> None:
+    data = {f: getattr(proposal, f) for f in CONTENT_FIELDS}
+    data["contact_email"] = proposal.contact.email if proposal.contact else ""
+    clean_content(proposal.institution_id, proposal.kind, data, for_submission=True)
+
+
+def submit_proposal(actor: User, proposal: Proposal) -> None:
+    transition = require_transition(proposal, "submit", actor)
+    _check_complete(proposal)
+    proposal.submitted_at = utcnow()
+    _snapshot(proposal, actor)
+    move(proposal, transition, actor, audit_action="proposal.submitted",
+         data={"version": proposal.version_number})
+
+
+def resubmit_proposal(actor: User, proposal: Proposal) -> None:
+    transition = require_transition(proposal, "resubmit", actor)
+    _check_complete(proposal)
+    _snapshot(proposal, actor)
+    move(proposal, transition, actor, audit_action="proposal.resubmitted",
+         data={"version": proposal.version_number})
+
+
+def withdraw_proposal(actor: User, proposal: Proposal) -> None:
+    transition = require_transition(proposal, "withdraw", actor)
+    move(proposal, transition, actor, audit_action="proposal.withdrawn",
+         public=proposal.submitted_at is not None)
+
+
+def respond_to_invitation(actor: User, proposal: Proposal, *, accept: bool) -> None:
+    link = next((c for c in proposal.coauthors if c.user_id == actor.id), None)
+    if link is None:
+        raise NotAllowed("Vous n'êtes pas invité·e à co-signer cette proposition.")
+    if link.status != "invited":
+        raise InvalidTransition("Vous avez déjà répondu à cette invitation.")
+    if not proposal.state_info.is_open:
+        raise InvalidTransition("Cette proposition n'attend plus de co-auteurs.")
+    link.status = "accepted" if accept else "declined"
+    link.responded_at = utcnow()
+    if accept:
+        _refresh_search_text(proposal)
+    record("proposal.coauthor_accepted" if accept else "proposal.coauthor_declined",
+           actor=actor, institution_id=proposal.institution_id, target=proposal,
+           data={"user_id": actor.id}, public=accept and proposal.submitted_at is not None)
+
+
+# --------------------------------------------------------------------------- supports
+
+
+def can_support(actor: User, proposal: Proposal) -> str | None:
+    """None if `actor` may back `proposal`, else why not (in French)."""
+    if actor.institution_id != proposal.institution_id:
+        return "Cette proposition appartient à une autre collectivité."
+    if proposal.state not in lifecycle.OPEN_STATES:
+        return "On ne peut plus soutenir une proposition qui a reçu sa réponse ou a été retirée."
+    if proposal.is_author_side(actor):
+        return "On ne soutient pas sa propre proposition."
+    return None
+
+
+def toggle_support(actor: User, proposal: Proposal) -> bool:
+    """Back the proposal, or withdraw one's support. Returns whether it is now backed.
+
+    The unique constraint makes a double click or two tabs harmless; the counter is
+    changed by the database itself so that concurrent supports are all counted."""
+    reason = can_support(actor, proposal)
+    if reason:
+        raise NotAllowed(reason)
+    deleted = db.session.execute(
+        delete(Support).where(Support.proposal_id == proposal.id, Support.user_id == actor.id)
+    ).rowcount
+    if deleted:
+        db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                           .values(support_count=Proposal.support_count - deleted))
+        db.session.refresh(proposal, ["support_count"])
+        return False
+    if not insert_ignoring_duplicates(Support, proposal_id=proposal.id, user_id=actor.id,
+                                      created_at=utcnow()):
+        return True  # backed by a concurrent request of the same person
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                       .values(support_count=Proposal.support_count + 1))
+    db.session.refresh(proposal, ["support_count"])
+    return True
+
+
+def has_supported(user: User, proposal: Proposal) -> bool:
+    return db.session.scalar(select(Support.id).where(
+        Support.proposal_id == proposal.id, Support.user_id == user.id)) is not None
+
+
+# --------------------------------------------------------------------------- comments
+
+
+def add_comment(actor: User, proposal: Proposal, *, body: str) -> Comment:
+    if actor.institution_id != proposal.institution_id or proposal.submitted_at is None:
+        raise NotAllowed("On ne peut pas commenter cette proposition.")
+    body = clean(body)
+    if not body:
+        raise ValidationFailed({"body": "Écrivez votre commentaire."})
+    if len(body) > COMMENT_MAX:
+        raise ValidationFailed({"body": f"{COMMENT_MAX} caractères au plus ({len(body)} saisis)."})
+    comment = Comment(proposal_id=proposal.id, author_id=actor.id, body=body)
+    db.session.add(comment)
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                       .values(comment_count=Proposal.comment_count + 1))
+    db.session.flush()
+    return comment
+
+
+def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: str) -> None:
+    if actor.institution_id != proposal.institution_id or not actor.has_role("coordinator"):
+        raise NotAllowed("Seule l'animation du collectif peut masquer un commentaire.")
+    if comment.hidden_at is not None:
+        raise InvalidTransition("Ce commentaire est déjà masqué.")
+    reason = clean(reason)
+    if not 5 <= len(reason) <= 500:
+        raise ValidationFailed({"reason": "Donnez la raison en 5 à 500 caractères : elle sera affichée."})
+    comment.hidden_at = utcnow()
+    comment.hidden_by_id = actor.id
+    comment.hidden_reason = reason
+    record("comment.hidden", actor=actor, institution_id=proposal.institution_id, target=proposal,
+           data={"comment_id": comment.id, "reason": reason}, public=True)
+
+
+# --------------------------------------------------------------------------- themes
+
+
+def create_theme(actor: User, *, name: str) -> Theme:
+    from ..accounts.services import require_admin
+
+    require_admin(actor, actor.institution_id)
+    name = " ".join(clean(name).split())
+    if not 2 <= len(name) <= 120:
+        raise ValidationFailed({"name": "Le nom du thème doit compter entre 2 et 120 caractères."})
+    if db.session.scalar(select(Theme.id).where(Theme.institution_id == actor.institution_id,
+                                                Theme.name == name)):
+        raise ValidationFailed({"name": "Ce thème existe déjà."})
+    theme = Theme(institution_id=actor.institution_id, name=name)
+    db.session.add(theme)
+    db.session.flush()
+    record("theme.created", actor=actor, institution_id=actor.institution_id, target=theme,
+           data={"name": name})
+    return theme
+
+
+def toggle_theme(actor: User, theme: Theme) -> None:
+    from ..accounts.services import require_admin
+
+    require_admin(actor, theme.institution_id)
+    theme.is_active = not theme.is_active
+    record("theme.activated" if theme.is_active else "theme.deactivated", actor=actor,
+           institution_id=theme.institution_id, target=theme)

@@ -1,0 +1,333 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_login import current_user
+
+from ..admin.forms import ConfirmForm
+from ..admin.queries import unit_choices
+from ..errors import NotAllowed, ValidationFailed
+from ..extensions import db
+from ..security import login_required, roles_required
+from ..timeutil import utcnow
+from ..web import (
+    apply_errors,
+    done,
+    get_in_institution_or_404,
+    handle_form,
+    is_htmx,
+    page_number,
+    redirect_see_other,
+    render_page,
+)
+from . import lifecycle, queries, services
+from .forms import CommentForm, HideCommentForm, InitiativeForm, MobilityForm, ThemeForm
+from .models import KIND_LABELS, OPEN_TO_LABELS, Comment, Proposal, Theme
+
+bp = Blueprint("proposals", __name__)
+
+FORM_CLASSES = {"initiative": InitiativeForm, "mobility": MobilityForm}
+INTENT_MESSAGES = {
+    "draft": "Brouillon enregistré. Vous pourrez le compléter puis le déposer.",
+    "submit": "Proposition déposée : l'animation du collectif va vérifier sa recevabilité.",
+    "resubmit": "Version révisée déposée : elle repart pour un examen par le collectif.",
+}
+
+
+def _visible_or_404(proposal_id: int) -> Proposal:
+    """The proposal if the current user may read it: same institution, and a draft only
+    for its authors and invited co-authors."""
+    proposal = queries.load_proposal(proposal_id)
+    if proposal is None or proposal.institution_id != current_user.institution_id:
+        abort(404)
+    if proposal.submitted_at is None and not (
+        proposal.author_id == current_user.id
+        or any(c.user_id == current_user.id for c in proposal.coauthors)
+    ):
+        abort(404)
+    return proposal
+
+
+def _theme_choices(institution_id: int) -> list[tuple[str, str]]:
+    themes, _units = queries.board_choices(institution_id)
+    return [("", "— Choisir un thème —")] + [(str(t.id), t.name) for t in themes if t.is_active]
+
+
+def _form_for(kind: str, proposal: Proposal | None = None, *, prefill: bool | None = None):
+    """The proposal's form: filled from the request, or from `proposal` when `prefill`
+    (default: on GET)."""
+    form_class = FORM_CLASSES[kind]
+    if prefill is None:
+        prefill = request.method == "GET"
+    if proposal is not None and prefill:
+        form = form_class(formdata=None, obj=proposal)
+        form.coauthor_emails.data = ", ".join(
+            c.user.email for c in proposal.coauthors if c.status != "declined")
+        if proposal.kind == "mobility":
+            form.contact_email.data = proposal.contact.email if proposal.contact else ""
+    else:
+        form = form_class()
+    form.theme_id.choices = _theme_choices(current_user.institution_id)
+    if kind == "mobility":
+        form.host_org_unit_id.choices = unit_choices(current_user.institution_id, empty="— Choisir —")
+        if proposal is None and request.method == "GET":
+            form.host_org_unit_id.data = current_user.org_unit_id
+            form.contact_email.data = current_user.email
+    return form
+
+
+def _form_data(form) -> dict:
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
+def _render_form(form, kind: str, proposal: Proposal | None, status: int = 200):
+    similar = queries.similar_proposals(current_user.institution_id, form.title.data or "",
+                                        exclude_id=proposal.id if proposal else None) if form.title.data else []
+    return render_page("proposals/form.html", block="form", form=form, kind=kind,
+                       kind_label=KIND_LABELS[kind], proposal=proposal, similar=similar,
+                       status=status)
+
+
+def _intent() -> str:
+    intent = request.form.get("intent", "draft")
+    return intent if intent in INTENT_MESSAGES else "draft"
+
+
+def _new(kind: str):
+    form = _form_for(kind)
+    if request.method == "POST":
+        intent = _intent()
+        created: list[Proposal] = []
+
+        def act():
+            proposal = services.create_proposal(current_user, kind=kind, data=_form_data(form))
+            created.append(proposal)
+            if intent == "submit":
+                services.submit_proposal(current_user, proposal)
+
+        if handle_form(form, act):
+            return done(INTENT_MESSAGES[intent], url_for("proposals.show", proposal_id=created[0].id))
+        return _render_form(form, kind, None, status=422)
+    return _render_form(form, kind, None)
+
+
+@bp.route("/propositions/nouvelle", methods=["GET", "POST"])
+@login_required
+def new_initiative():
+    return _new("initiative")
+
+
+@bp.route("/propositions/nouvelle-offre", methods=["GET", "POST"])
+@login_required
+def new_offer():
+    return _new("mobility")
+
+
+@bp.route("/propositions/<int:proposal_id>/modifier", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    proposal = _visible_or_404(proposal_id)
+    if not lifecycle.allowed(proposal.state, "edit", proposal.capacities(current_user)):
+        raise NotAllowed("Cette proposition ne peut pas être modifiée par vous à cette étape.")
+    form = _form_for(proposal.kind, proposal)
+    if request.method == "POST":
+        intent = _intent()
+
+        def act():
+            services.update_proposal(current_user, proposal, data=_form_data(form))
+            if intent == "submit":
+                services.submit_proposal(current_user, proposal)
+            elif intent == "resubmit":
+                services.resubmit_proposal(current_user, proposal)
+
+        if handle_form(form, act):
+            message = INTENT_MESSAGES[intent] if intent != "draft" else "Modifications enregistrées."
+            return done(message, url_for("proposals.show", proposal_id=proposal.id))
+        return _render_form(form, proposal.kind, proposal, status=422)
+    return _render_form(form, proposal.kind, proposal)
+
+
+def _submit_from_page(proposal_id: int, action: str):
+    proposal = _visible_or_404(proposal_id)
+    service = services.submit_proposal if action == "submit" else services.resubmit_proposal
+    try:
+        service(current_user, proposal)
+    except ValidationFailed as exc:
+        # Incomplete: show the form with what is missing, next to each field.
+        db.session.rollback()
+        proposal = _visible_or_404(proposal_id)
+        form = _form_for(proposal.kind, proposal, prefill=True)
+        apply_errors(form, exc)
+        form.form_errors.append("Pour déposer, complétez d'abord les champs signalés.")
+        return _render_form(form, proposal.kind, proposal, status=422)
+    db.session.commit()
+    return done(INTENT_MESSAGES[action], url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.post("/propositions/<int:proposal_id>/deposer")
+@login_required
+def submit(proposal_id: int):
+    return _submit_from_page(proposal_id, "submit")
+
+
+@bp.post("/propositions/<int:proposal_id>/redeposer")
+@login_required
+def resubmit(proposal_id: int):
+    return _submit_from_page(proposal_id, "resubmit")
+
+
+@bp.route("/propositions/<int:proposal_id>/retirer", methods=["GET", "POST"])
+@login_required
+def withdraw(proposal_id: int):
+    proposal = _visible_or_404(proposal_id)
+    form = ConfirmForm()
+    if request.method == "POST":
+        services.withdraw_proposal(current_user, proposal)
+        db.session.commit()
+        return done("La proposition est retirée. Elle reste consultable.",
+                    url_for("proposals.show", proposal_id=proposal.id))
+    if not lifecycle.allowed(proposal.state, "withdraw", proposal.capacities(current_user)):
+        raise NotAllowed("Vous ne pouvez pas retirer cette proposition.")
+    return render_page("proposals/withdraw.html", proposal=proposal, form=form)
+
+
+@bp.get("/propositions/<int:proposal_id>")
+@login_required
+def show(proposal_id: int):
+    proposal = _visible_or_404(proposal_id)
+    return _render_show(proposal)
+
+
+def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, block=None):
+    page = queries.proposal_page(proposal, current_user)
+    capacities = proposal.capacities(current_user)
+    actions = [t for t in lifecycle.available(proposal.state, capacities)
+               if t.action in ("submit", "withdraw", "edit", "resubmit")]
+    return render_page(
+        "proposals/show.html", block=block, page=page, proposal=proposal, actions=actions,
+        support_refusal=services.can_support(current_user, proposal),
+        comment_form=comment_form or CommentForm(),
+        can_moderate=current_user.has_role("coordinator"),
+        open_to_labels=OPEN_TO_LABELS, timeline_label=queries.timeline_sentence,
+        now=utcnow(), status=status,
+    )
+
+
+@bp.get("/propositions/<int:proposal_id>/versions")
+@login_required
+def versions(proposal_id: int):
+    proposal = _visible_or_404(proposal_id)
+    return render_page("proposals/versions.html", proposal=proposal,
+                       versions=queries.versions(proposal))
+
+
+@bp.post("/propositions/<int:proposal_id>/soutien")
+@login_required
+def support(proposal_id: int):
+    proposal = _visible_or_404(proposal_id)
+    supported = services.toggle_support(current_user, proposal)
+    db.session.commit()
+    if is_htmx():
+        return _render_show(proposal, block="support")
+    flash("Merci pour votre soutien." if supported else "Votre soutien est retiré.", "success")
+    return redirect_see_other(url_for("proposals.show", proposal_id=proposal.id) + "#soutiens")
+
+
+@bp.post("/propositions/<int:proposal_id>/commentaires")
+@login_required
+def comment(proposal_id: int):
+    proposal = _visible_or_404(proposal_id)
+    form = CommentForm()
+    if handle_form(form, lambda: services.add_comment(current_user, proposal, body=form.body.data)):
+        if is_htmx():
+            return _render_show(proposal, block="comments")
+        return done("Commentaire publié.", url_for("proposals.show", proposal_id=proposal.id) + "#commentaires")
+    return _render_show(proposal, comment_form=form, status=422,
+                        block="comments" if is_htmx() else None)
+
+
+@bp.route("/propositions/<int:proposal_id>/commentaires/<int:comment_id>/masquer",
+          methods=["GET", "POST"])
+@login_required
+def hide_comment(proposal_id: int, comment_id: int):
+    proposal = _visible_or_404(proposal_id)
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.proposal_id != proposal.id:
+        abort(404)
+    if not current_user.has_role("coordinator"):
+        raise NotAllowed("Seule l'animation du collectif peut masquer un commentaire.")
+    form = HideCommentForm()
+    ok = request.method == "POST" and handle_form(
+        form, lambda: services.hide_comment(current_user, comment, proposal, reason=form.reason.data))
+    if ok:
+        return done("Le commentaire est masqué ; la raison est affichée à sa place.",
+                    url_for("proposals.show", proposal_id=proposal.id) + "#commentaires")
+    return render_page("proposals/hide_comment.html", proposal=proposal, comment=comment,
+                       form=form, status=200 if request.method == "GET" else 422)
+
+
+@bp.post("/propositions/<int:proposal_id>/invitation")
+@login_required
+def answer_invitation(proposal_id: int):
+    proposal = _visible_or_404(proposal_id)
+    accept = request.form.get("answer") == "accept"
+    services.respond_to_invitation(current_user, proposal, accept=accept)
+    db.session.commit()
+    message = ("Vous êtes désormais co-auteur ou co-autrice de cette proposition." if accept
+               else "Invitation déclinée.")
+    return done(message, url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.get("/propositions/similaires")
+@login_required
+def similar():
+    exclude = request.args.get("exclude", type=int)
+    found = queries.similar_proposals(current_user.institution_id, request.args.get("title", "")[:200],
+                                      exclude_id=exclude)
+    return render_page("proposals/_similar.html", similar=found)
+
+
+@bp.get("/propositions")
+@login_required
+def board():
+    filters = queries.BoardFilters.from_args(request.args)
+    page = db.paginate(queries.board_query(current_user.institution_id, filters),
+                       page=page_number(), per_page=20, error_out=False, count=True)
+    themes, units = queries.board_choices(current_user.institution_id)
+    return render_page("proposals/board.html", block="results", page=page, filters=filters,
+                       themes=themes, units=units, states=lifecycle.STATES,
+                       sorts=queries.SORTS, kinds=KIND_LABELS, now=utcnow())
+
+
+@bp.get("/mes-propositions")
+@login_required
+def mine():
+    proposals, invitations = queries.my_proposals(current_user)
+    return render_page("proposals/mine.html", proposals=proposals, invitations=invitations,
+                       now=utcnow())
+
+
+# --------------------------------------------------------------------------- themes (admin)
+
+
+@bp.route("/admin/themes", methods=["GET", "POST"])
+@roles_required("admin")
+def themes():
+    form = ThemeForm()
+    ok = request.method == "POST" and handle_form(
+        form, lambda: services.create_theme(current_user, name=form.name.data))
+    if ok:
+        return done("Thème ajouté.", url_for("proposals.themes"))
+    all_themes, _units = queries.board_choices(current_user.institution_id)
+    return render_page("proposals/themes.html", form=form, themes=all_themes,
+                       status=200 if request.method == "GET" else 422)
+
+
+@bp.post("/admin/themes/<int:theme_id>/basculer")
+@roles_required("admin")
+def toggle_theme(theme_id: int):
+    theme = get_in_institution_or_404(Theme, theme_id)
+    services.toggle_theme(current_user, theme)
+    db.session.commit()
+    return done(f"Thème « {theme.name} » {'réactivé' if theme.is_active else 'désactivé'}.",
+                url_for("proposals.themes"))
+

@@ -1,0 +1,51 @@
+"""Text helpers: search normalisation and safe rendering of user text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from markupsafe import Markup, escape
+
+_URL_RE = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)»"
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise(text: str | None) -> str:
+    """Lowercase and accent-free, so that « Économie » matches « economie » on any backend."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def clean(text: str | None) -> str:
+    """User text as stored: control characters removed, line ends unified, trimmed."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_RE.sub("", text).strip()
+
+
+def search_words(query: str, *, min_length: int = 2, limit: int = 8) -> list[str]:
+    words = re.findall(r"[\w-]+", normalise(query))
+    return [w for w in words if len(w) >= min_length][:limit]
+
+
+def like_pattern(word: str) -> str:
+    """A LIKE pattern matching `word` anywhere, with LIKE's wildcards escaped (ESCAPE '\\')."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def linkify(text: str | None) -> Markup:
+    """Escape everything, then turn http(s) addresses into links; keep line breaks."""
+    out: list[str] = []
+    position = 0
+    source = text or ""
+    for match in _URL_RE.finditer(source):
+        url = match.group(0)
+        stripped = url.rstrip(_TRAILING)
+        end = match.start() + len(stripped)
+        out.append(str(escape(source[position:match.start()])))
+        out.append(f'<a href="{escape(stripped)}" rel="nofollow noopener noreferrer">{escape(stripped)}</a>')
+        position = end
+    out.append(str(escape(source[position:])))
+    return Markup("".join(out).replace("\n", "<br>\n"))
