@@ -17,6 +17,9 @@ class HomeSummary:
     is_collective_member: bool = False
     collective_term_ends_on: object = None
     admin_counts: dict[str, int] = field(default_factory=dict)
+    drafts: int = 0
+    to_revise: int = 0
+    invitations: int = 0
 
 
 def home_summary(user: User) -> HomeSummary:
@@ -36,6 +39,17 @@ def home_summary(user: User) -> HomeSummary:
     if membership is not None:
         summary.is_collective_member = True
         summary.collective_term_ends_on = membership.ends_on
+    from ..proposals.models import CoAuthor, Proposal
+
+    row = db.session.execute(select(
+        select(func.count()).select_from(Proposal)
+        .where(Proposal.author_id == user.id, Proposal.state == "draft").scalar_subquery(),
+        select(func.count()).select_from(Proposal)
+        .where(Proposal.author_id == user.id, Proposal.state == "changes_requested").scalar_subquery(),
+        select(func.count()).select_from(CoAuthor)
+        .where(CoAuthor.user_id == user.id, CoAuthor.status == "invited").scalar_subquery(),
+    )).one()
+    summary.drafts, summary.to_revise, summary.invitations = row
     if user.has_role("admin"):
         row = db.session.execute(
             select(

@@ -1,0 +1,114 @@
+from datetime import timedelta
+
+from sqlalchemy import insert
+
+from incubator.extensions import db
+from incubator.proposals.models import Proposal
+from incubator.text import normalise
+from incubator.timeutil import utcnow
+from tests.factories import make_institution, make_org_unit, make_proposal, make_theme, make_user
+from tests.helpers import text
+
+
+def test_board_shows_submitted_proposals_of_the_institution_only(client, login):
+    agent = make_user()
+    make_proposal(author=agent, state="submitted", title="Covoiturage entre agents")
+    make_proposal(author=agent, state="draft", title="Brouillon privé")
+    make_proposal(author=make_user(org_unit=make_org_unit(make_institution())), title="Idée d'ailleurs")
+    login(client, agent)
+    page = text(client.get("/propositions"))
+    assert "Covoiturage entre agents" in page
+    assert "Brouillon privé" not in page and "Idée d'ailleurs" not in page
+    assert "Déposée" in page and "L'animation du collectif vérifie sa recevabilité" in page
+
+
+def test_empty_board_says_what_to_do(client, login):
+    login(client, make_user())
+    page = text(client.get("/propositions"))
+    assert "Aucune proposition n'a encore été déposée" in page and "Proposer une initiative" in page
+
+
+def test_search_filters_and_sorts(client, login):
+    agent = make_user(first_name="Hélène", last_name="Lefèvre")
+    direction = make_org_unit(agent.institution, kind="direction", name="Direction technique")
+    service = make_org_unit(agent.institution, parent=direction, name="Bâtiments")
+    builder = make_user(org_unit=service)
+    theme = make_theme(agent.institution, "Écologie")
+    old = make_proposal(author=agent, state="in_review", title="Éteindre l'éclairage la nuit", theme_id=theme.id)
+    offer = make_proposal(author=builder, kind="mobility", state="submitted", title="Une semaine aux bâtiments")
+    popular = make_proposal(author=builder, state="accepted", title="Des fontaines à eau")
+    old.state_changed_at = utcnow() - timedelta(days=40)
+    old.submitted_at = utcnow() - timedelta(days=50)
+    popular.support_count = 12
+    login(client, make_user(org_unit=agent.org_unit))
+
+    def titles(query: str) -> list[str]:
+        page = text(client.get("/propositions?" + query))
+        return [t for t in (old.title, offer.title, popular.title) if t in page]
+
+    # Accent- and case-insensitive, on title, text and author.
+    assert titles("q=eclairage") == [old.title]
+    assert titles("q=LEFEVRE") == [old.title]
+    assert titles("q=nuit+eteindre") == [old.title]
+    assert titles("q=100%25") == []
+    assert titles("nature=mobility") == [offer.title]
+    assert titles("etape=accepted") == [popular.title]
+    assert titles(f"theme={theme.id}") == [old.title]
+    assert sorted(titles(f"service={direction.id}")) == sorted([offer.title, popular.title])
+    page = text(client.get("/propositions?tri=supported"))
+    assert page.index(popular.title) < page.index(offer.title)
+    page = text(client.get("/propositions?tri=waiting"))
+    assert page.index(old.title) < page.index(offer.title) < page.index(popular.title)
+    # Days in the current step, on the card.
+    assert "À cette étape depuis 40 jours." in text(client.get("/propositions?q=eclairage"))
+    # Unknown values are ignored, not errors.
+    assert client.get("/propositions?nature=x&etape=draft&theme=abc&service=-1&tri=y&page=0").status_code == 200
+    fragment = client.get("/propositions?q=eclairage", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="results"') and "<html" not in fragment
+
+
+def _bulk_proposals(author, count: int) -> None:
+    now = utcnow()
+    db.session.execute(insert(Proposal), [
+        {"institution_id": author.institution_id, "kind": "initiative" if n % 3 else "mobility",
+         "state": ("submitted", "in_review", "accepted", "rejected")[n % 4], "author_id": author.id,
+         "org_unit_id": author.org_unit_id, "title": f"Proposition générée {n}",
+         "search_text": normalise(f"proposition generee {n}"), "submitted_at": now - timedelta(minutes=n),
+         "state_changed_at": now - timedelta(minutes=n), "created_at": now, "updated_at": now,
+         "support_count": n % 17, "comment_count": 0, "version_number": 1}
+        for n in range(count)
+    ])
+
+
+def test_board_query_count_is_fixed_whatever_the_volume(client, login, count_queries):
+    agent = make_user()
+    make_theme(agent.institution)
+    _bulk_proposals(agent, 10)
+    login(client, agent)
+    counts = {}
+    for label in ("ten", "thousand"):
+        if label == "thousand":
+            _bulk_proposals(agent, 990)
+        for query in ("", "?tri=supported", "?q=generee&nature=initiative", "?tri=waiting"):
+            with count_queries() as counter:
+                response = client.get("/propositions" + query)
+            assert response.status_code == 200
+            counts[(label, query)] = counter.count
+    for query in ("", "?tri=supported", "?q=generee&nature=initiative", "?tri=waiting"):
+        assert counts[("ten", query)] == counts[("thousand", query)], (query, counts)
+    assert max(counts.values()) <= 10
+    page = text(client.get("/propositions"))
+    assert "1000 propositions" in page and "Page 1 sur 50" in page
+
+
+def test_similar_proposals_while_typing(client, login):
+    agent = make_user()
+    target = make_proposal(author=agent, state="in_review", title="Un carnet de santé numérique des bâtiments")
+    make_proposal(author=agent, state="withdrawn", title="Carnet des bâtiments retiré")
+    make_proposal(author=agent, state="draft", title="Carnet de santé brouillon")
+    login(client, make_user(org_unit=agent.org_unit))
+    fragment = text(client.get("/propositions/similaires?title=carnet+sante+batiment"))
+    assert target.title in fragment and "retiré" not in fragment and "brouillon" not in fragment
+    assert "Des propositions proches existent déjà" in fragment
+    assert "Des propositions proches" not in text(client.get("/propositions/similaires?title=pour+les"))
+    assert target.title not in text(client.get(f"/propositions/similaires?title=carnet&exclude={target.id}"))
