@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .admin import views as admin_views
     from .core import views as core_views
     from .proposals import views as proposals_views
+    from .review import views as review_views
     from .security import init_security
 
     init_security(app)
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(proposals_views.bp)
+    app.register_blueprint(review_views.bp)
 
     from .cli import register_cli
 

@@ -26,6 +26,7 @@ def navigation_for(user) -> list[NavItem]:
         NavItem("Accueil", "core.home", "/"),
         NavItem("Propositions", "proposals.board", "/propositions"),
         NavItem("Mes propositions", "proposals.mine", "/mes-propositions"),
+        NavItem("Arbitrage", "review.how", "/arbitrage"),
     ]
     if user.has_role("admin") or user.has_role("coordinator"):
         items.append(NavItem("Collectif pilote", "admin.collective", "/admin/collectif"))

@@ -72,6 +72,21 @@ ACTION_LABELS = {
     "theme.created": "Thème créé",
     "theme.activated": "Thème réactivé",
     "theme.deactivated": "Thème désactivé",
+    "review.settings_changed": "Règles d'arbitrage modifiées",
+    "review.criterion_saved": "Critère enregistré",
+    "review.opened": "Instruction ouverte",
+    "review.not_eligible": "Déclarée non recevable",
+    "review.conflict_declared": "Conflit d'intérêts déclaré",
+    "review.assessed": "Évaluation",
+    "review.assessment_revised": "Évaluation révisée",
+    "review.session_created": "Séance créée",
+    "review.scheduled": "Inscription en séance",
+    "review.attendance_recorded": "Présences enregistrées",
+    "review.vote_opened": "Vote ouvert",
+    "review.vote_closed": "Vote clos",
+    "review.postponed": "Point reporté",
+    "review.decided": "Décision publiée",
+    "review.corrected": "Décision corrigée",
 }
 
 

@@ -5,7 +5,7 @@ Each domain adds its part in its own module; `seed()` runs them in order.
 
 from __future__ import annotations
 
-from . import accounts, proposals
+from . import accounts, proposals, review
 
 DEMO_PASSWORD = "incubateur-demo"
 
@@ -23,3 +23,4 @@ DEMO_ACCOUNTS = [
 def seed() -> None:
     named = accounts.seed(DEMO_PASSWORD)
     proposals.seed(named)
+    review.seed(named)

@@ -219,6 +219,12 @@ TIMELINE_SENTENCES = {
     "proposal.withdrawn": "Retirée par {actor}.",
     "proposal.coauthor_accepted": "{actor} a rejoint les co-auteurs.",
     "comment.hidden": "Un commentaire a été masqué par {actor} : « {reason} ».",
+    "review.opened": "Déclarée recevable : instruction ouverte par {actor}.",
+    "review.not_eligible": "Déclarée non recevable ({reason}).",
+    "review.scheduled": "Inscrite à une séance d'arbitrage.",
+    "review.postponed": "Point reporté : la proposition retourne en instruction.",
+    "review.decided": "Décision publiée par {actor}.",
+    "review.corrected": "Décision corrigée par {actor}.",
 }
 
 

@@ -198,6 +198,9 @@ def show(proposal_id: int):
 
 
 def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, block=None):
+    from ..review import queries as review_queries
+    from ..review import services as review_services
+
     page = queries.proposal_page(proposal, current_user)
     capacities = proposal.capacities(current_user)
     actions = [t for t in lifecycle.available(proposal.state, capacities)
@@ -208,6 +211,9 @@ def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, bl
         comment_form=comment_form or CommentForm(),
         can_moderate=current_user.has_role("coordinator"),
         open_to_labels=OPEN_TO_LABELS, timeline_label=queries.timeline_sentence,
+        decisions=review_queries.decisions_for(proposal) if proposal.submitted_at else [],
+        scores=review_queries.published_scores(proposal),
+        is_member=review_services.is_member(current_user),
         now=utcnow(), status=status,
     )
 

@@ -1,0 +1,2 @@
+"""Visible arbitration: collective settings and criteria, eligibility, assessments,
+recusal, sessions, votes, decisions and the public journal."""

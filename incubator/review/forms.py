@@ -1,0 +1,84 @@
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import Length, Optional
+
+from ..forms import Form
+from .models import DECISION_RULES
+
+RATIONALE_HINT = ("Publiée telle quelle au journal des arbitrages et sur la proposition : dites ce qui "
+                  "a emporté la décision, au regard des critères, en quelques phrases.")
+
+
+class SettingsForm(Form):
+    decision_rule = RadioField("Règle de décision", choices=list(DECISION_RULES.items()))
+    quorum_percent = IntegerField("Quorum (% des membres en mandat, hors membres récusés)",
+                                  validators=[Optional()])
+    votes_public = BooleanField("Publier le vote de chaque membre (sinon, seul le décompte est public)")
+    target_days = IntegerField("Délai cible de réponse (jours depuis le dépôt)", validators=[Optional()])
+    ineligibility_reasons = TextAreaField("Motifs de non-recevabilité publiés (un par ligne)",
+                                          render_kw={"rows": 6})
+
+
+class CriterionForm(Form):
+    name = StringField("Nom du critère", validators=[Length(max=120)])
+    description = TextAreaField("Ce que l'on évalue", description="Publié sur « Comment nous décidons ».",
+                                validators=[Length(max=1000)], render_kw={"rows": 3})
+    weight = IntegerField("Poids (1 à 10)", validators=[Optional()], default=1)
+    is_active = BooleanField("Critère utilisé pour les nouvelles évaluations", default=True)
+
+
+class OpenReviewForm(Form):
+    rationale = TextAreaField("Message publié (facultatif)", validators=[Length(max=5000)],
+                              description="Par défaut : « La proposition est recevable : elle entre en instruction… »",
+                              render_kw={"rows": 3})
+
+
+class IneligibleForm(Form):
+    reason = SelectField("Motif", validate_choice=False)
+    duplicate_of_id = IntegerField("Numéro de la proposition existante (pour un doublon)",
+                                   validators=[Optional()])
+    rationale = TextAreaField("Explication publiée", description=RATIONALE_HINT,
+                              validators=[Length(max=5000)], render_kw={"rows": 5})
+
+
+class ConflictForm(Form):
+    reason = StringField("Nature du conflit d'intérêts (visible du collectif)", validators=[Length(max=500)])
+
+
+class SessionForm(Form):
+    starts_on = DateField("Date", validators=[Optional()])
+    starts_time = TimeField("Heure de début", validators=[Optional()])
+    place = StringField("Lieu", validators=[Length(max=200)], description="Par exemple : Hôtel de ville, salle du conseil.")
+    video_link = StringField("Lien de visioconférence (facultatif)", validators=[Length(max=500)])
+
+
+class ScheduleForm(Form):
+    proposal_id = SelectField("Proposition en instruction à inscrire", validate_choice=False)
+
+
+class VoteForm(Form):
+    choice = RadioField("Votre vote", validate_choice=False)
+    reason = TextAreaField("Motif (obligatoire pour une objection)", validators=[Length(max=2000)],
+                           render_kw={"rows": 2})
+
+
+class PublishForm(Form):
+    outcome = RadioField("Décision", validate_choice=False)
+    rationale = TextAreaField("Motivation publiée", description=RATIONALE_HINT,
+                              validators=[Length(max=5000)], render_kw={"rows": 6})
+
+
+class CorrectionForm(Form):
+    outcome = RadioField("Issue corrigée", validate_choice=False, choices=[
+        ("accepted", "Retenue"), ("rejected", "Non retenue"),
+        ("changes_requested", "Modifications demandées"), ("not_eligible", "Non recevable")])
+    rationale = TextAreaField("Motivation de la correction", description=RATIONALE_HINT,
+                              validators=[Length(max=5000)], render_kw={"rows": 6})

@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..timeutil import utcnow
+
+DECISION_RULES = {
+    "majority": "Majorité des suffrages exprimés",
+    "consent": "Consentement (adoptée sauf objection motivée)",
+}
+DEFAULT_INELIGIBILITY_REASONS = [
+    "Relève d'une décision budgétaire de l'assemblée délibérante",
+    "Relève d'une délégation de service public ou d'un contrat en cours",
+    "Réforme décidée par ailleurs (nationale ou par l'exécutif)",
+    "Doublon d'une proposition existante",
+    "Hors du champ de compétence de la collectivité",
+]
+DUPLICATE_REASON = "Doublon d'une proposition existante"
+SCORE_LABELS = {
+    1: "très insuffisant",
+    2: "insuffisant",
+    3: "correct",
+    4: "bon",
+    5: "excellent",
+}
+CHOICES = {
+    "majority": {"for": "Pour", "against": "Contre", "abstain": "Abstention"},
+    "consent": {"consent": "Je consens", "objection": "Objection (motivée)"},
+}
+OUTCOME_LABELS = {
+    "eligible": "Recevable : instruction ouverte",
+    "not_eligible": "Non recevable",
+    "accepted": "Retenue",
+    "rejected": "Non retenue",
+    "changes_requested": "Modifications demandées",
+}
+OUTCOME_TONES = {"eligible": "info", "not_eligible": "danger", "accepted": "success",
+                 "rejected": "danger", "changes_requested": "warning"}
+
+
+class ReviewSettings(db.Model):
+    """The collective's published rules, one row per institution."""
+
+    __tablename__ = "review_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), unique=True)
+    decision_rule: Mapped[str] = mapped_column(String(20), default="majority")
+    quorum_percent: Mapped[int] = mapped_column(Integer, default=50)
+    votes_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    target_days: Mapped[int] = mapped_column(Integer, default=60)
+    ineligibility_reasons: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_INELIGIBILITY_REASONS))
+
+    @property
+    def rule_label(self) -> str:
+        return DECISION_RULES[self.decision_rule]
+
+
+class Criterion(db.Model):
+    __tablename__ = "criteria"
+    __table_args__ = (CheckConstraint("weight BETWEEN 1 AND 10", name="weight"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Conflict(db.Model):
+    """A member's declared conflict of interest on a proposal (visible to the collective)."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Assessment(db.Model):
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    scores: Mapped[list[AssessmentScore]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan")
+
+
+class AssessmentScore(db.Model):
+    __tablename__ = "assessment_scores"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "criterion_id"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    score: Mapped[int] = mapped_column(Integer)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="scores")
+
+
+class ReviewSession(db.Model):
+    __tablename__ = "review_sessions"
+    __table_args__ = (Index("ix_review_sessions_institution_at", "institution_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    video_link: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="session", order_by="AgendaItem.position")
+
+
+ITEM_STATUSES = {
+    "pending": "À l'ordre du jour",
+    "voting": "Vote ouvert",
+    "closed": "Vote clos, décision à publier",
+    "decided": "Décision publiée",
+    "postponed": "Reporté (quorum non atteint)",
+    "withdrawn": "Retiré par son auteur",
+}
+
+
+class AgendaItem(db.Model):
+    __tablename__ = "agenda_items"
+    __table_args__ = (UniqueConstraint("session_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("review_sessions.id"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    result: Mapped[str | None] = mapped_column(String(20))  # adopted, not_adopted, no_quorum
+    tally: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    vote_opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    vote_closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    session: Mapped[ReviewSession] = relationship(back_populates="items")
+    proposal: Mapped[Proposal] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return ITEM_STATUSES[self.status]
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("review_sessions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("item_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    choice: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Decision(db.Model):
+    """A published answer. Never edited: a correction is a new decision linked to it."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("item_id"),
+        Index("ix_decisions_institution_at", "institution_id", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("review_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # eligibility, session, correction
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(200), default="")  # ineligibility reason
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    rationale: Mapped[str] = mapped_column(Text)
+    tally: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(foreign_keys=[proposal_id])
+    duplicate_of: Mapped[Proposal | None] = relationship(foreign_keys=[duplicate_of_id])
+    session: Mapped[ReviewSession | None] = relationship()
+    decided_by: Mapped[User] = relationship()
+    corrects: Mapped[Decision | None] = relationship(remote_side=[id])
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS[self.outcome]
+
+    @property
+    def outcome_tone(self) -> str:
+        return OUTCOME_TONES[self.outcome]

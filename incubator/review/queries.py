@@ -1,0 +1,262 @@
+"""Read queries of the arbitration pages, in a fixed number of SQL queries each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import CollectiveMembership, User
+from ..extensions import db
+from ..proposals import lifecycle
+from ..proposals.models import CoAuthor, Proposal
+from ..text import like_pattern, search_words
+from ..timeutil import today_paris, utcnow
+from .models import (
+    AgendaItem,
+    Assessment,
+    AssessmentScore,
+    Attendance,
+    Conflict,
+    Criterion,
+    Decision,
+    ReviewSession,
+    Vote,
+)
+from .services import active_criteria, settings_for
+
+
+def members_with_terms(institution_id: int, on: date) -> list[CollectiveMembership]:
+    return list(db.session.scalars(
+        select(CollectiveMembership)
+        .join(User, User.id == CollectiveMembership.user_id)
+        .where(CollectiveMembership.institution_id == institution_id,
+               CollectiveMembership.starts_on <= on,
+               or_(CollectiveMembership.ends_on.is_(None), CollectiveMembership.ends_on >= on),
+               User.is_active.is_(True))
+        .options(selectinload(CollectiveMembership.user).selectinload(User.org_unit))
+        .order_by(User.last_name, User.first_name)
+    ))
+
+
+def sessions(institution_id: int) -> tuple[list[ReviewSession], list[ReviewSession]]:
+    """Upcoming (soonest first) and past (latest first) sessions, with their agendas."""
+    start_of_today = datetime.combine(today_paris(), time.min) - timedelta(hours=2)
+    rows = db.session.scalars(
+        select(ReviewSession).where(ReviewSession.institution_id == institution_id)
+        .options(selectinload(ReviewSession.items).selectinload(AgendaItem.proposal))
+        .order_by(ReviewSession.starts_at)
+    ).all()
+    upcoming = [s for s in rows if s.starts_at >= start_of_today]
+    past = [s for s in reversed(rows) if s.starts_at < start_of_today]
+    return upcoming, past
+
+
+@dataclass
+class QueueEntry:
+    proposal: Proposal
+    assessed_at: datetime | None
+
+
+def assessment_queue(user: User) -> tuple[list[QueueEntry], list[QueueEntry], list[Proposal]]:
+    """For a collective member: to assess, assessed, and recused (with the reason shown)."""
+    proposals = db.session.scalars(
+        select(Proposal).where(Proposal.institution_id == user.institution_id,
+                               Proposal.state.in_(("in_review", "scheduled")))
+        .options(selectinload(Proposal.author), selectinload(Proposal.theme))
+        .order_by(Proposal.state_changed_at)
+    ).all()
+    ids = [p.id for p in proposals]
+    assessed = dict(db.session.execute(
+        select(Assessment.proposal_id, Assessment.updated_at)
+        .where(Assessment.user_id == user.id, Assessment.proposal_id.in_(ids))).all())
+    coauthored = set(db.session.scalars(select(CoAuthor.proposal_id).where(
+        CoAuthor.user_id == user.id, CoAuthor.status != "declined", CoAuthor.proposal_id.in_(ids))))
+    conflicts = set(db.session.scalars(select(Conflict.proposal_id).where(
+        Conflict.user_id == user.id, Conflict.proposal_id.in_(ids))))
+    to_assess, done, recused = [], [], []
+    for proposal in proposals:
+        if proposal.author_id == user.id or proposal.id in coauthored or proposal.id in conflicts:
+            recused.append(proposal)
+        elif proposal.id in assessed:
+            done.append(QueueEntry(proposal, assessed[proposal.id]))
+        else:
+            to_assess.append(QueueEntry(proposal, None))
+    return to_assess, done, recused
+
+
+@dataclass
+class CriterionResult:
+    criterion: Criterion
+    average: float | None
+
+
+@dataclass
+class PublishedScores:
+    count: int
+    per_criterion: list[CriterionResult]
+    weighted: float | None
+
+
+def published_scores(proposal: Proposal) -> PublishedScores | None:
+    """Averages per criterion and the weighted average, once the proposal is decided."""
+    if proposal.state not in ("accepted", "rejected", "changes_requested"):
+        return None
+    count = db.session.scalar(select(func.count()).select_from(Assessment)
+                              .where(Assessment.proposal_id == proposal.id))
+    rows = db.session.execute(
+        select(Criterion, func.avg(AssessmentScore.score))
+        .join(AssessmentScore, AssessmentScore.criterion_id == Criterion.id)
+        .join(Assessment, Assessment.id == AssessmentScore.assessment_id)
+        .where(Assessment.proposal_id == proposal.id)
+        .group_by(Criterion.id)
+        .order_by(Criterion.position, Criterion.id)
+    ).all()
+    results = [CriterionResult(c, float(avg) if avg is not None else None) for c, avg in rows]
+    weights = sum(r.criterion.weight for r in results if r.average is not None)
+    weighted = (sum(r.average * r.criterion.weight for r in results if r.average is not None) / weights
+                if weights else None)
+    return PublishedScores(count=count, per_criterion=results, weighted=weighted)
+
+
+def decisions_for(proposal: Proposal) -> list[Decision]:
+    return list(db.session.scalars(
+        select(Decision).where(Decision.proposal_id == proposal.id)
+        .options(selectinload(Decision.session), selectinload(Decision.decided_by),
+                 selectinload(Decision.duplicate_of))
+        .order_by(Decision.published_at, Decision.id)))
+
+
+@dataclass
+class JournalFilters:
+    q: str = ""
+    outcome: str = ""
+    kind: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def journal_query(institution_id: int, filters: JournalFilters):
+    stmt = (
+        select(Decision)
+        .where(Decision.institution_id == institution_id)
+        .options(selectinload(Decision.proposal), selectinload(Decision.session),
+                 selectinload(Decision.duplicate_of), selectinload(Decision.corrects))
+        .order_by(Decision.published_at.desc(), Decision.id.desc())
+    )
+    if filters.outcome:
+        stmt = stmt.where(Decision.outcome == filters.outcome)
+    if filters.kind:
+        stmt = stmt.where(Decision.kind == filters.kind)
+    if filters.since:
+        stmt = stmt.where(Decision.published_at >= datetime.combine(filters.since, time.min))
+    if filters.until:
+        stmt = stmt.where(Decision.published_at < datetime.combine(filters.until + timedelta(days=1), time.min))
+    words = search_words(filters.q)
+    if words:
+        matching = select(Proposal.id).where(Proposal.institution_id == institution_id)
+        for word in words:
+            matching = matching.where(Proposal.search_text.like(like_pattern(word), escape="\\"))
+        stmt = stmt.where(Decision.proposal_id.in_(matching))
+    return stmt
+
+
+@dataclass
+class WaitingRow:
+    proposal: Proposal
+    days_in_step: int
+    days_since_submission: int
+    over_target: bool
+
+
+def waiting_times(institution_id: int) -> tuple[dict[str, list[WaitingRow]], int]:
+    target = settings_for(institution_id).target_days
+    now = utcnow()
+    rows = db.session.scalars(
+        select(Proposal).where(Proposal.institution_id == institution_id,
+                               Proposal.state.in_(lifecycle.OPEN_STATES))
+        .options(selectinload(Proposal.author))
+        .order_by(Proposal.submitted_at)
+    ).all()
+    by_state: dict[str, list[WaitingRow]] = {s: [] for s in lifecycle.OPEN_STATES}
+    for proposal in rows:
+        since_submission = (now - proposal.submitted_at).days
+        by_state[proposal.state].append(WaitingRow(
+            proposal, (now - proposal.state_changed_at).days, since_submission,
+            since_submission > target))
+    return by_state, target
+
+
+@dataclass
+class ItemView:
+    item: AgendaItem
+    recused_ids: set[int]
+    my_vote: Vote | None
+    votes: list[Vote]
+    decision: Decision | None
+
+
+def session_page(session: ReviewSession, viewer: User):
+    items = db.session.scalars(
+        select(AgendaItem).where(AgendaItem.session_id == session.id)
+        .options(selectinload(AgendaItem.proposal).selectinload(Proposal.author))
+        .order_by(AgendaItem.position)
+    ).all()
+    item_ids = [i.id for i in items]
+    proposal_ids = [i.proposal_id for i in items]
+    votes = db.session.scalars(select(Vote).where(Vote.item_id.in_(item_ids))
+                               .options(selectinload(Vote.user))).all()
+    decisions = {d.item_id: d for d in db.session.scalars(
+        select(Decision).where(Decision.item_id.in_(item_ids)))}
+    recused: dict[int, set[int]] = {pid: set() for pid in proposal_ids}
+    for item in items:
+        recused[item.proposal_id].add(item.proposal.author_id)
+    for pid, uid in db.session.execute(select(CoAuthor.proposal_id, CoAuthor.user_id).where(
+            CoAuthor.proposal_id.in_(proposal_ids), CoAuthor.status != "declined")):
+        recused[pid].add(uid)
+    for pid, uid in db.session.execute(select(Conflict.proposal_id, Conflict.user_id).where(
+            Conflict.proposal_id.in_(proposal_ids))):
+        recused[pid].add(uid)
+    views = []
+    for item in items:
+        item_votes = [v for v in votes if v.item_id == item.id]
+        views.append(ItemView(item=item, recused_ids=recused[item.proposal_id],
+                              my_vote=next((v for v in item_votes if v.user_id == viewer.id), None),
+                              votes=item_votes, decision=decisions.get(item.id)))
+    from ..timeutil import to_paris
+
+    members = members_with_terms(session.institution_id, to_paris(session.starts_at).date())
+    present = set(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
+    return views, members, present
+
+
+def schedulable(institution_id: int) -> list[Proposal]:
+    return list(db.session.scalars(
+        select(Proposal).where(Proposal.institution_id == institution_id, Proposal.state == "in_review")
+        .order_by(Proposal.state_changed_at)))
+
+
+def eligibility_queue(institution_id: int) -> list[Proposal]:
+    return list(db.session.scalars(
+        select(Proposal).where(Proposal.institution_id == institution_id, Proposal.state == "submitted")
+        .options(selectinload(Proposal.author), selectinload(Proposal.theme))
+        .order_by(Proposal.submitted_at)))
+
+
+def conflicts_for(proposal: Proposal) -> list[Conflict]:
+    return list(db.session.scalars(select(Conflict).where(Conflict.proposal_id == proposal.id)
+                                   .options(selectinload(Conflict.user))))
+
+
+def how_we_decide(institution_id: int):
+    today = today_paris()
+    return {
+        "settings": settings_for(institution_id),
+        "members": members_with_terms(institution_id, today),
+        "criteria": active_criteria(institution_id),
+        "sessions": sessions(institution_id),
+    }
+
+

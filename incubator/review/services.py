@@ -1,0 +1,582 @@
+"""State changes of the arbitration. Each takes the acting user, checks role, state and
+recusal, changes the models, records the public audit event; the caller commits."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from ..accounts.models import CollectiveMembership, User
+from ..audit.services import record
+from ..dbutil import insert_ignoring_duplicates
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..extensions import db
+from ..proposals.models import CoAuthor, Proposal
+from ..proposals.services import move, require_transition
+from ..text import clean
+from ..timeutil import PARIS, to_paris, today_paris, utcnow
+from .models import (
+    CHOICES,
+    DECISION_RULES,
+    DEFAULT_INELIGIBILITY_REASONS,
+    DUPLICATE_REASON,
+    AgendaItem,
+    Assessment,
+    AssessmentScore,
+    Attendance,
+    Conflict,
+    Criterion,
+    Decision,
+    ReviewSession,
+    ReviewSettings,
+    Vote,
+)
+
+RATIONALE_MIN = 80
+OUTCOME_TRANSITIONS = {"accepted": "accept", "rejected": "reject", "changes_requested": "request_changes"}
+OUTCOMES_BY_RESULT = {
+    "adopted": ("accepted", "changes_requested"),
+    "not_adopted": ("rejected", "changes_requested"),
+}
+
+
+# --------------------------------------------------------------------------- context
+
+
+def settings_for(institution_id: int) -> ReviewSettings:
+    """The institution's rules; defaults (unsaved) until the coordinator saves them."""
+    found = db.session.scalar(select(ReviewSettings).where(ReviewSettings.institution_id == institution_id))
+    if found is None:
+        found = ReviewSettings(institution_id=institution_id, decision_rule="majority",
+                               quorum_percent=50, votes_public=False, target_days=60,
+                               ineligibility_reasons=list(DEFAULT_INELIGIBILITY_REASONS))
+    return found
+
+
+def require_coordinator(actor: User, institution_id: int) -> None:
+    if actor.institution_id != institution_id or not actor.has_role("coordinator"):
+        raise NotAllowed("Cette action revient à l'animation du collectif pilote.")
+
+
+def current_member_ids(institution_id: int, on: date) -> set[int]:
+    return set(db.session.scalars(
+        select(CollectiveMembership.user_id).join(User, User.id == CollectiveMembership.user_id)
+        .where(CollectiveMembership.institution_id == institution_id,
+               CollectiveMembership.starts_on <= on,
+               (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= on),
+               User.is_active.is_(True))
+    ))
+
+
+def is_member(user: User, on: date | None = None) -> bool:
+    return user.id in current_member_ids(user.institution_id, on or today_paris())
+
+
+def recused_ids(proposal: Proposal) -> set[int]:
+    """Authors, co-authors (invited or accepted) and declared conflicts."""
+    ids = {proposal.author_id}
+    ids |= set(db.session.scalars(select(CoAuthor.user_id).where(
+        CoAuthor.proposal_id == proposal.id, CoAuthor.status != "declined")))
+    ids |= set(db.session.scalars(select(Conflict.user_id).where(Conflict.proposal_id == proposal.id)))
+    return ids
+
+
+def recusal_reason(user: User, proposal: Proposal) -> str | None:
+    if user.id == proposal.author_id:
+        return "Vous êtes l'auteur ou l'autrice de cette proposition."
+    if db.session.scalar(select(CoAuthor.id).where(CoAuthor.proposal_id == proposal.id,
+                                                   CoAuthor.user_id == user.id,
+                                                   CoAuthor.status != "declined")):
+        return "Vous êtes co-auteur ou invité·e à co-signer cette proposition."
+    conflict = db.session.scalar(select(Conflict).where(Conflict.proposal_id == proposal.id,
+                                                        Conflict.user_id == user.id))
+    if conflict is not None:
+        return f"Vous avez déclaré un conflit d'intérêts : « {conflict.reason} »."
+    return None
+
+
+def _require_member_not_recused(actor: User, proposal: Proposal, on: date | None = None) -> None:
+    if actor.institution_id != proposal.institution_id:
+        raise NotAllowed("Cette proposition appartient à une autre collectivité.")
+    if not is_member(actor, on):
+        raise NotAllowed("Seuls les membres du collectif pilote en mandat peuvent évaluer et voter.")
+    reason = recusal_reason(actor, proposal)
+    if reason:
+        raise NotAllowed("Vous êtes récusé·e sur cette proposition. " + reason)
+
+
+def _check_rationale(rationale: str, field: str = "rationale") -> str:
+    rationale = clean(rationale)
+    if len(rationale) < RATIONALE_MIN:
+        raise ValidationFailed({field: (
+            f"La motivation est obligatoire et doit expliquer la décision en quelques phrases "
+            f"({RATIONALE_MIN} caractères au moins, {len(rationale)} saisis).")})
+    if len(rationale) > 5000:
+        raise ValidationFailed({field: "5000 caractères au plus."})
+    return rationale
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def save_settings(actor: User, *, decision_rule: str, quorum_percent: Any, votes_public: bool,
+                  target_days: Any, ineligibility_reasons: str) -> ReviewSettings:
+    require_coordinator(actor, actor.institution_id)
+    errors: dict[str, str] = {}
+    if decision_rule not in DECISION_RULES:
+        errors["decision_rule"] = "Choisissez la règle de décision."
+    try:
+        quorum = int(quorum_percent)
+        if not 1 <= quorum <= 100:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["quorum_percent"] = "Un pourcentage entre 1 et 100."
+        quorum = 50
+    try:
+        target = int(target_days)
+        if not 1 <= target <= 365:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["target_days"] = "Un nombre de jours entre 1 et 365."
+        target = 60
+    reasons = [" ".join(line.split()) for line in clean(ineligibility_reasons).split("\n") if line.strip()]
+    if not 1 <= len(reasons) <= 20 or any(len(r) > 200 for r in reasons):
+        errors["ineligibility_reasons"] = "Entre 1 et 20 motifs, un par ligne, 200 caractères au plus chacun."
+    if errors:
+        raise ValidationFailed(errors)
+    settings = settings_for(actor.institution_id)
+    if settings.id is None:
+        db.session.add(settings)
+    before = {"rule": settings.decision_rule, "quorum": settings.quorum_percent,
+              "votes_public": settings.votes_public, "target_days": settings.target_days}
+    settings.decision_rule, settings.quorum_percent = decision_rule, quorum
+    settings.votes_public, settings.target_days = bool(votes_public), target
+    settings.ineligibility_reasons = reasons
+    record("review.settings_changed", actor=actor, institution_id=actor.institution_id,
+           target=settings, data={"before": before, "after": {
+               "rule": decision_rule, "quorum": quorum, "votes_public": bool(votes_public),
+               "target_days": target}}, public=True)
+    return settings
+
+
+def save_criterion(actor: User, criterion: Criterion | None, *, name: str, description: str,
+                   weight: Any, is_active: bool = True) -> Criterion:
+    require_coordinator(actor, actor.institution_id)
+    errors: dict[str, str] = {}
+    name = " ".join(clean(name).split())
+    if not 2 <= len(name) <= 120:
+        errors["name"] = "Le nom doit compter entre 2 et 120 caractères."
+    description = clean(description)
+    if not 10 <= len(description) <= 1000:
+        errors["description"] = "Expliquez le critère en 10 à 1000 caractères : il est publié."
+    try:
+        weight_value = int(weight)
+        if not 1 <= weight_value <= 10:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["weight"] = "Un poids entier entre 1 et 10."
+        weight_value = 1
+    if errors:
+        raise ValidationFailed(errors)
+    if criterion is None:
+        position = db.session.scalar(select(func.coalesce(func.max(Criterion.position), 0))
+                                     .where(Criterion.institution_id == actor.institution_id)) + 1
+        criterion = Criterion(institution_id=actor.institution_id, position=position)
+        db.session.add(criterion)
+    criterion.name, criterion.description, criterion.weight = name, description, weight_value
+    criterion.is_active = is_active
+    db.session.flush()
+    record("review.criterion_saved", actor=actor, institution_id=actor.institution_id,
+           target=criterion, data={"name": name, "weight": weight_value, "active": is_active},
+           public=True)
+    return criterion
+
+
+def active_criteria(institution_id: int) -> list[Criterion]:
+    return list(db.session.scalars(select(Criterion).where(
+        Criterion.institution_id == institution_id, Criterion.is_active.is_(True))
+        .order_by(Criterion.position, Criterion.id)))
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Decision:
+    transition = require_transition(proposal, "open_review", actor)
+    text = clean(rationale) or ("La proposition est recevable : elle entre en instruction et sera "
+                                "évaluée par les membres du collectif sur les critères publiés.")
+    decision = Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
+                        kind="eligibility", outcome="eligible", rationale=text[:5000],
+                        decided_by_id=actor.id)
+    db.session.add(decision)
+    db.session.flush()
+    move(proposal, transition, actor, audit_action="review.opened", data={"decision_id": decision.id})
+    return decision
+
+
+def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rationale: str,
+                       duplicate_of_id: Any = None) -> Decision:
+    transition = require_transition(proposal, "declare_ineligible", actor)
+    settings = settings_for(proposal.institution_id)
+    errors: dict[str, str] = {}
+    if reason not in settings.ineligibility_reasons:
+        errors["reason"] = "Choisissez un motif dans la liste publiée."
+    duplicate = None
+    if reason == DUPLICATE_REASON:
+        try:
+            duplicate = db.session.get(Proposal, int(duplicate_of_id))
+        except (TypeError, ValueError):
+            duplicate = None
+        if (duplicate is None or duplicate.institution_id != proposal.institution_id
+                or duplicate.id == proposal.id or duplicate.submitted_at is None):
+            errors["duplicate_of_id"] = "Indiquez le numéro de la proposition dont celle-ci est le doublon."
+    try:
+        text = _check_rationale(rationale)
+    except ValidationFailed as exc:
+        errors.update({k: v[0] for k, v in exc.errors.items()})
+    if errors:
+        raise ValidationFailed(errors)
+    decision = Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
+                        kind="eligibility", outcome="not_eligible", reason=reason,
+                        duplicate_of_id=duplicate.id if duplicate else None, rationale=text,
+                        decided_by_id=actor.id)
+    db.session.add(decision)
+    db.session.flush()
+    move(proposal, transition, actor, audit_action="review.not_eligible",
+         data={"decision_id": decision.id, "reason": reason})
+    return decision
+
+
+# --------------------------------------------------------------------------- assessments
+
+
+def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflict:
+    if actor.institution_id != proposal.institution_id or not is_member(actor):
+        raise NotAllowed("Seuls les membres du collectif pilote déclarent un conflit d'intérêts.")
+    reason = clean(reason)
+    if not 5 <= len(reason) <= 500:
+        raise ValidationFailed({"reason": "Indiquez la nature du conflit en 5 à 500 caractères (vue du collectif)."})
+    if not insert_ignoring_duplicates(Conflict, proposal_id=proposal.id, user_id=actor.id,
+                                      reason=reason, created_at=utcnow()):
+        raise InvalidTransition("Vous avez déjà déclaré un conflit d'intérêts sur cette proposition.")
+    # A recused member's assessment and open votes no longer count.
+    db.session.execute(delete(AssessmentScore).where(AssessmentScore.assessment_id.in_(
+        select(Assessment.id).where(Assessment.proposal_id == proposal.id, Assessment.user_id == actor.id))))
+    db.session.execute(delete(Assessment).where(Assessment.proposal_id == proposal.id,
+                                                Assessment.user_id == actor.id))
+    db.session.execute(delete(Vote).where(Vote.user_id == actor.id, Vote.item_id.in_(
+        select(AgendaItem.id).where(AgendaItem.proposal_id == proposal.id, AgendaItem.status == "voting"))))
+    record("review.conflict_declared", actor=actor, institution_id=proposal.institution_id,
+           target=proposal, data={"reason": reason})
+    return db.session.scalar(select(Conflict).where(Conflict.proposal_id == proposal.id,
+                                                    Conflict.user_id == actor.id))
+
+
+def save_assessment(actor: User, proposal: Proposal, *, scores: dict[int, Any], comment: str) -> Assessment:
+    _require_member_not_recused(actor, proposal)
+    if proposal.state not in ("in_review", "scheduled"):
+        raise InvalidTransition("Cette proposition n'est plus en cours d'évaluation.")
+    criteria = active_criteria(proposal.institution_id)
+    errors: dict[str, str] = {}
+    clean_scores: dict[int, int] = {}
+    for criterion in criteria:
+        try:
+            value = int(scores.get(criterion.id))
+            if not 1 <= value <= 5:
+                raise ValueError
+            clean_scores[criterion.id] = value
+        except (TypeError, ValueError):
+            errors[f"criterion_{criterion.id}"] = f"Notez « {criterion.name} » de 1 à 5."
+    comment = clean(comment)
+    if len(comment) > 3000:
+        errors["comment"] = "3000 caractères au plus."
+    if errors:
+        raise ValidationFailed(errors)
+    assessment = db.session.scalar(select(Assessment).where(
+        Assessment.proposal_id == proposal.id, Assessment.user_id == actor.id))
+    created = assessment is None
+    if created:
+        assessment = Assessment(proposal_id=proposal.id, user_id=actor.id)
+        db.session.add(assessment)
+    assessment.comment = comment
+    assessment.updated_at = utcnow()
+    existing = {s.criterion_id: s for s in assessment.scores}
+    for criterion_id, value in clean_scores.items():
+        if criterion_id in existing:
+            existing[criterion_id].score = value
+        else:
+            assessment.scores.append(AssessmentScore(criterion_id=criterion_id, score=value))
+    db.session.flush()
+    record("review.assessed" if created else "review.assessment_revised", actor=actor,
+           institution_id=proposal.institution_id, target=proposal)
+    return assessment
+
+
+# --------------------------------------------------------------------------- sessions
+
+_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+
+
+def create_session(actor: User, *, starts_on: date | None, starts_time: time | None,
+                   place: str, video_link: str) -> ReviewSession:
+    require_coordinator(actor, actor.institution_id)
+    errors: dict[str, str] = {}
+    if starts_on is None:
+        errors["starts_on"] = "Indiquez la date de la séance."
+    elif starts_on < today_paris():
+        errors["starts_on"] = "La séance ne peut pas être dans le passé."
+    if starts_time is None:
+        errors["starts_time"] = "Indiquez l'heure de début."
+    place, video_link = clean(place)[:200], clean(video_link)
+    if not place and not video_link:
+        errors["place"] = "Indiquez un lieu ou un lien de visioconférence."
+    if video_link and (not _URL.match(video_link) or len(video_link) > 500):
+        errors["video_link"] = "Un lien commençant par https:// (500 caractères au plus)."
+    if errors:
+        raise ValidationFailed(errors)
+    local = datetime.combine(starts_on, starts_time, tzinfo=PARIS)
+    session = ReviewSession(institution_id=actor.institution_id,
+                            starts_at=local.astimezone(UTC).replace(tzinfo=None),
+                            place=place, video_link=video_link, created_by_id=actor.id)
+    db.session.add(session)
+    db.session.flush()
+    record("review.session_created", actor=actor, institution_id=actor.institution_id,
+           target=session, data={"starts_at": session.starts_at.isoformat()}, public=True)
+    return session
+
+
+def _session_day(session: ReviewSession) -> date:
+    return to_paris(session.starts_at).date()
+
+
+def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaItem:
+    require_coordinator(actor, session.institution_id)
+    if proposal.institution_id != session.institution_id:
+        raise NotAllowed("Cette proposition appartient à une autre collectivité.")
+    transition = require_transition(proposal, "schedule", actor)
+    if _session_day(session) < today_paris():
+        raise InvalidTransition("Cette séance est passée : inscrivez la proposition à une séance à venir.")
+    position = db.session.scalar(select(func.coalesce(func.max(AgendaItem.position), 0))
+                                 .where(AgendaItem.session_id == session.id)) + 1
+    if not insert_ignoring_duplicates(AgendaItem, session_id=session.id, proposal_id=proposal.id,
+                                      position=position, status="pending", tally={}):
+        raise InvalidTransition("Cette proposition est déjà à l'ordre du jour de cette séance.")
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == session.id,
+                                                      AgendaItem.proposal_id == proposal.id))
+    move(proposal, transition, actor, audit_action="review.scheduled",
+         data={"session_id": session.id, "session_at": session.starts_at.isoformat()})
+    return item
+
+
+def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int]) -> None:
+    require_coordinator(actor, session.institution_id)
+    if db.session.scalar(select(func.count()).select_from(AgendaItem).where(
+            AgendaItem.session_id == session.id, AgendaItem.status == "voting")):
+        raise InvalidTransition("Un vote est en cours : clôturez-le avant de modifier les présences.")
+    members = current_member_ids(session.institution_id, _session_day(session))
+    unknown = set(present_ids) - members
+    if unknown:
+        raise ValidationFailed({"present": "Seuls les membres du collectif en mandat peuvent être présents."})
+    db.session.execute(delete(Attendance).where(Attendance.session_id == session.id))
+    for user_id in sorted(set(present_ids)):
+        db.session.add(Attendance(session_id=session.id, user_id=user_id))
+    record("review.attendance_recorded", actor=actor, institution_id=session.institution_id,
+           target=session, data={"present": sorted(set(present_ids))}, public=True)
+
+
+def present_ids(session: ReviewSession) -> set[int]:
+    return set(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
+
+
+def _item_for_update(item: AgendaItem, expected: str, new: str, message: str) -> None:
+    """Move an agenda item between statuses only if it is still in `expected`: of two
+    coordinators acting at once, the second gets `message` and changes nothing."""
+    changed = db.session.execute(
+        update(AgendaItem).where(AgendaItem.id == item.id, AgendaItem.status == expected)
+        .values(status=new)
+    ).rowcount
+    if changed != 1:
+        raise InvalidTransition(message)
+    db.session.refresh(item)
+
+
+def open_vote(actor: User, item: AgendaItem) -> None:
+    session = item.session
+    require_coordinator(actor, session.institution_id)
+    if item.proposal.state != "scheduled":
+        raise InvalidTransition("La proposition n'est plus inscrite en séance (retirée ou déjà décidée).")
+    if not present_ids(session):
+        raise InvalidTransition("Enregistrez d'abord les présences de la séance.")
+    _item_for_update(item, "pending", "voting", "Le vote de ce point est déjà ouvert ou clos.")
+    item.vote_opened_at = utcnow()
+    record("review.vote_opened", actor=actor, institution_id=session.institution_id,
+           target=item.proposal, data={"item_id": item.id})
+
+
+def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -> Vote:
+    session = item.session
+    proposal = item.proposal
+    _require_member_not_recused(actor, proposal, _session_day(session))
+    if item.status != "voting":
+        raise InvalidTransition("Le vote n'est pas ouvert sur ce point.")
+    if actor.id not in present_ids(session):
+        raise NotAllowed("Seuls les membres présents à la séance votent.")
+    rule = settings_for(session.institution_id).decision_rule
+    if choice not in CHOICES[rule]:
+        raise ValidationFailed({"choice": "Choix de vote inconnu."})
+    reason = clean(reason)
+    if choice == "objection" and len(reason) < 10:
+        raise ValidationFailed({"reason": "Une objection doit être motivée (10 caractères au moins) ; elle est consignée."})
+    if len(reason) > 2000:
+        raise ValidationFailed({"reason": "2000 caractères au plus."})
+    now = utcnow()
+    if not insert_ignoring_duplicates(Vote, item_id=item.id, user_id=actor.id, choice=choice,
+                                      reason=reason, created_at=now, updated_at=now):
+        db.session.execute(update(Vote).where(Vote.item_id == item.id, Vote.user_id == actor.id)
+                           .values(choice=choice, reason=reason, updated_at=now))
+    return db.session.scalar(select(Vote).where(Vote.item_id == item.id, Vote.user_id == actor.id))
+
+
+@dataclass
+class Tally:
+    counts: dict[str, int]
+    members: int  # active, non-recused members of the collective on the session day
+    present: int  # of whom present
+    required: int  # present needed for the quorum
+    quorum_percent: int
+    rule: str
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.present > 0 and self.present >= self.required
+
+    @property
+    def cast(self) -> int:
+        return sum(self.counts.values())
+
+    def result(self) -> str:
+        if not self.quorum_met:
+            return "no_quorum"
+        if self.rule == "consent":
+            return "adopted" if self.counts.get("objection", 0) == 0 else "not_adopted"
+        return "adopted" if self.counts.get("for", 0) > self.counts.get("against", 0) else "not_adopted"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts, "members": self.members, "present": self.present,
+                "required": self.required, "quorum_percent": self.quorum_percent,
+                "rule": self.rule, "result": self.result()}
+
+
+def tally(item: AgendaItem) -> Tally:
+    """The item's count from the stored votes of present, non-recused members."""
+    session = item.session
+    settings = settings_for(session.institution_id)
+    eligible = current_member_ids(session.institution_id, _session_day(session)) - recused_ids(item.proposal)
+    present = present_ids(session) & eligible
+    counts = {choice: 0 for choice in CHOICES[settings.decision_rule]}
+    for user_id, choice in db.session.execute(select(Vote.user_id, Vote.choice).where(Vote.item_id == item.id)):
+        if user_id in present and choice in counts:
+            counts[choice] += 1
+    return Tally(counts=counts, members=len(eligible), present=len(present),
+                 required=math.ceil(settings.quorum_percent * len(eligible) / 100),
+                 quorum_percent=settings.quorum_percent, rule=settings.decision_rule)
+
+
+def close_vote(actor: User, item: AgendaItem) -> str:
+    """Close the vote; the result follows from the rule and the quorum. Without quorum the
+    item is postponed and the proposal goes back to review, undecided."""
+    session = item.session
+    require_coordinator(actor, session.institution_id)
+    _item_for_update(item, "voting", "closed", "Le vote de ce point est déjà clos.")
+    result = tally(item)
+    item.tally = result.as_dict()
+    item.result = result.result()
+    item.vote_closed_at = utcnow()
+    if item.result == "no_quorum":
+        item.status = "postponed"
+        transition = require_transition(item.proposal, "postpone", actor)
+        move(item.proposal, transition, actor, audit_action="review.postponed",
+             data={"session_id": session.id, "present": result.present, "required": result.required})
+    else:
+        record("review.vote_closed", actor=actor, institution_id=session.institution_id,
+               target=item.proposal, data={"item_id": item.id, "result": item.result,
+                                           "counts": result.counts})
+    return item.result
+
+
+def postpone_item(actor: User, item: AgendaItem) -> None:
+    """Take a pending item off the agenda (before its vote): back to review."""
+    session = item.session
+    require_coordinator(actor, session.institution_id)
+    _item_for_update(item, "pending", "postponed", "Ce point n'est plus en attente de vote.")
+    item.result = None
+    transition = require_transition(item.proposal, "postpone", actor)
+    move(item.proposal, transition, actor, audit_action="review.postponed",
+         data={"session_id": session.id})
+
+
+def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: str) -> Decision:
+    session = item.session
+    require_coordinator(actor, session.institution_id)
+    if item.status != "closed":
+        raise InvalidTransition("La décision de ce point est déjà publiée, ou son vote n'est pas clos.")
+    allowed = OUTCOMES_BY_RESULT.get(item.result or "", ())
+    errors: dict[str, str] = {}
+    if outcome not in allowed:
+        errors["outcome"] = "Cette issue ne correspond pas au résultat du vote."
+    try:
+        text = _check_rationale(rationale)
+    except ValidationFailed as exc:
+        errors.update({k: v[0] for k, v in exc.errors.items()})
+    if errors:
+        raise ValidationFailed(errors)
+    _item_for_update(item, "closed", "decided",
+                     "Une autre personne vient de publier la décision de ce point : rechargez la page.")
+    transition = require_transition(item.proposal, OUTCOME_TRANSITIONS[outcome], actor)
+    decision = Decision(institution_id=session.institution_id, proposal_id=item.proposal_id,
+                        item_id=item.id, session_id=session.id, kind="session", outcome=outcome,
+                        rationale=text, tally=item.tally, decided_by_id=actor.id)
+    db.session.add(decision)
+    db.session.flush()
+    move(item.proposal, transition, actor, audit_action="review.decided",
+         data={"decision_id": decision.id, "outcome": outcome})
+    return decision
+
+
+def correct_decision(actor: User, decision: Decision, *, outcome: str, rationale: str) -> Decision:
+    """A published decision is never edited: a correction is a new decision, linked to it,
+    with its own rationale; the proposal takes the corrected outcome."""
+    require_coordinator(actor, decision.institution_id)
+    if db.session.scalar(select(Decision.id).where(Decision.corrects_id == decision.id)):
+        raise InvalidTransition("Cette décision a déjà été corrigée : corrigez la correction.")
+    proposal = decision.proposal
+    current = "not_eligible" if decision.outcome == "not_eligible" else decision.outcome
+    if decision.outcome == "eligible" or proposal.state != current:
+        raise InvalidTransition("La proposition a avancé depuis cette décision : elle ne peut plus être corrigée.")
+    errors: dict[str, str] = {}
+    if outcome not in ("accepted", "rejected", "changes_requested", "not_eligible") or outcome == decision.outcome:
+        errors["outcome"] = "Choisissez une issue différente de la décision corrigée."
+    try:
+        text = _check_rationale(rationale)
+    except ValidationFailed as exc:
+        errors.update({k: v[0] for k, v in exc.errors.items()})
+    if errors:
+        raise ValidationFailed(errors)
+    correction = Decision(institution_id=decision.institution_id, proposal_id=proposal.id,
+                          session_id=decision.session_id, kind="correction", outcome=outcome,
+                          rationale=text, tally=decision.tally, corrects_id=decision.id,
+                          reason=decision.reason, decided_by_id=actor.id)
+    db.session.add(correction)
+    db.session.flush()
+    before = proposal.state
+    proposal.state = outcome
+    proposal.state_changed_at = utcnow()
+    record("review.corrected", actor=actor, institution_id=proposal.institution_id, target=proposal,
+           data={"from": before, "to": outcome, "decision_id": correction.id,
+                 "corrects": decision.id}, public=True)
+    return correction

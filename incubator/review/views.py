@@ -1,0 +1,471 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+from flask_login import current_user
+
+from ..admin.forms import ConfirmForm
+from ..errors import NotAllowed, ValidationFailed
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..proposals.queries import load_proposal
+from ..security import login_required
+from ..timeutil import format_datetime, utcnow
+from ..web import (
+    done,
+    get_in_institution_or_404,
+    handle_form,
+    is_htmx,
+    page_number,
+    render_page,
+)
+from . import forms, queries, services
+from .models import (
+    CHOICES,
+    DECISION_RULES,
+    DUPLICATE_REASON,
+    ITEM_STATUSES,
+    OUTCOME_LABELS,
+    SCORE_LABELS,
+    AgendaItem,
+    Criterion,
+    Decision,
+    ReviewSession,
+)
+
+bp = Blueprint("review", __name__, url_prefix="/arbitrage")
+
+
+def _require_coordinator() -> None:
+    if not current_user.has_role("coordinator"):
+        raise NotAllowed("Cette page est réservée à l'animation du collectif pilote.")
+
+
+def _require_member_or_coordinator() -> None:
+    if not (current_user.has_role("coordinator") or services.is_member(current_user)):
+        raise NotAllowed("Cette page est réservée aux membres du collectif pilote.")
+
+
+def _proposal_or_404(proposal_id: int) -> Proposal:
+    proposal = load_proposal(proposal_id)
+    if proposal is None or proposal.institution_id != current_user.institution_id or proposal.submitted_at is None:
+        abort(404)
+    return proposal
+
+
+def _common() -> dict:
+    return {"is_member": services.is_member(current_user),
+            "is_coordinator": current_user.has_role("coordinator")}
+
+
+# --------------------------------------------------------------------------- public
+
+
+@bp.get("")
+@login_required
+def how():
+    return render_page("review/how.html", **queries.how_we_decide(current_user.institution_id),
+                       rules=DECISION_RULES, score_labels=SCORE_LABELS, **_common())
+
+
+def _journal_filters() -> queries.JournalFilters:
+    args = request.args
+
+    def parse(value):
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    return queries.JournalFilters(
+        q=(args.get("q") or "").strip()[:100],
+        outcome=args.get("issue") if args.get("issue") in OUTCOME_LABELS else "",
+        kind=args.get("nature") if args.get("nature") in ("eligibility", "session", "correction") else "",
+        since=parse(args.get("du")), until=parse(args.get("au")),
+    )
+
+
+@bp.get("/journal")
+@login_required
+def journal():
+    filters = _journal_filters()
+    query = queries.journal_query(current_user.institution_id, filters)
+    if request.args.get("format") == "csv":
+        return _journal_csv(query)
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    return render_page("review/journal.html", block="results", page=page, filters=filters,
+                       outcomes=OUTCOME_LABELS, **_common())
+
+
+def _journal_csv(query) -> Response:
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["date", "proposition", "titre", "nature", "issue", "motif", "séance",
+                         "pour", "contre", "abstention", "objections", "présents", "motivation"])
+        yield "\ufeff" + buffer.getvalue()
+        for decision in db.session.scalars(query.execution_options(yield_per=500)):
+            buffer.seek(0)
+            buffer.truncate()
+            counts = (decision.tally or {}).get("counts", {})
+            writer.writerow([
+                format_datetime(decision.published_at), decision.proposal_id, decision.proposal.title,
+                {"eligibility": "recevabilité", "session": "séance", "correction": "correction"}[decision.kind],
+                decision.outcome_label, decision.reason,
+                format_datetime(decision.session.starts_at) if decision.session else "",
+                counts.get("for", ""), counts.get("against", ""), counts.get("abstain", ""),
+                counts.get("objection", ""), (decision.tally or {}).get("present", ""),
+                decision.rationale,
+            ])
+            yield buffer.getvalue()
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="journal-des-arbitrages.csv"'
+    return response
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@bp.route("/reglages", methods=["GET", "POST"])
+@login_required
+def settings():
+    _require_coordinator()
+    current = services.settings_for(current_user.institution_id)
+    form = forms.SettingsForm(data={
+        "decision_rule": current.decision_rule, "quorum_percent": current.quorum_percent,
+        "votes_public": current.votes_public, "target_days": current.target_days,
+        "ineligibility_reasons": "\n".join(current.ineligibility_reasons),
+    } if request.method == "GET" else None)
+    ok = request.method == "POST" and handle_form(form, lambda: services.save_settings(
+        current_user, decision_rule=form.decision_rule.data, quorum_percent=form.quorum_percent.data,
+        votes_public=form.votes_public.data, target_days=form.target_days.data,
+        ineligibility_reasons=form.ineligibility_reasons.data or ""))
+    if ok:
+        return done("Règles enregistrées et publiées sur « Comment nous décidons ».", url_for("review.settings"))
+    criteria = db.session.scalars(db.select(Criterion).where(
+        Criterion.institution_id == current_user.institution_id).order_by(Criterion.position)).all()
+    return render_page("review/settings.html", form=form, criteria=criteria,
+                       status=200 if request.method == "GET" else 422, **_common())
+
+
+@bp.route("/criteres/nouveau", methods=["GET", "POST"])
+@bp.route("/criteres/<int:criterion_id>", methods=["GET", "POST"])
+@login_required
+def criterion(criterion_id: int | None = None):
+    _require_coordinator()
+    existing = get_in_institution_or_404(Criterion, criterion_id) if criterion_id else None
+    form = forms.CriterionForm(obj=existing) if request.method == "GET" else forms.CriterionForm()
+    ok = request.method == "POST" and handle_form(form, lambda: services.save_criterion(
+        current_user, existing, name=form.name.data, description=form.description.data,
+        weight=form.weight.data, is_active=form.is_active.data))
+    if ok:
+        return done("Critère enregistré.", url_for("review.settings"))
+    return render_page("review/criterion.html", form=form, criterion=existing,
+                       status=200 if request.method == "GET" else 422, **_common())
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+@bp.get("/recevabilite")
+@login_required
+def eligibility_queue():
+    _require_coordinator()
+    return render_page("review/eligibility_queue.html",
+                       proposals=queries.eligibility_queue(current_user.institution_id),
+                       now=utcnow(), **_common())
+
+
+def _eligibility_page(proposal, open_form=None, ineligible_form=None, status=200):
+    reasons = services.settings_for(proposal.institution_id).ineligibility_reasons
+    ineligible_form = ineligible_form or forms.IneligibleForm(prefix="ne")
+    ineligible_form.reason.choices = [("", "— Choisir un motif —")] + [(r, r) for r in reasons]
+    return render_page("review/eligibility.html", proposal=proposal,
+                       open_form=open_form or forms.OpenReviewForm(prefix="ok"),
+                       ineligible_form=ineligible_form, duplicate_reason=DUPLICATE_REASON,
+                       status=status, **_common())
+
+
+@bp.get("/recevabilite/<int:proposal_id>")
+@login_required
+def eligibility(proposal_id: int):
+    _require_coordinator()
+    return _eligibility_page(_proposal_or_404(proposal_id))
+
+
+@bp.post("/recevabilite/<int:proposal_id>/ouvrir")
+@login_required
+def open_review(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    form = forms.OpenReviewForm(prefix="ok")
+    if handle_form(form, lambda: services.open_review(current_user, proposal, rationale=form.rationale.data or "")):
+        return done("Instruction ouverte : la proposition est à évaluer par le collectif.",
+                    url_for("review.eligibility_queue"))
+    return _eligibility_page(proposal, open_form=form, status=422)
+
+
+@bp.post("/recevabilite/<int:proposal_id>/non-recevable")
+@login_required
+def declare_ineligible(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    form = forms.IneligibleForm(prefix="ne")
+    if handle_form(form, lambda: services.declare_ineligible(
+            current_user, proposal, reason=form.reason.data, rationale=form.rationale.data or "",
+            duplicate_of_id=form.duplicate_of_id.data)):
+        return done("Décision de non-recevabilité publiée.", url_for("review.eligibility_queue"))
+    return _eligibility_page(_proposal_or_404(proposal_id), ineligible_form=form, status=422)
+
+
+# --------------------------------------------------------------------------- assessments
+
+
+@bp.get("/a-evaluer")
+@login_required
+def queue():
+    _require_member_or_coordinator()
+    to_assess, assessed, recused = queries.assessment_queue(current_user)
+    return render_page("review/queue.html", to_assess=to_assess, assessed=assessed,
+                       recused=recused, now=utcnow(), **_common())
+
+
+def _assess_page(proposal, *, errors=None, values=None, comment=None, status=200):
+    from .models import Assessment
+
+    criteria = services.active_criteria(proposal.institution_id)
+    mine = db.session.scalar(db.select(Assessment).where(
+        Assessment.proposal_id == proposal.id, Assessment.user_id == current_user.id))
+    if values is None:
+        values = {s.criterion_id: s.score for s in mine.scores} if mine else {}
+        comment = mine.comment if mine else ""
+    return render_page("review/assess.html", proposal=proposal, criteria=criteria, values=values,
+                       comment=comment, errors=errors or {}, mine=mine, score_labels=SCORE_LABELS,
+                       recusal=services.recusal_reason(current_user, proposal),
+                       conflicts=queries.conflicts_for(proposal), form=ConfirmForm(),
+                       conflict_form=forms.ConflictForm(), status=status, **_common())
+
+
+@bp.route("/evaluer/<int:proposal_id>", methods=["GET", "POST"])
+@login_required
+def assess(proposal_id: int):
+    _require_member_or_coordinator()
+    proposal = _proposal_or_404(proposal_id)
+    if request.method == "GET":
+        return _assess_page(proposal)
+    form = ConfirmForm()
+    scores = {c.id: request.form.get(f"criterion_{c.id}") for c in services.active_criteria(proposal.institution_id)}
+    comment = request.form.get("comment", "")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.save_assessment(current_user, proposal, scores=scores, comment=comment)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _assess_page(proposal, errors=exc.errors, values=scores, comment=comment, status=422)
+    db.session.commit()
+    return done("Évaluation enregistrée. Vous pouvez la réviser jusqu'à la décision.", url_for("review.queue"))
+
+
+@bp.post("/conflit/<int:proposal_id>")
+@login_required
+def declare_conflict(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    form = forms.ConflictForm()
+    if handle_form(form, lambda: services.declare_conflict(current_user, proposal, reason=form.reason.data or "")):
+        return done("Conflit d'intérêts déclaré : vous êtes récusé·e sur cette proposition.", url_for("review.queue"))
+    errors = {name: field.errors for name, field in form._fields.items() if field.errors}
+    return _assess_page(proposal, errors={"conflict": [m for ms in errors.values() for m in ms] + form.form_errors},
+                        status=422)
+
+
+@bp.get("/delais")
+@login_required
+def waiting():
+    _require_member_or_coordinator()
+    by_state, target = queries.waiting_times(current_user.institution_id)
+    return render_page("review/waiting.html", by_state=by_state, target=target, **_common())
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@bp.route("/seances", methods=["GET", "POST"])
+@login_required
+def sessions():
+    form = forms.SessionForm()
+    created: list[ReviewSession] = []
+    if request.method == "POST":
+        _require_coordinator()
+        if handle_form(form, lambda: created.append(services.create_session(
+                current_user, starts_on=form.starts_on.data, starts_time=form.starts_time.data,
+                place=form.place.data or "", video_link=form.video_link.data or ""))):
+            return done("Séance créée : inscrivez maintenant les propositions à son ordre du jour.",
+                        url_for("review.session", session_id=created[0].id))
+    upcoming, past = queries.sessions(current_user.institution_id)
+    return render_page("review/sessions.html", upcoming=upcoming, past=past, form=form,
+                       status=200 if request.method == "GET" else 422, **_common())
+
+
+def _session_or_404(session_id: int) -> ReviewSession:
+    return get_in_institution_or_404(ReviewSession, session_id)
+
+
+def _item_or_404(item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.session.institution_id != current_user.institution_id:
+        abort(404)
+    return item
+
+
+def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_item=None, schedule_form=None):
+    views, members, present = queries.session_page(session, current_user)
+    settings = services.settings_for(session.institution_id)
+    tallies = {v.item.id: services.tally(v.item) for v in views if v.item.status in ("voting", "closed")}
+    schedule_form = schedule_form or forms.ScheduleForm()
+    schedule_form.proposal_id.choices = [(str(p.id), f"n° {p.id} — {p.title}") for p in
+                                         queries.schedulable(session.institution_id)]
+    return render_page(
+        "review/session.html", block=block, session=session, views=views, members=members,
+        present=present, settings=settings, tallies=tallies, choices=CHOICES[settings.decision_rule],
+        item_statuses=ITEM_STATUSES, outcome_labels=OUTCOME_LABELS,
+        outcomes_by_result=services.OUTCOMES_BY_RESULT, forms_by_item=forms_by_item or {},
+        schedule_form=schedule_form, csrf_form=ConfirmForm(), is_past=session.starts_at < utcnow(),
+        status=status, **_common())
+
+
+@bp.get("/seances/<int:session_id>")
+@login_required
+def session(session_id: int):
+    return _render_session(_session_or_404(session_id))
+
+
+@bp.post("/seances/<int:session_id>/ordre-du-jour")
+@login_required
+def schedule(session_id: int):
+    session = _session_or_404(session_id)
+    form = forms.ScheduleForm()
+
+    def act():
+        try:
+            proposal = _proposal_or_404(int(form.proposal_id.data))
+        except (TypeError, ValueError):
+            raise ValidationFailed({"proposal_id": "Choisissez une proposition en instruction."}) from None
+        services.schedule(current_user, session, proposal)
+
+    if handle_form(form, act):
+        return done("Proposition inscrite à l'ordre du jour ; ses auteurs connaissent la date.",
+                    url_for("review.session", session_id=session.id))
+    return _render_session(session, status=422, schedule_form=form)
+
+
+@bp.post("/seances/<int:session_id>/presences")
+@login_required
+def attendance(session_id: int):
+    session = _session_or_404(session_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        ids = [int(v) for v in request.form.getlist("present")]
+    except ValueError:
+        abort(422)
+    services.set_attendance(current_user, session, present_ids=ids)
+    db.session.commit()
+    return done("Présences enregistrées.", url_for("review.session", session_id=session.id) + "#presences")
+
+
+def _item_action(item_id: int, action, message: str):
+    item = _item_or_404(item_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    result = action(item)
+    db.session.commit()
+    return done(message(result) if callable(message) else message,
+                url_for("review.session", session_id=item.session_id) + f"#point-{item.id}")
+
+
+@bp.post("/points/<int:item_id>/ouvrir")
+@login_required
+def open_vote(item_id: int):
+    return _item_action(item_id, lambda item: services.open_vote(current_user, item),
+                        "Vote ouvert : les membres présents peuvent voter.")
+
+
+@bp.post("/points/<int:item_id>/clore")
+@login_required
+def close_vote(item_id: int):
+    messages = {"adopted": "Vote clos : proposition adoptée. Rédigez et publiez la motivation.",
+                "not_adopted": "Vote clos : proposition non adoptée. Rédigez et publiez la motivation.",
+                "no_quorum": "Quorum non atteint : le point est reporté, la proposition retourne en instruction."}
+    return _item_action(item_id, lambda item: services.close_vote(current_user, item),
+                        lambda result: messages[result])
+
+
+@bp.post("/points/<int:item_id>/reporter")
+@login_required
+def postpone(item_id: int):
+    return _item_action(item_id, lambda item: services.postpone_item(current_user, item),
+                        "Point retiré de l'ordre du jour : la proposition retourne en instruction.")
+
+
+@bp.post("/points/<int:item_id>/voter")
+@login_required
+def vote(item_id: int):
+    item = _item_or_404(item_id)
+    form = forms.VoteForm()
+    if handle_form(form, lambda: services.cast_vote(current_user, item, choice=form.choice.data or "",
+                                                    reason=form.reason.data or "")):
+        if is_htmx():
+            return _render_item(item)
+        return done("Vote enregistré. Vous pouvez le changer tant que le vote est ouvert.",
+                    url_for("review.session", session_id=item.session_id) + f"#point-{item.id}")
+    return _render_item(item, vote_form=form, status=422) if is_htmx() else \
+        _render_session(item.session, status=422, forms_by_item={item.id: form})
+
+
+def _render_item(item: AgendaItem, *, vote_form=None, status=200):
+    """One agenda item's live block (tally and my vote), for htmx."""
+    views, _members, present = queries.session_page(item.session, current_user)
+    view = next(v for v in views if v.item.id == item.id)
+    settings = services.settings_for(item.session.institution_id)
+    return render_page("review/_item_live.html", view=view, present=present, settings=settings,
+                       tally=services.tally(item), choices=CHOICES[settings.decision_rule],
+                       vote_form=vote_form, csrf_form=ConfirmForm(), status=status, **_common())
+
+
+@bp.get("/points/<int:item_id>/decompte")
+@login_required
+def live(item_id: int):
+    return _render_item(_item_or_404(item_id))
+
+
+@bp.post("/points/<int:item_id>/publier")
+@login_required
+def publish(item_id: int):
+    item = _item_or_404(item_id)
+    form = forms.PublishForm()
+    if handle_form(form, lambda: services.publish_decision(current_user, item, outcome=form.outcome.data or "",
+                                                           rationale=form.rationale.data or "")):
+        return done("Décision publiée au journal des arbitrages ; les auteurs en sont informés.",
+                    url_for("review.session", session_id=item.session_id) + f"#point-{item.id}")
+    return _render_session(item.session, status=422, forms_by_item={item.id: form})
+
+
+@bp.route("/decisions/<int:decision_id>/corriger", methods=["GET", "POST"])
+@login_required
+def correct(decision_id: int):
+    _require_coordinator()
+    decision = get_in_institution_or_404(Decision, decision_id)
+    form = forms.CorrectionForm()
+    ok = request.method == "POST" and handle_form(form, lambda: services.correct_decision(
+        current_user, decision, outcome=form.outcome.data or "", rationale=form.rationale.data or ""))
+    if ok:
+        return done("Correction publiée, liée à la décision d'origine.",
+                    url_for("proposals.show", proposal_id=decision.proposal_id))
+    return render_page("review/correct.html", decision=decision, form=form,
+                       status=200 if request.method == "GET" else 422, **_common())
+
