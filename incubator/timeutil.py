@@ -55,6 +55,20 @@ def format_short_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def paris_day_start(day: date) -> datetime:
+    """Naive UTC instant at which `day` starts in Paris (for filters on `*_at` columns)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_day(value: str | None) -> date | None:
+    """A date from a query string (YYYY-MM-DD), or None when absent, invalid or absurd."""
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day is not None and 1900 <= day.year <= 2200 else None
+
+
 def days_since(value: datetime | None, now: datetime | None = None) -> int:
     """Whole days elapsed, counted on Paris calendar days."""
     if value is None:

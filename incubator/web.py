@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import timeutil
 from .errors import DomainError, ValidationFailed
@@ -88,6 +89,27 @@ def get_in_institution_or_404(model: type[M], object_id: int) -> M:
     return obj
 
 
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` URL parts within the database's integer range: a larger id is a 404,
+    not an overflow error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def int_arg(name: str) -> int | None:
+    """A positive id from the query string, or None."""
+    try:
+        value = int(request.args.get(name) or 0)
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
 def page_number() -> int:
     try:
         return max(1, min(int(request.args.get("page", 1)), 100_000))
@@ -131,6 +153,7 @@ def error_page(status: int, message: str | None = None) -> Response:
 
 
 def init_web(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     app.jinja_env.filters["date_fr"] = timeutil.format_date
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["short_date_fr"] = timeutil.format_short_date

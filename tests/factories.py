@@ -127,3 +127,38 @@ def make_proposal(*, author: User | None = None, state: str = "submitted", kind:
     db.session.flush()
     _refresh_search_text(proposal)
     return proposal
+
+
+def make_criterion(institution: Institution, name: str | None = None, weight: int = 1, **fields):
+    from incubator.review.models import Criterion
+
+    criterion = Criterion(institution_id=institution.id, name=name or f"Critère {next(_sequence)}",
+                          description="Ce que l'on évalue.", weight=weight, **fields)
+    db.session.add(criterion)
+    db.session.flush()
+    return criterion
+
+
+def make_session(institution: Institution, *, days_ahead: int = 7, created_by: User | None = None):
+    from datetime import timedelta
+
+    from incubator.review.models import ReviewSession
+    from incubator.timeutil import utcnow
+
+    session = ReviewSession(institution_id=institution.id, starts_at=utcnow() + timedelta(days=days_ahead),
+                            place="Salle du conseil",
+                            created_by_id=(created_by or make_user(institution=institution)).id)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def make_settings(institution: Institution, **fields):
+    from incubator.review.models import DEFAULT_INELIGIBILITY_REASONS, ReviewSettings
+
+    settings = ReviewSettings(institution_id=institution.id, decision_rule=fields.pop("decision_rule", "majority"),
+                              quorum_percent=fields.pop("quorum_percent", 50), votes_public=False,
+                              target_days=60, ineligibility_reasons=list(DEFAULT_INELIGIBILITY_REASONS), **fields)
+    db.session.add(settings)
+    db.session.flush()
+    return settings

@@ -114,7 +114,7 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         elif email in seen:
             problems.append(f"adresse déjà présente ligne {seen[email]}")
         elif email in existing and existing[email].institution_id != institution_id:
-            problems.append("adresse utilisée par un compte d'une autre collectivité")
+            problems.append("adresse déjà utilisée par un autre compte")
         seen.setdefault(email, line)
         file_emails.add(email)
         for column, label in (("prenom", "prénom"), ("nom", "nom")):
@@ -151,9 +151,14 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
 
     for line, data in parsed:
         manager_email = data["manager_email"]
-        if not manager_email or manager_email in file_emails:
+        if not manager_email:
             continue
         manager = existing.get(manager_email)
+        if manager_email in file_emails:
+            # The import updates but never reactivates: an inactive N+1 stays inactive.
+            if manager is not None and not manager.is_active:
+                errors.append((line, f"Le N+1 « {manager_email} » a un compte désactivé."))
+            continue
         if manager is None or manager.institution_id != institution_id:
             errors.append((line, f"N+1 « {manager_email} » inconnu dans la collectivité et absent du fichier."))
         elif not manager.is_active:

@@ -142,14 +142,18 @@ def resolve_session(token: str, user_id: str) -> User | None:
     now = utcnow()
     if str(user.id) != str(user_id) or not user.is_active:
         return None
-    if now - auth_session.last_seen_at > current_app.config["SESSION_IDLE_TIMEOUT"]:
+    config = current_app.config
+    if now - auth_session.last_seen_at > config["SESSION_IDLE_TIMEOUT"]:
         return None
-    # Refresh rarely: a write per request would serialise SQLite.
+    if now - auth_session.created_at > config["PERMANENT_SESSION_LIFETIME"]:
+        return None
+    # Refresh rarely (a write per request would serialise SQLite), and on a connection of
+    # its own, so that the request's transaction is neither committed nor widened.
     if now - auth_session.last_seen_at > timedelta(minutes=5):
-        db.session.execute(
-            update(AuthSession).where(AuthSession.id == auth_session.id).values(last_seen_at=now)
-        )
-        db.session.commit()
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(AuthSession).where(AuthSession.id == auth_session.id).values(last_seen_at=now)
+            )
     return user
 
 
@@ -206,6 +210,14 @@ def change_own_password(
 def require_admin(actor: User, institution_id: int) -> None:
     if actor.institution_id != institution_id or not actor.has_role("admin"):
         raise NotAllowed("Cette action est réservée à l'administration de la collectivité.")
+
+
+def require_admin_over(actor: User, user: User) -> None:
+    """Admin of the user's institution; and an instance administrator's account can only be
+    changed by an instance administrator (else a local admin could take over the instance)."""
+    require_admin(actor, user.institution_id)
+    if user.is_instance_admin and not actor.is_instance_admin:
+        raise NotAllowed("Ce compte administre l'instance : seule l'administration de l'instance peut le modifier.")
 
 
 def require_collective_manager(actor: User, institution_id: int) -> None:
@@ -354,6 +366,8 @@ def close_org_unit(actor: User, unit: OrgUnit, *, on: date) -> None:
 
 def reopen_org_unit(actor: User, unit: OrgUnit) -> None:
     require_admin(actor, unit.institution_id)
+    if unit.is_open:
+        raise ValidationFailed({"closed_on": "Cette unité est déjà ouverte."})
     if unit.parent is not None and not unit.parent.is_open:
         raise ValidationFailed({"closed_on": "Rouvrez d'abord l'unité parente."})
     unit.closed_on = None
@@ -462,7 +476,7 @@ def create_user(
 
 
 def update_user(actor: User, user: User, *, data: dict[str, Any]) -> None:
-    require_admin(actor, user.institution_id)
+    require_admin_over(actor, user)
     clean = validate_user_data(user.institution_id, data, user=user)
     changes = {}
     for field, value in clean.items():
@@ -487,7 +501,7 @@ def _apply_roles(user: User, roles: list[str]) -> None:
 
 
 def set_roles(actor: User, user: User, *, roles: list[str]) -> None:
-    require_admin(actor, user.institution_id)
+    require_admin_over(actor, user)
     before = sorted(user.role_names)
     if user.id == actor.id and "admin" in before and "admin" not in roles:
         raise ValidationFailed(
@@ -501,7 +515,7 @@ def set_roles(actor: User, user: User, *, roles: list[str]) -> None:
 
 
 def set_password(actor: User, user: User, *, password: str) -> None:
-    require_admin(actor, user.institution_id)
+    require_admin_over(actor, user)
     errors = _password_errors(password)
     if errors:
         raise ValidationFailed(errors)
@@ -511,7 +525,7 @@ def set_password(actor: User, user: User, *, password: str) -> None:
 
 
 def deactivate_user(actor: User, user: User) -> None:
-    require_admin(actor, user.institution_id)
+    require_admin_over(actor, user)
     if user.id == actor.id:
         raise ValidationFailed({"user": "Vous ne pouvez pas désactiver votre propre compte."})
     if not user.is_active:
@@ -523,7 +537,7 @@ def deactivate_user(actor: User, user: User) -> None:
 
 
 def reactivate_user(actor: User, user: User) -> None:
-    require_admin(actor, user.institution_id)
+    require_admin_over(actor, user)
     if user.is_active:
         raise ValidationFailed({"user": "Ce compte est déjà actif."})
     user.is_active = True
@@ -532,6 +546,18 @@ def reactivate_user(actor: User, user: User) -> None:
 
 
 # --------------------------------------------------------------------------- collective
+
+
+def _overlapping_terms(user_id: int, starts_on: date, ends_on: date | None,
+                       exclude_id: int | None = None) -> int:
+    stmt = select(func.count()).select_from(CollectiveMembership).where(
+        CollectiveMembership.user_id == user_id,
+        (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= starts_on),
+        *([CollectiveMembership.starts_on <= ends_on] if ends_on else []),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(CollectiveMembership.id != exclude_id)
+    return db.session.scalar(stmt)
 
 
 def add_collective_member(
@@ -550,16 +576,8 @@ def add_collective_member(
         errors["starts_on"] = "Indiquez la date de début du mandat."
     if starts_on and ends_on and ends_on < starts_on:
         errors["ends_on"] = "La fin du mandat doit suivre son début."
-    if not errors:
-        overlapping = db.session.scalar(
-            select(func.count()).select_from(CollectiveMembership).where(
-                CollectiveMembership.user_id == member.id,
-                (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= starts_on),
-                *([CollectiveMembership.starts_on <= ends_on] if ends_on else []),
-            )
-        )
-        if overlapping:
-            errors["user_id"] = "Cet agent a déjà un mandat sur cette période."
+    if not errors and _overlapping_terms(member.id, starts_on, ends_on):
+        errors["user_id"] = "Cet agent a déjà un mandat sur cette période."
     if errors:
         raise ValidationFailed(errors)
     membership = CollectiveMembership(
@@ -582,6 +600,8 @@ def end_collective_membership(
         raise ValidationFailed({"ends_on": "Indiquez la date de fin du mandat."})
     if ends_on < membership.starts_on:
         raise ValidationFailed({"ends_on": "La fin du mandat doit suivre son début."})
+    if _overlapping_terms(membership.user_id, membership.starts_on, ends_on, exclude_id=membership.id):
+        raise ValidationFailed({"ends_on": "Cette date ferait chevaucher un autre mandat du même agent."})
     membership.ends_on = ends_on
     record("collective.member_ended", actor=actor, institution_id=membership.institution_id,
            target=membership, data={"user_id": membership.user_id,

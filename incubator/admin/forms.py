@@ -21,7 +21,10 @@ NO_PARENT = ""
 def coerce_optional_int(value):
     if value in (None, "", "None"):
         return None
-    return int(value)
+    number = int(value)
+    if not 0 < number < 2**31:
+        raise ValueError("out of range")
+    return number
 
 
 class OrgUnitCreateForm(FlaskForm):

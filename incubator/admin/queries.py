@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import CollectiveMembership, Institution, OrgUnit, User, UserRole
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..timeutil import paris_day_start
 
 
 @dataclass
@@ -129,17 +130,15 @@ def audit_query(institution_id: int, filters: AuditFilters):
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     )
     if filters.action:
-        stmt = stmt.where(AuditEvent.action.like(f"{filters.action}%"))
+        stmt = stmt.where(AuditEvent.action == filters.action)
     if filters.actor:
         stmt = stmt.where(AuditEvent.actor_id.in_(
             select(User.id).where(func.lower(User.email).like(f"%{filters.actor.lower()}%"))
         ))
     if filters.since:
-        stmt = stmt.where(AuditEvent.created_at >= datetime.combine(filters.since, time.min))
+        stmt = stmt.where(AuditEvent.created_at >= paris_day_start(filters.since))
     if filters.until:
-        stmt = stmt.where(
-            AuditEvent.created_at < datetime.combine(filters.until + timedelta(days=1), time.min)
-        )
+        stmt = stmt.where(AuditEvent.created_at < paris_day_start(filters.until + timedelta(days=1)))
     return stmt
 
 

@@ -17,11 +17,12 @@ from ..accounts.models import (
 from ..audit.services import ACTION_LABELS, action_label
 from ..extensions import db
 from ..security import instance_admin_required, roles_required
-from ..timeutil import today_paris
+from ..timeutil import parse_day, today_paris
 from ..web import (
     done,
     get_in_institution_or_404,
     handle_form,
+    int_arg,
     page_number,
     render_page,
 )
@@ -146,10 +147,7 @@ def org_unit_reopen(unit_id: int):
 
 def _agent_filters() -> queries.AgentFilters:
     args = request.args
-    try:
-        unit_id = int(args.get("service") or 0) or None
-    except ValueError:
-        unit_id = None
+    unit_id = int_arg("service")
     return queries.AgentFilters(
         q=(args.get("q") or "").strip()[:100],
         org_unit_id=unit_id,
@@ -362,19 +360,11 @@ def collective_end(membership_id: int):
 @bp.get("/journal")
 @admin_only
 def audit():
-    from datetime import date
-
-    def parse(value: str | None) -> date | None:
-        try:
-            return date.fromisoformat(value) if value else None
-        except ValueError:
-            return None
-
     args = request.args
     filters = queries.AuditFilters(
         action=args.get("action") if args.get("action") in ACTION_LABELS else "",
         actor=(args.get("acteur") or "").strip()[:100],
-        since=parse(args.get("du")), until=parse(args.get("au")),
+        since=parse_day(args.get("du")), until=parse_day(args.get("au")),
     )
     page = db.paginate(queries.audit_query(_institution_id(), filters), page=page_number(),
                        per_page=50, error_out=False)

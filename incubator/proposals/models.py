@@ -161,6 +161,8 @@ class ProposalVersion(_Content, db.Model):
 
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
     theme: Mapped[Theme | None] = relationship()
+    host_org_unit: Mapped[OrgUnit | None] = relationship()
+    contact: Mapped[User | None] = relationship(foreign_keys=[contact_id])
 
 
 class CoAuthor(db.Model):

@@ -212,9 +212,13 @@ def _sync_coauthors(proposal: Proposal, users: list[User], actor: User) -> None:
     for link in list(proposal.coauthors):
         if link.user_id not in wanted:
             proposal.coauthors.remove(link)
-    present = {link.user_id for link in proposal.coauthors}
+    present = {link.user_id: link for link in proposal.coauthors}
     for user_id, user in wanted.items():
-        if user_id not in present:
+        if user_id in present and present[user_id].status == "declined":
+            present[user_id].status, present[user_id].responded_at = "invited", None
+            record("proposal.coauthor_invited", actor=actor, institution_id=proposal.institution_id,
+                   target=proposal, data={"user_id": user_id})
+        elif user_id not in present:
             proposal.coauthors.append(CoAuthor(user=user, status="invited"))
             record("proposal.coauthor_invited", actor=actor, institution_id=proposal.institution_id,
                    target=proposal, data={"user_id": user_id})
@@ -260,7 +264,8 @@ def update_proposal(actor: User, proposal: Proposal, *, data: dict[str, Any]) ->
             raise ValidationFailed(errors)
         _sync_coauthors(proposal, coauthors, actor)
     proposal.updated_at = utcnow()
-    _refresh_search_text(proposal)
+    if proposal.submitted_at is None:
+        _refresh_search_text(proposal)  # a revision becomes searchable when resubmitted
     record("proposal.edited", actor=actor, institution_id=proposal.institution_id, target=proposal)
 
 
@@ -292,6 +297,7 @@ def resubmit_proposal(actor: User, proposal: Proposal) -> None:
     transition = require_transition(proposal, "resubmit", actor)
     _check_complete(proposal)
     _snapshot(proposal, actor)
+    _refresh_search_text(proposal)
     move(proposal, transition, actor, audit_action="proposal.resubmitted",
          data={"version": proposal.version_number})
 

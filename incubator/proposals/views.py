@@ -14,6 +14,7 @@ from ..web import (
     done,
     get_in_institution_or_404,
     handle_form,
+    int_arg,
     is_htmx,
     page_number,
     redirect_see_other,
@@ -41,7 +42,7 @@ def _visible_or_404(proposal_id: int) -> Proposal:
         abort(404)
     if proposal.submitted_at is None and not (
         proposal.author_id == current_user.id
-        or any(c.user_id == current_user.id for c in proposal.coauthors)
+        or any(c.user_id == current_user.id and c.status != "declined" for c in proposal.coauthors)
     ):
         abort(404)
     return proposal
@@ -203,10 +204,14 @@ def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, bl
 
     page = queries.proposal_page(proposal, current_user)
     capacities = proposal.capacities(current_user)
+    # While its authors revise it, others keep reading the text as last submitted.
+    content = proposal
+    if proposal.state == "changes_requested" and not proposal.is_author_side(current_user):
+        content = queries.versions(proposal)[0] if proposal.version_number else proposal
     actions = [t for t in lifecycle.available(proposal.state, capacities)
                if t.action in ("submit", "withdraw", "edit", "resubmit")]
     return render_page(
-        "proposals/show.html", block=block, page=page, proposal=proposal, actions=actions,
+        "proposals/show.html", block=block, page=page, proposal=proposal, content=content, actions=actions,
         support_refusal=services.can_support(current_user, proposal),
         comment_form=comment_form or CommentForm(),
         can_moderate=current_user.has_role("coordinator"),
@@ -245,7 +250,7 @@ def comment(proposal_id: int):
     form = CommentForm()
     if handle_form(form, lambda: services.add_comment(current_user, proposal, body=form.body.data)):
         if is_htmx():
-            return _render_show(proposal, block="comments")
+            return _render_show(proposal, block="comments", comment_form=CommentForm(formdata=None))
         return done("Commentaire publié.", url_for("proposals.show", proposal_id=proposal.id) + "#commentaires")
     return _render_show(proposal, comment_form=form, status=422,
                         block="comments" if is_htmx() else None)
@@ -275,7 +280,10 @@ def hide_comment(proposal_id: int, comment_id: int):
 @login_required
 def answer_invitation(proposal_id: int):
     proposal = _visible_or_404(proposal_id)
-    accept = request.form.get("answer") == "accept"
+    answer = request.form.get("answer")
+    if answer not in ("accept", "decline"):
+        abort(400)
+    accept = answer == "accept"
     services.respond_to_invitation(current_user, proposal, accept=accept)
     db.session.commit()
     message = ("Vous êtes désormais co-auteur ou co-autrice de cette proposition." if accept
@@ -286,7 +294,7 @@ def answer_invitation(proposal_id: int):
 @bp.get("/propositions/similaires")
 @login_required
 def similar():
-    exclude = request.args.get("exclude", type=int)
+    exclude = int_arg("exclude")
     found = queries.similar_proposals(current_user.institution_id, request.args.get("title", "")[:200],
                                       exclude_id=exclude)
     return render_page("proposals/_similar.html", similar=found)

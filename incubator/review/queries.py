@@ -13,7 +13,7 @@ from ..extensions import db
 from ..proposals import lifecycle
 from ..proposals.models import CoAuthor, Proposal
 from ..text import like_pattern, search_words
-from ..timeutil import today_paris, utcnow
+from ..timeutil import paris_day_start, today_paris, utcnow
 from .models import (
     AgendaItem,
     Assessment,
@@ -151,9 +151,9 @@ def journal_query(institution_id: int, filters: JournalFilters):
     if filters.kind:
         stmt = stmt.where(Decision.kind == filters.kind)
     if filters.since:
-        stmt = stmt.where(Decision.published_at >= datetime.combine(filters.since, time.min))
+        stmt = stmt.where(Decision.published_at >= paris_day_start(filters.since))
     if filters.until:
-        stmt = stmt.where(Decision.published_at < datetime.combine(filters.until + timedelta(days=1), time.min))
+        stmt = stmt.where(Decision.published_at < paris_day_start(filters.until + timedelta(days=1)))
     words = search_words(filters.q)
     if words:
         matching = select(Proposal.id).where(Proposal.institution_id == institution_id)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import Blueprint, Response, abort, request, stream_with_context, url_for
 from flask_login import current_user
@@ -13,7 +12,7 @@ from ..extensions import db
 from ..proposals.models import Proposal
 from ..proposals.queries import load_proposal
 from ..security import login_required
-from ..timeutil import format_datetime, utcnow
+from ..timeutil import format_datetime, parse_day, utcnow
 from ..web import (
     done,
     get_in_institution_or_404,
@@ -73,18 +72,11 @@ def how():
 
 def _journal_filters() -> queries.JournalFilters:
     args = request.args
-
-    def parse(value):
-        try:
-            return date.fromisoformat(value) if value else None
-        except ValueError:
-            return None
-
     return queries.JournalFilters(
         q=(args.get("q") or "").strip()[:100],
         outcome=args.get("issue") if args.get("issue") in OUTCOME_LABELS else "",
         kind=args.get("nature") if args.get("nature") in ("eligibility", "session", "correction") else "",
-        since=parse(args.get("du")), until=parse(args.get("au")),
+        since=parse_day(args.get("du")), until=parse_day(args.get("au")),
     )
 
 

@@ -78,7 +78,7 @@ def test_bad_lines_are_all_reported_and_nothing_is_written(client, login):
         (3, "Adresse électronique invalide"), (4, "Adresse déjà présente ligne 2"),
         (5, "Catégorie « Z »"), (6, "Service de code « INCONNU » inconnu"),
         (7, "Quotité « 150 »"), (8, "N+1 « personne@ville.fr » inconnu"),
-        (9, "autre collectivité"), (10, "est fermé"), (11, "Prénom manquant"),
+        (9, "déjà utilisée par un autre compte"), (10, "est fermé"), (11, "Prénom manquant"),
         (12, "4 colonnes au lieu de 7"), (13, "propre N+1"),
     ]:
         assert f"Ligne {line} : " in page and message in page, (line, message)
