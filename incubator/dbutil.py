@@ -16,5 +16,8 @@ def insert_ignoring_duplicates(model: type, **values: Any) -> bool:
     aborting the transaction."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model.__table__).values(**values).on_conflict_do_nothing()
-    return db.session.execute(statement).rowcount == 1
+    table = model.__table__
+    statement = (insert(table).values(**values).on_conflict_do_nothing()
+                 .returning(*table.primary_key.columns))
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that returns rows.
+    return db.session.execute(statement).first() is not None

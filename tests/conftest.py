@@ -31,7 +31,7 @@ from . import factories
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
-def test_config(database_url: str, **extra) -> dict:
+def app_config(database_url: str, **extra) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -52,7 +52,7 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def server(database_url) -> Flask:
     """The app that serves the test client's requests."""
-    server = create_app(test_config(database_url))
+    server = create_app(app_config(database_url))
     with server.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
@@ -64,7 +64,7 @@ def server(database_url) -> Flask:
 @pytest.fixture(scope="session")
 def app(server, database_url) -> Flask:
     """The app whose context the tests run in."""
-    return create_app(test_config(database_url))
+    return create_app(app_config(database_url))
 
 
 @pytest.fixture(autouse=True)

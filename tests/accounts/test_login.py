@@ -176,5 +176,5 @@ def test_session_cookie_flags(client, server):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
-    # Production default: Secure (tests run over plain HTTP, see test_config.py).
+    # Production default: Secure (tests run over plain HTTP, see core/test_config.py).
     assert server.config["SESSION_COOKIE_NAME"] in cookie

@@ -66,9 +66,9 @@ def test_french_error_pages(client, login):
 
 def test_unexpected_error_is_a_french_500_without_trace(database_url):
     from incubator import create_app
-    from tests.conftest import test_config
+    from tests.conftest import app_config
 
-    fresh = create_app(test_config(database_url))
+    fresh = create_app(app_config(database_url))
 
     @fresh.get("/__casse")
     def broken():
