@@ -89,12 +89,20 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server, request):
+def open_page(browser, live_server, *, width: int = 1280):
+    """A fresh browser context (a person) and its page; confirmation dialogs are accepted."""
     context = browser.new_context(base_url=live_server, locale="fr-FR",
-                                  viewport={"width": 1280, "height": 900})
+                                  viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    page = open_page(browser, live_server)
+    context = page.context
     problems: list[str] = []
     # HTTP errors the journey expects (403, 422) show up as "Failed to load resource";
     # what must never happen is a script error or a CSP violation.
