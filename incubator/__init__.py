@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .accounts import views as accounts_views
     from .admin import views as admin_views
     from .core import views as core_views
+    from .projects import views as projects_views
     from .proposals import views as proposals_views
     from .review import views as review_views
     from .security import init_security
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(proposals_views.bp)
     app.register_blueprint(review_views.bp)
+    app.register_blueprint(projects_views.bp)
 
     from .cli import register_cli
 

@@ -27,6 +27,8 @@ def navigation_for(user) -> list[NavItem]:
         NavItem("Propositions", "proposals.board", "/propositions"),
         NavItem("Mes propositions", "proposals.mine", "/mes-propositions"),
         NavItem("Arbitrage", "review.how", "/arbitrage"),
+        NavItem("Réalisations", "projects.portfolio", "/realisations"),
+        NavItem("Immersions", "projects.immersions", "/immersions"),
     ]
     if user.has_role("admin") or user.has_role("coordinator"):
         items.append(NavItem("Collectif pilote", "admin.collective", "/admin/collectif"))

@@ -5,7 +5,7 @@ Each domain adds its part in its own module; `seed()` runs them in order.
 
 from __future__ import annotations
 
-from . import accounts, proposals, review
+from . import accounts, projects, proposals, review
 
 DEMO_PASSWORD = "incubateur-demo"
 
@@ -24,3 +24,4 @@ def seed() -> None:
     named = accounts.seed(DEMO_PASSWORD)
     proposals.seed(named)
     review.seed(named)
+    projects.seed(named)

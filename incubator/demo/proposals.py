@@ -264,6 +264,9 @@ def seed(named: dict[str, User]) -> None:
                                 duration_days=days, window_starts_on=start,
                                 window_ends_on=start + timedelta(days=60), places=rng.choice([1, 1, 2]),
                                 open_to=rng.choice(["institution", "partners"]))
+            if unit_code == "DRUC-ACC":
+                # The demo collective member hosts this one, so that the demo shows a host's view.
+                proposal.contact, proposal.places = named["collectif"], 2
         proposal.state = state
         proposal.created_at = submitted_at - timedelta(days=rng.randint(1, 10))
         proposal.updated_at = proposal.submitted_at = submitted_at

@@ -199,6 +199,7 @@ def show(proposal_id: int):
 
 
 def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, block=None):
+    from ..projects.queries import project_for_proposal
     from ..review import queries as review_queries
     from ..review import services as review_services
 
@@ -218,6 +219,7 @@ def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, bl
         open_to_labels=OPEN_TO_LABELS, timeline_label=queries.timeline_sentence,
         decisions=review_queries.decisions_for(proposal) if proposal.submitted_at else [],
         scores=review_queries.published_scores(proposal),
+        project_and_retro=project_for_proposal(proposal) if proposal.state == "accepted" else (None, None),
         is_member=review_services.is_member(current_user),
         now=utcnow(), status=status,
     )

@@ -545,6 +545,10 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     db.session.flush()
     move(item.proposal, transition, actor, audit_action="review.decided",
          data={"decision_id": decision.id, "outcome": outcome})
+    if outcome == "accepted" and item.proposal.kind == "initiative":
+        from ..projects.services import create_from_proposal
+
+        create_from_proposal(item.proposal, actor)
     return decision
 
 

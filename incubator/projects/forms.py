@@ -1,0 +1,55 @@
+from wtforms import DateField, EmailField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from ..forms import Form
+
+
+class CharterForm(Form):
+    sponsor_email = EmailField("Commanditaire (adresse électronique)", validators=[Optional(), Length(max=254)],
+                               description="L'élu·e ou le directeur·rice qui commande le projet et valide la lettre de mission.")
+    lead_email = EmailField("Chef·fe de projet (adresse électronique)", validators=[Optional(), Length(max=254)])
+    objectives = TextAreaField("Objectifs", validators=[Length(max=5000)], render_kw={"rows": 4})
+    indicators = TextAreaField("Indicateurs de réussite", validators=[Length(max=5000)], render_kw={"rows": 3},
+                               description="Comment saura-t-on que c'est réussi ? (ex. délai de réparation < 5 jours)")
+    starts_on = DateField("Début", validators=[Optional()])
+    ends_on = DateField("Fin prévue", validators=[Optional()])
+    members_text = TextAreaField(
+        "Équipe : une ligne par membre, « adresse ; rôle ; heures de décharge prévues »",
+        validators=[Length(max=10000)], render_kw={"rows": 6},
+        description="Ex. : camille.martin@ville.fr ; référente usagers ; 60")
+
+
+class MilestoneForm(Form):
+    title = StringField("Jalon", validators=[Length(max=200)])
+    due_on = DateField("Échéance", validators=[Optional()])
+
+
+class ProgressForm(Form):
+    text = TextAreaField("Où en est le projet ?", validators=[Length(max=5000)], render_kw={"rows": 4})
+    progress = IntegerField("Avancement (%)", validators=[Optional()])
+    indicator_values = TextAreaField("Valeurs des indicateurs (facultatif)", validators=[Length(max=2000)],
+                                     render_kw={"rows": 2})
+
+
+class ReasonForm(Form):
+    reason = TextAreaField("Raison (publiée)", validators=[Length(max=1000)], render_kw={"rows": 3})
+
+
+class CloseForm(Form):
+    action = RadioField("Issue", choices=[("complete", "Terminé : objectifs atteints ou projet livré"),
+                                          ("abandon", "Abandonné")], default="complete")
+    worked = TextAreaField("Ce qui a marché", validators=[Length(max=5000)], render_kw={"rows": 3})
+    did_not_work = TextAreaField("Ce qui n'a pas marché", validators=[Length(max=5000)], render_kw={"rows": 3})
+    reusable = TextAreaField("Ce que d'autres peuvent réutiliser", validators=[Length(max=5000)], render_kw={"rows": 3})
+    indicators_reached = TextAreaField("Indicateurs atteints", validators=[Length(max=5000)], render_kw={"rows": 3})
+
+
+class ApplicationForm(Form):
+    motivation = TextAreaField("Votre motivation", validators=[Length(max=3000)], render_kw={"rows": 5},
+                               description="Ce que vous souhaitez découvrir, et ce que vous pouvez apporter.")
+    starts_on = DateField("Début souhaité", validators=[Optional()])
+    ends_on = DateField("Fin souhaitée", validators=[Optional()])
+
+
+class ConsentForm(Form):
+    reason = TextAreaField("Motif (obligatoire en cas de refus)", validators=[Length(max=1000)], render_kw={"rows": 2})

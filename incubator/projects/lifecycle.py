@@ -1,0 +1,62 @@
+"""The project lifecycle as data: (state, action) -> (new state, who may)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEAD = "lead"
+MEMBER = "member"
+SPONSOR = "sponsor"
+COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True)
+class State:
+    code: str
+    label: str
+    tone: str
+    is_closed: bool
+
+
+STATES = {s.code: s for s in [
+    State("framing", "En cadrage", "info", False),
+    State("active", "En cours", "success", False),
+    State("on_hold", "En pause", "warning", False),
+    State("completed", "Terminé", "neutral", True),
+    State("abandoned", "Abandonné", "danger", True),
+]}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: str
+    target: str
+    who: frozenset[str]
+    label: str
+
+
+def _t(action, source, target, who, label):
+    return Transition(action, source, target, frozenset(who), label)
+
+
+TRANSITIONS = [
+    _t("validate_charter", "framing", "active", {SPONSOR, COORDINATOR}, "Valider la lettre de mission"),
+    _t("hold", "active", "on_hold", {LEAD, COORDINATOR}, "Mettre en pause"),
+    _t("resume", "on_hold", "active", {LEAD, COORDINATOR}, "Reprendre"),
+    _t("complete", "active", "completed", {LEAD, COORDINATOR}, "Clore : projet terminé"),
+    _t("complete", "on_hold", "completed", {LEAD, COORDINATOR}, "Clore : projet terminé"),
+    _t("abandon", "framing", "abandoned", {LEAD, SPONSOR, COORDINATOR}, "Clore : projet abandonné"),
+    _t("abandon", "active", "abandoned", {LEAD, SPONSOR, COORDINATOR}, "Clore : projet abandonné"),
+    _t("abandon", "on_hold", "abandoned", {LEAD, SPONSOR, COORDINATOR}, "Clore : projet abandonné"),
+]
+_BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}
+OPEN_STATES = tuple(code for code, s in STATES.items() if not s.is_closed)
+
+
+def transition(state: str, action: str) -> Transition | None:
+    return _BY_KEY.get((state, action))
+
+
+def available(state: str, capacities: set[str]) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.source == state and t.who & capacities]

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import OrgUnit, User
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..timeutil import utcnow
+from . import lifecycle
+
+KIND_LABELS = {"initiative": "Projet", "immersion": "Immersion"}
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("kind IN ('initiative', 'immersion')", name="kind"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        Index("ix_projects_institution_state", "institution_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="initiative")
+    state: Mapped[str] = mapped_column(String(20), default="framing")
+    title: Mapped[str] = mapped_column(String(200))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    host_org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    indicators: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    hold_reason: Mapped[str] = mapped_column(Text, default="")
+    charter_validated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    charter_validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    state_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    proposal: Mapped[Proposal | None] = relationship()
+    sponsor: Mapped[User | None] = relationship(foreign_keys=[sponsor_id])
+    lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])
+    host_org_unit: Mapped[OrgUnit | None] = relationship()
+    charter_validated_by: Mapped[User | None] = relationship(foreign_keys=[charter_validated_by_id])
+    members: Mapped[list[ProjectMember]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectMember.id")
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="project", cascade="all, delete-orphan",
+        order_by="(Milestone.due_on, Milestone.id)")
+
+    @property
+    def state_info(self) -> lifecycle.State:
+        return lifecycle.STATES[self.state]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state_info.is_closed
+
+    def capacities(self, user) -> set[str]:
+        if user is None or not getattr(user, "is_authenticated", False) or user.institution_id != self.institution_id:
+            return set()
+        found = set()
+        if user.id == self.lead_id:
+            found.add(lifecycle.LEAD)
+        if user.id == self.sponsor_id:
+            found.add(lifecycle.SPONSOR)
+        if any(m.user_id == user.id for m in self.members):
+            found.add(lifecycle.MEMBER)
+        if user.has_role("coordinator"):
+            found.add(lifecycle.COORDINATOR)
+        return found
+
+
+class ProjectMember(db.Model):
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),
+                      CheckConstraint("hours_budget BETWEEN 0 AND 2000", name="hours_budget"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(120), default="Membre de l'équipe")
+    hours_budget: Mapped[int] = mapped_column(Integer, default=0)
+
+    project: Mapped[Project] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class Milestone(db.Model):
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+
+    project: Mapped[Project] = relationship(back_populates="milestones")
+
+    def is_overdue(self, today: date) -> bool:
+        return self.done_on is None and self.due_on < today
+
+
+class ProgressUpdate(db.Model):
+    __tablename__ = "progress_updates"
+    __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(Integer)
+    indicator_values: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class Retrospective(db.Model):
+    """Retour d'expérience: required to close a project, public."""
+
+    __tablename__ = "retrospectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    worked: Mapped[str] = mapped_column(Text)
+    did_not_work: Mapped[str] = mapped_column(Text)
+    reusable: Mapped[str] = mapped_column(Text)
+    indicators_reached: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+APPLICATION_STATUSES = {
+    "submitted": ("En attente de l'avis du N+1", "info"),
+    "consented": ("Accord du N+1 : en attente du service d'accueil", "info"),
+    "refused": ("Refusée par le N+1", "danger"),
+    "selected": ("Retenue : immersion programmée", "success"),
+    "not_selected": ("Non retenue par le service d'accueil", "neutral"),
+    "withdrawn": ("Retirée", "neutral"),
+}
+
+
+class Application(db.Model):
+    """An agent's application to a published mobility offer."""
+
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("offer_id", "applicant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    motivation: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    working_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    manager_reason: Mapped[str] = mapped_column(Text, default="")
+    warnings: Mapped[str] = mapped_column(Text, default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    offer: Mapped[Proposal] = relationship()
+    applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+    project: Mapped[Project | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return APPLICATION_STATUSES[self.status][0]
+
+    @property
+    def status_tone(self) -> str:
+        return APPLICATION_STATUSES[self.status][1]
+
+
+class ImmersionSettings(db.Model):
+    """Per institution: how the période d'immersion professionnelle limits are enforced."""
+
+    __tablename__ = "immersion_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), unique=True)
+    limits_mode: Mapped[str] = mapped_column(String(10), default="refuse")  # or "warn"
+    internal_min_days: Mapped[int] = mapped_column(Integer, default=1)
+    internal_max_days: Mapped[int] = mapped_column(Integer, default=10)
+    daily_hours: Mapped[int] = mapped_column(Integer, default=7)

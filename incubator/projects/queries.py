@@ -1,0 +1,125 @@
+"""Read queries of the project and immersion pages, in a fixed number of SQL queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..audit.models import AuditEvent
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..text import like_pattern, search_words
+from . import lifecycle
+from .models import (
+    KIND_LABELS,
+    Application,
+    Milestone,
+    ProgressUpdate,
+    Project,
+    ProjectMember,
+    Retrospective,
+)
+
+
+@dataclass
+class PortfolioFilters:
+    q: str = ""
+    state: str = ""
+    kind: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> PortfolioFilters:
+        return cls(q=(args.get("q") or "").strip()[:100],
+                   state=args.get("etat") if args.get("etat") in lifecycle.STATES else "",
+                   kind=args.get("nature") if args.get("nature") in KIND_LABELS else "")
+
+
+def portfolio_query(institution_id: int, filters: PortfolioFilters):
+    stmt = (select(Project).where(Project.institution_id == institution_id)
+            .options(selectinload(Project.lead), selectinload(Project.milestones))
+            .order_by(Project.state_changed_at.desc(), Project.id.desc()))
+    if filters.state:
+        stmt = stmt.where(Project.state == filters.state)
+    if filters.kind:
+        stmt = stmt.where(Project.kind == filters.kind)
+    for word in search_words(filters.q):
+        stmt = stmt.where(func.lower(Project.title).like(like_pattern(word), escape="\\")
+                          | Project.proposal_id.in_(select(Proposal.id).where(
+                              Proposal.search_text.like(like_pattern(word), escape="\\"))))
+    return stmt
+
+
+def load_project(project_id: int) -> Project | None:
+    return db.session.scalar(
+        select(Project).where(Project.id == project_id)
+        .options(selectinload(Project.members).selectinload(ProjectMember.user).selectinload(User.manager),
+                 selectinload(Project.milestones), selectinload(Project.lead),
+                 selectinload(Project.sponsor), selectinload(Project.proposal),
+                 selectinload(Project.host_org_unit)))
+
+
+@dataclass
+class ProjectPage:
+    updates: list[ProgressUpdate]
+    retrospective: Retrospective | None
+    timeline: list[AuditEvent]
+
+
+def project_page(project: Project) -> ProjectPage:
+    updates = db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.project_id == project.id)
+                                 .options(selectinload(ProgressUpdate.author))
+                                 .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
+    retro = db.session.scalar(select(Retrospective).where(Retrospective.project_id == project.id)
+                              .options(selectinload(Retrospective.author)))
+    timeline = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.target_type == "Project", AuditEvent.target_id == project.id,
+        AuditEvent.is_public.is_(True)).options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at, AuditEvent.id)).all()
+    return ProjectPage(list(updates), retro, list(timeline))
+
+
+def project_for_proposal(proposal: Proposal) -> tuple[Project | None, Retrospective | None]:
+    project = db.session.scalar(select(Project).where(Project.proposal_id == proposal.id,
+                                                      Project.kind == "initiative"))
+    retro = None
+    if project is not None:
+        retro = db.session.scalar(select(Retrospective).where(Retrospective.project_id == project.id))
+    return project, retro
+
+
+def published_offers(user: User) -> list[Proposal]:
+    """Accepted mobility offers the user may see: own institution, or open to partners."""
+    return list(db.session.scalars(
+        select(Proposal).where(Proposal.kind == "mobility", Proposal.state == "accepted",
+                               or_(Proposal.institution_id == user.institution_id, Proposal.open_to == "partners"))
+        .options(selectinload(Proposal.host_org_unit), selectinload(Proposal.institution),
+                 selectinload(Proposal.contact))
+        .order_by(Proposal.window_starts_on, Proposal.id)))
+
+
+def applications_overview(user: User):
+    """My applications; those awaiting my consent as N+1; those to select as host."""
+    options = (selectinload(Application.offer).selectinload(Proposal.author),
+               selectinload(Application.applicant).selectinload(User.institution),
+               selectinload(Application.manager))
+    mine = db.session.scalars(select(Application).where(Application.applicant_id == user.id)
+                              .options(*options).order_by(Application.created_at.desc())).all()
+    to_consent = db.session.scalars(select(Application).where(Application.manager_id == user.id,
+                                                              Application.status == "submitted")
+                                    .options(*options).order_by(Application.created_at)).all()
+    author_manager = select(User.manager_id).where(User.id == Proposal.author_id).scalar_subquery()
+    hosted = select(Proposal.id).where(Proposal.kind == "mobility", or_(
+        Proposal.author_id == user.id, Proposal.contact_id == user.id, author_manager == user.id))
+    to_select = db.session.scalars(select(Application).where(
+        Application.offer_id.in_(hosted), Application.status.in_(("consented", "selected", "not_selected")))
+        .options(*options).order_by(Application.created_at)).all()
+    return list(mine), list(to_consent), list(to_select)
+
+
+def overdue_milestones(project: Project, today) -> list[Milestone]:
+    return [m for m in project.milestones if m.is_overdue(today)]
+
+

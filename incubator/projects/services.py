@@ -1,0 +1,426 @@
+"""State changes on projects and immersions. Each takes the acting user, checks role and
+state, changes the models, records the audit event; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..accounts.models import User
+from ..accounts.services import normalise_email
+from ..audit.services import record
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..text import clean
+from ..timeutil import today_paris, utcnow
+from ..workdays import working_days
+from . import lifecycle
+from .models import (
+    Application,
+    ImmersionSettings,
+    Milestone,
+    ProgressUpdate,
+    Project,
+    ProjectMember,
+    Retrospective,
+)
+
+TEXT_MAX = 5000
+
+
+def _require(project: Project, action: str, actor: User) -> lifecycle.Transition:
+    if actor.institution_id != project.institution_id:
+        raise NotAllowed("Ce projet appartient à une autre collectivité.")
+    found = lifecycle.transition(project.state, action)
+    if found is None:
+        raise InvalidTransition(f"Action impossible : le projet est « {project.state_info.label} ».")
+    if not (found.who & project.capacities(actor)):
+        raise NotAllowed("Vous ne pouvez pas faire cette action sur ce projet.")
+    return found
+
+
+def _move(project: Project, transition: lifecycle.Transition, actor: User, data: dict | None = None) -> None:
+    before = project.state
+    project.state = transition.target
+    project.state_changed_at = utcnow()
+    record(f"project.{transition.action}", actor=actor, institution_id=project.institution_id,
+           target=project, data={"from": before, "to": transition.target, **(data or {})}, public=True)
+
+
+def _require_open_and(project: Project, actor: User, capacities: set[str], message: str) -> None:
+    if actor.institution_id != project.institution_id:
+        raise NotAllowed("Ce projet appartient à une autre collectivité.")
+    if project.is_closed:
+        raise InvalidTransition("Ce projet est clos : il ne peut plus être modifié.")
+    if not (project.capacities(actor) & capacities):
+        raise NotAllowed(message)
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def create_from_proposal(proposal: Proposal, actor: User) -> Project:
+    """An accepted initiative becomes a project in framing, its authors first members."""
+    project = Project(institution_id=proposal.institution_id, kind="initiative", state="framing",
+                      title=proposal.title, proposal_id=proposal.id, lead_id=proposal.author_id,
+                      objectives=proposal.change, indicators=proposal.gain)
+    authors = [proposal.author] + [c.user for c in proposal.coauthors if c.status == "accepted"]
+    for author in authors:
+        project.members.append(ProjectMember(user=author, role="Porteur ou porteuse de l'idée"))
+    db.session.add(project)
+    db.session.flush()
+    record("project.created", actor=actor, institution_id=project.institution_id, target=project,
+           data={"proposal_id": proposal.id}, public=True)
+    record("project.created", actor=actor, institution_id=project.institution_id, target=proposal,
+           data={"project_id": project.id}, public=True)
+    return project
+
+
+# --------------------------------------------------------------------------- charter
+
+
+def _user_by_email(institution_id: int, email: str) -> User | None:
+    email = normalise_email(email)
+    if not email:
+        return None
+    return db.session.scalar(select(User).where(User.email == email, User.institution_id == institution_id,
+                                                User.is_active.is_(True)))
+
+
+def parse_members(institution_id: int, raw: str) -> tuple[list[tuple[User, str, int]], list[str]]:
+    """Lines « adresse ; rôle ; heures »."""
+    members, problems, seen = [], [], set()
+    for number, line in enumerate((raw or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) != 3:
+            problems.append(f"ligne {number} : attendu « adresse ; rôle ; heures »")
+            continue
+        user = _user_by_email(institution_id, parts[0])
+        if user is None:
+            problems.append(f"ligne {number} : aucun agent actif n'a l'adresse « {parts[0][:80]} »")
+            continue
+        if user.id in seen:
+            problems.append(f"ligne {number} : {user.full_name} figure deux fois")
+            continue
+        try:
+            hours = int(parts[2])
+            if not 0 <= hours <= 2000:
+                raise ValueError
+        except ValueError:
+            problems.append(f"ligne {number} : heures entre 0 et 2000 (nombre entier)")
+            continue
+        role = " ".join(parts[1].split())[:120] or "Membre de l'équipe"
+        seen.add(user.id)
+        members.append((user, role, hours))
+    return members, problems
+
+
+def save_charter(actor: User, project: Project, *, sponsor_email: str, lead_email: str,
+                 objectives: str, indicators: str, starts_on: date | None, ends_on: date | None,
+                 members_text: str) -> None:
+    _require_open_and(project, actor, {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR},
+                      "La lettre de mission se rédige par le chef de projet, le commanditaire ou l'animation.")
+    errors: dict[str, str] = {}
+    sponsor = _user_by_email(project.institution_id, sponsor_email)
+    if sponsor_email and sponsor is None:
+        errors["sponsor_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
+    lead = _user_by_email(project.institution_id, lead_email)
+    if lead_email and lead is None:
+        errors["lead_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
+    objectives, indicators = clean(objectives), clean(indicators)
+    for field, value in (("objectives", objectives), ("indicators", indicators)):
+        if len(value) > TEXT_MAX:
+            errors[field] = f"{TEXT_MAX} caractères au plus."
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = "La fin doit suivre le début."
+    members, problems = parse_members(project.institution_id, members_text)
+    if problems:
+        sentence = " ; ".join(problems)[:1000]
+        errors["members_text"] = sentence[0].upper() + sentence[1:] + "."
+    if errors:
+        raise ValidationFailed(errors)
+    project.sponsor_id = sponsor.id if sponsor else None
+    project.lead_id = lead.id if lead else None
+    project.objectives, project.indicators = objectives, indicators
+    project.starts_on, project.ends_on = starts_on, ends_on
+    wanted = {user.id: (role, hours) for user, role, hours in members}
+    for link in list(project.members):
+        if link.user_id not in wanted:
+            project.members.remove(link)
+    present = {m.user_id: m for m in project.members}
+    for user, role, hours in members:
+        link = present.get(user.id) or ProjectMember(user=user)
+        link.role, link.hours_budget = role, hours
+        if user.id not in present:
+            project.members.append(link)
+    db.session.flush()
+    record("project.charter_saved", actor=actor, institution_id=project.institution_id, target=project,
+           data={"members": len(members)})
+
+
+def validate_charter(actor: User, project: Project) -> None:
+    transition = _require(project, "validate_charter", actor)
+    missing = []
+    if not project.sponsor_id:
+        missing.append("le commanditaire")
+    if not project.lead_id:
+        missing.append("le chef ou la cheffe de projet")
+    if not project.objectives:
+        missing.append("les objectifs")
+    if not (project.starts_on and project.ends_on):
+        missing.append("les dates de début et de fin")
+    if not any(m.hours_budget > 0 for m in project.members):
+        missing.append("au moins un membre avec son budget d'heures")
+    if missing:
+        raise ValidationFailed({"charter": "Avant de valider, complétez : " + ", ".join(missing) + "."})
+    project.charter_validated_at = utcnow()
+    project.charter_validated_by_id = actor.id
+    _move(project, transition, actor)
+
+
+# --------------------------------------------------------------------------- running
+
+
+TEAM = {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}
+
+
+def add_milestone(actor: User, project: Project, *, title: str, due_on: date | None) -> Milestone:
+    _require_open_and(project, actor, TEAM, "Seule l'équipe du projet gère ses jalons.")
+    title = " ".join(clean(title).split())
+    errors = {}
+    if not 3 <= len(title) <= 200:
+        errors["title"] = "Un intitulé de 3 à 200 caractères."
+    if due_on is None:
+        errors["due_on"] = "Indiquez l'échéance."
+    if errors:
+        raise ValidationFailed(errors)
+    milestone = Milestone(title=title, due_on=due_on)
+    project.milestones.append(milestone)
+    db.session.flush()
+    record("project.milestone_added", actor=actor, institution_id=project.institution_id, target=project,
+           data={"title": title, "due_on": due_on.isoformat()})
+    return milestone
+
+
+def toggle_milestone(actor: User, project: Project, milestone: Milestone) -> None:
+    _require_open_and(project, actor, TEAM, "Seule l'équipe du projet gère ses jalons.")
+    milestone.done_on = None if milestone.done_on else today_paris()
+    record("project.milestone_done" if milestone.done_on else "project.milestone_reopened", actor=actor,
+           institution_id=project.institution_id, target=project, data={"title": milestone.title},
+           public=milestone.done_on is not None)
+
+
+def add_progress(actor: User, project: Project, *, text: str, progress: Any,
+                 indicator_values: str) -> ProgressUpdate:
+    _require_open_and(project, actor, TEAM, "Seule l'équipe du projet publie ses points d'avancement.")
+    if project.state == "framing":
+        raise InvalidTransition("Validez d'abord la lettre de mission : le projet n'a pas démarré.")
+    errors = {}
+    text, indicator_values = clean(text), clean(indicator_values)
+    if not 10 <= len(text) <= TEXT_MAX:
+        errors["text"] = "Décrivez l'avancement en 10 à 5000 caractères."
+    try:
+        value = int(progress)
+        if not 0 <= value <= 100:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["progress"] = "Un pourcentage entre 0 et 100."
+        value = 0
+    if len(indicator_values) > 2000:
+        errors["indicator_values"] = "2000 caractères au plus."
+    if errors:
+        raise ValidationFailed(errors)
+    update = ProgressUpdate(project_id=project.id, author_id=actor.id, text=text, progress=value,
+                            indicator_values=indicator_values)
+    db.session.add(update)
+    project.progress = value
+    record("project.progress", actor=actor, institution_id=project.institution_id, target=project,
+           data={"progress": value}, public=True)
+    return update
+
+
+def hold(actor: User, project: Project, *, reason: str) -> None:
+    transition = _require(project, "hold", actor)
+    reason = clean(reason)
+    if not 5 <= len(reason) <= 1000:
+        raise ValidationFailed({"reason": "Donnez la raison de la pause (5 à 1000 caractères) : elle est publiée."})
+    project.hold_reason = reason
+    _move(project, transition, actor, {"reason": reason})
+
+
+def resume(actor: User, project: Project, *, reason: str) -> None:
+    transition = _require(project, "resume", actor)
+    reason = clean(reason)
+    if not 5 <= len(reason) <= 1000:
+        raise ValidationFailed({"reason": "Dites ce qui permet de reprendre (5 à 1000 caractères)."})
+    project.hold_reason = ""
+    _move(project, transition, actor, {"reason": reason})
+
+
+def close(actor: User, project: Project, *, action: str, worked: str, did_not_work: str,
+          reusable: str, indicators_reached: str) -> Retrospective:
+    if action not in ("complete", "abandon"):
+        raise ValidationFailed({"action": "Choisissez : terminé ou abandonné."})
+    transition = _require(project, action, actor)
+    fields = {"worked": clean(worked), "did_not_work": clean(did_not_work), "reusable": clean(reusable),
+              "indicators_reached": clean(indicators_reached)}
+    errors = {k: "Le retour d'expérience est obligatoire pour clore : 10 caractères au moins."
+              for k, v in fields.items() if len(v) < 10}
+    errors.update({k: f"{TEXT_MAX} caractères au plus." for k, v in fields.items() if len(v) > TEXT_MAX})
+    if errors:
+        raise ValidationFailed(errors)
+    retro = Retrospective(project_id=project.id, author_id=actor.id, **fields)
+    db.session.add(retro)
+    if action == "complete":
+        project.progress = 100
+    _move(project, transition, actor)
+    return retro
+
+
+# --------------------------------------------------------------------------- immersions
+
+
+def immersion_settings(institution_id: int) -> ImmersionSettings:
+    found = db.session.scalar(select(ImmersionSettings).where(ImmersionSettings.institution_id == institution_id))
+    return found or ImmersionSettings(institution_id=institution_id, limits_mode="refuse",
+                                      internal_min_days=1, internal_max_days=10, daily_hours=7)
+
+
+def can_apply_to(actor: User, offer: Proposal) -> bool:
+    if offer.kind != "mobility" or offer.state != "accepted":
+        return False
+    return offer.institution_id == actor.institution_id or offer.open_to == "partners"
+
+
+def immersion_checks(applicant: User, offer: Proposal, starts_on: date, ends_on: date,
+                     *, today: date | None = None, exclude_id: int | None = None) -> tuple[int, list[str]]:
+    """Working days, and what breaks the période d'immersion professionnelle rules
+    (décret n° 2022-1043) or the institution's rule for internal immersions."""
+    today = today or today_paris()
+    days = working_days(starts_on, ends_on)
+    problems = []
+    between_employers = applicant.institution_id != offer.institution_id
+    if between_employers:
+        if not 2 <= days <= 10:
+            problems.append(f"une immersion entre employeurs dure de 2 à 10 jours ouvrés ({days} demandés)")
+        three_years_ago = starts_on - timedelta(days=3 * 365)
+        already = db.session.scalar(
+            select(func.coalesce(func.sum(Application.working_days), 0))
+            .join(Proposal, Proposal.id == Application.offer_id)
+            .where(Application.applicant_id == applicant.id, Application.status == "selected",
+                   Application.starts_on >= three_years_ago,
+                   Proposal.institution_id != applicant.institution_id,
+                   *([Application.id != exclude_id] if exclude_id else []))
+        )
+        if already + days > 20:
+            problems.append(f"au plus 20 jours d'immersion sur 3 ans ({already} déjà effectués ou programmés)")
+        if starts_on < today + timedelta(days=91):
+            problems.append("la demande doit être faite au moins 3 mois avant le début")
+    else:
+        settings = immersion_settings(offer.institution_id)
+        if not settings.internal_min_days <= days <= settings.internal_max_days:
+            problems.append(f"une immersion interne dure de {settings.internal_min_days} à "
+                            f"{settings.internal_max_days} jours ouvrés ({days} demandés)")
+    return days, problems
+
+
+def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | None,
+          ends_on: date | None) -> Application:
+    if not can_apply_to(actor, offer):
+        raise NotAllowed("Cette offre n'est pas ouverte à votre candidature.")
+    if actor.id in (offer.author_id, offer.contact_id):
+        raise NotAllowed("On ne candidate pas à sa propre offre.")
+    errors: dict[str, str] = {}
+    motivation = clean(motivation)
+    if not 20 <= len(motivation) <= 3000:
+        errors["motivation"] = "Expliquez votre motivation en 20 à 3000 caractères."
+    if starts_on is None:
+        errors["starts_on"] = "Indiquez la date de début souhaitée."
+    if ends_on is None:
+        errors["ends_on"] = "Indiquez la date de fin souhaitée."
+    if starts_on and ends_on:
+        if ends_on < starts_on:
+            errors["ends_on"] = "La fin doit suivre le début."
+        elif (offer.window_starts_on and starts_on < offer.window_starts_on) or (
+                offer.window_ends_on and ends_on > offer.window_ends_on):
+            errors["starts_on"] = (f"Choisissez des dates dans la période proposée, du "
+                                   f"{offer.window_starts_on:%d/%m/%Y} au {offer.window_ends_on:%d/%m/%Y}.")
+    if actor.manager_id is None:
+        errors["motivation"] = "Votre fiche n'indique pas de N+1 pour donner son accord : contactez l'administration."
+    if errors:
+        raise ValidationFailed(errors)
+    days, problems = immersion_checks(actor, offer, starts_on, ends_on)
+    if problems and immersion_settings(offer.institution_id).limits_mode == "refuse":
+        raise ValidationFailed({"starts_on": "Règles de l'immersion : " + " ; ".join(problems) + "."})
+    if db.session.scalar(select(Application.id).where(Application.offer_id == offer.id,
+                                                      Application.applicant_id == actor.id)):
+        raise InvalidTransition("Vous avez déjà candidaté à cette offre.")
+    application = Application(offer_id=offer.id, applicant_id=actor.id, manager_id=actor.manager_id,
+                              motivation=motivation, starts_on=starts_on, ends_on=ends_on,
+                              working_days=days, warnings=" ; ".join(problems))
+    db.session.add(application)
+    db.session.flush()
+    record("immersion.applied", actor=actor, institution_id=actor.institution_id, target=application,
+           data={"offer_id": offer.id, "days": days})
+    return application
+
+
+def manager_decide(actor: User, application: Application, *, consent: bool, reason: str) -> None:
+    if actor.id != application.manager_id:
+        raise NotAllowed("Seul le N+1 de l'agent donne son accord au départ en immersion.")
+    if application.status != "submitted":
+        raise InvalidTransition("Cet avis a déjà été donné.")
+    reason = clean(reason)
+    if not consent and not 5 <= len(reason) <= 1000:
+        raise ValidationFailed({"reason": "Un refus doit être motivé (5 à 1000 caractères) ; l'agent le lira."})
+    application.status = "consented" if consent else "refused"
+    application.manager_reason = reason
+    application.decided_at = utcnow()
+    record("immersion.consented" if consent else "immersion.refused", actor=actor,
+           institution_id=actor.institution_id, target=application, data={"reason": reason})
+
+
+def host_ids(offer: Proposal) -> set[int]:
+    """Who hosts: the offer's author, its contact, and the author's N+1."""
+    return {i for i in (offer.author_id, offer.contact_id, offer.author.manager_id) if i}
+
+
+def select_applicant(actor: User, application: Application, *, selected: bool) -> Project | None:
+    offer = application.offer
+    if actor.id not in host_ids(offer):
+        raise NotAllowed("Seul le service d'accueil choisit parmi les candidatures.")
+    if application.status != "consented":
+        raise InvalidTransition("Seules les candidatures ayant l'accord du N+1 peuvent être retenues.")
+    if not selected:
+        application.status = "not_selected"
+        application.decided_at = utcnow()
+        record("immersion.not_selected", actor=actor, institution_id=offer.institution_id, target=application)
+        return None
+    taken = db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.offer_id == offer.id, Application.status == "selected"))
+    if taken >= (offer.places or 1):
+        raise InvalidTransition(f"Les {offer.places} place(s) de cette offre sont déjà pourvues.")
+    visitor = application.applicant
+    hours = application.working_days * immersion_settings(offer.institution_id).daily_hours
+    project = Project(institution_id=offer.institution_id, kind="immersion", state="active",
+                      title=f"Immersion de {visitor.full_name} : {offer.title}", proposal_id=offer.id,
+                      lead_id=offer.contact_id or offer.author_id, sponsor_id=offer.author.manager_id,
+                      host_org_unit_id=offer.host_org_unit_id, objectives=offer.mission,
+                      indicators=offer.learning, starts_on=application.starts_on, ends_on=application.ends_on,
+                      charter_validated_at=utcnow(), charter_validated_by_id=actor.id)
+    project.members.append(ProjectMember(user=visitor, role="Agent en immersion", hours_budget=hours))
+    db.session.add(project)
+    db.session.flush()
+    application.status = "selected"
+    application.project_id = project.id
+    application.decided_at = utcnow()
+    record("immersion.selected", actor=actor, institution_id=offer.institution_id, target=application,
+           data={"project_id": project.id})
+    record("project.created", actor=actor, institution_id=offer.institution_id, target=project,
+           data={"application_id": application.id}, public=True)
+    return project

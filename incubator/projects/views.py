@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user
+
+from ..admin.forms import ConfirmForm
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..security import login_required
+from ..timeutil import today_paris, utcnow
+from ..web import done, handle_form, page_number, render_page
+from . import forms, lifecycle, queries, services
+from .models import KIND_LABELS, Application, Milestone, Project
+
+bp = Blueprint("projects", __name__)
+
+
+def _project_or_404(project_id: int) -> Project:
+    project = queries.load_project(project_id)
+    if project is None or project.institution_id != current_user.institution_id:
+        abort(404)
+    return project
+
+
+@bp.get("/realisations")
+@login_required
+def portfolio():
+    filters = queries.PortfolioFilters.from_args(request.args)
+    page = db.paginate(queries.portfolio_query(current_user.institution_id, filters),
+                       page=page_number(), per_page=20, error_out=False)
+    return render_page("projects/portfolio.html", block="results", page=page, filters=filters,
+                       states=lifecycle.STATES, kinds=KIND_LABELS, today=today_paris())
+
+
+def _render_project(project: Project, *, status=200, **form_overrides):
+    capacities = project.capacities(current_user)
+    forms_ = {
+        "milestone_form": forms.MilestoneForm(prefix="jalon"),
+        "progress_form": forms.ProgressForm(prefix="avancement", data={"progress": project.progress}),
+        "reason_form": forms.ReasonForm(prefix="motif"),
+        "close_form": forms.CloseForm(prefix="cloture"),
+        "csrf_form": ConfirmForm(),
+    }
+    forms_.update(form_overrides)
+    return render_page(
+        "projects/show.html", project=project, page=queries.project_page(project),
+        capacities=capacities, transitions=lifecycle.available(project.state, capacities),
+        can_edit_team=bool(capacities & {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}) and not project.is_closed,
+        can_edit_charter=bool(capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}) and not project.is_closed,
+        today=today_paris(), status=status, **forms_)
+
+
+@bp.get("/projets/<int:project_id>")
+@login_required
+def show(project_id: int):
+    return _render_project(_project_or_404(project_id))
+
+
+@bp.get("/projets/<int:project_id>/lettre-de-mission")
+@login_required
+def charter(project_id: int):
+    project = _project_or_404(project_id)
+    return render_page("projects/charter.html", project=project, today=today_paris())
+
+
+@bp.route("/projets/<int:project_id>/lettre-de-mission/modifier", methods=["GET", "POST"])
+@login_required
+def edit_charter(project_id: int):
+    project = _project_or_404(project_id)
+    if request.method == "GET":
+        form = forms.CharterForm(data={
+            "sponsor_email": project.sponsor.email if project.sponsor else "",
+            "lead_email": project.lead.email if project.lead else "",
+            "objectives": project.objectives, "indicators": project.indicators,
+            "starts_on": project.starts_on, "ends_on": project.ends_on,
+            "members_text": "\n".join(f"{m.user.email} ; {m.role} ; {m.hours_budget}" for m in project.members),
+        })
+        if project.is_closed or not (project.capacities(current_user) & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}):
+            abort(403)
+        return render_page("projects/charter_form.html", project=project, form=form)
+    form = forms.CharterForm()
+    if handle_form(form, lambda: services.save_charter(
+            current_user, project, sponsor_email=form.sponsor_email.data or "", lead_email=form.lead_email.data or "",
+            objectives=form.objectives.data or "", indicators=form.indicators.data or "",
+            starts_on=form.starts_on.data, ends_on=form.ends_on.data, members_text=form.members_text.data or "")):
+        return done("Lettre de mission enregistrée.", url_for("projects.show", project_id=project.id))
+    return render_page("projects/charter_form.html", project=project, form=form, status=422)
+
+
+@bp.post("/projets/<int:project_id>/valider")
+@login_required
+def validate(project_id: int):
+    project = _project_or_404(project_id)
+    form = ConfirmForm()
+    if handle_form(form, lambda: services.validate_charter(current_user, project)):
+        return done("Lettre de mission validée : le projet démarre.", url_for("projects.show", project_id=project.id))
+    return _render_project(_project_or_404(project_id), status=422, csrf_form=form)
+
+
+@bp.post("/projets/<int:project_id>/jalons")
+@login_required
+def add_milestone(project_id: int):
+    project = _project_or_404(project_id)
+    form = forms.MilestoneForm(prefix="jalon")
+    if handle_form(form, lambda: services.add_milestone(current_user, project, title=form.title.data or "",
+                                                        due_on=form.due_on.data)):
+        return done("Jalon ajouté.", url_for("projects.show", project_id=project.id) + "#jalons")
+    return _render_project(_project_or_404(project_id), status=422, milestone_form=form)
+
+
+@bp.post("/projets/<int:project_id>/jalons/<int:milestone_id>")
+@login_required
+def toggle_milestone(project_id: int, milestone_id: int):
+    project = _project_or_404(project_id)
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.project_id != project.id:
+        abort(404)
+    services.toggle_milestone(current_user, project, milestone)
+    db.session.commit()
+    return done("Jalon mis à jour.", url_for("projects.show", project_id=project.id) + "#jalons")
+
+
+@bp.post("/projets/<int:project_id>/avancement")
+@login_required
+def add_progress(project_id: int):
+    project = _project_or_404(project_id)
+    form = forms.ProgressForm(prefix="avancement")
+    if handle_form(form, lambda: services.add_progress(current_user, project, text=form.text.data or "",
+                                                       progress=form.progress.data,
+                                                       indicator_values=form.indicator_values.data or "")):
+        return done("Point d'avancement publié.", url_for("projects.show", project_id=project.id) + "#avancement")
+    return _render_project(_project_or_404(project_id), status=422, progress_form=form)
+
+
+@bp.post("/projets/<int:project_id>/<any(pause, reprise):action>")
+@login_required
+def hold_or_resume(project_id: int, action: str):
+    project = _project_or_404(project_id)
+    form = forms.ReasonForm(prefix="motif")
+    service = services.hold if action == "pause" else services.resume
+    if handle_form(form, lambda: service(current_user, project, reason=form.reason.data or "")):
+        return done("Projet mis en pause." if action == "pause" else "Projet repris.",
+                    url_for("projects.show", project_id=project.id))
+    return _render_project(_project_or_404(project_id), status=422, reason_form=form)
+
+
+@bp.post("/projets/<int:project_id>/cloture")
+@login_required
+def close(project_id: int):
+    project = _project_or_404(project_id)
+    form = forms.CloseForm(prefix="cloture")
+    if handle_form(form, lambda: services.close(
+            current_user, project, action=form.action.data or "", worked=form.worked.data or "",
+            did_not_work=form.did_not_work.data or "", reusable=form.reusable.data or "",
+            indicators_reached=form.indicators_reached.data or "")):
+        return done("Projet clos ; son retour d'expérience est publié.", url_for("projects.show", project_id=project.id))
+    return _render_project(_project_or_404(project_id), status=422, close_form=form)
+
+
+@bp.get("/projets/<int:project_id>/convention")
+@login_required
+def convention(project_id: int):
+    project = _project_or_404(project_id)
+    application = db.session.scalar(db.select(Application).where(Application.project_id == project.id))
+    if project.kind != "immersion" or application is None:
+        abort(404)
+    return render_page("projects/convention.html", project=project, application=application,
+                       visitor_institution=application.applicant.institution, today=today_paris())
+
+
+# --------------------------------------------------------------------------- immersions
+
+
+@bp.get("/immersions")
+@login_required
+def immersions():
+    mine, to_consent, to_select = queries.applications_overview(current_user)
+    return render_page("projects/immersions.html", offers=queries.published_offers(current_user),
+                       mine=mine, to_consent=to_consent, to_select=to_select,
+                       applied={a.offer_id for a in mine}, csrf_form=ConfirmForm(),
+                       consent_form=forms.ConsentForm(), now=utcnow())
+
+
+def _offer_or_404(offer_id: int) -> Proposal:
+    offer = db.session.get(Proposal, offer_id)
+    if offer is None or not services.can_apply_to(current_user, offer):
+        abort(404)
+    return offer
+
+
+@bp.route("/immersions/<int:offer_id>/candidater", methods=["GET", "POST"])
+@login_required
+def apply(offer_id: int):
+    offer = _offer_or_404(offer_id)
+    form = forms.ApplicationForm()
+    if request.method == "GET":
+        form.starts_on.data = offer.window_starts_on
+    ok = request.method == "POST" and handle_form(form, lambda: services.apply(
+        current_user, offer, motivation=form.motivation.data or "", starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data))
+    if ok:
+        return done("Candidature envoyée : votre N+1 doit maintenant donner son accord.", url_for("projects.immersions"))
+    return render_page("projects/apply.html", offer=offer, form=form,
+                       status=200 if request.method == "GET" else 422)
+
+
+def _application_or_404(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None or current_user.id not in (
+            application.manager_id, application.applicant_id, *services.host_ids(application.offer)):
+        abort(404)
+    return application
+
+
+@bp.post("/immersions/candidatures/<int:application_id>/avis")
+@login_required
+def consent(application_id: int):
+    application = _application_or_404(application_id)
+    form = forms.ConsentForm()
+    answer = request.form.get("answer")
+    if answer not in ("consent", "refuse"):
+        abort(400)
+    if handle_form(form, lambda: services.manager_decide(current_user, application, consent=answer == "consent",
+                                                         reason=form.reason.data or "")):
+        return done("Avis enregistré ; l'agent en est informé.", url_for("projects.immersions"))
+    errors = [m for f in form for m in f.errors] + form.form_errors
+    abort(422, description=" ".join(errors) or None)
+
+
+@bp.post("/immersions/candidatures/<int:application_id>/selection")
+@login_required
+def select(application_id: int):
+    application = _application_or_404(application_id)
+    answer = request.form.get("answer")
+    if answer not in ("select", "decline"):
+        abort(400)
+    created = []
+    form = ConfirmForm()
+    if handle_form(form, lambda: created.append(services.select_applicant(
+            current_user, application, selected=answer == "select"))):
+        if created and created[0] is not None:
+            return done("Candidature retenue : l'immersion est programmée.",
+                        url_for("projects.show", project_id=created[0].id))
+        return done("Candidature non retenue.", url_for("projects.immersions"))
+    abort(422)
+
+
+PROJECT_EVENTS = {
+    "created": "Projet créé", "charter_saved": "Lettre de mission modifiée",
+    "validate_charter": "Lettre de mission validée : le projet démarre", "hold": "Mis en pause",
+    "resume": "Repris", "complete": "Terminé", "abandon": "Abandonné",
+    "progress": "Point d'avancement publié", "milestone_done": "Jalon atteint",
+}
+
+
+@bp.app_template_filter("project_event")
+def project_event(action: str) -> str:
+    return PROJECT_EVENTS.get(action, action)

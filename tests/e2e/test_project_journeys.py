@@ -1,0 +1,102 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import assert_accessible, login, open_page
+
+pytestmark = pytest.mark.e2e
+
+
+def test_from_accepted_proposal_to_closed_project(page):
+    login(page, "animation@demo.incubateur.fr")
+    page.goto("/realisations?etat=framing")
+    assert_accessible(page)
+    page.locator("#results article h2 a").first.click()
+    expect(page).to_have_url(re.compile(r"/projets/\d+$"))
+    expect(page.locator(".card-meta")).to_contain_text("En cadrage")
+    title = page.get_by_role("heading", level=1).inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Valider la lettre de mission").click()
+    expect(page.get_by_text("Avant de valider, complétez")).to_be_visible()
+
+    page.get_by_role("link", name="Modifier la lettre de mission").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lettre de mission")
+    assert_accessible(page)
+    page.get_by_label("Commanditaire (adresse électronique)").fill("admin@demo.incubateur.fr")
+    page.get_by_label("Début").fill("2026-12-01")
+    page.get_by_label("Fin prévue").fill("2027-06-30")
+    page.get_by_label(re.compile("^Équipe")).fill(
+        "agent@demo.incubateur.fr ; référente terrain ; 40\ncollectif@demo.incubateur.fr ; appui usagers ; 20")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Lettre de mission enregistrée.")).to_be_visible()
+    page.get_by_role("button", name="Valider la lettre de mission").click()
+    expect(page.get_by_text("Lettre de mission validée : le projet démarre.")).to_be_visible()
+    expect(page.locator(".card-meta")).to_contain_text("En cours")
+
+    page.get_by_role("textbox", name="Jalon (obligatoire)").fill("Atelier avec les agents de terrain")
+    page.get_by_label("Échéance").fill("2027-01-15")
+    page.get_by_role("button", name="Ajouter le jalon").click()
+    expect(page.locator("#jalons")).to_contain_text("Atelier avec les agents de terrain")
+    page.get_by_role("button", name=re.compile("Marquer atteint")).first.click()
+    expect(page.locator("#jalons")).to_contain_text("Atteint le")
+    page.get_by_label("Où en est le projet ?").fill("L'atelier a réuni douze agents ; le prototype est prêt.")
+    page.get_by_label("Avancement (%)").fill("60")
+    page.get_by_role("button", name="Publier le point").click()
+    expect(page.get_by_text("Point d'avancement publié.")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_label("Terminé : objectifs atteints ou projet livré").check()
+    page.get_by_label("Ce qui a marché").fill("L'implication des agents de terrain dès le début.")
+    page.get_by_label("Ce qui n'a pas marché").fill("Le calendrier des congés d'hiver.")
+    page.get_by_label("Ce que d'autres peuvent réutiliser").fill("La trame de l'atelier participatif.")
+    page.get_by_label("Indicateurs atteints").fill("Douze agents associés, un prototype validé.")
+    page.get_by_role("button", name="Clore le projet").click()
+    expect(page.get_by_text("Projet clos ; son retour d'expérience est publié.")).to_be_visible()
+    expect(page.locator("#retex")).to_contain_text("La trame de l'atelier participatif.")
+    assert_accessible(page)
+    page.goto("/realisations?etat=completed")
+    expect(page.locator("#results")).to_contain_text(title)
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("link", name="Version imprimable").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lettre de mission")
+    assert_accessible(page)
+
+
+def test_immersion_from_application_to_selection(page, browser, live_server):
+    login(page, "agent@demo.incubateur.fr")
+    page.goto("/immersions")
+    assert_accessible(page)
+    offer = page.locator("article", has_text="Une semaine à l'accueil unique")
+    offer.get_by_role("link", name=re.compile("^Candidater")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Candidater")
+    assert_accessible(page)
+    start = page.get_by_label("Début souhaité").input_value()
+    page.get_by_label("Votre motivation").fill("Je reçois des habitants au centre technique : je veux mieux les orienter.")
+    page.get_by_label("Fin souhaitée").fill(start)  # a one-day internal immersion
+    page.get_by_role("button", name="Envoyer ma candidature").click()
+    expect(page.get_by_text("Candidature envoyée")).to_be_visible()
+    expect(page.get_by_text("En attente de l'avis du N+1")).to_be_visible()
+
+    manager = open_page(browser, live_server)
+    login(manager, "encadrant@demo.incubateur.fr")
+    manager.goto("/immersions")
+    request = manager.locator("article", has_text="Camille Martin")
+    request.get_by_role("button", name="Donner mon accord").click()
+    expect(manager.get_by_text("Avis enregistré")).to_be_visible()
+    assert_accessible(manager)
+
+    host = open_page(browser, live_server)
+    login(host, "collectif@demo.incubateur.fr")
+    host.goto("/immersions")
+    host.locator("li", has_text="Camille Martin").get_by_role("button", name=re.compile("^Retenir")).click()
+    expect(host.get_by_text("Candidature retenue : l'immersion est programmée.")).to_be_visible()
+    expect(host.get_by_role("heading", level=1)).to_contain_text("Immersion de Camille Martin")
+    host.get_by_role("link", name="Convention d'immersion").click()
+    expect(host.get_by_role("heading", level=1)).to_have_text("Convention de période d'immersion professionnelle")
+    assert_accessible(host)
+
+    page.goto("/immersions")
+    expect(page.get_by_text("Retenue : immersion programmée")).to_be_visible()
+    for other in (manager, host):
+        other.context.close()

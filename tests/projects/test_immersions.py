@@ -1,0 +1,142 @@
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
+from incubator.extensions import db
+from incubator.projects import services
+from incubator.projects.models import Application, ImmersionSettings, Project
+from incubator.workdays import working_days
+from tests.factories import make_institution, make_org_unit, make_proposal, make_user
+from tests.helpers import text
+
+MOTIVATION = "Je souhaite découvrir l'accueil du public et ses outils."
+TODAY = date(2026, 11, 22)
+
+
+def test_working_days_skip_weekends_and_french_public_holidays():
+    assert working_days(date(2026, 11, 23), date(2026, 11, 27)) == 5
+    assert working_days(date(2026, 11, 9), date(2026, 11, 13)) == 4  # 11 novembre
+    assert working_days(date(2027, 3, 29), date(2027, 4, 2)) == 4  # lundi de Pâques 2027 : 29 mars
+    assert working_days(date(2026, 11, 28), date(2026, 11, 29)) == 0
+
+
+@pytest.fixture
+def world():
+    host = make_user(first_name="Hôte")
+    manager = make_user(org_unit=host.org_unit)
+    applicant = make_user(org_unit=host.org_unit, manager=manager)
+    partner = make_institution("Commune partenaire", slug="partenaire")
+    partner_boss = make_user(org_unit=make_org_unit(partner))
+    visitor = make_user(org_unit=partner_boss.org_unit, manager=partner_boss)
+    offer = make_proposal(author=host, kind="mobility", state="accepted", places=1, open_to="partners",
+                          window_starts_on=date(2027, 3, 1), window_ends_on=date(2027, 6, 30), duration_days=5)
+    return {"host": host, "manager": manager, "applicant": applicant, "visitor": visitor,
+            "partner_boss": partner_boss, "offer": offer}
+
+
+def test_between_employers_limits_at_their_edges(world):
+    visitor, offer = world["visitor"], world["offer"]
+    # 2 to 10 working days.
+    assert services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 2), today=TODAY)[1] == []
+    days, problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)
+    assert days == 1 and "de 2 à 10 jours" in problems[0]
+    days, problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 12), today=TODAY)
+    assert days == 10 and problems == []
+    days, problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 15), today=TODAY)
+    assert days == 11 and "de 2 à 10 jours" in problems[0]
+    # Three months ahead: 91 days is enough, 90 is not.
+    assert services.immersion_checks(visitor, offer, TODAY + timedelta(days=91), TODAY + timedelta(days=95), today=TODAY)[1] == []
+    assert "3 mois" in services.immersion_checks(visitor, offer, TODAY + timedelta(days=90), TODAY + timedelta(days=94), today=TODAY)[1][0]
+    # At most 20 days over 3 years.
+    db.session.add(Application(offer_id=offer.id, applicant_id=visitor.id, motivation="x", starts_on=date(2026, 1, 5),
+                               ends_on=date(2026, 1, 30), working_days=15, status="selected"))
+    db.session.flush()
+    assert services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 5), today=TODAY)[1] == []
+    problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 8), today=TODAY)[1]
+    assert any("20 jours" in p for p in problems)
+
+
+def test_internal_immersions_follow_the_institution_setting(world):
+    applicant, offer = world["applicant"], world["offer"]
+    assert services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1] == []
+    db.session.add(ImmersionSettings(institution_id=offer.institution_id, limits_mode="refuse",
+                                     internal_min_days=2, internal_max_days=3, daily_hours=7))
+    db.session.flush()
+    assert services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1]
+    assert services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 3), today=TODAY)[1] == []
+
+
+def test_refuse_or_warn_per_institution(world):
+    applicant, offer = world["applicant"], world["offer"]
+    db.session.add(ImmersionSettings(institution_id=offer.institution_id, limits_mode="refuse",
+                                     internal_min_days=1, internal_max_days=3, daily_hours=7))
+    db.session.flush()
+    with pytest.raises(ValidationFailed) as exc:
+        services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))
+    assert "Règles de l'immersion" in exc.value.errors["starts_on"][0]
+    db.session.scalar(select(ImmersionSettings)).limits_mode = "warn"
+    application = services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))
+    assert "de 1 à 3 jours" in application.warnings
+
+
+def test_application_consent_and_selection_flow(world):
+    offer, applicant = world["offer"], world["applicant"]
+    with pytest.raises(NotAllowed):
+        services.apply(world["host"], offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+    with pytest.raises(ValidationFailed) as exc:
+        services.apply(applicant, offer, motivation="court", starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 3))
+    assert set(exc.value.errors) == {"motivation", "starts_on"}
+    application = services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+    with pytest.raises(InvalidTransition):
+        services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+    with pytest.raises(InvalidTransition):
+        services.select_applicant(world["host"], application, selected=True)  # no consent yet
+    with pytest.raises(NotAllowed):
+        services.manager_decide(world["host"], application, consent=True, reason="")
+    with pytest.raises(ValidationFailed):
+        services.manager_decide(world["manager"], application, consent=False, reason="")
+    services.manager_decide(world["manager"], application, consent=True, reason="")
+    with pytest.raises(NotAllowed):
+        services.select_applicant(applicant, application, selected=True)
+    project = services.select_applicant(world["host"], application, selected=True)
+    assert (project.kind, project.state, project.starts_on) == ("immersion", "active", date(2027, 3, 1))
+    assert [(m.user_id, m.hours_budget) for m in project.members] == [(applicant.id, 21)]
+    # Places are limited: a second consented applicant cannot be selected.
+    other = make_user(org_unit=applicant.org_unit, manager=world["manager"])
+    second = services.apply(other, offer, motivation=MOTIVATION, starts_on=date(2027, 4, 1), ends_on=date(2027, 4, 2))
+    services.manager_decide(world["manager"], second, consent=True, reason="")
+    with pytest.raises(InvalidTransition, match="place"):
+        services.select_applicant(world["host"], second, selected=True)
+    services.select_applicant(world["host"], second, selected=False)
+    assert second.status == "not_selected"
+
+
+def test_partner_applicant_and_convention_page(world, client, login, make_client):
+    offer, visitor = world["offer"], world["visitor"]
+    login(client, visitor)
+    assert offer.title in text(client.get("/immersions"))
+    response = client.post(f"/immersions/{offer.id}/candidater", data={"motivation": MOTIVATION, "starts_on": "2027-03-01", "ends_on": "2027-03-05"})
+    assert response.status_code == 303
+    application = db.session.scalar(select(Application))
+    boss = make_client()
+    login(boss, world["partner_boss"])
+    assert boss.post(f"/immersions/candidatures/{application.id}/avis", data={"answer": "peut-être"}).status_code == 400
+    assert boss.post(f"/immersions/candidatures/{application.id}/avis", data={"answer": "refuse", "reason": ""}).status_code == 422
+    assert boss.post(f"/immersions/candidatures/{application.id}/avis", data={"answer": "consent"}).status_code == 303
+    host = make_client()
+    login(host, world["host"])
+    response = host.post(f"/immersions/candidatures/{application.id}/selection", data={"answer": "select"})
+    assert response.status_code == 303
+    project = db.session.scalar(select(Project).where(Project.kind == "immersion"))
+    page = text(host.get(f"/projets/{project.id}/convention"))
+    assert "Convention de période d'immersion professionnelle" in page and "Commune partenaire" in page
+    assert "décret n° 2022-1043" in page
+
+
+def test_offers_closed_to_partners_are_invisible_to_them(world, client, login):
+    world["offer"].open_to = "institution"
+    login(client, world["visitor"])
+    assert world["offer"].title not in text(client.get("/immersions"))
+    assert client.get(f"/immersions/{world['offer'].id}/candidater").status_code == 404

@@ -1,0 +1,190 @@
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
+from incubator.extensions import db
+from incubator.projects import lifecycle, services
+from incubator.projects.models import Project, Retrospective
+from incubator.review import services as review_services
+from tests.factories import (
+    make_institution,
+    make_org_unit,
+    make_proposal,
+    make_session,
+    make_settings,
+    make_user,
+)
+from tests.helpers import text
+
+RATIONALE = ("Le collectif retient la proposition : elle répond à un besoin réel des usagers, "
+             "reste faisable avec les moyens actuels et a été bien évaluée.")
+RETRO = {"worked": "L'implication des agents.", "did_not_work": "Le calendrier trop serré.",
+         "reusable": "La trame de diagnostic.", "indicators_reached": "Délai divisé par deux."}
+
+
+def test_publishing_an_accepted_initiative_creates_the_project():
+    coordinator = make_user(roles=["coordinator"], collective=True)
+    make_settings(coordinator.institution)
+    coauthor = make_user(org_unit=coordinator.org_unit)
+    proposal = make_proposal(author=make_user(org_unit=coordinator.org_unit), state="in_review", coauthors=(coauthor,))
+    session = make_session(coordinator.institution, created_by=coordinator)
+    item = review_services.schedule(coordinator, session, proposal)
+    review_services.set_attendance(coordinator, session, present_ids=[coordinator.id])
+    review_services.open_vote(coordinator, item)
+    review_services.cast_vote(coordinator, item, choice="for")
+    review_services.close_vote(coordinator, item)
+    review_services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
+    project = db.session.scalar(select(Project))
+    assert (project.state, project.proposal_id, project.lead_id) == ("framing", proposal.id, proposal.author_id)
+    assert {m.user_id for m in project.members} == {proposal.author_id, coauthor.id}
+
+
+@pytest.fixture
+def team():
+    lead = make_user(first_name="Lea")
+    sponsor = make_user(org_unit=lead.org_unit, first_name="Sam", email="sponsor@ville.fr")
+    member = make_user(org_unit=lead.org_unit, email="membre@ville.fr")
+    coordinator = make_user(org_unit=lead.org_unit, roles=["coordinator"])
+    agent = make_user(org_unit=lead.org_unit)
+    outsider = make_user(org_unit=make_org_unit(make_institution()), roles=["coordinator"])
+    proposal = make_proposal(author=lead, state="accepted")
+    project = services.create_from_proposal(proposal, coordinator)
+    return {"lead": lead, "sponsor": sponsor, "member": member, "coordinator": coordinator,
+            "agent": agent, "outsider": outsider, "project": project}
+
+
+def _charter(t, **changes):
+    data = dict(sponsor_email="sponsor@ville.fr", lead_email=t["lead"].email, objectives="Réduire les délais.",
+                indicators="Délai < 5 jours.", starts_on=date(2026, 1, 5), ends_on=date(2026, 12, 18),
+                members_text=f"{t['lead'].email} ; cheffe de projet ; 60\nmembre@ville.fr ; appui ; 30")
+    data.update(changes)
+    return data
+
+
+def test_charter_rules(team):
+    project = team["project"]
+    with pytest.raises(NotAllowed):
+        services.save_charter(team["agent"], project, **_charter(team))
+    with pytest.raises(ValidationFailed) as exc:
+        services.save_charter(team["lead"], project, **_charter(
+            team, sponsor_email="inconnu@ville.fr", ends_on=date(2025, 1, 1),
+            members_text="membre@ville.fr ; appui\npersonne@ville.fr ; x ; 3\nmembre@ville.fr ; appui ; 9999"))
+    assert set(exc.value.errors) == {"sponsor_email", "ends_on", "members_text"}
+    assert "Ligne 1" in exc.value.errors["members_text"][0] and "ligne 3" in exc.value.errors["members_text"][0]
+    # Validation refused while incomplete, and only by the sponsor or the coordinator.
+    with pytest.raises(ValidationFailed) as exc:
+        services.validate_charter(team["coordinator"], project)
+    assert "Avant de valider" in exc.value.errors["charter"][0]
+    services.save_charter(team["lead"], project, **_charter(team))
+    assert [(m.user_id, m.hours_budget) for m in project.members] == [(team["lead"].id, 60), (team["member"].id, 30)]
+    with pytest.raises(NotAllowed):
+        services.validate_charter(team["lead"], project)
+    services.validate_charter(team["sponsor"], project)
+    assert project.state == "active" and project.charter_validated_at is not None
+    with pytest.raises(InvalidTransition):
+        services.validate_charter(team["sponsor"], project)
+
+
+def _active(team):
+    services.save_charter(team["lead"], team["project"], **_charter(team))
+    services.validate_charter(team["sponsor"], team["project"])
+    return team["project"]
+
+
+def test_running_guards_by_role(team):
+    project = _active(team)
+    for person in ("agent", "sponsor", "outsider"):
+        with pytest.raises(NotAllowed):
+            services.add_milestone(team[person], project, title="Lancement", due_on=date(2026, 3, 1))
+    milestone = services.add_milestone(team["member"], project, title="Lancement", due_on=date(2020, 3, 1))
+    assert milestone.is_overdue(date.today())
+    services.toggle_milestone(team["lead"], project, milestone)
+    assert milestone.done_on is not None and not milestone.is_overdue(date.today())
+    with pytest.raises(ValidationFailed) as exc:
+        services.add_progress(team["member"], project, text="court", progress=120, indicator_values="")
+    assert set(exc.value.errors) == {"text", "progress"}
+    services.add_progress(team["member"], project, text="Premier site équipé.", progress=40, indicator_values="")
+    assert project.progress == 40
+    with pytest.raises(NotAllowed):
+        services.hold(team["member"], project, reason="Budget en attente.")
+    with pytest.raises(ValidationFailed):
+        services.hold(team["lead"], project, reason="")
+    services.hold(team["lead"], project, reason="Budget en attente.")
+    assert project.state == "on_hold"
+    services.resume(team["coordinator"], project, reason="Budget voté.")
+    assert project.state == "active"
+
+
+def test_closing_needs_a_retrospective_then_refuses_all_changes(team):
+    project = _active(team)
+    with pytest.raises(ValidationFailed) as exc:
+        services.close(team["lead"], project, action="complete", worked="", did_not_work="x", reusable="", indicators_reached="")
+    assert set(exc.value.errors) == {"worked", "did_not_work", "reusable", "indicators_reached"}
+    with pytest.raises(NotAllowed):
+        services.close(team["member"], project, action="complete", **RETRO)
+    services.close(team["lead"], project, action="complete", **RETRO)
+    assert project.state == "completed" and project.progress == 100
+    assert db.session.scalar(select(Retrospective.worked)) == RETRO["worked"]
+    for attempt in (
+        lambda: services.add_milestone(team["lead"], project, title="Encore", due_on=date(2027, 1, 1)),
+        lambda: services.add_progress(team["lead"], project, text="Encore un point.", progress=100, indicator_values=""),
+        lambda: services.save_charter(team["lead"], project, **_charter(team)),
+        lambda: services.hold(team["lead"], project, reason="Pause après la fin."),
+        lambda: services.close(team["lead"], project, action="abandon", **RETRO),
+    ):
+        with pytest.raises(InvalidTransition):
+            attempt()
+
+
+def test_abandon_from_framing_by_sponsor_is_in_the_table():
+    assert lifecycle.transition("framing", "abandon").who >= {lifecycle.SPONSOR}
+    assert lifecycle.transition("framing", "complete") is None
+
+
+def test_project_pages(client, login, make_client, team):
+    project = _active(team)
+    db.session.commit()
+    login(client, team["agent"])
+    page = text(client.get(f"/projets/{project.id}"))
+    assert project.title in page and "Ajouter le jalon" not in page and "Clore le projet" not in page
+    assert client.post(f"/projets/{project.id}/jalons", data={"jalon-title": "Forcé", "jalon-due_on": "2026-05-01"}).status_code == 403
+    lead = make_client()
+    login(lead, team["lead"])
+    assert lead.post(f"/projets/{project.id}/jalons", data={"jalon-title": "", "jalon-due_on": ""}).status_code == 422
+    assert lead.post(f"/projets/{project.id}/jalons", data={"jalon-title": "Site pilote", "jalon-due_on": "2026-05-01"}).status_code == 303
+    assert lead.post(f"/projets/{project.id}/avancement", data={"avancement-text": "Le site pilote est équipé.", "avancement-progress": "30"}).status_code == 303
+    response = lead.post(f"/projets/{project.id}/cloture", data={"cloture-action": "complete"})
+    assert response.status_code == 422 and "retour d'expérience est obligatoire" in text(response)
+    data = {f"cloture-{k}": v for k, v in RETRO.items()} | {"cloture-action": "complete"}
+    assert lead.post(f"/projets/{project.id}/cloture", data=data).status_code == 303
+    page = text(client.get(f"/projets/{project.id}"))
+    assert "Retour d'expérience" in page and RETRO["reusable"] in page
+    assert RETRO["worked"] in text(client.get(f"/propositions/{project.proposal_id}"))
+    charter = text(client.get(f"/projets/{project.id}/lettre-de-mission"))
+    assert "Lettre de mission" in charter and "Le ou la commanditaire" in charter and "60" in charter
+    portfolio = text(client.get("/realisations?etat=completed"))
+    assert project.title in portfolio
+    outsider = make_client()
+    login(outsider, team["outsider"])
+    assert outsider.get(f"/projets/{project.id}").status_code == 404
+
+
+def test_portfolio_query_count_is_fixed(client, login, count_queries, team):
+    login(client, team["agent"])
+    with count_queries() as few:
+        client.get("/realisations")
+    for _ in range(15):
+        services.create_from_proposal(make_proposal(author=team["lead"], state="accepted"), team["coordinator"])
+    with count_queries() as many:
+        client.get("/realisations")
+    assert few.count == many.count
+
+
+def test_validating_an_incomplete_charter_says_what_is_missing(client, login, team):
+    login(client, team["coordinator"])
+    response = client.post(f"/projets/{team['project'].id}/valider")
+    assert response.status_code == 422
+    assert "Avant de valider, complétez : le commanditaire" in text(response)
+    assert team["project"].state == "framing"
