@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..accounts.models import User
 from ..accounts.services import normalise_email
@@ -123,12 +123,20 @@ def parse_members(institution_id: int, raw: str) -> tuple[list[tuple[User, str, 
 def save_charter(actor: User, project: Project, *, sponsor_email: str, lead_email: str,
                  objectives: str, indicators: str, starts_on: date | None, ends_on: date | None,
                  members_text: str) -> None:
-    _require_open_and(project, actor, {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR},
-                      "La lettre de mission se rédige par le chef de projet, le commanditaire ou l'animation.")
+    capacities = project.capacities(actor)
+    if project.state == "framing":
+        _require_open_and(project, actor, {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR},
+                          "La lettre de mission se rédige par le chef de projet, le commanditaire ou l'animation.")
+    else:
+        # Once validated, the charter binds: only who validates may change it.
+        _require_open_and(project, actor, {lifecycle.SPONSOR, lifecycle.COORDINATOR},
+                          "La lettre de mission validée ne se modifie que par le commanditaire ou l'animation.")
     errors: dict[str, str] = {}
     sponsor = _user_by_email(project.institution_id, sponsor_email)
     if sponsor_email and sponsor is None:
         errors["sponsor_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
+    elif (sponsor.id if sponsor else None) != project.sponsor_id and lifecycle.COORDINATOR not in capacities:
+        errors["sponsor_email"] = "Le commanditaire est désigné par l'animation du collectif."
     lead = _user_by_email(project.institution_id, lead_email)
     if lead_email and lead is None:
         errors["lead_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
@@ -165,6 +173,8 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str, lead_emai
 
 def validate_charter(actor: User, project: Project) -> None:
     transition = _require(project, "validate_charter", actor)
+    if actor.id == project.lead_id and lifecycle.COORDINATOR not in project.capacities(actor):
+        raise NotAllowed("Le chef ou la cheffe de projet ne valide pas sa propre lettre de mission.")
     missing = []
     if not project.sponsor_id:
         missing.append("le commanditaire")
@@ -343,7 +353,9 @@ def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | No
         errors["starts_on"] = "Indiquez la date de début souhaitée."
     if ends_on is None:
         errors["ends_on"] = "Indiquez la date de fin souhaitée."
-    if starts_on and ends_on:
+    if starts_on and starts_on < today_paris():
+        errors["starts_on"] = "La date de début est passée."
+    elif starts_on and ends_on:
         if ends_on < starts_on:
             errors["ends_on"] = "La fin doit suivre le début."
         elif (offer.window_starts_on and starts_on < offer.window_starts_on) or (
@@ -394,6 +406,8 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
     offer = application.offer
     if actor.id not in host_ids(offer):
         raise NotAllowed("Seul le service d'accueil choisit parmi les candidatures.")
+    if offer.kind != "mobility" or offer.state != "accepted":
+        raise InvalidTransition("Cette offre n'est plus ouverte.")
     if application.status != "consented":
         raise InvalidTransition("Seules les candidatures ayant l'accord du N+1 peuvent être retenues.")
     if not selected:
@@ -401,11 +415,18 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
         application.decided_at = utcnow()
         record("immersion.not_selected", actor=actor, institution_id=offer.institution_id, target=application)
         return None
+    # Lock the offer (PostgreSQL; SQLite serialises writers) so that two hosts selecting at
+    # once cannot exceed the places.
+    db.session.execute(select(Proposal.id).where(Proposal.id == offer.id).with_for_update())
     taken = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.offer_id == offer.id, Application.status == "selected"))
     if taken >= (offer.places or 1):
         raise InvalidTransition(f"Les {offer.places} place(s) de cette offre sont déjà pourvues.")
     visitor = application.applicant
+    _days, problems = immersion_checks(visitor, offer, application.starts_on, application.ends_on,
+                                       exclude_id=application.id)
+    if problems and immersion_settings(offer.institution_id).limits_mode == "refuse":
+        raise InvalidTransition("Règles de l'immersion : " + " ; ".join(problems) + ".")
     hours = application.working_days * immersion_settings(offer.institution_id).daily_hours
     project = Project(institution_id=offer.institution_id, kind="immersion", state="active",
                       title=f"Immersion de {visitor.full_name} : {offer.title}", proposal_id=offer.id,
@@ -416,7 +437,11 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
     project.members.append(ProjectMember(user=visitor, role="Agent en immersion", hours_budget=hours))
     db.session.add(project)
     db.session.flush()
-    application.status = "selected"
+    done = db.session.execute(update(Application).where(
+        Application.id == application.id, Application.status == "consented").values(status="selected")).rowcount
+    if done != 1:
+        raise InvalidTransition("Cette candidature vient d'être traitée par ailleurs.")
+    db.session.refresh(application)
     application.project_id = project.id
     application.decided_at = utcnow()
     record("immersion.selected", actor=actor, institution_id=offer.institution_id, target=application,

@@ -16,9 +16,17 @@ bp = Blueprint("projects", __name__)
 
 
 def _project_or_404(project_id: int) -> Project:
+    """A project of one's institution; or, from a partner institution, an immersion one
+    takes part in (the visitor, and the N+1 who consented)."""
     project = queries.load_project(project_id)
-    if project is None or project.institution_id != current_user.institution_id:
+    if project is None:
         abort(404)
+    if project.institution_id != current_user.institution_id:
+        involved = any(m.user_id == current_user.id for m in project.members) or db.session.scalar(
+            db.select(Application.id).where(Application.project_id == project.id,
+                                            Application.manager_id == current_user.id)) is not None
+        if not involved:
+            abort(404)
     return project
 
 

@@ -127,6 +127,13 @@ def _check_rationale(rationale: str, field: str = "rationale") -> str:
 def save_settings(actor: User, *, decision_rule: str, quorum_percent: Any, votes_public: bool,
                   target_days: Any, ineligibility_reasons: str) -> ReviewSettings:
     require_coordinator(actor, actor.institution_id)
+    in_progress = db.session.scalar(
+        select(func.count()).select_from(AgendaItem).join(ReviewSession, ReviewSession.id == AgendaItem.session_id)
+        .where(ReviewSession.institution_id == actor.institution_id, AgendaItem.status.in_(("voting", "closed"))))
+    if in_progress:
+        raise ValidationFailed({"decision_rule": (
+            "Un vote est en cours ou une décision attend sa publication : les règles ne changent pas "
+            "pendant un arbitrage. Publiez d'abord les décisions en attente.")})
     errors: dict[str, str] = {}
     if decision_rule not in DECISION_RULES:
         errors["decision_rule"] = "Choisissez la règle de décision."
@@ -229,7 +236,8 @@ def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rational
     duplicate = None
     if reason == DUPLICATE_REASON:
         try:
-            duplicate = db.session.get(Proposal, int(duplicate_of_id))
+            number = int(duplicate_of_id)
+            duplicate = db.session.get(Proposal, number) if 0 < number < 2**31 else None
         except (TypeError, ValueError):
             duplicate = None
         if (duplicate is None or duplicate.institution_id != proposal.institution_id
@@ -363,8 +371,19 @@ def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaI
         raise InvalidTransition("Cette séance est passée : inscrivez la proposition à une séance à venir.")
     position = db.session.scalar(select(func.coalesce(func.max(AgendaItem.position), 0))
                                  .where(AgendaItem.session_id == session.id)) + 1
-    if not insert_ignoring_duplicates(AgendaItem, session_id=session.id, proposal_id=proposal.id,
-                                      position=position, status="pending", tally={}):
+    existing = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == session.id,
+                                                          AgendaItem.proposal_id == proposal.id))
+    if existing is not None:
+        # A point postponed earlier in this session comes back on its agenda, its votes cleared.
+        db.session.execute(delete(Vote).where(Vote.item_id == existing.id))
+        done = db.session.execute(update(AgendaItem).where(
+            AgendaItem.id == existing.id, AgendaItem.status == "postponed")
+            .values(status="pending", result=None, tally={}, position=position)).rowcount
+        if done != 1:
+            raise InvalidTransition("Cette proposition est déjà à l'ordre du jour de cette séance.")
+        db.session.refresh(existing)
+    elif not insert_ignoring_duplicates(AgendaItem, session_id=session.id, proposal_id=proposal.id,
+                                        position=position, status="pending", tally={}):
         raise InvalidTransition("Cette proposition est déjà à l'ordre du jour de cette séance.")
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == session.id,
                                                       AgendaItem.proposal_id == proposal.id))
@@ -422,7 +441,7 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
     session = item.session
     proposal = item.proposal
     _require_member_not_recused(actor, proposal, _session_day(session))
-    if item.status != "voting":
+    if item.status != "voting" or proposal.state != "scheduled":
         raise InvalidTransition("Le vote n'est pas ouvert sur ce point.")
     if actor.id not in present_ids(session):
         raise NotAllowed("Seuls les membres présents à la séance votent.")
@@ -466,10 +485,13 @@ class Tally:
             return "adopted" if self.counts.get("objection", 0) == 0 else "not_adopted"
         return "adopted" if self.counts.get("for", 0) > self.counts.get("against", 0) else "not_adopted"
 
+    votes_public: bool = False
+
     def as_dict(self) -> dict[str, Any]:
+        # The rules in force when the vote closed travel with its result.
         return {"counts": self.counts, "members": self.members, "present": self.present,
                 "required": self.required, "quorum_percent": self.quorum_percent,
-                "rule": self.rule, "result": self.result()}
+                "rule": self.rule, "votes_public": self.votes_public, "result": self.result()}
 
 
 def tally(item: AgendaItem) -> Tally:
@@ -484,7 +506,8 @@ def tally(item: AgendaItem) -> Tally:
             counts[choice] += 1
     return Tally(counts=counts, members=len(eligible), present=len(present),
                  required=math.ceil(settings.quorum_percent * len(eligible) / 100),
-                 quorum_percent=settings.quorum_percent, rule=settings.decision_rule)
+                 quorum_percent=settings.quorum_percent, rule=settings.decision_rule,
+                 votes_public=settings.votes_public)
 
 
 def close_vote(actor: User, item: AgendaItem) -> str:
@@ -492,6 +515,10 @@ def close_vote(actor: User, item: AgendaItem) -> str:
     item is postponed and the proposal goes back to review, undecided."""
     session = item.session
     require_coordinator(actor, session.institution_id)
+    if item.proposal.state != "scheduled":
+        # Withdrawn by its author during the vote: nothing to decide.
+        _item_for_update(item, "voting", "withdrawn", "Le vote de ce point est déjà clos.")
+        return "withdrawn"
     _item_for_update(item, "voting", "closed", "Le vote de ce point est déjà clos.")
     result = tally(item)
     item.tally = result.as_dict()
@@ -559,6 +586,10 @@ def correct_decision(actor: User, decision: Decision, *, outcome: str, rationale
     if db.session.scalar(select(Decision.id).where(Decision.corrects_id == decision.id)):
         raise InvalidTransition("Cette décision a déjà été corrigée : corrigez la correction.")
     proposal = decision.proposal
+    latest = db.session.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id)
+                               .order_by(Decision.published_at.desc(), Decision.id.desc()).limit(1))
+    if latest != decision.id:
+        raise InvalidTransition("Seule la dernière décision d'une proposition peut être corrigée.")
     current = "not_eligible" if decision.outcome == "not_eligible" else decision.outcome
     if decision.outcome == "eligible" or proposal.state != current:
         raise InvalidTransition("La proposition a avancé depuis cette décision : elle ne peut plus être corrigée.")
@@ -569,6 +600,13 @@ def correct_decision(actor: User, decision: Decision, *, outcome: str, rationale
         text = _check_rationale(rationale)
     except ValidationFailed as exc:
         errors.update({k: v[0] for k, v in exc.errors.items()})
+    from ..projects.models import Project
+
+    project = db.session.scalar(select(Project).where(Project.proposal_id == proposal.id,
+                                                      Project.kind == "initiative"))
+    if decision.outcome == "accepted" and project is not None and outcome != "accepted":
+        errors["outcome"] = ("Un projet est déjà ouvert pour cette proposition : clôturez-le (abandon, avec son "
+                             "retour d'expérience) avant de corriger la décision.")
     if errors:
         raise ValidationFailed(errors)
     correction = Decision(institution_id=decision.institution_id, proposal_id=proposal.id,
@@ -583,4 +621,8 @@ def correct_decision(actor: User, decision: Decision, *, outcome: str, rationale
     record("review.corrected", actor=actor, institution_id=proposal.institution_id, target=proposal,
            data={"from": before, "to": outcome, "decision_id": correction.id,
                  "corrects": decision.id}, public=True)
+    if outcome == "accepted" and proposal.kind == "initiative" and project is None:
+        from ..projects.services import create_from_proposal
+
+        create_from_proposal(proposal, actor)
     return correction

@@ -92,6 +92,13 @@ def journal():
                        outcomes=OUTCOME_LABELS, **_common())
 
 
+def spreadsheet_safe(value):
+    """A cell that a spreadsheet will not run as a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _journal_csv(query) -> Response:
     def rows():
         buffer = io.StringIO()
@@ -103,7 +110,7 @@ def _journal_csv(query) -> Response:
             buffer.seek(0)
             buffer.truncate()
             counts = (decision.tally or {}).get("counts", {})
-            writer.writerow([
+            writer.writerow([spreadsheet_safe(cell) for cell in [
                 format_datetime(decision.published_at), decision.proposal_id, decision.proposal.title,
                 {"eligibility": "recevabilité", "session": "séance", "correction": "correction"}[decision.kind],
                 decision.outcome_label, decision.reason,
@@ -111,7 +118,7 @@ def _journal_csv(query) -> Response:
                 counts.get("for", ""), counts.get("against", ""), counts.get("abstain", ""),
                 counts.get("objection", ""), (decision.tally or {}).get("present", ""),
                 decision.rationale,
-            ])
+            ]])
             yield buffer.getvalue()
 
     response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")
@@ -315,7 +322,8 @@ def _item_or_404(item_id: int) -> AgendaItem:
 def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_item=None, schedule_form=None):
     views, members, present = queries.session_page(session, current_user)
     settings = services.settings_for(session.institution_id)
-    tallies = {v.item.id: services.tally(v.item) for v in views if v.item.status in ("voting", "closed")}
+    # Closed items show their stored tally; only open votes are counted live.
+    tallies = {v.item.id: services.tally(v.item) for v in views if v.item.status == "voting"}
     schedule_form = schedule_form or forms.ScheduleForm()
     schedule_form.proposal_id.choices = [(str(p.id), f"n° {p.id} — {p.title}") for p in
                                          queries.schedulable(session.institution_id)]
@@ -342,9 +350,12 @@ def schedule(session_id: int):
 
     def act():
         try:
-            proposal = _proposal_or_404(int(form.proposal_id.data))
+            number = int(form.proposal_id.data)
+            if not 0 < number < 2**31:
+                raise ValueError
         except (TypeError, ValueError):
             raise ValidationFailed({"proposal_id": "Choisissez une proposition en instruction."}) from None
+        proposal = _proposal_or_404(number)
         services.schedule(current_user, session, proposal)
 
     if handle_form(form, act):
@@ -392,7 +403,8 @@ def open_vote(item_id: int):
 def close_vote(item_id: int):
     messages = {"adopted": "Vote clos : proposition adoptée. Rédigez et publiez la motivation.",
                 "not_adopted": "Vote clos : proposition non adoptée. Rédigez et publiez la motivation.",
-                "no_quorum": "Quorum non atteint : le point est reporté, la proposition retourne en instruction."}
+                "no_quorum": "Quorum non atteint : le point est reporté, la proposition retourne en instruction.",
+                "withdrawn": "La proposition a été retirée par son auteur pendant le vote : le point est clos sans décision."}
     return _item_action(item_id, lambda item: services.close_vote(current_user, item),
                         lambda result: messages[result])
 

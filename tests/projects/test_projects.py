@@ -77,7 +77,7 @@ def test_charter_rules(team):
     with pytest.raises(ValidationFailed) as exc:
         services.validate_charter(team["coordinator"], project)
     assert "Avant de valider" in exc.value.errors["charter"][0]
-    services.save_charter(team["lead"], project, **_charter(team))
+    services.save_charter(team["coordinator"], project, **_charter(team))
     assert [(m.user_id, m.hours_budget) for m in project.members] == [(team["lead"].id, 60), (team["member"].id, 30)]
     with pytest.raises(NotAllowed):
         services.validate_charter(team["lead"], project)
@@ -88,7 +88,7 @@ def test_charter_rules(team):
 
 
 def _active(team):
-    services.save_charter(team["lead"], team["project"], **_charter(team))
+    services.save_charter(team["coordinator"], team["project"], **_charter(team))
     services.validate_charter(team["sponsor"], team["project"])
     return team["project"]
 

@@ -210,16 +210,16 @@ def test_publish_needs_rationale_and_matching_outcome_then_cannot_be_repeated(co
 
 def test_correction_is_a_new_linked_decision(collective):
     m = collective["members"]
-    proposal, item, _ = _run_vote(collective, {u: ("for",) for u in m}, present=m)
+    proposal, item, _ = _run_vote(collective, {u: ("against",) for u in m}, present=m)
     coordinator = collective["coordinator"]
-    original = services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
+    original = services.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
     with pytest.raises(ValidationFailed):
-        services.correct_decision(coordinator, original, outcome="accepted", rationale=RATIONALE)
+        services.correct_decision(coordinator, original, outcome="rejected", rationale=RATIONALE)
     correction = services.correct_decision(coordinator, original, outcome="changes_requested", rationale=RATIONALE)
     assert correction.corrects_id == original.id and proposal.state == "changes_requested"
-    assert original.outcome == "accepted" and original.rationale == RATIONALE
+    assert original.outcome == "rejected" and original.rationale == RATIONALE
     with pytest.raises(InvalidTransition):
-        services.correct_decision(coordinator, original, outcome="rejected", rationale=RATIONALE)
+        services.correct_decision(coordinator, original, outcome="accepted", rationale=RATIONALE)
 
 
 def test_session_creation_rules(collective):

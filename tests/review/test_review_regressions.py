@@ -1,0 +1,149 @@
+"""Regressions found by review of the arbitration and projects."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
+from incubator.extensions import db
+from incubator.projects import services as project_services
+from incubator.projects.models import Application, Project
+from incubator.proposals import services as proposal_services
+from incubator.review import services
+from tests.factories import (
+    make_institution,
+    make_org_unit,
+    make_proposal,
+    make_session,
+    make_settings,
+    make_user,
+)
+from tests.helpers import text
+
+RATIONALE = ("Le collectif retient la proposition : elle répond à un besoin réel des usagers, "
+             "reste faisable avec les moyens actuels et a été bien évaluée.")
+
+
+@pytest.fixture
+def voting():
+    coordinator = make_user(roles=["coordinator"], collective=True)
+    member = make_user(org_unit=coordinator.org_unit, collective=True)
+    make_settings(coordinator.institution)
+    author = make_user(org_unit=coordinator.org_unit)
+    proposal = make_proposal(author=author, state="in_review")
+    session = make_session(coordinator.institution, created_by=coordinator)
+    item = services.schedule(coordinator, session, proposal)
+    services.set_attendance(coordinator, session, present_ids=[coordinator.id, member.id])
+    services.open_vote(coordinator, item)
+    return coordinator, member, author, proposal, session, item
+
+
+def test_rules_cannot_change_during_a_vote(voting):
+    coordinator, member, *_ = voting
+    with pytest.raises(ValidationFailed):
+        services.save_settings(coordinator, decision_rule="consent", quorum_percent=50, votes_public=False,
+                               target_days=60, ineligibility_reasons="Motif")
+
+
+def test_withdrawal_during_the_vote_closes_the_item_without_decision(voting):
+    coordinator, member, author, proposal, session, item = voting
+    services.cast_vote(member, item, choice="for")
+    proposal_services.withdraw_proposal(author, proposal)
+    with pytest.raises(InvalidTransition):
+        services.cast_vote(coordinator, item, choice="for")
+    assert services.close_vote(coordinator, item) == "withdrawn"
+    assert item.status == "withdrawn"
+
+
+def test_postponed_item_can_come_back_on_the_same_session_with_votes_cleared(voting):
+    coordinator, member, author, proposal, session, item = voting
+    services.cast_vote(member, item, choice="for")
+    # Quorum 100 %, and two more members, absent: the vote is postponed.
+    services.settings_for(coordinator.institution_id).quorum_percent = 100
+    make_user(org_unit=coordinator.org_unit, collective=True)
+    make_user(org_unit=coordinator.org_unit, collective=True)
+    assert services.close_vote(coordinator, item) == "no_quorum"
+    assert proposal.state == "in_review"
+    again = services.schedule(coordinator, session, proposal)
+    assert again.id == item.id and again.status == "pending" and again.tally == {}
+
+
+def test_only_the_latest_decision_is_corrected_and_an_open_project_blocks_it(voting):
+    coordinator, member, author, proposal, session, item = voting
+    services.cast_vote(member, item, choice="for")
+    services.close_vote(coordinator, item)
+    decision = services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
+    with pytest.raises(ValidationFailed) as exc:
+        services.correct_decision(coordinator, decision, outcome="rejected", rationale=RATIONALE)
+    assert "Un projet est déjà ouvert" in exc.value.errors["outcome"][0]
+
+
+def test_correction_to_accepted_opens_the_project(voting):
+    coordinator, member, author, proposal, session, item = voting
+    services.cast_vote(member, item, choice="against")
+    services.close_vote(coordinator, item)
+    decision = services.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
+    services.correct_decision(coordinator, decision, outcome="accepted", rationale=RATIONALE)
+    assert db.session.scalar(select(Project.proposal_id)) == proposal.id
+
+
+def test_lead_cannot_appoint_themself_sponsor_nor_validate_their_charter():
+    lead = make_user(email="lead@ville.fr")
+    coordinator = make_user(org_unit=lead.org_unit, roles=["coordinator"])
+    make_user(org_unit=lead.org_unit, email="dgs@ville.fr")
+    project = project_services.create_from_proposal(make_proposal(author=lead, state="accepted"), coordinator)
+    with pytest.raises(ValidationFailed) as exc:
+        project_services.save_charter(lead, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
+                                      objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
+                                      ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 2000")
+    assert "désigné par l'animation" in exc.value.errors["sponsor_email"][0]
+    project_services.save_charter(coordinator, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
+                                  objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
+                                  ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 40")
+    with pytest.raises(NotAllowed):
+        project_services.validate_charter(lead, project)  # sponsor too, but the lead
+    project_services.save_charter(coordinator, project, sponsor_email="dgs@ville.fr", lead_email="lead@ville.fr",
+                                  objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
+                                  ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 40")
+    project_services.validate_charter(coordinator, project)
+    with pytest.raises(NotAllowed):
+        project_services.save_charter(lead, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
+                                      objectives="Autre.", indicators="", starts_on=date(2027, 1, 4),
+                                      ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 900")
+
+
+def test_selection_rechecks_the_three_year_cap_and_partner_visitor_sees_the_immersion(client, login):
+    host = make_user()
+    partner = make_institution("Partenaire", slug="partenaire-2")
+    boss = make_user(org_unit=make_org_unit(partner))
+    visitor = make_user(org_unit=boss.org_unit, manager=boss)
+    offers = [make_proposal(author=host, kind="mobility", state="accepted", open_to="partners", places=1,
+                            window_starts_on=date(2027, 6, 1), window_ends_on=date(2027, 12, 31)) for _ in range(3)]
+    applications = []
+    for n, offer in enumerate(offers):
+        start = date(2027, 6, 7) + timedelta(weeks=3 * n)
+        applications.append(project_services.apply(visitor, offer, motivation="Découvrir un autre service public.",
+                                                   starts_on=start, ends_on=start + timedelta(days=11)))
+        project_services.manager_decide(boss, applications[-1], consent=True, reason="")
+    project_services.select_applicant(host, applications[0], selected=True)
+    project_services.select_applicant(host, applications[1], selected=True)
+    with pytest.raises(InvalidTransition):
+        project_services.select_applicant(host, applications[2], selected=True)
+    project = db.session.scalar(select(Project).where(Project.id == applications[0].project_id))
+    login(client, visitor)
+    assert client.get(f"/projets/{project.id}").status_code == 200
+    assert "Convention" in text(client.get(f"/projets/{project.id}/convention"))
+    assert db.session.scalar(select(Application.status).where(Application.id == applications[2].id)) == "consented"
+
+
+def test_csv_cells_cannot_become_formulas(client, login):
+    from incubator.review.models import Decision
+
+    coordinator = make_user(roles=["coordinator"])
+    proposal = make_proposal(author=coordinator, state="not_eligible", title="=HYPERLINK(\"http://x\")")
+    db.session.add(Decision(institution_id=coordinator.institution_id, proposal_id=proposal.id, kind="eligibility",
+                            outcome="not_eligible", rationale="-1+1", decided_by_id=coordinator.id))
+    login(client, coordinator)
+    body = client.get("/arbitrage/journal?format=csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in body and ";'-1+1" in body
