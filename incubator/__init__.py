@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .core import views as core_views
     from .projects import views as projects_views
     from .proposals import views as proposals_views
+    from .release_time import views as release_time_views
     from .review import views as review_views
     from .security import init_security
 
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(proposals_views.bp)
     app.register_blueprint(review_views.bp)
     app.register_blueprint(projects_views.bp)
+    app.register_blueprint(release_time_views.bp)
 
     from .cli import register_cli
 

@@ -29,7 +29,12 @@ def navigation_for(user) -> list[NavItem]:
         NavItem("Arbitrage", "review.how", "/arbitrage"),
         NavItem("Réalisations", "projects.portfolio", "/realisations"),
         NavItem("Immersions", "projects.immersions", "/immersions"),
+        NavItem("Mon temps", "release_time.week", "/mon-temps"),
     ]
+    from .release_time.services import is_approver
+
+    if is_approver(user):
+        items.append(NavItem("Validations", "release_time.approvals", "/validations"))
     if user.has_role("admin") or user.has_role("coordinator"):
         items.append(NavItem("Collectif pilote", "admin.collective", "/admin/collectif"))
     if user.has_role("admin"):

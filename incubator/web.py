@@ -57,11 +57,12 @@ def redirect_see_other(location: str) -> Response:
 
 
 def done(message: str, location: str) -> Response:
-    """Success of an unsafe request: flash and 303, or HX-Location for htmx."""
+    """Success of an unsafe request: flash and 303; for htmx, HX-Redirect, so that the next
+    page is loaded whole (with its flash message), not as a fragment."""
     flash(message, "success")
     if is_htmx():
         response = Response(status=204)
-        response.headers["HX-Location"] = location
+        response.headers["HX-Redirect"] = location
         return response
     return redirect_see_other(location)
 

@@ -444,6 +444,9 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
     db.session.refresh(application)
     application.project_id = project.id
     application.decided_at = utcnow()
+    from ..release_time.services import plan_immersion
+
+    plan_immersion(project, visitor)
     record("immersion.selected", actor=actor, institution_id=offer.institution_id, target=application,
            data={"project_id": project.id})
     record("project.created", actor=actor, institution_id=offer.institution_id, target=project,

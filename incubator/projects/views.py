@@ -50,8 +50,14 @@ def _render_project(project: Project, *, status=200, **form_overrides):
         "csrf_form": ConfirmForm(),
     }
     forms_.update(form_overrides)
+    from ..release_time.services import budgets
+
+    # Budgets: the whole team for its lead, sponsor and the coordinator; one's own line otherwise.
+    team_budgets = budgets([project.id])
+    if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:
+        team_budgets = [b for b in team_budgets if b.member.user_id == current_user.id]
     return render_page(
-        "projects/show.html", project=project, page=queries.project_page(project),
+        "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
         capacities=capacities, transitions=lifecycle.available(project.state, capacities),
         can_edit_team=bool(capacities & {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}) and not project.is_closed,
         can_edit_charter=bool(capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}) and not project.is_closed,

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..extensions import db
+from ..projects.models import Project
+from ..timeutil import utcnow
+
+ANNUAL_HOURS = 1607  # reference working time of a full-time agent (hours a year)
+
+STATUSES = {
+    "planned": ("Prévu (à confirmer)", "info"),
+    "draft": ("Brouillon", "neutral"),
+    "submitted": ("En attente du N+1", "warning"),
+    "approved": ("Validé", "success"),
+    "refused": ("Refusé", "danger"),
+}
+
+
+class ReleaseSettings(db.Model):
+    __tablename__ = "release_settings"
+    __table_args__ = (CheckConstraint("monthly_cap_percent BETWEEN 1 AND 40", name="cap"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), unique=True)
+    monthly_cap_percent: Mapped[int] = mapped_column(Integer, default=20)
+    daily_minutes_full_time: Mapped[int] = mapped_column(Integer, default=420)  # 7 h
+
+
+class TimeEntry(db.Model):
+    """Minutes released on one project, one day. Approved entries are frozen: a correction
+    is a new entry that refers to the one it corrects, and goes through approval again."""
+
+    __tablename__ = "time_entries"
+    __table_args__ = (
+        CheckConstraint("minutes >= 0 AND minutes <= 1440 AND minutes % 15 = 0", name="minutes"),
+        CheckConstraint("status IN ('planned', 'draft', 'submitted', 'approved', 'refused')", name="status"),
+        Index("ix_time_entries_user_day", "user_id", "day"),
+        Index("ix_time_entries_status_user", "status", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("time_entries.id"), index=True)
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    project: Mapped[Project] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status][0]
+
+
+class CapOverride(db.Model):
+    """The N+1 lets an agent exceed the monthly cap for one month (recorded)."""
+
+    __tablename__ = "cap_overrides"
+    __table_args__ = (UniqueConstraint("user_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApprovalDelegation(db.Model):
+    """A manager hands their approvals to another manager for a period (absence)."""
+
+    __tablename__ = "approval_delegations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    manager: Mapped[User] = relationship(foreign_keys=[manager_id])
+    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id])

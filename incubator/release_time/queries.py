@@ -1,0 +1,90 @@
+"""Read queries of « Mon temps » and the approval queue, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..extensions import db
+from ..timeutil import today_paris
+from .models import ApprovalDelegation, TimeEntry
+from .services import approver_scope, budgets, cap_status, current_entries, monday_of, week_projects
+
+
+@dataclass
+class WeekView:
+    monday: date
+    days: list[date]
+    projects: list
+    cells: dict
+    day_totals: dict
+    cap_counted: int
+    cap: int
+    cap_override: bool
+    budgets: list
+    has_drafts: bool
+    has_submitted: bool
+
+
+def week_view(user: User, monday: date) -> WeekView:
+    monday = monday_of(monday)
+    days = [monday + timedelta(days=n) for n in range(5)]
+    projects = week_projects(user, monday)
+    cells = current_entries(user, monday, monday + timedelta(days=7))
+    # Projects with entries this week stay visible even if they ended since.
+    known = {p.id for p in projects}
+    projects += [e.project for (pid, _d), e in cells.items() if pid not in known and not known.add(pid)]
+    totals = {d: sum(e.minutes for (_p, day), e in cells.items() if day == d and e.status != "refused") for d in days}
+    counted, cap, override = cap_status(user, monday)
+    return WeekView(
+        monday=monday, days=days, projects=projects, cells=cells, day_totals=totals,
+        cap_counted=counted, cap=cap, cap_override=override,
+        budgets=budgets([p.id for p in projects], user_id=user.id) if projects else [],
+        has_drafts=any(e.status == "draft" for e in cells.values()),
+        has_submitted=any(e.status == "submitted" for e in cells.values()),
+    )
+
+
+@dataclass
+class AgentQueue:
+    agent: User
+    weeks: dict = field(default_factory=dict)  # monday -> list of entries
+
+
+def approval_queue(user: User) -> tuple[list[AgentQueue], list[ApprovalDelegation], list[ApprovalDelegation]]:
+    managers = approver_scope(user)
+    entries = db.session.scalars(
+        select(TimeEntry).join(User, User.id == TimeEntry.user_id)
+        .where(User.manager_id.in_(managers), TimeEntry.status == "submitted")
+        .options(selectinload(TimeEntry.user), selectinload(TimeEntry.project))
+        .order_by(User.last_name, User.first_name, TimeEntry.day, TimeEntry.id)).all()
+    queues: dict[int, AgentQueue] = {}
+    for entry in entries:
+        queue = queues.setdefault(entry.user_id, AgentQueue(entry.user))
+        queue.weeks.setdefault(monday_of(entry.day), []).append(entry)
+    today = today_paris()
+    given = db.session.scalars(select(ApprovalDelegation).where(
+        ApprovalDelegation.manager_id == user.id, ApprovalDelegation.ends_on >= today)
+        .options(selectinload(ApprovalDelegation.delegate)).order_by(ApprovalDelegation.starts_on)).all()
+    received = db.session.scalars(select(ApprovalDelegation).where(
+        ApprovalDelegation.delegate_id == user.id, ApprovalDelegation.ends_on >= today)
+        .options(selectinload(ApprovalDelegation.manager)).order_by(ApprovalDelegation.starts_on)).all()
+    return list(queues.values()), list(given), list(received)
+
+
+def reports_budgets(user: User):
+    """Budgets of the N+1's direct reports on their projects."""
+    from ..projects.models import ProjectMember
+
+    report_ids = list(db.session.scalars(select(User.id).where(User.manager_id == user.id)))
+    if not report_ids:
+        return []
+    project_ids = list(db.session.scalars(select(ProjectMember.project_id).where(
+        ProjectMember.user_id.in_(report_ids)).distinct()))
+    return [b for b in budgets(project_ids) if b.member.user_id in report_ids] if project_ids else []
+
+

@@ -1,0 +1,405 @@
+"""Recording, submitting and approving release time; caps, delegations and budgets.
+
+Every function takes the acting user, checks permission and state, changes the models and
+records the audit event; the caller commits. Status changes are conditional UPDATEs so
+that an agent and their N+1 acting on the same week at once cannot both win."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import aliased
+
+from ..accounts.models import User
+from ..accounts.services import normalise_email
+from ..audit.services import record
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..extensions import db
+from ..projects.models import Project, ProjectMember
+from ..text import clean
+from ..timeutil import today_paris, utcnow
+from ..workdays import is_working_day
+from .models import ANNUAL_HOURS, ApprovalDelegation, CapOverride, ReleaseSettings, TimeEntry
+
+WARN_SHARE = 0.8
+
+
+def settings_for(institution_id: int) -> ReleaseSettings:
+    found = db.session.scalar(select(ReleaseSettings).where(ReleaseSettings.institution_id == institution_id))
+    return found or ReleaseSettings(institution_id=institution_id, monthly_cap_percent=20,
+                                    daily_minutes_full_time=420)
+
+
+def daily_limit(user: User) -> int:
+    """Minutes in the agent's working day (institution setting x quotité), in quarter hours."""
+    full = settings_for(user.institution_id).daily_minutes_full_time
+    return (full * user.quotite // 100) // 15 * 15
+
+
+def monthly_cap(user: User) -> int:
+    """Minutes a month: the cap share of the agent's monthly working time (1,607 h a year full time)."""
+    cap = settings_for(user.institution_id).monthly_cap_percent
+    return ANNUAL_HOURS * 60 * user.quotite * cap // (12 * 100 * 100)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def parse_hours(raw: str | None) -> int | None:
+    """« 1,5 », « 1.5 », « 1:30 » -> 90 minutes; None if empty; ValueError if not a quarter hour."""
+    raw = (raw or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    if ":" in raw:
+        hours, _, minutes = raw.partition(":")
+        value = Decimal(int(hours)) + Decimal(int(minutes)) / 60
+    else:
+        try:
+            value = Decimal(raw)
+        except InvalidOperation as exc:
+            raise ValueError(raw) from exc
+    minutes = value * 60
+    if minutes < 0 or minutes > 1440 or minutes % 15 != 0:
+        raise ValueError(raw)
+    return int(minutes)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _not_superseded():
+    """Entries that no submitted or approved correction replaces."""
+    newer = aliased(TimeEntry)
+    return ~exists().where(newer.corrects_id == TimeEntry.id, newer.status.in_(("submitted", "approved")))
+
+
+def counted_minutes(user_id: int, start: date, end: date, statuses=("approved", "submitted")) -> int:
+    """Minutes counted between two days (end excluded): each cell once, corrections included."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+            TimeEntry.user_id == user_id, TimeEntry.day >= start, TimeEntry.day < end,
+            TimeEntry.status.in_(statuses), _not_superseded())) or 0
+
+
+def week_projects(user: User, monday: date) -> list[Project]:
+    """Projects the agent may record time on this week: a member, project running, dates overlapping."""
+    friday = monday + timedelta(days=4)
+    return list(db.session.scalars(
+        select(Project).join(ProjectMember, ProjectMember.project_id == Project.id)
+        .where(ProjectMember.user_id == user.id, Project.institution_id == user.institution_id,
+               Project.state == "active",
+               (Project.starts_on.is_(None)) | (Project.starts_on <= friday),
+               (Project.ends_on.is_(None)) | (Project.ends_on >= monday))
+        .order_by(Project.title)))
+
+
+def current_entries(user: User, start: date, end: date) -> dict[tuple[int, date], TimeEntry]:
+    """The entry that stands for each (project, day) cell: the end of its correction chain."""
+    newer = aliased(TimeEntry)
+    rows = db.session.scalars(
+        select(TimeEntry).where(TimeEntry.user_id == user.id, TimeEntry.day >= start, TimeEntry.day < end,
+                                ~exists().where(newer.corrects_id == TimeEntry.id))
+        .order_by(TimeEntry.id))
+    return {(e.project_id, e.day): e for e in rows}
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def save_week(actor: User, monday: date, *, values: dict[tuple[int, date], str],
+              notes: dict[int, str] | None = None) -> None:
+    """Save the week's grid as drafts. Empty or zero clears a draft; a new value on an
+    approved cell becomes a correction to approve."""
+    monday = monday_of(monday)
+    days = [monday + timedelta(days=n) for n in range(5)]
+    projects = {p.id: p for p in week_projects(actor, monday)}
+    errors: dict[str, str] = {}
+    parsed: dict[tuple[int, date], int | None] = {}
+    for (project_id, day), raw in values.items():
+        field = f"h-{project_id}-{day:%Y%m%d}"
+        project = projects.get(project_id)
+        try:
+            minutes = parse_hours(raw)
+        except ValueError:
+            errors[field] = "Heures par quarts d'heure (ex. 1,5 ou 1:30)."
+            continue
+        if minutes and project is None:
+            errors[field] = "Vous n'êtes pas membre de ce projet en cours."
+            continue
+        if minutes and day not in days:
+            errors[field] = "Jour hors de la semaine affichée."
+            continue
+        if minutes and project is not None and ((project.starts_on and day < project.starts_on)
+                                                 or (project.ends_on and day > project.ends_on)):
+            errors[field] = "Ce jour est hors des dates du projet."
+            continue
+        parsed[(project_id, day)] = minutes
+    cells = current_entries(actor, monday, monday + timedelta(days=7))
+    limit = daily_limit(actor)
+    for day in days:
+        total = 0
+        for (project_id, cell_day), entry in cells.items():
+            if cell_day == day and (project_id, day) not in parsed and entry.status != "refused":
+                total += entry.minutes
+        total += sum(m or 0 for (p, d), m in parsed.items() if d == day)
+        if total > limit:
+            errors[f"day-{day:%Y%m%d}"] = (f"Le {day:%d/%m} dépasse votre journée de travail "
+                                           f"({limit // 60} h {limit % 60:02d}).")
+    if errors:
+        raise ValidationFailed(errors)
+
+    notes = {k: clean(v)[:300] for k, v in (notes or {}).items()}
+    changed = 0
+    for (project_id, day), minutes in parsed.items():
+        entry = cells.get((project_id, day))
+        note = notes.get(project_id, "")
+        if entry is None:
+            if minutes:
+                db.session.add(TimeEntry(institution_id=actor.institution_id, user_id=actor.id,
+                                         project_id=project_id, day=day, minutes=minutes, note=note))
+                changed += 1
+            continue
+        if entry.status in ("submitted",) and (minutes or 0) != entry.minutes:
+            raise InvalidTransition("Cette semaine est transmise à votre N+1 : rappelez-la pour la modifier.")
+        if entry.status == "approved":
+            if (minutes or 0) != entry.minutes:
+                db.session.add(TimeEntry(institution_id=actor.institution_id, user_id=actor.id,
+                                         project_id=project_id, day=day, minutes=minutes or 0, note=note,
+                                         corrects_id=entry.id))
+                changed += 1
+            continue
+        if entry.status in ("draft", "refused", "planned"):
+            if not minutes and entry.corrects_id is None:
+                done = db.session.execute(delete(TimeEntry).where(
+                    TimeEntry.id == entry.id, TimeEntry.status.in_(("draft", "refused", "planned")))).rowcount
+            else:
+                done = db.session.execute(update(TimeEntry).where(
+                    TimeEntry.id == entry.id, TimeEntry.status.in_(("draft", "refused", "planned")))
+                    .values(minutes=minutes or 0, note=note or entry.note, status="draft",
+                            refusal_reason="")).rowcount
+            if done != 1:
+                raise InvalidTransition("Ces heures viennent d'être traitées par ailleurs : rechargez la page.")
+            changed += 1
+    if changed:
+        record("time.saved", actor=actor, institution_id=actor.institution_id, target=actor,
+               data={"week": monday.isoformat(), "cells": changed})
+
+
+def cap_status(user: User, month: date) -> tuple[int, int, bool]:
+    """(counted minutes, cap minutes, override granted) for the month."""
+    start = month_start(month)
+    counted = counted_minutes(user.id, start, next_month(start))
+    override = db.session.scalar(select(CapOverride.id).where(CapOverride.user_id == user.id,
+                                                              CapOverride.month == start)) is not None
+    return counted, monthly_cap(user), override
+
+
+def submit_week(actor: User, monday: date) -> list[str]:
+    """Send the week's drafts to the N+1. Refused above the monthly cap unless the N+1
+    granted an override for that month; returns warnings from 80 % of the cap."""
+    monday = monday_of(monday)
+    if actor.manager_id is None:
+        raise ValidationFailed({"week": "Votre fiche n'indique pas de N+1 pour valider vos heures : contactez l'administration."})
+    drafts = db.session.scalars(select(TimeEntry).where(
+        TimeEntry.user_id == actor.id, TimeEntry.status == "draft",
+        TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))).all()
+    if not drafts:
+        raise ValidationFailed({"week": "Rien à transmettre : saisissez et enregistrez d'abord des heures."})
+    ids = [e.id for e in drafts]
+    done = db.session.execute(update(TimeEntry).where(TimeEntry.id.in_(ids), TimeEntry.status == "draft")
+                              .values(status="submitted", submitted_at=utcnow())).rowcount
+    if done != len(ids):
+        raise InvalidTransition("Ces heures viennent de changer : rechargez la page.")
+    warnings = []
+    for month in sorted({month_start(e.day) for e in drafts}):
+        counted, cap, override = cap_status(actor, month)
+        if counted > cap and not override:
+            raise ValidationFailed({"week": (
+                f"Plafond mensuel dépassé en {month:%m/%Y} : {counted / 60:.2f} h pour {cap / 60:.2f} h autorisées. "
+                "Réduisez les heures, ou demandez à votre N+1 une dérogation pour ce mois.").replace(".", ",", 2)})
+        if counted >= WARN_SHARE * cap:
+            warnings.append(f"Vous atteignez {round(100 * counted / cap)} % de votre plafond de {month:%m/%Y}.")
+    record("time.submitted", actor=actor, institution_id=actor.institution_id, target=actor,
+           data={"week": monday.isoformat(), "entries": len(ids)})
+    return warnings
+
+
+def recall_week(actor: User, monday: date) -> None:
+    monday = monday_of(monday)
+    done = db.session.execute(update(TimeEntry).where(
+        TimeEntry.user_id == actor.id, TimeEntry.status == "submitted",
+        TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7)).values(status="draft")).rowcount
+    if not done:
+        raise InvalidTransition("Rien à rappeler : votre N+1 a peut-être déjà traité cette semaine.")
+    record("time.recalled", actor=actor, institution_id=actor.institution_id, target=actor,
+           data={"week": monday.isoformat()})
+
+
+# --------------------------------------------------------------------------- approval
+
+
+def delegators(actor: User, on: date | None = None) -> list[int]:
+    """Managers whose approvals `actor` holds today."""
+    on = on or today_paris()
+    return list(db.session.scalars(select(ApprovalDelegation.manager_id).where(
+        ApprovalDelegation.delegate_id == actor.id, ApprovalDelegation.starts_on <= on,
+        ApprovalDelegation.ends_on >= on)))
+
+
+def is_approver(user: User) -> bool:
+    """N+1 of someone, or holding a delegation today (one query)."""
+    today = today_paris()
+    return bool(db.session.scalar(select(
+        exists().where(User.manager_id == user.id)
+        | exists().where(ApprovalDelegation.delegate_id == user.id, ApprovalDelegation.starts_on <= today,
+                         ApprovalDelegation.ends_on >= today))))
+
+
+def approver_scope(actor: User) -> list[int]:
+    """Managers for whom `actor` approves: themself and those who delegated to them."""
+    return [actor.id] + delegators(actor)
+
+
+def _require_approver(actor: User, agent: User) -> None:
+    if agent.institution_id != actor.institution_id or agent.manager_id not in approver_scope(actor):
+        raise NotAllowed("Seul le N+1 de l'agent (ou la personne à qui il a délégué) valide ces heures.")
+
+
+def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = "") -> int:
+    if not entry_ids:
+        raise ValidationFailed({"entries": "Cochez au moins une ligne."})
+    entries = db.session.scalars(select(TimeEntry).where(TimeEntry.id.in_(entry_ids))).all()
+    if len(entries) != len(set(entry_ids)):
+        raise ValidationFailed({"entries": "Certaines lignes n'existent plus : rechargez la page."})
+    for agent_id in {e.user_id for e in entries}:
+        _require_approver(actor, db.session.get(User, agent_id))
+    reason = clean(reason)
+    if not approve and not 5 <= len(reason) <= 1000:
+        raise ValidationFailed({"reason": "Un refus doit être motivé (5 à 1000 caractères) : l'agent le lira."})
+    done = db.session.execute(update(TimeEntry).where(TimeEntry.id.in_(entry_ids), TimeEntry.status == "submitted")
+                              .values(status="approved" if approve else "refused", decided_at=utcnow(),
+                                      decided_by_id=actor.id, refusal_reason="" if approve else reason)).rowcount
+    if done != len(set(entry_ids)):
+        raise InvalidTransition("Certaines heures ont été modifiées ou traitées entre-temps : rechargez la page.")
+    for agent_id in {e.user_id for e in entries}:
+        record("time.approved" if approve else "time.refused", actor=actor, institution_id=actor.institution_id,
+               target=db.session.get(User, agent_id),
+               data={"entries": [e.id for e in entries if e.user_id == agent_id], "reason": reason})
+    return done
+
+
+def grant_override(actor: User, agent: User, *, month: date | None, reason: str) -> CapOverride:
+    _require_approver(actor, agent)
+    reason = clean(reason)
+    errors = {}
+    if month is None:
+        errors["month"] = "Indiquez le mois."
+    if not 5 <= len(reason) <= 1000:
+        errors["reason"] = "Motivez la dérogation (5 à 1000 caractères)."
+    if errors:
+        raise ValidationFailed(errors)
+    start = month_start(month)
+    if db.session.scalar(select(CapOverride.id).where(CapOverride.user_id == agent.id, CapOverride.month == start)):
+        raise InvalidTransition("Une dérogation existe déjà pour ce mois.")
+    override = CapOverride(user_id=agent.id, month=start, granted_by_id=actor.id, reason=reason)
+    db.session.add(override)
+    record("time.cap_override", actor=actor, institution_id=actor.institution_id, target=agent,
+           data={"month": start.isoformat(), "reason": reason})
+    return override
+
+
+def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_on: date | None) -> ApprovalDelegation:
+    errors: dict[str, str] = {}
+    if not db.session.scalar(select(func.count()).select_from(User).where(User.manager_id == actor.id)):
+        raise NotAllowed("Seul un encadrant (N+1 d'au moins un agent) délègue ses validations.")
+    email = normalise_email(delegate_email)
+    target = db.session.scalar(select(User).where(User.email == email, User.institution_id == actor.institution_id,
+                                                  User.is_active.is_(True)))
+    if target is None:
+        errors["delegate_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
+    elif target.id == actor.id:
+        errors["delegate_email"] = "Choisissez une autre personne que vous."
+    if starts_on is None:
+        errors["starts_on"] = "Indiquez le début."
+    if ends_on is None:
+        errors["ends_on"] = "Indiquez la fin."
+    elif starts_on and ends_on < starts_on:
+        errors["ends_on"] = "La fin doit suivre le début."
+    elif starts_on and (ends_on - starts_on).days > 366:
+        errors["ends_on"] = "Une délégation dure un an au plus."
+    if errors:
+        raise ValidationFailed(errors)
+    delegation = ApprovalDelegation(institution_id=actor.institution_id, manager_id=actor.id,
+                                    delegate_id=target.id, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(delegation)
+    db.session.flush()
+    record("time.delegated", actor=actor, institution_id=actor.institution_id, target=delegation,
+           data={"delegate_id": target.id, "from": starts_on.isoformat(), "to": ends_on.isoformat()})
+    return delegation
+
+
+# --------------------------------------------------------------------------- budgets
+
+
+@dataclass
+class Budget:
+    member: ProjectMember
+    approved: int  # minutes
+    pending: int
+
+    @property
+    def budget(self) -> int:
+        return self.member.hours_budget * 60
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - self.approved - self.pending
+
+    @property
+    def over(self) -> bool:
+        return self.budget > 0 and self.approved + self.pending > self.budget
+
+
+def budgets(project_ids: list[int], user_id: int | None = None) -> list[Budget]:
+    """Budget, approved and pending minutes for each member of these projects (one query each)."""
+    members_stmt = select(ProjectMember).where(ProjectMember.project_id.in_(project_ids))
+    if user_id is not None:
+        members_stmt = members_stmt.where(ProjectMember.user_id == user_id)
+    members = db.session.scalars(members_stmt.order_by(ProjectMember.project_id, ProjectMember.id)).all()
+    sums = {}
+    rows = db.session.execute(
+        select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
+        .where(TimeEntry.project_id.in_(project_ids), TimeEntry.status.in_(("approved", "submitted")),
+               _not_superseded(), *([TimeEntry.user_id == user_id] if user_id is not None else []))
+        .group_by(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status))
+    for project_id, uid, status, total in rows:
+        sums[(project_id, uid, status)] = int(total or 0)
+    return [Budget(m, sums.get((m.project_id, m.user_id, "approved"), 0),
+                   sums.get((m.project_id, m.user_id, "submitted"), 0)) for m in members]
+
+
+def plan_immersion(project: Project, visitor: User) -> int:
+    """The immersion's working days as planned entries, to confirm after the fact."""
+    minutes = min(daily_limit(visitor), 7 * 60)
+    day, count = project.starts_on, 0
+    while day <= project.ends_on:
+        if is_working_day(day):
+            db.session.add(TimeEntry(institution_id=visitor.institution_id, user_id=visitor.id, project_id=project.id,
+                                     day=day, minutes=minutes, status="planned", note="Immersion"))
+            count += 1
+        day += timedelta(days=1)
+    return count
+
+
