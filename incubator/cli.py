@@ -92,6 +92,24 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Compte d'administration {user.email} créé dans « {institution.name} ».")
 
+    @app.cli.group("retention")
+    def retention() -> None:
+        """Conservation des données personnelles."""
+
+    @retention.command("apply")
+    @click.option("--years", type=int, default=None,
+                  help="Ancienneté du départ, en années (défaut : RETENTION_YEARS, 5).")
+    def retention_apply(years: int | None) -> None:
+        """Anonymise les agents partis depuis plus de N ans (décisions, projets et totaux conservés)."""
+        from datetime import timedelta
+
+        from .timeutil import utcnow
+
+        years = years if years is not None else app.config.get("RETENTION_YEARS", 5)
+        count = services.anonymise_departed(utcnow() - timedelta(days=365 * years))
+        db.session.commit()
+        click.echo(f"{count} agent(s) anonymisé(s) (partis depuis plus de {years} an(s)).")
+
     @app.cli.command("import-agents")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--institution", "slug", required=True, help="Identifiant de la collectivité.")

@@ -35,6 +35,7 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
 
     PASSWORD_MIN_LENGTH = 12
+    RETENTION_YEARS = 5  # departed agents are anonymised after this many years
     PER_PAGE = 25
 
     DISPLAY_TIMEZONE = "Europe/Paris"

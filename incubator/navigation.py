@@ -30,7 +30,10 @@ def navigation_for(user) -> list[NavItem]:
         NavItem("Réalisations", "projects.portfolio", "/realisations"),
         NavItem("Immersions", "projects.immersions", "/immersions"),
         NavItem("Mon temps", "release_time.week", "/mon-temps"),
+        NavItem("Mon engagement", "engagement.mine", "/mon-engagement"),
     ]
+    if user.has_role("hr"):
+        items.append(NavItem("Relevé RH", "engagement.hr", "/rh/engagement"))
     from .release_time.services import is_approver
 
     if is_approver(user):

@@ -622,3 +622,21 @@ def last_seen(user: User) -> datetime | None:
     return db.session.scalar(
         select(func.max(AuthSession.last_seen_at)).where(AuthSession.user_id == user.id)
     )
+
+
+def anonymise_departed(before: datetime) -> int:
+    """Anonymise agents deactivated before `before`: their name and address go, their
+    records (decisions, projects, hours) stay, attached to an anonymous account."""
+    users = db.session.scalars(select(User).where(
+        User.is_active.is_(False), User.deactivated_at.is_not(None), User.deactivated_at < before,
+        ~User.email.like("anonyme-%@anonymise.invalid"))).all()
+    by_institution: dict[int, int] = {}
+    for user in users:
+        user.first_name, user.last_name = "Agent", f"anonymisé n° {user.id}"
+        user.email = f"anonyme-{user.id}@anonymise.invalid"
+        user.password_hash = None
+        by_institution[user.institution_id] = by_institution.get(user.institution_id, 0) + 1
+    for institution_id, count in by_institution.items():
+        record("agents.anonymised", actor=None, institution_id=institution_id,
+               data={"count": count, "before": before.isoformat()})
+    return len(users)

@@ -87,6 +87,9 @@ ACTION_LABELS = {
     "review.postponed": "Point reporté",
     "review.decided": "Décision publiée",
     "review.corrected": "Décision corrigée",
+    "engagement.viewed": "Relevé d'engagement consulté (RH)",
+    "engagement.exported": "Relevé d'engagement exporté (RH)",
+    "agents.anonymised": "Agents anonymisés (conservation)",
 }
 
 

@@ -1,0 +1,1 @@
+"""The engagement report: facts for the CIA campaign and each agent's own record."""

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+
+from flask import Blueprint, Response, request, send_file, stream_with_context
+from flask_login import current_user
+
+from ..accounts.models import CATEGORIES, User
+from ..admin.queries import unit_choices
+from ..audit.services import record
+from ..extensions import db
+from ..security import login_required, roles_required
+from ..timeutil import parse_day, today_paris
+from ..web import get_in_institution_or_404, int_arg, page_number, render_page
+from .queries import HrFilters, Period, figures_for, hr_agents_query
+
+bp = Blueprint("engagement", __name__)
+hr_only = roles_required("hr")
+
+COLUMNS = ["nom", "prénom", "adresse", "catégorie", "quotité", "service", "heures validées",
+           "détail par projet", "commanditaire", "chef de projet", "membre", "propositions",
+           "retenues", "non retenues", "modifications demandées", "non recevables", "en cours",
+           "retirées", "immersions faites", "immersions accueillies", "mois au collectif",
+           "séances", "évaluations"]
+
+
+def _period() -> Period:
+    year = request.args.get("annee", type=int)
+    start, end = parse_day(request.args.get("du")), parse_day(request.args.get("au"))
+    if start and end and start <= end:
+        return Period(start, end)
+    if year and 2000 <= year <= 2100:
+        return Period.year(year)
+    return Period.year(today_paris().year)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def _row(user: User, f) -> list:
+    detail = " | ".join(f"{title} : {_number(hours)} h" for _pid, title, hours in f.hours_by_project)
+    p = f.proposals
+    return [user.last_name, user.first_name, user.email, user.category, user.quotite,
+            user.org_unit.name if user.org_unit else "", f.hours_total, detail, f.roles["sponsor"],
+            f.roles["lead"], f.roles["member"], f.proposals_total, p["accepted"], p["rejected"],
+            p["changes_requested"], p["not_eligible"], p["pending"], p["withdrawn"], f.immersions_made,
+            f.immersions_hosted, f.collective_months, f.sessions_attended, f.assessments]
+
+
+@bp.get("/mon-engagement")
+@login_required
+def mine():
+    period = _period()
+    figures = figures_for([current_user.id], period)[current_user.id]
+    return render_page("engagement/mine.html", period=period, f=figures, agent=current_user,
+                       today_date=today_paris())
+
+
+def _hr_filters() -> HrFilters:
+    try:
+        minimum = float((request.args.get("heures_min") or "0").replace(",", "."))
+    except ValueError:
+        minimum = 0.0
+    return HrFilters(org_unit_id=int_arg("service"),
+                     category=request.args.get("categorie") if request.args.get("categorie") in CATEGORIES else "",
+                     min_hours=max(0.0, min(minimum, 2000.0)),
+                     sort="unit" if request.args.get("tri") == "service" else "name")
+
+
+def _batches(query, size: int = 500):
+    """Agents in batches, each with its figures computed in a fixed number of queries."""
+    from sqlalchemy.orm import selectinload
+
+    offset = 0
+    while True:
+        users = db.session.scalars(query.options(selectinload(User.org_unit)).limit(size).offset(offset)).all()
+        if not users:
+            return
+        yield users
+        offset += size
+
+
+@bp.get("/rh/engagement")
+@hr_only
+def hr():
+    period, filters = _period(), _hr_filters()
+    query = hr_agents_query(current_user.institution_id, filters, period)
+    export = request.args.get("format")
+    if export in ("csv", "xlsx"):
+        record("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
+               data={"format": export, "from": period.start.isoformat(), "to": period.end.isoformat(),
+                     "service": filters.org_unit_id, "category": filters.category, "min_hours": filters.min_hours})
+        db.session.commit()
+        return _csv(query, period) if export == "csv" else _xlsx(query, period)
+    from sqlalchemy.orm import selectinload
+
+    page = db.paginate(query.options(selectinload(User.org_unit)), page=page_number(), per_page=50, error_out=False)
+    figures = figures_for([u.id for u in page.items], period)
+    return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
+                       filters=filters, units=unit_choices(current_user.institution_id, empty="Toutes", open_only=False),
+                       categories=CATEGORIES)
+
+
+def _csv(query, period: Period) -> Response:
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(COLUMNS)
+        yield "\ufeff" + buffer.getvalue()
+        for users in _batches(query):
+            buffer.seek(0)
+            buffer.truncate()
+            figures = figures_for([u.id for u in users], period)
+            for user in users:
+                writer.writerow([_number(v) if isinstance(v, float) else v for v in _row(user, figures[user.id])])
+            yield buffer.getvalue()
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="engagement-{period.start.isoformat()}-{period.end.isoformat()}.csv"')
+    return response
+
+
+def _xlsx(query, period: Period):
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)  # rows go to disk as they are written
+    sheet = workbook.create_sheet("Engagement")
+    sheet.append(COLUMNS)
+    for users in _batches(query):
+        figures = figures_for([u.id for u in users], period)
+        for user in users:
+            sheet.append(_row(user, figures[user.id]))
+    handle = tempfile.TemporaryFile()
+    workbook.save(handle)
+    handle.seek(0)
+    return send_file(handle, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     as_attachment=True,
+                     download_name=f"engagement-{period.start.isoformat()}-{period.end.isoformat()}.xlsx")
+
+
+@bp.get("/rh/engagement/<int:user_id>")
+@hr_only
+def hr_agent(user_id: int):
+    agent = get_in_institution_or_404(User, user_id)
+    period = _period()
+    record("engagement.viewed", actor=current_user, institution_id=current_user.institution_id, target=agent,
+           data={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    db.session.commit()
+    figures = figures_for([agent.id], period)[agent.id]
+    return render_page("engagement/mine.html", period=period, f=figures, agent=agent, hr_view=True,
+                       today_date=today_paris())
+
+

@@ -1,0 +1,171 @@
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from incubator.accounts.models import CollectiveMembership, User
+from incubator.accounts.services import anonymise_departed
+from incubator.audit.models import AuditEvent
+from incubator.engagement.queries import Period, figures_for
+from incubator.extensions import db
+from incubator.projects.models import Application, Project, ProjectMember
+from incubator.release_time.models import TimeEntry
+from incubator.review.models import Assessment, Attendance, ReviewSession
+from incubator.timeutil import utcnow
+from tests.factories import make_org_unit, make_proposal, make_user
+from tests.helpers import text
+
+YEAR = Period.year(2026)
+
+
+def entry(user, project, day, minutes, status="approved", corrects=None):
+    e = TimeEntry(institution_id=user.institution_id, user_id=user.id, project_id=project.id, day=day,
+                  minutes=minutes, status=status, corrects_id=corrects.id if corrects else None)
+    db.session.add(e)
+    db.session.flush()
+    return e
+
+
+@pytest.fixture
+def dataset():
+    """A hand-built year: every figure is known in advance."""
+    hr = make_user(roles=["hr"], last_name="Rh")
+    direction = make_org_unit(hr.institution, kind="direction", name="Direction technique")
+    service = make_org_unit(hr.institution, parent=direction, name="Bâtiments")
+    other_service = make_org_unit(hr.institution, name="Accueil")
+    agent = make_user(org_unit=service, last_name="Martin", first_name="Camille", quotite=80, category="C")
+    colleague = make_user(org_unit=other_service, last_name="Benali", category="B")
+    project = Project(institution_id=hr.institution_id, kind="initiative", state="active", title="Carnet des bâtiments",
+                      lead_id=agent.id, sponsor_id=colleague.id, starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+    project.members.append(ProjectMember(user=agent, hours_budget=100))
+    project.members.append(ProjectMember(user=colleague, hours_budget=50))
+    db.session.add(project)
+    db.session.flush()
+    entry(agent, project, date(2025, 12, 31), 600)  # before the period: excluded
+    entry(agent, project, date(2026, 1, 2), 120)  # counted
+    first = entry(agent, project, date(2026, 3, 2), 180)  # corrected below: counted once, as 90
+    entry(agent, project, date(2026, 3, 2), 90, corrects=first)
+    entry(agent, project, date(2026, 3, 3), 60, status="refused")  # excluded
+    entry(agent, project, date(2026, 3, 4), 45, status="submitted")  # pending: excluded
+    entry(agent, project, date(2026, 12, 31), 30)  # last day: counted
+    entry(agent, project, date(2027, 1, 1), 300)  # after: excluded
+    entry(colleague, project, date(2026, 6, 1), 240)
+    # Proposals: one accepted (authored), one rejected co-authored, one draft (never counted).
+    make_proposal(author=agent, state="accepted")
+    make_proposal(author=colleague, state="rejected", coauthors=(agent,))
+    make_proposal(author=agent, state="draft")
+    # Immersion made in 2026; collective term from 2026-10-15 (3 months in the year); a session; an assessment.
+    offer = make_proposal(author=colleague, kind="mobility", state="accepted")
+    db.session.add(Application(offer_id=offer.id, applicant_id=agent.id, motivation="x", starts_on=date(2026, 5, 4),
+                               ends_on=date(2026, 5, 6), working_days=3, status="selected"))
+    db.session.add(CollectiveMembership(institution_id=hr.institution_id, user=agent, starts_on=date(2026, 10, 15)))
+    session = ReviewSession(institution_id=hr.institution_id, starts_at=datetime(2026, 11, 5, 13), place="Salle",
+                            created_by_id=hr.id)
+    db.session.add(session)
+    db.session.flush()
+    db.session.add(Attendance(session_id=session.id, user_id=agent.id))
+    db.session.add(Assessment(proposal_id=offer.id, user_id=agent.id, created_at=datetime(2026, 11, 1, 9)))
+    db.session.flush()
+    # The agent changed service after all this: figures follow the person, not the unit.
+    agent.org_unit = other_service
+    return {"hr": hr, "agent": agent, "colleague": colleague, "project": project, "direction": direction,
+            "service": service, "other_service": other_service}
+
+
+def test_figures_against_the_hand_built_dataset(dataset):
+    agent, colleague = dataset["agent"], dataset["colleague"]
+    f = figures_for([agent.id, colleague.id], YEAR)
+    a = f[agent.id]
+    assert a.hours_total == 4.0  # 2 + 1.5 (corrected) + 0.5
+    assert a.hours_by_project == [(dataset["project"].id, "Carnet des bâtiments", 4.0)]
+    assert a.roles == {"sponsor": 0, "lead": 1, "member": 1}
+    assert a.proposals_total == 2 and a.proposals["accepted"] == 1 and a.proposals["rejected"] == 1
+    assert (a.immersions_made, a.collective_months, a.sessions_attended, a.assessments) == (1, 3, 1, 1)
+    c = f[colleague.id]
+    assert c.hours_total == 4.0 and c.roles["sponsor"] == 1
+    # Another period: only the December entry... and the 2025 one for 2025.
+    assert figures_for([agent.id], Period(date(2026, 12, 1), date(2026, 12, 31)))[agent.id].hours_total == 0.5
+    assert figures_for([agent.id], Period.year(2025))[agent.id].hours_total == 10.0
+
+
+def test_hr_page_filters_and_fixed_query_count(dataset, client, login, count_queries):
+    login(client, dataset["hr"])
+    page = text(client.get("/rh/engagement?annee=2026"))
+    assert "Martin Camille" in page and "Benali" in page
+    # Filter by direction includes its sub-units (by the agent's current unit).
+    page = text(client.get(f"/rh/engagement?annee=2026&service={dataset['other_service'].id}"))
+    assert "Martin Camille" in page
+    page = text(client.get("/rh/engagement?annee=2026&categorie=B"))
+    assert "Benali" in page and "Martin Camille" not in page
+    page = text(client.get("/rh/engagement?annee=2026&heures_min=5"))
+    assert "Martin Camille" not in page
+    with count_queries() as few:
+        client.get("/rh/engagement?annee=2026")
+    for n in range(40):
+        make_user(org_unit=dataset["service"], last_name=f"Zz{n:02d}")
+    with count_queries() as many:
+        client.get("/rh/engagement?annee=2026")
+    assert few.count == many.count
+
+
+@pytest.mark.parametrize("role", ["agent", "manager", "coordinator", "admin"])
+def test_only_hr_reads_other_agents_records(role, dataset, client, login):
+    user = make_user(org_unit=dataset["service"], roles=[] if role in ("agent", "manager") else [role])
+    if role == "manager":
+        dataset["agent"].manager = user
+    login(client, user)
+    assert client.get("/rh/engagement").status_code == 403
+    assert client.get(f"/rh/engagement/{dataset['agent'].id}").status_code == 403
+    assert client.get("/rh/engagement?format=csv").status_code == 403
+
+
+def test_exports_and_audit(dataset, client, login):
+    login(client, dataset["hr"])
+    response = client.get("/rh/engagement?annee=2026&format=csv&categorie=C")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    header, row = rows[0], rows[1]
+    assert len(rows) == 2 and row[0] == "Martin"
+    assert row[header.index("heures validées")] == "4"
+    assert row[header.index("mois au collectif")] == "3"
+    response = client.get("/rh/engagement?annee=2026&format=xlsx")
+    workbook = load_workbook(io.BytesIO(response.data), read_only=True)
+    values = [list(r) for r in workbook.active.iter_rows(values_only=True)]
+    assert values[0][:3] == ["nom", "prénom", "adresse"]
+    martin = next(r for r in values if r[0] == "Martin")
+    assert martin[6] == 4.0
+    client.get(f"/rh/engagement/{dataset['agent'].id}?annee=2026")
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("engagement.%"))
+                                .order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["engagement.exported", "engagement.exported", "engagement.viewed"]
+    assert events[0].data["category"] == "C" and events[0].data["format"] == "csv"
+    assert events[2].target_id == dataset["agent"].id
+
+
+def test_agent_sees_own_record_only(dataset, client, login):
+    login(client, dataset["agent"])
+    page = text(client.get("/mon-engagement?annee=2026"))
+    assert "Temps de décharge validé : 4 h" in page and "1 retenue" in page and "3 mois de mandat" in page
+    assert "Benali" not in page.split("<article")[1]
+    assert client.get("/mon-engagement?du=x&au=y").status_code == 200
+
+
+def test_anonymisation_keeps_totals(dataset, app):
+    agent = dataset["agent"]
+    before = figures_for([agent.id], YEAR)[agent.id]
+    agent.is_active = False
+    agent.deactivated_at = utcnow() - timedelta(days=6 * 365)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["retention", "apply"])
+    assert result.exit_code == 0 and "1 agent(s) anonymisé(s)" in result.output
+    db.session.expire_all()
+    user = db.session.get(User, agent.id)
+    assert user.last_name.startswith("anonymisé") and user.email.endswith("@anonymise.invalid")
+    assert user.password_hash is None
+    after = figures_for([agent.id], YEAR)[agent.id]
+    assert (after.hours_total, after.proposals_total, after.roles) == (before.hours_total, before.proposals_total, before.roles)
+    # Recent departures and active agents are left alone; running twice changes nothing.
+    assert "0 agent(s)" in app.test_cli_runner().invoke(args=["retention", "apply"]).output
+    assert anonymise_departed(utcnow()) == 0
