@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .admin import views as admin_views
     from .core import views as core_views
     from .engagement import views as engagement_views
+    from .notifications import views as notifications_views
     from .projects import views as projects_views
     from .proposals import views as proposals_views
     from .release_time import views as release_time_views
@@ -56,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(projects_views.bp)
     app.register_blueprint(release_time_views.bp)
     app.register_blueprint(engagement_views.bp)
+    app.register_blueprint(notifications_views.bp)
 
     from .cli import register_cli
 

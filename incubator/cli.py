@@ -92,6 +92,47 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Compte d'administration {user.email} créé dans « {institution.name} ».")
 
+    @app.cli.group("notifications")
+    def notifications() -> None:
+        """Envoi des courriels de la boîte d'envoi."""
+
+    @notifications.command("send")
+    def notifications_send() -> None:
+        """Envoie une fois ce qui est dû."""
+        from .notifications.services import deliver_batch
+
+        total_sent = total_failed = 0
+        while True:
+            sent, failed = deliver_batch()
+            total_sent, total_failed = total_sent + sent, total_failed + failed
+            if not sent:
+                break
+        click.echo(f"{total_sent} courriel(s) envoyé(s), {total_failed} échec(s) (réessayés plus tard).")
+
+    @notifications.command("worker")
+    @click.option("--poll", default=5.0, show_default=True, help="Secondes entre deux passages à vide.")
+    def notifications_worker(poll: float) -> None:
+        """Envoie en continu (plusieurs copies possibles sur PostgreSQL ; une seule sur SQLite)."""
+        from .notifications.services import run_worker
+
+        click.echo("Envoi des notifications en continu (Ctrl+C pour arrêter).")
+        run_worker(poll_seconds=poll)
+
+    @notifications.command("digest")
+    def notifications_digest() -> None:
+        """Prépare les récapitulatifs quotidiens (à lancer une fois par jour)."""
+        from .notifications.services import send_digests
+
+        click.echo(f"{send_digests()} récapitulatif(s) préparé(s).")
+
+    @notifications.command("overdue")
+    def notifications_overdue() -> None:
+        """Prévient les équipes des jalons en retard (une fois par jalon)."""
+        from .projects.services import notify_overdue_milestones
+
+        click.echo(f"{notify_overdue_milestones()} jalon(s) en retard signalé(s).")
+        db.session.commit()
+
     @app.cli.group("retention")
     def retention() -> None:
         """Conservation des données personnelles."""

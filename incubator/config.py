@@ -35,6 +35,19 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
 
     PASSWORD_MIN_LENGTH = 12
+
+    # Email: through the outbox and `flask notifications worker`. Without MAIL_SERVER, emails
+    # are written to instance/mail/ (a newcomer's machine).
+    BASE_URL = "http://127.0.0.1:5000"  # for links in emails
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False  # TLS from the start (port 465)
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = "Incubateur <ne-pas-repondre@incubateur.invalid>"
+    MAIL_MAX_ATTEMPTS = 5
+    MAIL_TIMEOUT = 10
     RETENTION_YEARS = 5  # departed agents are anonymised after this many years
     PER_PAGE = 25
 

@@ -35,8 +35,13 @@ cat <<MSG
     admin@demo.incubateur.fr       administratrice
     admin@ccas.demo.incubateur.fr  administrateur du CCAS (seconde collectivité)
 
+  Courriels : sans serveur SMTP configuré, ils sont écrits dans instance/mail/.
   Ctrl+C pour arrêter.
 
 MSG
-exec .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --worker-class gthread --threads 4 \
+# The email worker runs beside the web server (one copy: SQLite) and stops with it.
+.venv/bin/flask notifications worker --poll 5 &
+worker=$!
+trap 'kill $worker 2>/dev/null' EXIT INT TERM
+.venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --worker-class gthread --threads 4 \
   --access-logfile - --error-logfile - wsgi:app

@@ -13,6 +13,7 @@ test starts from empty tables.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,8 @@ from incubator.extensions import db
 from . import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# The instance folder of test apps (emails written to files, etc.): never the developer's.
+os.environ.setdefault("INCUBATEUR_INSTANCE_PATH", tempfile.mkdtemp(prefix="incubateur-tests-"))
 
 
 def app_config(database_url: str, **extra) -> dict:

@@ -5,7 +5,7 @@ Each domain adds its part in its own module; `seed()` runs them in order.
 
 from __future__ import annotations
 
-from . import accounts, projects, proposals, release_time, review
+from . import accounts, notifications, projects, proposals, release_time, review
 
 DEMO_PASSWORD = "incubateur-demo"
 
@@ -26,3 +26,4 @@ def seed() -> None:
     review.seed(named)
     projects.seed(named)
     release_time.seed(named)
+    notifications.seed(named)

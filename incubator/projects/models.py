@@ -113,6 +113,7 @@ class Milestone(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
+    overdue_notified_on: Mapped[date | None] = mapped_column(Date)
 
     project: Mapped[Project] = relationship(back_populates="milestones")
 

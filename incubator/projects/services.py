@@ -13,6 +13,7 @@ from ..accounts.services import normalise_email
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.services import notify
 from ..proposals.models import Proposal
 from ..text import clean
 from ..timeutil import today_paris, utcnow
@@ -76,6 +77,9 @@ def create_from_proposal(proposal: Proposal, actor: User) -> Project:
            data={"proposal_id": proposal.id}, public=True)
     record("project.created", actor=actor, institution_id=project.institution_id, target=proposal,
            data={"project_id": project.id}, public=True)
+    notify(authors, "proposals", "Un projet est ouvert pour votre proposition",
+           f"« {proposal.title} » devient un projet : sa lettre de mission (équipe, objectifs, temps de décharge) "
+           "est à rédiger.", f"/projets/{project.id}")
     return project
 
 
@@ -191,6 +195,9 @@ def validate_charter(actor: User, project: Project) -> None:
     project.charter_validated_at = utcnow()
     project.charter_validated_by_id = actor.id
     _move(project, transition, actor)
+    notify([m.user for m in project.members] + [project.lead], "projects", "La lettre de mission est validée",
+           f"Le projet « {project.title} » démarre : vos heures de décharge prévues figurent dans la lettre de mission.",
+           f"/projets/{project.id}", exclude=actor)
 
 
 # --------------------------------------------------------------------------- running
@@ -379,6 +386,8 @@ def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | No
     db.session.flush()
     record("immersion.applied", actor=actor, institution_id=actor.institution_id, target=application,
            data={"offer_id": offer.id, "days": days})
+    notify([actor.manager], "approvals", "Une demande d'immersion attend votre accord",
+           f"{actor.full_name} souhaite partir en immersion « {offer.title} » ({days} jour(s)).", "/immersions")
     return application
 
 
@@ -395,6 +404,13 @@ def manager_decide(actor: User, application: Application, *, consent: bool, reas
     application.decided_at = utcnow()
     record("immersion.consented" if consent else "immersion.refused", actor=actor,
            institution_id=actor.institution_id, target=application, data={"reason": reason})
+    if consent:
+        notify([application.applicant], "my_time", "Votre N+1 a donné son accord",
+               f"Votre N+1 accepte votre immersion « {application.offer.title} » : le service d'accueil va choisir.",
+               "/immersions")
+    else:
+        notify([application.applicant], "my_time", "Votre demande d'immersion est refusée",
+               f"Votre N+1 refuse votre immersion « {application.offer.title} » : {reason}", "/immersions")
 
 
 def host_ids(offer: Proposal) -> set[int]:
@@ -414,6 +430,8 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
         application.status = "not_selected"
         application.decided_at = utcnow()
         record("immersion.not_selected", actor=actor, institution_id=offer.institution_id, target=application)
+        notify([application.applicant], "my_time", "Votre candidature n'est pas retenue",
+               f"Le service d'accueil n'a pas retenu votre candidature à « {offer.title} ».", "/immersions")
         return None
     # Lock the offer (PostgreSQL; SQLite serialises writers) so that two hosts selecting at
     # once cannot exceed the places.
@@ -451,4 +469,22 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
            data={"project_id": project.id})
     record("project.created", actor=actor, institution_id=offer.institution_id, target=project,
            data={"application_id": application.id}, public=True)
+    notify([visitor], "my_time", "Votre candidature est retenue",
+           f"Votre immersion « {offer.title} » est programmée du {project.starts_on:%d/%m/%Y} au {project.ends_on:%d/%m/%Y}.",
+           f"/projets/{project.id}")
     return project
+
+
+def notify_overdue_milestones() -> int:
+    """Tell each running project's team about milestones past due, once per milestone."""
+    today = today_paris()
+    overdue = db.session.scalars(select(Milestone).join(Project, Project.id == Milestone.project_id).where(
+        Milestone.done_on.is_(None), Milestone.due_on < today, Milestone.overdue_notified_on.is_(None),
+        Project.state.in_(("active", "on_hold")))).all()
+    for milestone in overdue:
+        project = milestone.project
+        notify([m.user for m in project.members] + [project.lead], "projects", "Un jalon est en retard",
+               f"Le jalon « {milestone.title} » du projet « {project.title} » devait être atteint le "
+               f"{milestone.due_on:%d/%m/%Y}.", f"/projets/{project.id}#jalons")
+        milestone.overdue_notified_on = today
+    return len(overdue)

@@ -15,6 +15,7 @@ from ..audit.services import record
 from ..dbutil import insert_ignoring_duplicates
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.services import notify
 from ..text import clean, normalise
 from ..timeutil import today_paris, utcnow
 from . import lifecycle
@@ -222,6 +223,11 @@ def _sync_coauthors(proposal: Proposal, users: list[User], actor: User) -> None:
             proposal.coauthors.append(CoAuthor(user=user, status="invited"))
             record("proposal.coauthor_invited", actor=actor, institution_id=proposal.institution_id,
                    target=proposal, data={"user_id": user_id})
+        else:
+            continue
+        notify([user], "proposals", "Invitation à co-signer une proposition",
+               f"{actor.full_name} vous invite à co-signer « {proposal.title} ». Acceptez ou déclinez "
+               "depuis la page de la proposition.", proposal_link(proposal))
 
 
 def _refresh_search_text(proposal: Proposal) -> None:
@@ -269,6 +275,14 @@ def update_proposal(actor: User, proposal: Proposal, *, data: dict[str, Any]) ->
     record("proposal.edited", actor=actor, institution_id=proposal.institution_id, target=proposal)
 
 
+def proposal_link(proposal: Proposal) -> str:
+    return f"/propositions/{proposal.id}"
+
+
+def authors_of(proposal: Proposal) -> list[User]:
+    return [proposal.author] + [c.user for c in proposal.coauthors if c.status == "accepted"]
+
+
 def _snapshot(proposal: Proposal, actor: User) -> ProposalVersion:
     proposal.version_number += 1
     version = ProposalVersion(proposal_id=proposal.id, number=proposal.version_number,
@@ -291,6 +305,9 @@ def submit_proposal(actor: User, proposal: Proposal) -> None:
     _snapshot(proposal, actor)
     move(proposal, transition, actor, audit_action="proposal.submitted",
          data={"version": proposal.version_number})
+    notify(authors_of(proposal), "proposals", "Votre proposition est bien déposée",
+           f"« {proposal.title} » est déposée. L'animation du collectif va examiner sa recevabilité ; "
+           "vous serez prévenu·e de chaque étape.", proposal_link(proposal))
 
 
 def resubmit_proposal(actor: User, proposal: Proposal) -> None:
@@ -300,6 +317,9 @@ def resubmit_proposal(actor: User, proposal: Proposal) -> None:
     _refresh_search_text(proposal)
     move(proposal, transition, actor, audit_action="proposal.resubmitted",
          data={"version": proposal.version_number})
+    notify(authors_of(proposal), "proposals", "Votre version révisée est bien déposée",
+           f"La version {proposal.version_number} de « {proposal.title} » est déposée et repart pour un examen.",
+           proposal_link(proposal))
 
 
 def withdraw_proposal(actor: User, proposal: Proposal) -> None:

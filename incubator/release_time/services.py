@@ -18,6 +18,7 @@ from ..accounts.services import normalise_email
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.services import notify
 from ..projects.models import Project, ProjectMember
 from ..text import clean
 from ..timeutil import today_paris, utcnow
@@ -233,6 +234,11 @@ def submit_week(actor: User, monday: date) -> list[str]:
             warnings.append(f"Vous atteignez {round(100 * counted / cap)} % de votre plafond de {month:%m/%Y}.")
     record("time.submitted", actor=actor, institution_id=actor.institution_id, target=actor,
            data={"week": monday.isoformat(), "entries": len(ids)})
+    delegates = db.session.scalars(select(User).join(ApprovalDelegation, ApprovalDelegation.delegate_id == User.id).where(
+        ApprovalDelegation.manager_id == actor.manager_id, ApprovalDelegation.starts_on <= today_paris(),
+        ApprovalDelegation.ends_on >= today_paris())).all()
+    notify([actor.manager, *delegates], "approvals", "Des heures attendent votre validation",
+           f"{actor.full_name} a transmis ses heures de la semaine du {monday:%d/%m/%Y}.", "/validations")
     return warnings
 
 
@@ -294,9 +300,14 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
     if done != len(set(entry_ids)):
         raise InvalidTransition("Certaines heures ont été modifiées ou traitées entre-temps : rechargez la page.")
     for agent_id in {e.user_id for e in entries}:
+        agent = db.session.get(User, agent_id)
         record("time.approved" if approve else "time.refused", actor=actor, institution_id=actor.institution_id,
-               target=db.session.get(User, agent_id),
-               data={"entries": [e.id for e in entries if e.user_id == agent_id], "reason": reason})
+               target=agent, data={"entries": [e.id for e in entries if e.user_id == agent_id], "reason": reason})
+        if not approve:
+            monday = monday_of(min(e.day for e in entries if e.user_id == agent_id))
+            notify([agent], "my_time", "Des heures de décharge sont refusées",
+                   f"{actor.full_name} a refusé des heures : {reason} Corrigez-les et transmettez à nouveau.",
+                   f"/mon-temps?semaine={monday.isoformat()}")
     return done
 
 

@@ -16,8 +16,9 @@ from ..audit.services import record
 from ..dbutil import insert_ignoring_duplicates
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.services import notify
 from ..proposals.models import CoAuthor, Proposal
-from ..proposals.services import move, require_transition
+from ..proposals.services import authors_of, move, proposal_link, require_transition
 from ..text import clean
 from ..timeutil import PARIS, to_paris, today_paris, utcnow
 from .models import (
@@ -223,6 +224,13 @@ def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Deci
     db.session.add(decision)
     db.session.flush()
     move(proposal, transition, actor, audit_action="review.opened", data={"decision_id": decision.id})
+    notify(authors_of(proposal), "proposals", "Votre proposition est recevable",
+           f"« {proposal.title} » entre en instruction : les membres du collectif l'évaluent sur les critères publiés.",
+           proposal_link(proposal))
+    members = [db.session.get(User, uid) for uid in
+               sorted(current_member_ids(proposal.institution_id, today_paris()) - recused_ids(proposal))]
+    notify(members, "collective", "Une nouvelle proposition à évaluer",
+           f"« {proposal.title} » est en instruction : vous pouvez l'évaluer.", f"/arbitrage/evaluer/{proposal.id}")
     return decision
 
 
@@ -257,6 +265,9 @@ def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rational
     db.session.flush()
     move(proposal, transition, actor, audit_action="review.not_eligible",
          data={"decision_id": decision.id, "reason": reason})
+    notify(authors_of(proposal), "proposals", "Décision de recevabilité sur votre proposition",
+           f"« {proposal.title} » est déclarée non recevable : {reason}. La motivation est publiée sur la proposition.",
+           proposal_link(proposal))
     return decision
 
 
@@ -355,6 +366,12 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
     db.session.flush()
     record("review.session_created", actor=actor, institution_id=actor.institution_id,
            target=session, data={"starts_at": session.starts_at.isoformat()}, public=True)
+    from ..timeutil import format_datetime
+
+    members = [db.session.get(User, uid) for uid in sorted(current_member_ids(actor.institution_id, starts_on))]
+    notify(members, "collective", "Nouvelle séance d'arbitrage",
+           f"Séance le {format_datetime(session.starts_at)}, {place or 'en visioconférence'}. "
+           "Son ordre du jour se complète sur la page de la séance.", f"/arbitrage/seances/{session.id}")
     return session
 
 
@@ -389,6 +406,11 @@ def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaI
                                                       AgendaItem.proposal_id == proposal.id))
     move(proposal, transition, actor, audit_action="review.scheduled",
          data={"session_id": session.id, "session_at": session.starts_at.isoformat()})
+    from ..timeutil import format_datetime
+
+    notify(authors_of(proposal), "proposals", "Votre proposition est inscrite en séance",
+           f"« {proposal.title} » sera examinée par le collectif pilote lors de la séance du "
+           f"{format_datetime(session.starts_at)}.", proposal_link(proposal))
     return item
 
 
@@ -572,6 +594,15 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     db.session.flush()
     move(item.proposal, transition, actor, audit_action="review.decided",
          data={"decision_id": decision.id, "outcome": outcome})
+    from .models import OUTCOME_LABELS
+
+    notify(authors_of(item.proposal), "proposals", "Décision sur votre proposition",
+           f"Le collectif pilote a rendu sa décision sur « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}. "
+           f"Motivation : {text[:300]}{'…' if len(text) > 300 else ''}", proposal_link(item.proposal))
+    members = [db.session.get(User, uid) for uid in sorted(present_ids(session))]
+    notify(members, "collective", "Résultat de séance publié",
+           f"Décision publiée pour « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}.", "/arbitrage/journal",
+           exclude=actor)
     if outcome == "accepted" and item.proposal.kind == "initiative":
         from ..projects.services import create_from_proposal
 

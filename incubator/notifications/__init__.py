@@ -1,0 +1,1 @@
+"""Notifications: in-app list, email through an outbox table, preferences and digests."""

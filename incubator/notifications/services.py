@@ -1,0 +1,168 @@
+"""Queue notifications in the caller's transaction; deliver the outbox by email.
+
+`notify()` is called by the domain services next to their audit event, so that nothing is
+sent for a change that was rolled back, and nothing is lost for one that was committed.
+The delivery worker claims rows with FOR UPDATE SKIP LOCKED on PostgreSQL, so that several
+workers can run at once; on SQLite, run a single worker."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+
+from ..accounts.models import User
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import CATEGORIES, DELIVERY, Notification, NotificationPreference, OutboxMessage
+
+
+def preference(user: User, category: str) -> str:
+    found = db.session.scalar(select(NotificationPreference.delivery).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.category == category))
+    return found or "immediate"
+
+
+def _email(user: User, subject: str, body: str, link: str) -> OutboxMessage:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    context = {"user": user, "subject": subject, "body": body, "url": base + link,
+               "preferences_url": base + "/notifications/preferences"}
+    return OutboxMessage(recipient=user.email, subject=f"[Incubateur] {subject}",
+                         text=render_template("notifications/email.txt", **context),
+                         html=render_template("notifications/email.html", **context))
+
+
+def notify(users, category: str, subject: str, body: str, link: str, *, exclude: User | None = None) -> int:
+    """Tell each of `users` (active, not `exclude`): in the app, and by email per preference.
+
+    Subjects carry no personal details (they travel through mail servers); the body says
+    what happened and the link leads to the page."""
+    assert category in CATEGORIES, category
+    count, seen = 0, set()
+    for user in users:
+        if user is None or user.id in seen or not user.is_active or (exclude is not None and user.id == exclude.id):
+            continue
+        seen.add(user.id)
+        delivery = preference(user, category)
+        db.session.add(Notification(user_id=user.id, category=category, subject=subject, body=body, link=link,
+                                    digest_pending=delivery == "digest"))
+        if delivery == "immediate":
+            db.session.add(_email(user, subject, body, link))
+        count += 1
+    return count
+
+
+def set_preferences(user: User, choices: dict[str, str]) -> None:
+    from ..errors import ValidationFailed
+
+    bad = {k for k, v in choices.items() if k not in CATEGORIES or v not in DELIVERY}
+    if bad:
+        raise ValidationFailed({"preferences": "Choix inconnu."})
+    for category, delivery in choices.items():
+        row = db.session.scalar(select(NotificationPreference).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.category == category))
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, category=category, delivery=delivery))
+        else:
+            row.delivery = delivery
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def _send(message: OutboxMessage) -> None:
+    config = current_app.config
+    email = EmailMessage()
+    email["From"] = config["MAIL_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email.set_content(message.text)
+    email.add_alternative(message.html, subtype="html")
+    if not config.get("MAIL_SERVER"):
+        # No SMTP configured (a newcomer's machine): write the email where it can be read.
+        folder = Path(current_app.instance_path) / "mail"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{message.id:06d}.eml").write_bytes(bytes(email))
+        return
+    timeout = config.get("MAIL_TIMEOUT", 10)
+    if config.get("MAIL_USE_SSL"):
+        smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout,
+                                context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+    with smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(email)
+
+
+def deliver_batch(limit: int = 50) -> tuple[int, int]:
+    """Send what is due; returns (sent, failed attempts). Commits."""
+    now = utcnow()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)).all()
+    sent = failed = 0
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    for message in rows:
+        try:
+            _send(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            if message.attempts >= max_attempts:
+                message.status = "failed"
+            else:
+                message.next_attempt_at = utcnow() + timedelta(minutes=2 ** (message.attempts - 1))
+            failed += 1
+        else:
+            message.attempts += 1
+            message.status, message.sent_at = "sent", utcnow()
+            sent += 1
+    db.session.commit()
+    return sent, failed
+
+
+def run_worker(poll_seconds: float = 5.0, stop_after: float | None = None) -> None:
+    started = time.monotonic()
+    while stop_after is None or time.monotonic() - started < stop_after:
+        sent, failed = deliver_batch()
+        if not sent and not failed:
+            time.sleep(poll_seconds)
+
+
+def send_digests() -> int:
+    """One email per person gathering the notifications they chose to receive daily."""
+    pending = db.session.scalars(select(Notification).where(Notification.digest_pending.is_(True))
+                                 .order_by(Notification.user_id, Notification.created_at)).all()
+    by_user: dict[int, list[Notification]] = {}
+    for notification in pending:
+        by_user.setdefault(notification.user_id, []).append(notification)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    for user_id, items in by_user.items():
+        user = db.session.get(User, user_id)
+        if user.is_active:
+            context = {"user": user, "items": items, "base": base, "preferences_url": base + "/notifications/preferences"}
+            db.session.add(OutboxMessage(
+                recipient=user.email, subject=f"[Incubateur] Votre récapitulatif : {len(items)} nouvelle(s)",
+                text=render_template("notifications/digest.txt", **context),
+                html=render_template("notifications/digest.html", **context)))
+        for item in items:
+            item.digest_pending = False
+    db.session.commit()
+    return len(by_user)

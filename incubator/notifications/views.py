@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..admin.forms import ConfirmForm
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..security import login_required
+from ..web import done, page_number, render_page
+from . import services
+from .models import CATEGORIES, DELIVERY, Notification
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+@bp.get("")
+@login_required
+def index():
+    page = db.paginate(select(Notification).where(Notification.user_id == current_user.id)
+                       .order_by(Notification.created_at.desc(), Notification.id.desc()),
+                       page=page_number(), per_page=30, error_out=False)
+    return render_page("notifications/index.html", page=page, form=ConfirmForm(), unread=unread_count(current_user))
+
+
+@bp.get("/compteur")
+@login_required
+def counter():
+    response = render_page("notifications/_counter.html", unread=unread_count(current_user))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:notification_id>/lu")
+@login_required
+def read(notification_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != current_user.id:
+        abort(404)
+    services.mark_read(current_user, notification.id)
+    db.session.commit()
+    return done("Notification marquée comme lue.", request.form.get("next") if (request.form.get("next") or "").startswith("/") and not (request.form.get("next") or "").startswith("//") else url_for("notifications.index"))
+
+
+@bp.post("/tout-lu")
+@login_required
+def read_all():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = services.mark_read(current_user)
+    db.session.commit()
+    return done(f"{count} notification{'s' if count > 1 else ''} marquée{'s' if count > 1 else ''} comme lue{'s' if count > 1 else ''}.",
+                url_for("notifications.index"))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    status = 200
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            services.set_preferences(current_user, {c: request.form.get(c, "") for c in CATEGORIES})
+        except ValidationFailed:
+            db.session.rollback()
+            status = 422
+        else:
+            db.session.commit()
+            return done("Préférences enregistrées.", url_for("notifications.preferences"))
+    current = {c: services.preference(current_user, c) for c in CATEGORIES}
+    return render_page("notifications/preferences.html", current=current, categories=CATEGORIES,
+                       deliveries=DELIVERY, form=ConfirmForm(), status=status, invalid=status == 422)
+
+
