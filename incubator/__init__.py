@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .accounts import views as accounts_views
     from .admin import views as admin_views
     from .core import views as core_views
+    from .dashboard import views as dashboard_views
     from .engagement import views as engagement_views
     from .notifications import views as notifications_views
     from .projects import views as projects_views
@@ -58,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(release_time_views.bp)
     app.register_blueprint(engagement_views.bp)
     app.register_blueprint(notifications_views.bp)
+    app.register_blueprint(dashboard_views.bp)
 
     from .cli import register_cli
 

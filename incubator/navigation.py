@@ -29,6 +29,7 @@ def navigation_for(user) -> list[NavItem]:
         NavItem("Arbitrage", "review.how", "/arbitrage"),
         NavItem("Réalisations", "projects.portfolio", "/realisations"),
         NavItem("Immersions", "projects.immersions", "/immersions"),
+        NavItem("Tableau de bord", "dashboard.index", "/tableau-de-bord"),
         NavItem("Mon temps", "release_time.week", "/mon-temps"),
         NavItem("Mon engagement", "engagement.mine", "/mon-engagement"),
     ]

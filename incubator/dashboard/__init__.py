@@ -1,0 +1,1 @@
+"""Results made visible: indicators of the programme, with accessible server-side charts."""

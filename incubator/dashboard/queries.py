@@ -1,0 +1,193 @@
+"""Indicators of the programme, each from an aggregate SQL query; the page runs a fixed
+number of queries whatever the size of the institution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import aliased
+
+from ..accounts.models import CollectiveMembership, OrgUnit, User
+from ..engagement.queries import Period
+from ..extensions import db
+from ..projects.models import Application, Project, ProjectMember
+from ..proposals import lifecycle
+from ..proposals.models import Proposal, Theme
+from ..release_time.models import TimeEntry
+from ..review.models import Decision, ReviewSession
+from ..timeutil import MONTHS_FR, to_paris, utcnow
+from .charts import Chart
+
+ANSWERS = ("accepted", "rejected", "changes_requested", "not_eligible")
+
+
+def month_label(key: str) -> str:
+    """« 2026-03 » -> « mars 2026 »."""
+    year, month = key.split("-")
+    return f"{MONTHS_FR[int(month) - 1]} {year}"
+
+
+def _percentile(sorted_values: list[float], share: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(share * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    funnel: Chart
+    answered_share: float | None
+    median_days: float | None
+    p90_days: float | None
+    by_theme: Chart
+    by_direction: Chart
+    participation: Chart
+    hours_by_direction: Chart
+    hours_by_month: Chart
+    immersions: Chart
+    backlog: Chart | None = None
+    sessions_by_month: Chart | None = None
+
+
+def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboard:
+    start_at, end_at = period.start_at, period.end_at
+    in_period = (Proposal.institution_id == institution_id, Proposal.submitted_at >= start_at,
+                 Proposal.submitted_at < end_at)
+
+    # 1. Funnel, in one query.
+    row = db.session.execute(select(
+        func.count(),
+        func.sum(case((Proposal.state == "withdrawn", 1), else_=0)),
+        func.sum(case((Proposal.state.in_(ANSWERS), 1), else_=0)),
+        func.sum(case((Proposal.state == "accepted", 1), else_=0)),
+    ).where(*in_period)).one()
+    submitted, withdrawn, answered, accepted = (int(v or 0) for v in row)
+    # 2. Projects of the institution: active now, completed in the period.
+    projects = db.session.execute(select(
+        func.sum(case((Project.state == "active", 1), else_=0)),
+        func.sum(case(((Project.state == "completed") & (Project.state_changed_at >= start_at)
+                       & (Project.state_changed_at < end_at), 1), else_=0)),
+    ).where(Project.institution_id == institution_id, Project.kind == "initiative")).one()
+    active, completed = (int(v or 0) for v in projects)
+    funnel = Chart("entonnoir", "Du dépôt au projet",
+                   "Propositions déposées sur la période, réponses rendues, propositions retenues, projets en cours "
+                   "et projets terminés.",
+                   [("Déposées", submitted), ("Ayant reçu leur réponse", answered), ("Retenues", accepted),
+                    ("Projets en cours", active), ("Projets terminés", completed)])
+    base = submitted - withdrawn
+    answered_share = (100 * answered / base) if base else None
+
+    # 3. Time to answer: first answering decision of each proposal submitted in the period.
+    first_answer = (select(Decision.proposal_id, func.min(Decision.published_at).label("at"))
+                    .where(Decision.institution_id == institution_id,
+                           (Decision.kind == "session") | (Decision.outcome == "not_eligible"))
+                    .group_by(Decision.proposal_id).subquery())
+    durations = sorted(
+        max(0.0, (answered_at - submitted_at).total_seconds() / 86400)
+        for submitted_at, answered_at in db.session.execute(
+            select(Proposal.submitted_at, first_answer.c.at).join(first_answer, first_answer.c.proposal_id == Proposal.id)
+            .where(*in_period)))
+    median = _percentile(durations, 0.5)
+    p90 = _percentile(durations, 0.9)
+
+    # 4. By theme and by direction.
+    by_theme = Chart("themes", "Propositions par thème", "Nombre de propositions déposées sur la période, par thème.",
+                     [(name or "Sans thème", count) for name, count in db.session.execute(
+                         select(Theme.name, func.count()).select_from(Proposal).outerjoin(Theme, Theme.id == Proposal.theme_id)
+                         .where(*in_period).group_by(Theme.name).order_by(func.count().desc()))])
+    # The direction of a unit: its parent when it is a service, else itself.
+    unit, parent = aliased(OrgUnit), aliased(OrgUnit)
+    direction_name = case((unit.kind == "direction", unit.name), else_=func.coalesce(parent.name, unit.name))
+    by_direction = Chart("directions", "Propositions par direction",
+                         "Nombre de propositions déposées sur la période, par direction de leur auteur.",
+                         [(name or "Non rattachées", count) for name, count in db.session.execute(
+                             select(direction_name, func.count()).select_from(Proposal)
+                             .outerjoin(unit, unit.id == Proposal.org_unit_id).outerjoin(parent, parent.id == unit.parent_id)
+                             .where(*in_period).group_by(direction_name).order_by(func.count().desc()))])
+
+    # 5. Participation by category: authors, collective members, project members (one query).
+    authors = select(Proposal.author_id.label("uid"), literal("author").label("kind")).where(*in_period)
+    members = select(CollectiveMembership.user_id, literal("collective")).where(
+        CollectiveMembership.institution_id == institution_id, CollectiveMembership.starts_on <= period.end,
+        (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= period.start))
+    teams = select(ProjectMember.user_id, literal("project")).join(
+        Project, Project.id == ProjectMember.project_id).where(
+        Project.institution_id == institution_id, Project.state != "framing",
+        (Project.starts_on.is_(None)) | (Project.starts_on <= period.end),
+        (Project.ends_on.is_(None)) | (Project.ends_on >= period.start))
+    union = authors.union(members, teams).subquery()
+    counts = {(kind, category): n for kind, category, n in db.session.execute(
+        select(union.c.kind, User.category, func.count(func.distinct(union.c.uid)))
+        .join(User, User.id == union.c.uid).group_by(union.c.kind, User.category))}
+    labels = {"author": "Auteurs", "collective": "Collectif", "project": "Équipes projet"}
+    participation = Chart("participation", "Participation par catégorie",
+                          "Agents distincts par rôle et par catégorie A, B, C sur la période.",
+                          [(f"{labels[k]} — cat. {c}", counts.get((k, c), 0)) for k in labels for c in "ABC"])
+
+    # 6. Approved release hours by direction and by month (one query, split in Python).
+    newer = aliased(TimeEntry)
+    not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
+    hours_rows = db.session.execute(
+        select(direction_name, TimeEntry.day, func.sum(TimeEntry.minutes))
+        .join(User, User.id == TimeEntry.user_id).outerjoin(unit, unit.id == User.org_unit_id)
+        .outerjoin(parent, parent.id == unit.parent_id)
+        .where(TimeEntry.institution_id == institution_id, TimeEntry.status == "approved", not_replaced,
+               TimeEntry.day >= period.start, TimeEntry.day <= period.end)
+        .group_by(direction_name, TimeEntry.day)).all()
+    per_direction: dict[str, float] = {}
+    per_month: dict[str, float] = {}
+    for name, day, minutes in hours_rows:
+        per_direction[name or "Non rattachés"] = per_direction.get(name or "Non rattachés", 0) + minutes / 60
+        key = f"{day:%Y-%m}"
+        per_month[key] = per_month.get(key, 0) + minutes / 60
+    hours_by_direction = Chart("heures-directions", "Heures de décharge validées par direction",
+                               "Total des heures validées par les N+1 sur la période, par direction.",
+                               sorted(((k, round(v, 1)) for k, v in per_direction.items()), key=lambda r: -r[1]), " h")
+    hours_by_month = Chart("heures-mois", "Heures de décharge validées par mois",
+                           "Total des heures validées par mois sur la période.",
+                           [(month_label(k), round(v, 1)) for k, v in sorted(per_month.items())], " h")
+
+    # 7. Immersions made (own agents, selected) and hosted (by the institution's offers).
+    row = db.session.execute(select(
+        func.sum(case((User.institution_id == institution_id, 1), else_=0)),
+        func.sum(case((Proposal.institution_id == institution_id, 1), else_=0)),
+    ).select_from(Application).join(User, User.id == Application.applicant_id)
+        .join(Proposal, Proposal.id == Application.offer_id)
+        .where(Application.status == "selected", Application.starts_on >= period.start,
+               Application.starts_on <= period.end)).one()
+    immersions = Chart("immersions", "Immersions", "Immersions effectuées par des agents de la collectivité et "
+                       "immersions accueillies dans ses services, sur la période.",
+                       [("Effectuées", int(row[0] or 0)), ("Accueillies", int(row[1] or 0))])
+
+    dashboard = Dashboard(period, funnel, answered_share, median, p90, by_theme, by_direction, participation,
+                          hours_by_direction, hours_by_month, immersions)
+    if coordinator:
+        now = utcnow()
+        buckets = {}
+        for state, changed_at in db.session.execute(
+                select(Proposal.state, Proposal.state_changed_at).where(
+                    Proposal.institution_id == institution_id, Proposal.state.in_(lifecycle.OPEN_STATES))):
+            age = (now - changed_at).days
+            bucket = "moins de 30 j" if age < 30 else "30 à 60 j" if age <= 60 else "plus de 60 j"
+            key = f"{lifecycle.STATES[state].label} — {bucket}"
+            buckets[key] = buckets.get(key, 0) + 1
+        order = [f"{lifecycle.STATES[s].label} — {b}" for s in lifecycle.OPEN_STATES
+                 for b in ("moins de 30 j", "30 à 60 j", "plus de 60 j")]
+        dashboard.backlog = Chart("attente", "Propositions en attente, par étape et ancienneté",
+                                  "Propositions sans réponse, par étape et par ancienneté dans l'étape.",
+                                  [(k, buckets.get(k, 0)) for k in order if buckets.get(k)])
+        months: dict[str, int] = {}
+        for (starts_at,) in db.session.execute(select(ReviewSession.starts_at).where(
+                ReviewSession.institution_id == institution_id, ReviewSession.starts_at >= start_at,
+                ReviewSession.starts_at < min(end_at, now))):
+            key = f"{to_paris(starts_at):%Y-%m}"
+            months[key] = months.get(key, 0) + 1
+        dashboard.sessions_by_month = Chart("seances", "Séances tenues par mois",
+                                            "Nombre de séances d'arbitrage tenues par mois sur la période.",
+                                            [(month_label(k), v) for k, v in sorted(months.items())])
+    return dashboard
+
+

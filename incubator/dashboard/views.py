@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, request
+from flask_login import current_user
+
+from ..engagement.views import _period
+from ..security import login_required
+from ..web import render_page
+from . import queries
+from .charts import bar_svg
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/tableau-de-bord")
+@login_required
+def index():
+    coordinator = current_user.has_role("coordinator")
+    dashboard = queries.build(current_user.institution_id, _period(), coordinator=coordinator)
+    charts = [dashboard.funnel, dashboard.by_theme, dashboard.by_direction, dashboard.participation,
+              dashboard.hours_by_direction, dashboard.hours_by_month, dashboard.immersions]
+    if coordinator:
+        charts += [dashboard.backlog, dashboard.sessions_by_month]
+    if request.args.get("format") == "csv":
+        chart = next((c for c in charts if c.name == request.args.get("graphique")), None)
+        if chart is None:
+            abort(404)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["libellé", "valeur"])
+        for label, value in chart.rows:
+            writer.writerow([label, f"{value:g}".replace(".", ",")])
+        response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="{chart.name}.csv"'
+        return response
+    return render_page("dashboard/index.html", d=dashboard, period=dashboard.period, charts=charts, svg=bar_svg,
+                       coordinator=coordinator)

@@ -1,0 +1,106 @@
+import csv
+import io
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from incubator.dashboard import queries
+from incubator.engagement.queries import Period
+from incubator.extensions import db
+from incubator.projects.models import Project
+from incubator.release_time.models import TimeEntry
+from incubator.review.models import Decision, ReviewSession
+from tests.factories import make_org_unit, make_proposal, make_theme, make_user
+from tests.helpers import text
+
+YEAR = Period.year(2026)
+
+
+def submitted(proposal, when):
+    proposal.submitted_at = when
+    return proposal
+
+
+@pytest.fixture
+def data():
+    coordinator = make_user(roles=["coordinator"], category="A")
+    direction = make_org_unit(coordinator.institution, kind="direction", name="Direction technique")
+    service = make_org_unit(coordinator.institution, parent=direction, name="Bâtiments")
+    author = make_user(org_unit=service, category="C")
+    theme = make_theme(coordinator.institution, "Écologie")
+    jan = datetime(2026, 1, 10, 9)
+    accepted = submitted(make_proposal(author=author, state="accepted", theme_id=theme.id), jan)
+    ineligible = submitted(make_proposal(author=author, state="not_eligible"), jan)
+    withdrawn = submitted(make_proposal(author=author, state="withdrawn"), jan)
+    waiting = submitted(make_proposal(author=author, state="in_review"), jan)
+    submitted(make_proposal(author=author, state="accepted"), datetime(2025, 12, 31, 22, 59))  # 2025 in Paris? 23:59
+    submitted(make_proposal(author=author, state="submitted"), datetime(2027, 1, 1, 9))  # after
+    for proposal, days in ((accepted, 20), (ineligible, 10)):
+        db.session.add(Decision(institution_id=coordinator.institution_id, proposal_id=proposal.id,
+                                kind="session" if proposal is accepted else "eligibility", outcome=proposal.state,
+                                rationale="Motivation.", decided_by_id=coordinator.id,
+                                published_at=proposal.submitted_at + timedelta(days=days)))
+    # An "eligible" decision is not an answer.
+    db.session.add(Decision(institution_id=coordinator.institution_id, proposal_id=waiting.id, kind="eligibility",
+                            outcome="eligible", rationale="Recevable.", decided_by_id=coordinator.id,
+                            published_at=jan + timedelta(days=2)))
+    project = Project(institution_id=coordinator.institution_id, kind="initiative", state="active", title="P",
+                      proposal_id=accepted.id, starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+    done = Project(institution_id=coordinator.institution_id, kind="initiative", state="completed", title="Q",
+                   state_changed_at=datetime(2026, 6, 1))
+    db.session.add_all([project, done])
+    db.session.flush()
+    for day, minutes, status in ((date(2026, 3, 2), 120, "approved"), (date(2026, 3, 3), 60, "submitted"),
+                                 (date(2026, 4, 1), 30, "approved"), (date(2025, 12, 31), 600, "approved")):
+        db.session.add(TimeEntry(institution_id=author.institution_id, user_id=author.id, project_id=project.id,
+                                 day=day, minutes=minutes, status=status))
+    db.session.add(ReviewSession(institution_id=coordinator.institution_id, starts_at=datetime(2026, 2, 5, 13),
+                                 place="Salle", created_by_id=coordinator.id))
+    db.session.flush()
+    return coordinator
+
+
+def test_figures_against_a_hand_built_dataset(data):
+    d = queries.build(data.institution_id, YEAR, coordinator=True)
+    assert dict(d.funnel.rows) == {"Déposées": 4, "Ayant reçu leur réponse": 2, "Retenues": 1,
+                                   "Projets en cours": 1, "Projets terminés": 1}
+    assert d.answered_share == pytest.approx(100 * 2 / 3)  # withdrawn left out of the base
+    assert (d.median_days, d.p90_days) == (pytest.approx(10, abs=0.01), pytest.approx(20, abs=0.01))
+    assert dict(d.by_theme.rows) == {"Écologie": 1, "Sans thème": 3}
+    assert dict(d.by_direction.rows) == {"Direction technique": 4}
+    assert dict(d.participation.rows)["Auteurs — cat. C"] == 1
+    assert dict(d.hours_by_direction.rows) == {"Direction technique": 2.5}
+    assert dict(d.hours_by_month.rows) == {"mars 2026": 2.0, "avril 2026": 0.5}
+    assert dict(d.sessions_by_month.rows) == {"février 2026": 1}
+    assert sum(v for _l, v in d.backlog.rows) == 2  # now, whatever the period: in review, and submitted
+
+
+def test_page_svg_is_well_formed_labelled_and_fixed_in_queries(data, client, login, count_queries):
+    login(client, data)
+    response = client.get("/tableau-de-bord?annee=2026")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Séances tenues par mois" in page
+    svgs = page.split("<svg")[1:]
+    assert len(svgs) == 9
+    for chunk in svgs:
+        svg = ET.fromstring("<svg" + chunk.split("</svg>")[0] + "</svg>")
+        ns = "{http://www.w3.org/2000/svg}"
+        assert svg.get("role") == "img" and svg.find(f"{ns}title").text and svg.find(f"{ns}desc").text
+    rows = list(csv.reader(io.StringIO(client.get("/tableau-de-bord?annee=2026&format=csv&graphique=entonnoir")
+                                       .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert rows[0] == ["libellé", "valeur"] and rows[1] == ["Déposées", "4"]
+    assert client.get("/tableau-de-bord?format=csv&graphique=inconnu").status_code == 404
+    with count_queries() as small:
+        client.get("/tableau-de-bord?annee=2026")
+    for _ in range(30):
+        make_proposal(author=data, state="submitted")
+    with count_queries() as large:
+        client.get("/tableau-de-bord?annee=2026")
+    assert small.count == large.count
+
+
+def test_agents_see_no_coordinator_charts(data, client, login):
+    login(client, make_user(org_unit=data.org_unit))
+    page = text(client.get("/tableau-de-bord"))
+    assert "Du dépôt au projet" in page and "Séances tenues par mois" not in page
