@@ -35,10 +35,13 @@ TEXT_MAX = 5000
 def _require(project: Project, action: str, actor: User) -> lifecycle.Transition:
     if actor.institution_id != project.institution_id:
         raise NotAllowed("Ce projet appartient à une autre collectivité.")
+    capacities = project.capacities(actor)
+    if not any(t.who & capacities for t in lifecycle.TRANSITIONS if t.action == action):
+        raise NotAllowed("Vous ne pouvez pas faire cette action sur ce projet.")
     found = lifecycle.transition(project.state, action)
     if found is None:
         raise InvalidTransition(f"Action impossible : le projet est « {project.state_info.label} ».")
-    if not (found.who & project.capacities(actor)):
+    if not (found.who & capacities):
         raise NotAllowed("Vous ne pouvez pas faire cette action sur ce projet.")
     return found
 
@@ -281,6 +284,8 @@ def resume(actor: User, project: Project, *, reason: str) -> None:
 
 def close(actor: User, project: Project, *, action: str, worked: str, did_not_work: str,
           reusable: str, indicators_reached: str) -> Retrospective:
+    _require_open_and(project, actor, {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR},
+                      "Seuls le chef de projet, le commanditaire ou l'animation clôturent un projet.")
     if action not in ("complete", "abandon"):
         raise ValidationFailed({"action": "Choisissez : terminé ou abandonné."})
     transition = _require(project, action, actor)

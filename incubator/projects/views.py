@@ -4,6 +4,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from ..admin.forms import ConfirmForm
+from ..errors import NotAllowed
 from ..extensions import db
 from ..proposals.models import Proposal
 from ..security import login_required
@@ -206,6 +207,8 @@ def _offer_or_404(offer_id: int) -> Proposal:
 @login_required
 def apply(offer_id: int):
     offer = _offer_or_404(offer_id)
+    if current_user.id in (offer.author_id, offer.contact_id):
+        raise NotAllowed("On ne candidate pas à sa propre offre.")
     form = forms.ApplicationForm()
     if request.method == "GET":
         form.starts_on.data = offer.window_starts_on
@@ -230,6 +233,8 @@ def _application_or_404(application_id: int) -> Application:
 @login_required
 def consent(application_id: int):
     application = _application_or_404(application_id)
+    if current_user.id != application.manager_id:
+        raise NotAllowed("Seul le N+1 de l'agent donne son accord au départ en immersion.")
     form = forms.ConsentForm()
     answer = request.form.get("answer")
     if answer not in ("consent", "refuse"):
@@ -245,6 +250,8 @@ def consent(application_id: int):
 @login_required
 def select(application_id: int):
     application = _application_or_404(application_id)
+    if current_user.id not in services.host_ids(application.offer):
+        raise NotAllowed("Seul le service d'accueil choisit parmi les candidatures.")
     answer = request.form.get("answer")
     if answer not in ("select", "decline"):
         abort(400)

@@ -66,12 +66,15 @@ def require_transition(proposal: Proposal, action: str, actor: User) -> lifecycl
     """The lifecycle table's verdict for `actor` doing `action` on `proposal` now."""
     if actor.institution_id != proposal.institution_id:
         raise NotAllowed("Cette proposition appartient à une autre collectivité.")
+    capacities = proposal.capacities(actor)
+    if not any(t.who & capacities for t in lifecycle.TRANSITIONS if t.action == action):
+        raise NotAllowed("Vous ne pouvez pas faire cette action sur cette proposition.")
     found = lifecycle.transition(proposal.state, action)
     if found is None:
         raise InvalidTransition(
             f"Action impossible : la proposition est à l'étape « {proposal.state_info.label} »."
         )
-    if not (found.who & proposal.capacities(actor)):
+    if not (found.who & capacities):
         raise NotAllowed("Vous ne pouvez pas faire cette action sur cette proposition.")
     return found
 

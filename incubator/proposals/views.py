@@ -282,6 +282,8 @@ def hide_comment(proposal_id: int, comment_id: int):
 @login_required
 def answer_invitation(proposal_id: int):
     proposal = _visible_or_404(proposal_id)
+    if not any(c.user_id == current_user.id for c in proposal.coauthors):
+        raise NotAllowed("Vous n'êtes pas invité·e à co-signer cette proposition.")
     answer = request.form.get("answer")
     if answer not in ("accept", "decline"):
         abort(400)

@@ -346,6 +346,7 @@ def session(session_id: int):
 @login_required
 def schedule(session_id: int):
     session = _session_or_404(session_id)
+    _require_coordinator()
     form = forms.ScheduleForm()
 
     def act():

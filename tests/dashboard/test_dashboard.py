@@ -32,7 +32,7 @@ def data():
     jan = datetime(2026, 1, 10, 9)
     accepted = submitted(make_proposal(author=author, state="accepted", theme_id=theme.id), jan)
     ineligible = submitted(make_proposal(author=author, state="not_eligible"), jan)
-    withdrawn = submitted(make_proposal(author=author, state="withdrawn"), jan)
+    submitted(make_proposal(author=author, state="withdrawn"), jan)
     waiting = submitted(make_proposal(author=author, state="in_review"), jan)
     submitted(make_proposal(author=author, state="accepted"), datetime(2025, 12, 31, 22, 59))  # 2025 in Paris? 23:59
     submitted(make_proposal(author=author, state="submitted"), datetime(2027, 1, 1, 9))  # after

@@ -1,0 +1,147 @@
+"""The access policy (incubator/policy.py) checked against the real app: every endpoint of
+the URL map is in the table, and every persona, anonymous included, is admitted or refused
+as the table says; personas of another institution never reach this one's objects."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from incubator.accounts.models import CollectiveMembership
+from incubator.extensions import db
+from incubator.notifications.models import Notification
+from incubator.policy import POLICY, PUBLIC
+from incubator.projects.models import Application, Milestone, Project, ProjectMember
+from incubator.proposals.models import Comment
+from incubator.release_time.models import TimeEntry
+from incubator.review.models import AgendaItem, Decision
+from tests.factories import (
+    make_criterion,
+    make_institution,
+    make_org_unit,
+    make_proposal,
+    make_session,
+    make_settings,
+    make_theme,
+    make_user,
+)
+
+PERSONAS = sorted(PUBLIC)
+
+
+def test_every_endpoint_is_in_the_policy(server):
+    endpoints = {rule.endpoint for rule in server.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints - set(POLICY) == set(), "endpoints sans règle d'accès dans incubator/policy.py"
+    assert set(POLICY) - endpoints == set(), "règles pour des endpoints qui n'existent plus"
+
+
+def build_world(prefix: str = ""):
+    institution = make_institution()
+    unit = make_org_unit(institution)
+    people = {
+        "agent": make_user(org_unit=unit, email=f"{prefix}agent@x.fr"),
+        "author": make_user(org_unit=unit, email=f"{prefix}author@x.fr"),
+        "member": make_user(org_unit=unit, collective=True, email=f"{prefix}member@x.fr"),
+        "coordinator": make_user(org_unit=unit, collective=True, roles=["coordinator"], email=f"{prefix}coord@x.fr"),
+        "hr": make_user(org_unit=unit, roles=["hr"], email=f"{prefix}hr@x.fr"),
+        "admin": make_user(org_unit=unit, roles=["admin"], email=f"{prefix}admin@x.fr"),
+        "instance_admin": make_user(org_unit=unit, roles=["admin"], is_instance_admin=True, email=f"{prefix}root@x.fr"),
+    }
+    people["manager"] = make_user(org_unit=unit, email=f"{prefix}manager@x.fr")
+    people["author"].manager = people["manager"]
+    make_settings(institution)
+    author, agent, member = people["author"], people["agent"], people["member"]
+    proposal = make_proposal(author=author, state="submitted", invited=(agent,))
+    draft = make_proposal(author=author, state="draft")
+    scheduled = make_proposal(author=agent, state="scheduled")
+    accepted = make_proposal(author=agent, state="accepted")
+    offer = make_proposal(author=member, kind="mobility", state="accepted", open_to="institution",
+                          window_starts_on=date.today() + timedelta(days=100),
+                          window_ends_on=date.today() + timedelta(days=160))
+    comment = Comment(proposal_id=proposal.id, author_id=agent.id, body="Un avis.")
+    project = Project(institution_id=institution.id, kind="initiative", state="active", title="Projet",
+                      proposal_id=accepted.id, lead_id=author.id)
+    project.members.append(ProjectMember(user=author, hours_budget=10))
+    project.milestones.append(Milestone(title="Jalon", due_on=date.today()))
+    session = make_session(institution, created_by=people["coordinator"])
+    db.session.add_all([comment, project])
+    db.session.flush()
+    item = AgendaItem(session_id=session.id, proposal_id=scheduled.id, position=1, status="pending", tally={})
+    decision = Decision(institution_id=institution.id, proposal_id=accepted.id, kind="session", outcome="accepted",
+                        rationale="Motivation.", decided_by_id=people["coordinator"].id)
+    application = Application(offer_id=offer.id, applicant_id=author.id, manager_id=people["manager"].id,
+                              motivation="x", starts_on=offer.window_starts_on, ends_on=offer.window_starts_on,
+                              working_days=1)
+    entry = TimeEntry(institution_id=institution.id, user_id=author.id, project_id=project.id,
+                      day=date.today(), minutes=60, status="submitted")
+    notification = Notification(user_id=author.id, category="proposals", subject="x", body="x", link="/")
+    membership = db.session.query(CollectiveMembership).filter_by(user_id=member.id).one()
+    db.session.add_all([item, decision, application, entry, notification])
+    db.session.flush()
+    ids = {
+        "proposal_id": proposal.id, "comment_id": comment.id, "project_id": project.id,
+        "milestone_id": project.milestones[0].id, "session_id": session.id, "item_id": item.id,
+        "decision_id": decision.id, "offer_id": offer.id, "application_id": application.id,
+        "notification_id": notification.id, "theme_id": make_theme(institution).id,
+        "criterion_id": make_criterion(institution).id, "membership_id": membership.id,
+        "user_id": author.id, "unit_id": unit.id, "action": "pause",
+    }
+    overrides = {"proposals.edit": {"proposal_id": draft.id}, "proposals.submit": {"proposal_id": draft.id}}
+    bodies = {"release_time.decide": {"entry": str(entry.id), "action": "approve"}}
+    return people, ids, overrides, bodies
+
+
+def _requests(server, ids, overrides):
+    """(endpoint, method, url) for every rule: GET when the rule accepts it, else POST."""
+    out = []
+    for rule in server.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        values = {arg: overrides.get(rule.endpoint, {}).get(arg, ids[arg]) for arg in rule.arguments}
+        method = "GET" if "GET" in rule.methods else "POST"
+        with server.test_request_context():
+            url = server.url_map.bind("localhost").build(rule.endpoint, values, method=method)
+        out.append((rule.endpoint, method, url, bool(set(rule.arguments) - {"action"})))
+    # Logging out last, so that it does not end the persona's session for the others.
+    return sorted(out, key=lambda r: (r[0] == "accounts.logout", r[0], r[2]))
+
+
+def _refused(status: int) -> bool:
+    return status in (401, 403, 404)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_against_every_endpoint(persona, server, make_client, login):
+    people, ids, overrides, bodies = build_world()
+    client = make_client()
+    if persona != "anonymous":
+        login(client, people[persona])
+    problems = []
+    for endpoint, method, url, _has_object in _requests(server, ids, overrides):
+        response = client.open(url, method=method, data=bodies.get(endpoint, {}))
+        status = response.status_code
+        if status >= 500:
+            problems.append(f"{method} {url}: {status}")
+        elif persona == "anonymous" and endpoint not in ("accounts.logout",) and persona not in POLICY[endpoint]:
+            if not (status == 302 and response.headers["Location"].startswith("/connexion")):
+                problems.append(f"{method} {url}: {status}, attendu une redirection vers la connexion")
+        elif persona in POLICY[endpoint] and _refused(status):
+            problems.append(f"{method} {url}: {status}, attendu admis")
+        elif persona not in POLICY[endpoint] and persona != "anonymous" and not _refused(status):
+            problems.append(f"{method} {url}: {status}, attendu refusé (403/404)")
+    assert problems == []
+
+
+@pytest.mark.parametrize("persona", ["agent", "member", "coordinator", "hr", "admin", "instance_admin"])
+def test_another_institutions_people_never_reach_these_objects(persona, server, make_client, login):
+    _people, ids, overrides, bodies = build_world()
+    outsiders, _ids, _o, _b = build_world(prefix="b-")
+    client = make_client()
+    login(client, outsiders[persona])
+    problems = []
+    for endpoint, method, url, has_object in _requests(server, ids, overrides):
+        if not has_object:
+            continue  # no object of the other institution in this address
+        status = client.open(url, method=method, data=bodies.get(endpoint, {})).status_code
+        if not _refused(status):
+            problems.append(f"{method} {url}: {status}")
+    assert problems == []
