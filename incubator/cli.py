@@ -133,6 +133,36 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{notify_overdue_milestones()} jalon(s) en retard signalé(s).")
         db.session.commit()
 
+    @app.cli.command("backup")
+    @click.argument("target", required=False, type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(target: Path | None) -> None:
+        """Copie cohérente de la base SQLite, application en marche (instance/backups/ par défaut)."""
+        from .backup import BackupError, backup
+
+        try:
+            path = backup(app.config["SQLALCHEMY_DATABASE_URI"], target, Path(app.instance_path) / "backups")
+        except BackupError as exc:
+            click.echo(f"Erreur : {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"Sauvegarde écrite : {path}")
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
+    def restore_command(source: Path, yes: bool) -> None:
+        """Remplace la base par une sauvegarde vérifiée (arrêtez l'application avant)."""
+        from .backup import BackupError, check, restore
+
+        try:
+            revision = check(source)
+        except BackupError as exc:
+            click.echo(f"Erreur : {exc}", err=True)
+            sys.exit(1)
+        if not yes:
+            click.confirm(f"Remplacer la base actuelle par {source} (schéma {revision}) ?", abort=True)
+        restore(app.config["SQLALCHEMY_DATABASE_URI"], source)
+        click.echo(f"Base restaurée depuis {source} (schéma {revision}). Lancez « flask db upgrade » si besoin.")
+
     @app.cli.group("retention")
     def retention() -> None:
         """Conservation des données personnelles."""
