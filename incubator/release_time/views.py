@@ -82,13 +82,17 @@ def recall():
                 url_for("release_time.week", semaine=monday.isoformat()))
 
 
-@bp.get("/validations")
-@login_required
-def approvals():
+def _approvals_page(errors=None, status: int = 200):
     queues, given, received = queries.approval_queue(current_user)
     return render_page("release_time/approvals.html", queues=queues, given=given, received=received,
                        budgets=queries.reports_budgets(current_user), form=ConfirmForm(),
-                       errors={}, today=today_paris())
+                       errors=errors or {}, today=today_paris(), status=status)
+
+
+@bp.get("/validations")
+@login_required
+def approvals():
+    return _approvals_page()
 
 
 @bp.post("/validations")
@@ -107,10 +111,7 @@ def decide():
         count = services.decide(current_user, ids, approve=action == "approve", reason=request.form.get("reason", ""))
     except ValidationFailed as exc:
         db.session.rollback()
-        queues, given, received = queries.approval_queue(current_user)
-        return render_page("release_time/approvals.html", queues=queues, given=given, received=received,
-                           budgets=queries.reports_budgets(current_user), form=ConfirmForm(),
-                           errors=exc.errors, today=today_paris(), status=422)
+        return _approvals_page(exc.errors, 422)
     db.session.commit()
     word = "validée" if action == "approve" else "refusée"
     return done(f"{count} ligne{'s' if count > 1 else ''} {word}{'s' if count > 1 else ''}.", url_for("release_time.approvals"))
@@ -126,10 +127,7 @@ def delegate():
                           starts_on=parse_day(request.form.get("starts_on")), ends_on=parse_day(request.form.get("ends_on")))
     except ValidationFailed as exc:
         db.session.rollback()
-        queues, given, received = queries.approval_queue(current_user)
-        return render_page("release_time/approvals.html", queues=queues, given=given, received=received,
-                           budgets=queries.reports_budgets(current_user), form=ConfirmForm(),
-                           errors=exc.errors, today=today_paris(), status=422)
+        return _approvals_page(exc.errors, 422)
     db.session.commit()
     return done("Délégation enregistrée.", url_for("release_time.approvals"))
 

@@ -104,3 +104,22 @@ def test_agents_see_no_coordinator_charts(data, client, login):
     login(client, make_user(org_unit=data.org_unit))
     page = text(client.get("/tableau-de-bord"))
     assert "Du dépôt au projet" in page and "Séances tenues par mois" not in page
+
+
+def test_a_paused_then_resumed_project_counts_as_running_not_completed(data):
+    from incubator.projects import services as project_services
+    from incubator.projects.models import ProjectMember
+
+    project = Project(institution_id=data.institution_id, kind="initiative", state="active", title="Reprise",
+                      lead_id=data.id)
+    project.members.append(ProjectMember(user=data))
+    db.session.add(project)
+    db.session.flush()
+    before = dict(queries.build(data.institution_id, YEAR, coordinator=False).funnel.rows)
+    project_services.hold(data, project, reason="Budget en attente.")
+    paused = dict(queries.build(data.institution_id, YEAR, coordinator=False).funnel.rows)
+    project_services.resume(data, project, reason="Budget voté.")
+    resumed = dict(queries.build(data.institution_id, YEAR, coordinator=False).funnel.rows)
+    assert paused["Projets en cours"] == before["Projets en cours"] - 1
+    assert resumed["Projets en cours"] == before["Projets en cours"]
+    assert resumed["Projets terminés"] == before["Projets terminés"]
