@@ -35,6 +35,17 @@ def like_pattern(word: str) -> str:
     return f"%{escaped}%"
 
 
+def int_in_range(value: object, low: int, high: int) -> int | None:
+    """An integer between low and high (included) from a form value, or None."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
 def linkify(text: str | None) -> Markup:
     """Escape everything, then turn http(s) addresses into links; keep line breaks."""
     out: list[str] = []

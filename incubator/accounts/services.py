@@ -58,6 +58,17 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def agent_by_email(institution_id: int, email: str | None, *, active_only: bool = True) -> User | None:
+    """The agent of this institution with this address (case and spaces ignored), or None."""
+    email = normalise_email(email or "")
+    if not email:
+        return None
+    stmt = select(User).where(User.email == email, User.institution_id == institution_id)
+    if active_only:
+        stmt = stmt.where(User.is_active.is_(True))
+    return db.session.scalar(stmt)
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..accounts import services
 from ..accounts.importer import REQUIRED_COLUMNS, ImportFailed, import_agents
@@ -328,11 +327,9 @@ def collective_add():
     form = forms.MembershipForm()
 
     def add():
-        email = services.normalise_email(form.member_email.data)
-        member_id = db.session.scalar(select(User.id).where(
-            User.email == email, User.institution_id == _institution_id()))
+        member = services.agent_by_email(_institution_id(), form.member_email.data, active_only=False)
         services.add_collective_member(
-            current_user, institution_id=_institution_id(), user_id=member_id,
+            current_user, institution_id=_institution_id(), user_id=member.id if member else None,
             starts_on=form.starts_on.data, ends_on=form.ends_on.data)
 
     if handle_form(form, add, aliases={"user_id": "member_email"}):

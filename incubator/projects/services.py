@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from ..accounts.models import User
-from ..accounts.services import normalise_email
+from ..accounts.services import agent_by_email
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.services import notify
 from ..proposals.models import Proposal
-from ..text import clean
+from ..text import clean, int_in_range
 from ..timeutil import today_paris, utcnow
 from ..workdays import working_days
 from . import lifecycle
@@ -89,14 +89,6 @@ def create_from_proposal(proposal: Proposal, actor: User) -> Project:
 # --------------------------------------------------------------------------- charter
 
 
-def _user_by_email(institution_id: int, email: str) -> User | None:
-    email = normalise_email(email)
-    if not email:
-        return None
-    return db.session.scalar(select(User).where(User.email == email, User.institution_id == institution_id,
-                                                User.is_active.is_(True)))
-
-
 def parse_members(institution_id: int, raw: str) -> tuple[list[tuple[User, str, int]], list[str]]:
     """Lines « adresse ; rôle ; heures »."""
     members, problems, seen = [], [], set()
@@ -107,18 +99,15 @@ def parse_members(institution_id: int, raw: str) -> tuple[list[tuple[User, str, 
         if len(parts) != 3:
             problems.append(f"ligne {number} : attendu « adresse ; rôle ; heures »")
             continue
-        user = _user_by_email(institution_id, parts[0])
+        user = agent_by_email(institution_id, parts[0])
         if user is None:
             problems.append(f"ligne {number} : aucun agent actif n'a l'adresse « {parts[0][:80]} »")
             continue
         if user.id in seen:
             problems.append(f"ligne {number} : {user.full_name} figure deux fois")
             continue
-        try:
-            hours = int(parts[2])
-            if not 0 <= hours <= 2000:
-                raise ValueError
-        except ValueError:
+        hours = int_in_range(parts[2], 0, 2000)
+        if hours is None:
             problems.append(f"ligne {number} : heures entre 0 et 2000 (nombre entier)")
             continue
         role = " ".join(parts[1].split())[:120] or "Membre de l'équipe"
@@ -139,12 +128,12 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str, lead_emai
         _require_open_and(project, actor, {lifecycle.SPONSOR, lifecycle.COORDINATOR},
                           "La lettre de mission validée ne se modifie que par le commanditaire ou l'animation.")
     errors: dict[str, str] = {}
-    sponsor = _user_by_email(project.institution_id, sponsor_email)
+    sponsor = agent_by_email(project.institution_id, sponsor_email)
     if sponsor_email and sponsor is None:
         errors["sponsor_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
     elif (sponsor.id if sponsor else None) != project.sponsor_id and lifecycle.COORDINATOR not in capacities:
         errors["sponsor_email"] = "Le commanditaire est désigné par l'animation du collectif."
-    lead = _user_by_email(project.institution_id, lead_email)
+    lead = agent_by_email(project.institution_id, lead_email)
     if lead_email and lead is None:
         errors["lead_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
     objectives, indicators = clean(objectives), clean(indicators)
@@ -244,13 +233,9 @@ def add_progress(actor: User, project: Project, *, text: str, progress: Any,
     text, indicator_values = clean(text), clean(indicator_values)
     if not 10 <= len(text) <= TEXT_MAX:
         errors["text"] = "Décrivez l'avancement en 10 à 5000 caractères."
-    try:
-        value = int(progress)
-        if not 0 <= value <= 100:
-            raise ValueError
-    except (TypeError, ValueError):
+    value = int_in_range(progress, 0, 100)
+    if value is None:
         errors["progress"] = "Un pourcentage entre 0 et 100."
-        value = 0
     if len(indicator_values) > 2000:
         errors["indicator_values"] = "2000 caractères au plus."
     if errors:

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from ..accounts.models import OrgUnit, User
-from ..accounts.services import EMAIL_RE, normalise_email
+from ..accounts.services import EMAIL_RE, agent_by_email, normalise_email
 from ..audit.services import record
 from ..dbutil import insert_ignoring_duplicates
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.services import notify
-from ..text import clean, normalise
+from ..text import clean, int_in_range, normalise
 from ..timeutil import today_paris, utcnow
 from . import lifecycle
 from .models import (
@@ -97,14 +97,9 @@ def _int_or_error(value: Any, field: str, low: int, high: int, message: str,
                   errors: dict[str, str]) -> int | None:
     if value in (None, ""):
         return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+    number = int_in_range(value, low, high)
+    if number is None:
         errors[field] = message
-        return None
-    if not low <= number <= high:
-        errors[field] = message
-        return None
     return number
 
 
@@ -170,9 +165,8 @@ def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
                 mobility["host_org_unit_id"] = unit.id
         contact_email = normalise_email(data.get("contact_email") or "")
         if contact_email:
-            contact = db.session.scalar(select(User).where(
-                User.email == contact_email, User.institution_id == institution_id))
-            if contact is None or not contact.is_active:
+            contact = agent_by_email(institution_id, contact_email)
+            if contact is None:
                 errors["contact_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
             else:
                 mobility["contact_id"] = contact.id
@@ -197,9 +191,8 @@ def _parse_coauthor_emails(raw: str | None, proposal_author: User) -> tuple[list
         if not EMAIL_RE.match(email):
             problems.append(f"« {email[:80]} » n'est pas une adresse valide")
             continue
-        user = db.session.scalar(select(User).where(
-            User.email == email, User.institution_id == proposal_author.institution_id))
-        if user is None or not user.is_active:
+        user = agent_by_email(proposal_author.institution_id, email)
+        if user is None:
             problems.append(f"aucun agent actif n'a l'adresse « {email} »")
         elif user.id == proposal_author.id:
             problems.append("l'auteur ou l'autrice ne peut être son propre co-auteur")

@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
-from ..accounts.services import normalise_email
+from ..accounts.services import agent_by_email
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
@@ -335,9 +335,7 @@ def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_o
     errors: dict[str, str] = {}
     if not db.session.scalar(select(func.count()).select_from(User).where(User.manager_id == actor.id)):
         raise NotAllowed("Seul un encadrant (N+1 d'au moins un agent) délègue ses validations.")
-    email = normalise_email(delegate_email)
-    target = db.session.scalar(select(User).where(User.email == email, User.institution_id == actor.institution_id,
-                                                  User.is_active.is_(True)))
+    target = agent_by_email(actor.institution_id, delegate_email)
     if target is None:
         errors["delegate_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
     elif target.id == actor.id:

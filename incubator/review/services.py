@@ -19,7 +19,7 @@ from ..extensions import db
 from ..notifications.services import notify
 from ..proposals.models import CoAuthor, Proposal
 from ..proposals.services import authors_of, move, proposal_link, require_transition
-from ..text import clean
+from ..text import clean, int_in_range
 from ..timeutil import PARIS, to_paris, today_paris, utcnow
 from .models import (
     CHOICES,
@@ -138,20 +138,12 @@ def save_settings(actor: User, *, decision_rule: str, quorum_percent: Any, votes
     errors: dict[str, str] = {}
     if decision_rule not in DECISION_RULES:
         errors["decision_rule"] = "Choisissez la règle de décision."
-    try:
-        quorum = int(quorum_percent)
-        if not 1 <= quorum <= 100:
-            raise ValueError
-    except (TypeError, ValueError):
+    quorum = int_in_range(quorum_percent, 1, 100)
+    if quorum is None:
         errors["quorum_percent"] = "Un pourcentage entre 1 et 100."
-        quorum = 50
-    try:
-        target = int(target_days)
-        if not 1 <= target <= 365:
-            raise ValueError
-    except (TypeError, ValueError):
+    target = int_in_range(target_days, 1, 365)
+    if target is None:
         errors["target_days"] = "Un nombre de jours entre 1 et 365."
-        target = 60
     reasons = [" ".join(line.split()) for line in clean(ineligibility_reasons).split("\n") if line.strip()]
     if not 1 <= len(reasons) <= 20 or any(len(r) > 200 for r in reasons):
         errors["ineligibility_reasons"] = "Entre 1 et 20 motifs, un par ligne, 200 caractères au plus chacun."
@@ -182,13 +174,9 @@ def save_criterion(actor: User, criterion: Criterion | None, *, name: str, descr
     description = clean(description)
     if not 10 <= len(description) <= 1000:
         errors["description"] = "Expliquez le critère en 10 à 1000 caractères : il est publié."
-    try:
-        weight_value = int(weight)
-        if not 1 <= weight_value <= 10:
-            raise ValueError
-    except (TypeError, ValueError):
+    weight_value = int_in_range(weight, 1, 10)
+    if weight_value is None:
         errors["weight"] = "Un poids entier entre 1 et 10."
-        weight_value = 1
     if errors:
         raise ValidationFailed(errors)
     if criterion is None:
@@ -243,11 +231,8 @@ def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rational
         errors["reason"] = "Choisissez un motif dans la liste publiée."
     duplicate = None
     if reason == DUPLICATE_REASON:
-        try:
-            number = int(duplicate_of_id)
-            duplicate = db.session.get(Proposal, number) if 0 < number < 2**31 else None
-        except (TypeError, ValueError):
-            duplicate = None
+        number = int_in_range(duplicate_of_id, 1, 2**31 - 1)
+        duplicate = db.session.get(Proposal, number) if number else None
         if (duplicate is None or duplicate.institution_id != proposal.institution_id
                 or duplicate.id == proposal.id or duplicate.submitted_at is None):
             errors["duplicate_of_id"] = "Indiquez le numéro de la proposition dont celle-ci est le doublon."

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..proposals.models import Proposal
 from ..proposals.queries import load_proposal
 from ..security import login_required
+from ..text import int_in_range
 from ..timeutil import format_datetime, parse_day, utcnow
 from ..web import (
     done,
@@ -350,12 +351,9 @@ def schedule(session_id: int):
     form = forms.ScheduleForm()
 
     def act():
-        try:
-            number = int(form.proposal_id.data)
-            if not 0 < number < 2**31:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ValidationFailed({"proposal_id": "Choisissez une proposition en instruction."}) from None
+        number = int_in_range(form.proposal_id.data, 1, 2**31 - 1)
+        if number is None:
+            raise ValidationFailed({"proposal_id": "Choisissez une proposition en instruction."})
         proposal = _proposal_or_404(number)
         services.schedule(current_user, session, proposal)
 
