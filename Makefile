@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
 
-.PHONY: run test install test-sqlite test-postgres test-browser lint clean-venv
+.PHONY: run test install test-sqlite test-postgres test-browser lint bench clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est requis." >&2; exit 1; }
@@ -31,6 +31,15 @@ test-postgres: install
 
 test-browser: install
 	$(VENV)/bin/pytest tests/e2e
+
+## make bench: the benchmark at scale (not part of make test), see bench/README.md
+##   BENCH_SCALE=small|medium|full (default full), BENCH_DB=sqlite|postgres (default sqlite)
+bench: install
+	@if [ "$${BENCH_DB:-sqlite}" = postgres ] && [ -z "$${BENCH_DATABASE_URL:-}" ]; then \
+	  bash scripts/system-deps.sh && bash scripts/with-postgres.sh $(VENV)/bin/python -m bench; \
+	else \
+	  $(VENV)/bin/python -m bench; \
+	fi
 
 lint: install
 	$(VENV)/bin/ruff check incubator tests

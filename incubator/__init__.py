@@ -62,6 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_views.bp)
 
     from .cli import register_cli
+    from .instrumentation import init_query_counter
+
+    init_query_counter(app)
 
     register_cli(app)
     return app

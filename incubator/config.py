@@ -50,6 +50,10 @@ class Defaults:
     MAIL_TIMEOUT = 10
     RETENTION_YEARS = 5  # departed agents are anonymised after this many years
     PER_PAGE = 25
+    # The dashboard's aggregates are recomputed at most this often (per worker).
+    DASHBOARD_CACHE_SECONDS = 300
+    # The benchmark reads the number of SQL statements per request from a response header.
+    QUERY_COUNT_HEADER = False
 
     DISPLAY_TIMEZONE = "Europe/Paris"
     # Status shown in the footer and on /accessibilite (RGAA).

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from . import timeutil
 from .errors import DomainError, ValidationFailed
-from .extensions import db
+from .extensions import db, login_manager
 from .text import linkify
 
 M = TypeVar("M")
@@ -54,6 +56,21 @@ def render_page(
 
 def redirect_see_other(location: str) -> Response:
     return redirect(location, code=303)
+
+
+def local_path(target: str | None, default: str) -> str:
+    """`target` if it is a path of this site, else `default`: where to go after a form must
+    never lead elsewhere (open redirect). Browsers drop tabs and newlines inside an address
+    and read a backslash as a slash, so that a tab or a backslash between two leading
+    slashes would leave the site: any whitespace, control character or backslash is refused."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def done(message: str, location: str) -> Response:
@@ -143,6 +160,7 @@ ERROR_TITLES = {
     422: ("Informations à corriger", "Certaines informations envoyées ne sont pas valides."),
     429: ("Trop de tentatives", "Patientez quelques minutes avant de réessayer."),
     500: ("Erreur interne", "Une erreur inattendue s'est produite. L'équipe technique peut la retrouver dans les journaux ; réessayez plus tard."),
+    503: ("Service momentanément indisponible", "Le service ne peut pas accéder à ses données pour l'instant. Réessayez dans quelques instants ; si cela dure, prévenez l'équipe technique."),
 }
 
 
@@ -155,6 +173,16 @@ def error_page(status: int, message: str | None = None) -> Response:
 
 def init_web(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
+
+    @app.before_request
+    def refuse_nul_in_query_string():
+        # No link of the application carries a NUL character (%00), and PostgreSQL refuses
+        # it in any query: a filter or search with one is refused whole. (Forms refuse it
+        # field by field, with a message: see incubator/forms.py.)
+        if any("\x00" in value for values in request.args.listvalues() for value in values):
+            abort(400, description="L'adresse contient un caractère nul : elle ne vient pas d'un lien "
+                                   "de l'application.")
+
     app.jinja_env.filters["date_fr"] = timeutil.format_date
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["short_date_fr"] = timeutil.format_short_date
@@ -204,11 +232,49 @@ def init_web(app: Flask) -> None:
         message = exc.description if isinstance(exc.description, str) and exc.description and not exc.description.startswith(("The ", "You ", "Bad ")) else None
         return error_page(exc.code, message)
 
+    @app.teardown_appcontext
+    def release_connection(_exc: BaseException | None) -> None:
+        """Give the request's connection back, even if the database went away after the
+        page was built (PostgreSQL restarted while a page was rendering): the rollback
+        that closing does would fail, and turn a finished page into a bare error. Runs
+        before Flask-SQLAlchemy's own teardown, which then has nothing left to do."""
+        try:
+            db.session.close()
+        except OperationalError:
+            db.session().invalidate()
+
+    @app.errorhandler(OperationalError)
+    def database_error(exc: OperationalError):
+        """The database did not answer: PostgreSQL restarting or out of reach, a lost
+        connection, SQLite still locked after the wait. The next requests reconnect
+        (pool_pre_ping), so: 503 and Retry-After. The page is drawn as for a visitor,
+        since the person's menu would read the database again. Any other operational
+        error (a query SQLite refuses...) is a bug: 500."""
+        if not database_unavailable(exc):
+            return unexpected_error(exc)
+        db.session().invalidate()  # drop the connection, without a rollback that could fail too
+        app.logger.error("Base de données indisponible sur %s %s : %s", request.method, request.path,
+                         str(exc.orig or exc).strip())
+        login_manager._update_request_context_with_user()  # anonymous, nobody loaded
+        response = error_page(503)
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         db.session.rollback()
         app.logger.exception("Erreur non gérée sur %s %s", request.method, request.path)
         return error_page(500)
+
+
+def database_unavailable(exc: OperationalError) -> bool:
+    """Connecting failed, the connection broke, the server is shutting down or starting
+    (SQLSTATE classes 08 and 57P), or SQLite stayed locked for the whole wait."""
+    if exc.statement is None or exc.connection_invalidated:
+        return True
+    if (getattr(exc.orig, "sqlstate", None) or "").startswith(("08", "57P")):
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def handle_form(form: FlaskForm, action, *, aliases: dict[str, str] | None = None) -> bool:
@@ -227,3 +293,24 @@ def handle_form(form: FlaskForm, action, *, aliases: dict[str, str] | None = Non
         return False
     db.session.commit()
     return True
+
+
+def handle_form_and_respond(form: FlaskForm, action, respond) -> Response | None:
+    """Like handle_form, but the response is built inside the transaction, then committed.
+
+    For the hottest writes (a vote during a session): the commit would expire every loaded
+    object, and the fragment would read them all again. Everything is flushed and checked
+    before `respond` runs; a failing commit still answers an error, never a false success.
+    Returns None when the form is refused (the caller answers 422)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        action()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return None
+    db.session.flush()
+    response = respond()
+    db.session.commit()
+    return response

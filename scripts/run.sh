@@ -43,5 +43,6 @@ MSG
 .venv/bin/flask notifications worker --poll 5 &
 worker=$!
 trap 'kill $worker 2>/dev/null' EXIT INT TERM
-.venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --worker-class gthread --threads 4 \
+# Workers and threads: gunicorn.conf.py (one process per core, four threads each).
+.venv/bin/gunicorn --config gunicorn.conf.py --bind "127.0.0.1:$PORT" \
   --access-logfile - --error-logfile - wsgi:app

@@ -41,6 +41,8 @@ def app_config(database_url: str, **extra) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SESSION_COOKIE_SECURE": False,
         "WTF_CSRF_ENABLED": True,
+        # Each test builds its own data: figures must not come from a previous test's page.
+        "DASHBOARD_CACHE_SECONDS": 0,
         **extra,
     }
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import record
+from ..dbutil import serialise_on
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
@@ -61,8 +62,8 @@ def normalise_email(email: str) -> str:
 def agent_by_email(institution_id: int, email: str | None, *, active_only: bool = True) -> User | None:
     """The agent of this institution with this address (case and spaces ignored), or None."""
     email = normalise_email(email or "")
-    if not email:
-        return None
+    if not email or not email.isprintable():
+        return None  # no address has control characters (and PostgreSQL refuses NUL)
     stmt = select(User).where(User.email == email, User.institution_id == institution_id)
     if active_only:
         stmt = stmt.where(User.is_active.is_(True))
@@ -100,13 +101,7 @@ def _throttled(email: str, ip_address: str) -> bool:
     return address_failures >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
 
-def log_in(email: str, password: str, ip_address: str) -> LoginResult:
-    """The single entry point for password login (single sign-on will sit beside it).
-
-    On refusal, the failed attempt is left in the session for the caller to commit,
-    so that throttling counts it, and LoginRefused is raised.
-    """
-    email = normalise_email(email)
+def _refuse_if_throttled(email: str, ip_address: str) -> None:
     if _throttled(email, ip_address):
         minutes = int(current_app.config["LOGIN_THROTTLE_WINDOW"].total_seconds() // 60)
         raise LoginRefused(
@@ -114,12 +109,27 @@ def log_in(email: str, password: str, ip_address: str) -> LoginResult:
             f"{minutes} minutes ou adressez-vous à l'administration.",
             throttled=True,
         )
+
+
+def log_in(email: str, password: str, ip_address: str) -> LoginResult:
+    """The single entry point for password login (single sign-on will sit beside it).
+
+    On refusal, the failed attempt is left in the session for the caller to commit,
+    so that throttling counts it, and LoginRefused is raised.
+    """
+    email = normalise_email(email)
+    _refuse_if_throttled(email, ip_address)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password or "")
         ok = False
     else:
         ok = check_password_hash(user.password_hash, password or "")
+    # Attempts on one account, and from one address, are counted one at a time across
+    # workers and servers: a burst of parallel guesses cannot slip under the limits. The
+    # check is made again under the locks; the slow password hash stays outside them.
+    serialise_on(f"login-account:{email}", f"login-address:{ip_address}")
+    _refuse_if_throttled(email, ip_address)
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))
     if not ok:
         raise LoginRefused("Adresse électronique ou mot de passe incorrect.")
@@ -141,15 +151,20 @@ def open_session(user: User, ip_address: str | None) -> str:
 
 def resolve_session(token: str, user_id: str) -> User | None:
     """The user of a live session, or None (revoked, idle, or account deactivated)."""
+    from ..release_time.services import approver_clause
+
     row = db.session.execute(
-        select(AuthSession, User)
+        select(AuthSession, User, approver_clause(User.id).label("is_approver"))
         .join(User, User.id == AuthSession.user_id)
-        .options(joinedload(User.roles))
+        # Every page shows the institution and checks roles: loaded with the session.
+        .options(joinedload(User.roles), joinedload(User.institution))
         .where(AuthSession.token == token, AuthSession.revoked_at.is_(None))
     ).unique().first()
     if row is None:
         return None
-    auth_session, user = row
+    auth_session, user, approver = row
+    # The navigation asks on every page: answered by this query rather than one more.
+    user.is_approver_today = bool(approver)
     now = utcnow()
     if str(user.id) != str(user_id) or not user.is_active:
         return None

@@ -3,8 +3,11 @@ number of queries whatever the size of the institution."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased
 
@@ -50,6 +53,33 @@ class Dashboard:
     immersions: Chart
     backlog: Chart | None = None
     sessions_by_month: Chart | None = None
+    computed_at: datetime | None = None
+
+
+# Built dashboards, per worker: (institution, period, coordinator) -> (expires, dashboard).
+_CACHE: dict[tuple, tuple[float, Dashboard]] = {}
+_CACHE_SIZE = 64
+
+
+def cached_build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboard:
+    """The dashboard, recomputed at most every DASHBOARD_CACHE_SECONDS. Its aggregates read
+    years of proposals and release time: a large institution would otherwise pay seconds
+    for each view, for figures that move by the day."""
+    ttl = current_app.config["DASHBOARD_CACHE_SECONDS"]
+    if ttl <= 0:
+        return build(institution_id, period, coordinator=coordinator)
+    key = (institution_id, period.start, period.end, coordinator)
+    now = time.monotonic()
+    found = _CACHE.get(key)
+    if found and found[0] > now:
+        return found[1]
+    dashboard = build(institution_id, period, coordinator=coordinator)
+    for stale in [k for k, (expires, _d) in _CACHE.items() if expires <= now]:
+        _CACHE.pop(stale, None)
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)), None)
+    _CACHE[key] = (now + ttl, dashboard)
+    return dashboard
 
 
 def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboard:
@@ -163,7 +193,7 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
                        [("Effectuées", int(row[0] or 0)), ("Accueillies", int(row[1] or 0))])
 
     dashboard = Dashboard(period, funnel, answered_share, median, p90, by_theme, by_direction, participation,
-                          hours_by_direction, hours_by_month, immersions)
+                          hours_by_direction, hours_by_month, immersions, computed_at=utcnow())
     if coordinator:
         now = utcnow()
         buckets = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 from flask_login import current_user
 
 from ..engagement.views import _period
@@ -19,7 +19,7 @@ bp = Blueprint("dashboard", __name__)
 @login_required
 def index():
     coordinator = current_user.has_role("coordinator")
-    dashboard = queries.build(current_user.institution_id, _period(), coordinator=coordinator)
+    dashboard = queries.cached_build(current_user.institution_id, _period(), coordinator=coordinator)
     charts = [dashboard.funnel, dashboard.by_theme, dashboard.by_direction, dashboard.participation,
               dashboard.hours_by_direction, dashboard.hours_by_month, dashboard.immersions]
     if coordinator:
@@ -37,4 +37,5 @@ def index():
         response.headers["Content-Disposition"] = f'attachment; filename="{chart.name}.csv"'
         return response
     return render_page("dashboard/index.html", d=dashboard, period=dashboard.period, charts=charts, svg=bar_svg,
-                       coordinator=coordinator)
+                       coordinator=coordinator,
+                       refresh_minutes=max(1, current_app.config["DASHBOARD_CACHE_SECONDS"] // 60))

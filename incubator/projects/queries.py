@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..audit.models import AuditEvent
@@ -55,10 +55,11 @@ def portfolio_query(institution_id: int, filters: PortfolioFilters):
 def load_project(project_id: int) -> Project | None:
     return db.session.scalar(
         select(Project).where(Project.id == project_id)
-        .options(selectinload(Project.members).selectinload(ProjectMember.user).selectinload(User.manager),
-                 selectinload(Project.milestones), selectinload(Project.lead),
-                 selectinload(Project.sponsor), selectinload(Project.proposal),
-                 selectinload(Project.host_org_unit)))
+        # Many-to-one in the same query; the team and the milestones in one query each.
+        .options(selectinload(Project.members).joinedload(ProjectMember.user).joinedload(User.manager),
+                 selectinload(Project.milestones), joinedload(Project.lead),
+                 joinedload(Project.sponsor), joinedload(Project.proposal),
+                 joinedload(Project.host_org_unit)))
 
 
 @dataclass
@@ -70,13 +71,13 @@ class ProjectPage:
 
 def project_page(project: Project) -> ProjectPage:
     updates = db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.project_id == project.id)
-                                 .options(selectinload(ProgressUpdate.author))
+                                 .options(joinedload(ProgressUpdate.author))
                                  .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
     retro = db.session.scalar(select(Retrospective).where(Retrospective.project_id == project.id)
-                              .options(selectinload(Retrospective.author)))
+                              .options(joinedload(Retrospective.author)))
     timeline = db.session.scalars(select(AuditEvent).where(
         AuditEvent.target_type == "Project", AuditEvent.target_id == project.id,
-        AuditEvent.is_public.is_(True)).options(selectinload(AuditEvent.actor))
+        AuditEvent.is_public.is_(True)).options(joinedload(AuditEvent.actor))
         .order_by(AuditEvent.created_at, AuditEvent.id)).all()
     return ProjectPage(list(updates), retro, list(timeline))
 

@@ -75,6 +75,10 @@ class Proposal(_Content, db.Model):
         Index("ix_proposals_board", "institution_id", "submitted_at"),
         Index("ix_proposals_institution_state", "institution_id", "state", "state_changed_at"),
         Index("ix_proposals_institution_support", "institution_id", "support_count"),
+        # The board's filters (step, theme) counted from the index alone.
+        Index("ix_proposals_board_state_theme", "institution_id", "state", "theme_id", "submitted_at"),
+        Index("ix_proposals_board_theme", "institution_id", "theme_id", "submitted_at"),
+        Index("ix_proposals_board_kind", "institution_id", "kind", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import OrgUnit, User
 from ..audit.models import AuditEvent
@@ -13,6 +13,7 @@ from ..extensions import db
 from ..text import like_pattern, normalise, search_words
 from . import lifecycle
 from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Theme
+from .search import matching_all, matching_any
 
 SORTS = {
     "recent": "Les plus récentes",
@@ -55,9 +56,7 @@ class BoardFilters:
 
 
 def _matching(stmt, words: list[str]):
-    for word in words:
-        stmt = stmt.where(Proposal.search_text.like(like_pattern(word), escape="\\"))
-    return stmt
+    return stmt.where(*matching_all(words)) if words else stmt
 
 
 def board_query(institution_id: int, filters: BoardFilters):
@@ -65,8 +64,7 @@ def board_query(institution_id: int, filters: BoardFilters):
     stmt = (
         select(Proposal)
         .where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None))
-        .options(selectinload(Proposal.author), selectinload(Proposal.theme),
-                 selectinload(Proposal.org_unit))
+        .options(joinedload(Proposal.author), joinedload(Proposal.theme), joinedload(Proposal.org_unit))
     )
     stmt = _matching(stmt, search_words(filters.q))
     if filters.kind:
@@ -112,8 +110,7 @@ def similar_proposals(institution_id: int, text: str, *, exclude_id: int | None 
     stmt = (
         select(Proposal)
         .where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None),
-               Proposal.state != "withdrawn",
-               or_(*(Proposal.search_text.like(like_pattern(w), escape="\\") for w in words)))
+               Proposal.state != "withdrawn", matching_any(words))
         .order_by(score.desc(), Proposal.support_count.desc(), Proposal.id.desc())
         .limit(limit)
     )
@@ -146,14 +143,14 @@ def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
 
     comments = db.session.scalars(
         select(Comment).where(Comment.proposal_id == proposal.id)
-        .options(selectinload(Comment.author), selectinload(Comment.hidden_by))
+        .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
         .order_by(Comment.created_at, Comment.id)
     ).all()
     timeline = db.session.scalars(
         select(AuditEvent).where(AuditEvent.target_type == "Proposal",
                                  AuditEvent.target_id == proposal.id,
                                  AuditEvent.is_public.is_(True))
-        .options(selectinload(AuditEvent.actor))
+        .options(joinedload(AuditEvent.actor))
         .order_by(AuditEvent.created_at, AuditEvent.id)
     ).all()
     supported = db.session.scalar(select(Support.id).where(
@@ -173,10 +170,11 @@ def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
 def load_proposal(proposal_id: int) -> Proposal | None:
     return db.session.scalar(
         select(Proposal).where(Proposal.id == proposal_id)
-        .options(selectinload(Proposal.author).selectinload(User.org_unit),
-                 selectinload(Proposal.coauthors).selectinload(CoAuthor.user),
-                 selectinload(Proposal.theme), selectinload(Proposal.host_org_unit),
-                 selectinload(Proposal.contact))
+        # Many-to-one in the same query, the co-authors in one more.
+        .options(joinedload(Proposal.author).joinedload(User.org_unit),
+                 selectinload(Proposal.coauthors).joinedload(CoAuthor.user),
+                 joinedload(Proposal.theme), joinedload(Proposal.host_org_unit),
+                 joinedload(Proposal.contact))
     )
 
 

@@ -240,7 +240,8 @@ def support(proposal_id: int):
     supported = services.toggle_support(current_user, proposal)
     db.session.commit()
     if is_htmx():
-        return _render_show(proposal, block="support")
+        return render_page("proposals/_support.html", proposal=proposal, has_supported=supported,
+                           support_refusal=services.can_support(current_user, proposal))
     flash("Merci pour votre soutien." if supported else "Votre soutien est retiré.", "success")
     return redirect_see_other(url_for("proposals.show", proposal_id=proposal.id) + "#soutiens")
 

@@ -43,7 +43,7 @@ def week_view(user: User, monday: date) -> WeekView:
     return WeekView(
         monday=monday, days=days, projects=projects, cells=cells, day_totals=totals,
         cap_counted=counted, cap=cap, cap_override=override,
-        budgets=budgets([p.id for p in projects], user_id=user.id) if projects else [],
+        budgets=budgets([p.id for p in projects], user_ids=[user.id]) if projects else [],
         has_drafts=any(e.status == "draft" for e in cells.values()),
         has_submitted=any(e.status == "submitted" for e in cells.values()),
     )
@@ -77,14 +77,11 @@ def approval_queue(user: User) -> tuple[list[AgentQueue], list[ApprovalDelegatio
 
 
 def reports_budgets(user: User):
-    """Budgets of the N+1's direct reports on their projects."""
+    """Budgets of the N+1's direct reports on their projects (subqueries, not id lists)."""
     from ..projects.models import ProjectMember
 
-    report_ids = list(db.session.scalars(select(User.id).where(User.manager_id == user.id)))
-    if not report_ids:
-        return []
-    project_ids = list(db.session.scalars(select(ProjectMember.project_id).where(
-        ProjectMember.user_id.in_(report_ids)).distinct()))
-    return [b for b in budgets(project_ids) if b.member.user_id in report_ids] if project_ids else []
+    report_ids = select(User.id).where(User.manager_id == user.id)
+    project_ids = select(ProjectMember.project_id).where(ProjectMember.user_id.in_(report_ids))
+    return budgets(project_ids, user_ids=report_ids)
 
 

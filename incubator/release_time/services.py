@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql import Select
 
 from ..accounts.models import User
 from ..accounts.services import agent_by_email
@@ -71,6 +72,8 @@ def parse_hours(raw: str | None) -> int | None:
             value = Decimal(raw)
         except InvalidOperation as exc:
             raise ValueError(raw) from exc
+        if not value.is_finite():  # "NaN", "Infinity": Decimal accepts them, no clock does
+            raise ValueError(raw)
     minutes = value * 60
     if minutes < 0 or minutes > 1440 or minutes % 15 != 0:
         raise ValueError(raw)
@@ -264,13 +267,21 @@ def delegators(actor: User, on: date | None = None) -> list[int]:
         ApprovalDelegation.ends_on >= on)))
 
 
-def is_approver(user: User) -> bool:
-    """N+1 of someone, or holding a delegation today (one query)."""
+def approver_clause(user_id):
+    """SQL: the user is the N+1 of someone, or holds a delegation today."""
     today = today_paris()
-    return bool(db.session.scalar(select(
-        exists().where(User.manager_id == user.id)
-        | exists().where(ApprovalDelegation.delegate_id == user.id, ApprovalDelegation.starts_on <= today,
-                         ApprovalDelegation.ends_on >= today))))
+    report = aliased(User)
+    return (exists().where(report.manager_id == user_id)
+            | exists().where(ApprovalDelegation.delegate_id == user_id, ApprovalDelegation.starts_on <= today,
+                             ApprovalDelegation.ends_on >= today))
+
+
+def is_approver(user: User) -> bool:
+    """N+1 of someone, or holding a delegation today (known since login resolution, else one query)."""
+    known = getattr(user, "is_approver_today", None)
+    if known is not None:
+        return known
+    return bool(db.session.scalar(select(approver_clause(user.id))))
 
 
 def approver_scope(actor: User) -> list[int]:
@@ -381,17 +392,19 @@ class Budget:
         return self.budget > 0 and self.approved + self.pending > self.budget
 
 
-def budgets(project_ids: list[int], user_id: int | None = None) -> list[Budget]:
-    """Budget, approved and pending minutes for each member of these projects (one query each)."""
-    members_stmt = select(ProjectMember).where(ProjectMember.project_id.in_(project_ids))
-    if user_id is not None:
-        members_stmt = members_stmt.where(ProjectMember.user_id == user_id)
+def budgets(project_ids: list[int] | Select, user_ids: list[int] | Select | None = None) -> list[Budget]:
+    """Budget, approved and pending minutes for each member of these projects (or only
+    these members): two queries whatever the number of projects and members."""
+    members_stmt = (select(ProjectMember).where(ProjectMember.project_id.in_(project_ids))
+                    .options(joinedload(ProjectMember.project), joinedload(ProjectMember.user)))
+    if user_ids is not None:
+        members_stmt = members_stmt.where(ProjectMember.user_id.in_(user_ids))
     members = db.session.scalars(members_stmt.order_by(ProjectMember.project_id, ProjectMember.id)).all()
     sums = {}
     rows = db.session.execute(
         select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
         .where(TimeEntry.project_id.in_(project_ids), TimeEntry.status.in_(("approved", "submitted")),
-               _not_superseded(), *([TimeEntry.user_id == user_id] if user_id is not None else []))
+               _not_superseded(), *([TimeEntry.user_id.in_(user_ids)] if user_ids is not None else []))
         .group_by(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status))
     for project_id, uid, status, total in rows:
         sums[(project_id, uid, status)] = int(total or 0)

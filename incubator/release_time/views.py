@@ -10,8 +10,9 @@ from ..admin.forms import ConfirmForm
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..security import login_required
+from ..text import int_in_range
 from ..timeutil import parse_day, today_paris
-from ..web import done, get_in_institution_or_404, render_page
+from ..web import MAX_ID, done, get_in_institution_or_404, render_page
 from . import queries, services
 from .models import STATUSES
 
@@ -100,10 +101,9 @@ def approvals():
 def decide():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        ids = [int(v) for v in request.form.getlist("entry")]
-    except ValueError:
-        abort(400)
+    ids = [int_in_range(v, 1, MAX_ID) for v in request.form.getlist("entry")]
+    if None in ids:
+        abort(400)  # not an id the database could hold
     action = request.form.get("action")
     if action not in ("approve", "refuse"):
         abort(400)

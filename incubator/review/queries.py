@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select, union
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import CollectiveMembership, User
 from ..extensions import db
@@ -18,7 +18,6 @@ from .models import (
     AgendaItem,
     Assessment,
     AssessmentScore,
-    Attendance,
     Conflict,
     Criterion,
     Decision,
@@ -36,22 +35,41 @@ def members_with_terms(institution_id: int, on: date) -> list[CollectiveMembersh
                CollectiveMembership.starts_on <= on,
                or_(CollectiveMembership.ends_on.is_(None), CollectiveMembership.ends_on >= on),
                User.is_active.is_(True))
-        .options(selectinload(CollectiveMembership.user).selectinload(User.org_unit))
+        .options(joinedload(CollectiveMembership.user).joinedload(User.org_unit))
         .order_by(User.last_name, User.first_name)
     ))
 
 
-def sessions(institution_id: int) -> tuple[list[ReviewSession], list[ReviewSession]]:
-    """Upcoming (soonest first) and past (latest first) sessions, with their agendas."""
-    start_of_today = datetime.combine(today_paris(), time.min) - timedelta(hours=2)
-    rows = db.session.scalars(
-        select(ReviewSession).where(ReviewSession.institution_id == institution_id)
-        .options(selectinload(ReviewSession.items).selectinload(AgendaItem.proposal))
-        .order_by(ReviewSession.starts_at)
-    ).all()
-    upcoming = [s for s in rows if s.starts_at >= start_of_today]
-    past = [s for s in reversed(rows) if s.starts_at < start_of_today]
-    return upcoming, past
+def _start_of_today() -> datetime:
+    return datetime.combine(today_paris(), time.min) - timedelta(hours=2)
+
+
+def upcoming_sessions(institution_id: int) -> list[ReviewSession]:
+    """Sessions from today on, soonest first (a handful)."""
+    return list(db.session.scalars(
+        select(ReviewSession).where(ReviewSession.institution_id == institution_id,
+                                    ReviewSession.starts_at >= _start_of_today())
+        .order_by(ReviewSession.starts_at)))
+
+
+def past_sessions_query(institution_id: int):
+    """Past sessions, latest first: years of weekly sessions, so paginated."""
+    return (select(ReviewSession).where(ReviewSession.institution_id == institution_id,
+                                        ReviewSession.starts_at < _start_of_today())
+            .order_by(ReviewSession.starts_at.desc(), ReviewSession.id.desc()))
+
+
+def past_sessions_count(institution_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(past_sessions_query(institution_id).subquery())) or 0
+
+
+def item_counts(sessions: list[ReviewSession]) -> dict[int, int]:
+    """Number of agenda items of each session, in one query."""
+    if not sessions:
+        return {}
+    return dict(db.session.execute(
+        select(AgendaItem.session_id, func.count()).where(AgendaItem.session_id.in_([s.id for s in sessions]))
+        .group_by(AgendaItem.session_id)).all())
 
 
 @dataclass
@@ -142,8 +160,8 @@ def journal_query(institution_id: int, filters: JournalFilters):
     stmt = (
         select(Decision)
         .where(Decision.institution_id == institution_id)
-        .options(selectinload(Decision.proposal), selectinload(Decision.session),
-                 selectinload(Decision.duplicate_of), selectinload(Decision.corrects))
+        .options(joinedload(Decision.proposal), joinedload(Decision.session),
+                 joinedload(Decision.duplicate_of), joinedload(Decision.corrects))
         .order_by(Decision.published_at.desc(), Decision.id.desc())
     )
     if filters.outcome:
@@ -198,27 +216,37 @@ class ItemView:
     decision: Decision | None
 
 
-def session_page(session: ReviewSession, viewer: User):
-    items = db.session.scalars(
-        select(AgendaItem).where(AgendaItem.session_id == session.id)
-        .options(selectinload(AgendaItem.proposal).selectinload(Proposal.author))
-        .order_by(AgendaItem.position)
-    ).all()
+def session_page(session: ReviewSession, viewer: User, *, item_id: int | None = None, with_members: bool = True):
+    """Views of the session's items (or of one item, for its live block), the members and
+    who is present."""
+    items_stmt = (select(AgendaItem).where(AgendaItem.session_id == session.id)
+                  .options(joinedload(AgendaItem.proposal).joinedload(Proposal.author))
+                  .order_by(AgendaItem.position))
+    if item_id is not None:
+        items_stmt = items_stmt.where(AgendaItem.id == item_id)
+    items = db.session.scalars(items_stmt).all()
     item_ids = [i.id for i in items]
     proposal_ids = [i.proposal_id for i in items]
     votes = db.session.scalars(select(Vote).where(Vote.item_id.in_(item_ids))
-                               .options(selectinload(Vote.user))).all()
+                               .options(joinedload(Vote.user))).all()
+    from .services import present_ids, recused_ids
+
+    decided = [i.id for i in items if i.status == "decided"]
     decisions = {d.item_id: d for d in db.session.scalars(
-        select(Decision).where(Decision.item_id.in_(item_ids)))}
+        select(Decision).where(Decision.item_id.in_(decided)))} if decided else {}
     recused: dict[int, set[int]] = {pid: set() for pid in proposal_ids}
-    for item in items:
-        recused[item.proposal_id].add(item.proposal.author_id)
-    for pid, uid in db.session.execute(select(CoAuthor.proposal_id, CoAuthor.user_id).where(
-            CoAuthor.proposal_id.in_(proposal_ids), CoAuthor.status != "declined")):
-        recused[pid].add(uid)
-    for pid, uid in db.session.execute(select(Conflict.proposal_id, Conflict.user_id).where(
-            Conflict.proposal_id.in_(proposal_ids))):
-        recused[pid].add(uid)
+    if item_id is not None:
+        # One item (its live block): the same read as the vote's guard, cached.
+        for item in items:
+            recused[item.proposal_id] = set(recused_ids(item.proposal))
+    else:
+        for item in items:
+            recused[item.proposal_id].add(item.proposal.author_id)
+        for pid, uid in db.session.execute(union(
+                select(CoAuthor.proposal_id, CoAuthor.user_id).where(
+                    CoAuthor.proposal_id.in_(proposal_ids), CoAuthor.status != "declined"),
+                select(Conflict.proposal_id, Conflict.user_id).where(Conflict.proposal_id.in_(proposal_ids)))):
+            recused[pid].add(uid)
     views = []
     for item in items:
         item_votes = [v for v in votes if v.item_id == item.id]
@@ -227,9 +255,8 @@ def session_page(session: ReviewSession, viewer: User):
                               votes=item_votes, decision=decisions.get(item.id)))
     from ..timeutil import to_paris
 
-    members = members_with_terms(session.institution_id, to_paris(session.starts_at).date())
-    present = set(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
-    return views, members, present
+    members = members_with_terms(session.institution_id, to_paris(session.starts_at).date()) if with_members else []
+    return views, members, present_ids(session)
 
 
 def schedulable(institution_id: int) -> list[Proposal]:
@@ -256,7 +283,9 @@ def how_we_decide(institution_id: int):
         "settings": settings_for(institution_id),
         "members": members_with_terms(institution_id, today),
         "criteria": active_criteria(institution_id),
-        "sessions": sessions(institution_id),
+        "upcoming": (upcoming := upcoming_sessions(institution_id)),
+        "item_counts": item_counts(upcoming),
+        "past_count": past_sessions_count(institution_id),
     }
 
 

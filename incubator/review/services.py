@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, union, update
 
 from ..accounts.models import CollectiveMembership, User
 from ..audit.services import record
-from ..dbutil import insert_ignoring_duplicates
+from ..dbutil import insert_ignoring_duplicates, request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.services import notify
@@ -49,6 +49,7 @@ OUTCOMES_BY_RESULT = {
 # --------------------------------------------------------------------------- context
 
 
+@request_cached("review_settings")
 def settings_for(institution_id: int) -> ReviewSettings:
     """The institution's rules; defaults (unsaved) until the coordinator saves them."""
     found = db.session.scalar(select(ReviewSettings).where(ReviewSettings.institution_id == institution_id))
@@ -64,8 +65,9 @@ def require_coordinator(actor: User, institution_id: int) -> None:
         raise NotAllowed("Cette action revient à l'animation du collectif pilote.")
 
 
-def current_member_ids(institution_id: int, on: date) -> set[int]:
-    return set(db.session.scalars(
+@request_cached("collective_memberships", "users")
+def current_member_ids(institution_id: int, on: date) -> frozenset[int]:
+    return frozenset(db.session.scalars(
         select(CollectiveMembership.user_id).join(User, User.id == CollectiveMembership.user_id)
         .where(CollectiveMembership.institution_id == institution_id,
                CollectiveMembership.starts_on <= on,
@@ -74,20 +76,25 @@ def current_member_ids(institution_id: int, on: date) -> set[int]:
     ))
 
 
+def _users(ids) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))) if ids else []
+
+
 def is_member(user: User, on: date | None = None) -> bool:
     return user.id in current_member_ids(user.institution_id, on or today_paris())
 
 
-def recused_ids(proposal: Proposal) -> set[int]:
-    """Authors, co-authors (invited or accepted) and declared conflicts."""
-    ids = {proposal.author_id}
-    ids |= set(db.session.scalars(select(CoAuthor.user_id).where(
-        CoAuthor.proposal_id == proposal.id, CoAuthor.status != "declined")))
-    ids |= set(db.session.scalars(select(Conflict.user_id).where(Conflict.proposal_id == proposal.id)))
-    return ids
+@request_cached("proposal_coauthors", "conflicts", "proposals")
+def recused_ids(proposal: Proposal) -> frozenset[int]:
+    """Authors, co-authors (invited or accepted) and declared conflicts (one query)."""
+    return frozenset({proposal.author_id} | set(db.session.scalars(union(
+        select(CoAuthor.user_id).where(CoAuthor.proposal_id == proposal.id, CoAuthor.status != "declined"),
+        select(Conflict.user_id).where(Conflict.proposal_id == proposal.id)))))
 
 
 def recusal_reason(user: User, proposal: Proposal) -> str | None:
+    if user.id not in recused_ids(proposal):
+        return None
     if user.id == proposal.author_id:
         return "Vous êtes l'auteur ou l'autrice de cette proposition."
     if db.session.scalar(select(CoAuthor.id).where(CoAuthor.proposal_id == proposal.id,
@@ -353,7 +360,7 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
            target=session, data={"starts_at": session.starts_at.isoformat()}, public=True)
     from ..timeutil import format_datetime
 
-    members = [db.session.get(User, uid) for uid in sorted(current_member_ids(actor.institution_id, starts_on))]
+    members = _users(current_member_ids(actor.institution_id, starts_on))
     notify(members, "collective", "Nouvelle séance d'arbitrage",
            f"Séance le {format_datetime(session.starts_at)}, {place or 'en visioconférence'}. "
            "Son ordre du jour se complète sur la page de la séance.", f"/arbitrage/seances/{session.id}")
@@ -415,8 +422,9 @@ def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int
            target=session, data={"present": sorted(set(present_ids))}, public=True)
 
 
-def present_ids(session: ReviewSession) -> set[int]:
-    return set(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
+@request_cached("attendances")
+def present_ids(session: ReviewSession) -> frozenset[int]:
+    return frozenset(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
 
 
 def _item_for_update(item: AgendaItem, expected: str, new: str, message: str) -> None:
@@ -444,7 +452,7 @@ def open_vote(actor: User, item: AgendaItem) -> None:
            target=item.proposal, data={"item_id": item.id})
 
 
-def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -> Vote:
+def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -> None:
     session = item.session
     proposal = item.proposal
     _require_member_not_recused(actor, proposal, _session_day(session))
@@ -465,7 +473,6 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
                                       reason=reason, created_at=now, updated_at=now):
         db.session.execute(update(Vote).where(Vote.item_id == item.id, Vote.user_id == actor.id)
                            .values(choice=choice, reason=reason, updated_at=now))
-    return db.session.scalar(select(Vote).where(Vote.item_id == item.id, Vote.user_id == actor.id))
 
 
 @dataclass
@@ -501,14 +508,19 @@ class Tally:
                 "rule": self.rule, "votes_public": self.votes_public, "result": self.result()}
 
 
-def tally(item: AgendaItem) -> Tally:
-    """The item's count from the stored votes of present, non-recused members."""
+def tally(item: AgendaItem, votes: list[Vote] | None = None) -> Tally:
+    """The item's count from the stored votes (read here unless given) of present,
+    non-recused members."""
     session = item.session
     settings = settings_for(session.institution_id)
     eligible = current_member_ids(session.institution_id, _session_day(session)) - recused_ids(item.proposal)
     present = present_ids(session) & eligible
     counts = {choice: 0 for choice in CHOICES[settings.decision_rule]}
-    for user_id, choice in db.session.execute(select(Vote.user_id, Vote.choice).where(Vote.item_id == item.id)):
+    if votes is None:
+        rows = db.session.execute(select(Vote.user_id, Vote.choice).where(Vote.item_id == item.id)).all()
+    else:
+        rows = [(v.user_id, v.choice) for v in votes]
+    for user_id, choice in rows:
         if user_id in present and choice in counts:
             counts[choice] += 1
     return Tally(counts=counts, members=len(eligible), present=len(present),
@@ -584,7 +596,7 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     notify(authors_of(item.proposal), "proposals", "Décision sur votre proposition",
            f"Le collectif pilote a rendu sa décision sur « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}. "
            f"Motivation : {text[:300]}{'…' if len(text) > 300 else ''}", proposal_link(item.proposal))
-    members = [db.session.get(User, uid) for uid in sorted(present_ids(session))]
+    members = _users(present_ids(session))
     notify(members, "collective", "Résultat de séance publié",
            f"Décision publiée pour « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}.", "/arbitrage/journal",
            exclude=actor)

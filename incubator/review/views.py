@@ -5,6 +5,7 @@ import io
 
 from flask import Blueprint, Response, abort, request, stream_with_context, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ..admin.forms import ConfirmForm
 from ..errors import NotAllowed, ValidationFailed
@@ -18,6 +19,7 @@ from ..web import (
     done,
     get_in_institution_or_404,
     handle_form,
+    handle_form_and_respond,
     is_htmx,
     page_number,
     render_page,
@@ -304,8 +306,11 @@ def sessions():
                 place=form.place.data or "", video_link=form.video_link.data or ""))):
             return done("Séance créée : inscrivez maintenant les propositions à son ordre du jour.",
                         url_for("review.session", session_id=created[0].id))
-    upcoming, past = queries.sessions(current_user.institution_id)
+    upcoming = queries.upcoming_sessions(current_user.institution_id)
+    past = db.paginate(queries.past_sessions_query(current_user.institution_id), page=page_number(),
+                       per_page=20, error_out=False)
     return render_page("review/sessions.html", upcoming=upcoming, past=past, form=form,
+                       item_counts=queries.item_counts(upcoming + list(past.items)),
                        status=200 if request.method == "GET" else 422, **_common())
 
 
@@ -314,7 +319,8 @@ def _session_or_404(session_id: int) -> ReviewSession:
 
 
 def _item_or_404(item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
+    item = db.session.get(AgendaItem, item_id, options=[joinedload(AgendaItem.session),
+                                                        joinedload(AgendaItem.proposal)])
     if item is None or item.session.institution_id != current_user.institution_id:
         abort(404)
     return item
@@ -324,7 +330,7 @@ def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_
     views, members, present = queries.session_page(session, current_user)
     settings = services.settings_for(session.institution_id)
     # Closed items show their stored tally; only open votes are counted live.
-    tallies = {v.item.id: services.tally(v.item) for v in views if v.item.status == "voting"}
+    tallies = {v.item.id: services.tally(v.item, v.votes) for v in views if v.item.status == "voting"}
     schedule_form = schedule_form or forms.ScheduleForm()
     schedule_form.proposal_id.choices = [(str(p.id), f"n° {p.id} — {p.title}") for p in
                                          queries.schedulable(session.institution_id)]
@@ -420,23 +426,25 @@ def postpone(item_id: int):
 def vote(item_id: int):
     item = _item_or_404(item_id)
     form = forms.VoteForm()
-    if handle_form(form, lambda: services.cast_vote(current_user, item, choice=form.choice.data or "",
-                                                    reason=form.reason.data or "")):
-        if is_htmx():
-            return _render_item(item)
-        return done("Vote enregistré. Vous pouvez le changer tant que le vote est ouvert.",
-                    url_for("review.session", session_id=item.session_id) + f"#point-{item.id}")
+    response = handle_form_and_respond(
+        form, lambda: services.cast_vote(current_user, item, choice=form.choice.data or "",
+                                         reason=form.reason.data or ""),
+        lambda: _render_item(item) if is_htmx() else done(
+            "Vote enregistré. Vous pouvez le changer tant que le vote est ouvert.",
+            url_for("review.session", session_id=item.session_id) + f"#point-{item.id}"))
+    if response is not None:
+        return response
     return _render_item(item, vote_form=form, status=422) if is_htmx() else \
         _render_session(item.session, status=422, forms_by_item={item.id: form})
 
 
 def _render_item(item: AgendaItem, *, vote_form=None, status=200):
     """One agenda item's live block (tally and my vote), for htmx."""
-    views, _members, present = queries.session_page(item.session, current_user)
-    view = next(v for v in views if v.item.id == item.id)
+    views, _members, present = queries.session_page(item.session, current_user, item_id=item.id, with_members=False)
+    view = views[0]
     settings = services.settings_for(item.session.institution_id)
     return render_page("review/_item_live.html", view=view, present=present, settings=settings,
-                       tally=services.tally(item), choices=CHOICES[settings.decision_rule],
+                       tally=services.tally(item, view.votes), choices=CHOICES[settings.decision_rule],
                        vote_form=vote_form, csrf_form=ConfirmForm(), status=status, **_common())
 
 

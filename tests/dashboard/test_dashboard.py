@@ -123,3 +123,28 @@ def test_a_paused_then_resumed_project_counts_as_running_not_completed(data):
     assert paused["Projets en cours"] == before["Projets en cours"] - 1
     assert resumed["Projets en cours"] == before["Projets en cours"]
     assert resumed["Projets terminés"] == before["Projets terminés"]
+
+
+def test_figures_are_cached_for_a_while_then_recomputed(data, client, login, server, monkeypatch):
+    monkeypatch.setitem(server.config, "DASHBOARD_CACHE_SECONDS", 300)
+    monkeypatch.setattr(queries, "_CACHE", {})
+    clock = [1000.0]
+    monkeypatch.setattr(queries.time, "monotonic", lambda: clock[0])
+    login(client, data)
+    page = text(client.get("/tableau-de-bord?annee=2026"))
+    assert "Chiffres calculés le" in page and "toutes les 5 minutes" in page
+    assert _submitted(client) == 4
+    submitted(make_proposal(author=make_user(institution=data.institution), state="submitted"),
+              datetime(2026, 5, 5, 9))
+    assert _submitted(client) == 4  # still the figures computed a minute ago
+    clock[0] += 301
+    assert _submitted(client) == 5
+    # Another period is another entry, computed at once.
+    assert client.get("/tableau-de-bord?annee=2025").status_code == 200
+    assert len(queries._CACHE) == 2
+
+
+def _submitted(client) -> int:
+    body = client.get("/tableau-de-bord?annee=2026&format=csv&graphique=entonnoir").get_data(as_text=True)
+    rows = dict(row for row in csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    return int(rows["Déposées"])

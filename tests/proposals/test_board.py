@@ -4,6 +4,7 @@ from sqlalchemy import insert
 
 from incubator.extensions import db
 from incubator.proposals.models import Proposal
+from incubator.proposals.services import _refresh_search_text
 from incubator.text import normalise
 from incubator.timeutil import utcnow
 from tests.factories import make_institution, make_org_unit, make_proposal, make_theme, make_user
@@ -112,3 +113,31 @@ def test_similar_proposals_while_typing(client, login):
     assert "Des propositions proches existent déjà" in fragment
     assert "Des propositions proches" not in text(client.get("/propositions/similaires?title=pour+les"))
     assert target.title not in text(client.get(f"/propositions/similaires?title=carnet&exclude={target.id}"))
+
+
+def test_search_index_follows_edits_and_short_or_odd_words(client, login):
+    """On SQLite the words of three letters or more go through the trigram index (kept in
+    step by triggers); shorter words and LIKE wildcards take the plain path."""
+    author = make_user()
+    proposal = make_proposal(author=author, state="submitted", title="Ouvrir la médiathèque le dimanche")
+    other = make_proposal(author=author, state="submitted", title="Un bac_à_sable pour les tests de 3D")
+    login(client, make_user(org_unit=author.org_unit))
+
+    def found(query: str) -> list[str]:
+        page = text(client.get("/propositions?q=" + query))
+        return [p.title for p in (proposal, other) if p.title in page]
+
+    assert found("mediatheque+dimanche") == [proposal.title]
+    assert found("3d") == [other.title]
+    assert found("bac_a") == [other.title]
+    assert found("bac_x") == []  # "_" is a letter here, not a wildcard
+    proposal.title = "Ouvrir la ludothèque le samedi"
+    _refresh_search_text(proposal)
+    db.session.flush()
+    assert found("mediatheque") == []
+    assert found("ludotheque+samedi") == [proposal.title]
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            plan = " ".join(str(r) for r in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM proposal_search WHERE proposal_search MATCH '\"ludo\"'"))
+        assert "VIRTUAL TABLE INDEX" in plan

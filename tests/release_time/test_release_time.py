@@ -101,7 +101,7 @@ def test_submit_approve_freeze_and_correction_chain(setup):
     assert services.counted_minutes(agent.id, MONDAY, MONDAY + timedelta(days=7)) == 120  # 90 + 30, once each
     services.decide(manager, [correction.id, second.id], approve=True)
     assert services.counted_minutes(agent.id, MONDAY, MONDAY + timedelta(days=7), statuses=("approved",)) == 120
-    budget = services.budgets([project.id], user_id=agent.id)[0]
+    budget = services.budgets([project.id], user_ids=[agent.id])[0]
     assert (budget.approved, budget.pending, budget.remaining) == (120, 0, 480)
 
 

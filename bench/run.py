@@ -1,0 +1,429 @@
+"""`make bench`: generate the dataset, serve it with gunicorn as in production, drive it with
+closed-loop clients, and report latency, throughput and SQL queries per page.
+
+Environment:
+  BENCH_SCALE    small | medium | full (default full); the small scale also runs, for the
+                 scaling ratios, unless BENCH_SCALING=0
+  BENCH_DB       sqlite (default) | postgres (a database on BENCH_DATABASE_URL's server, or
+                 on TEST_DATABASE_URL's when run through scripts/with-postgres.sh)
+  BENCH_SECONDS  measuring time per page and concurrency level (default 6)
+  BENCH_CLIENTS  concurrency levels (default "4 16")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from .client import Client
+from .generate import BENCH_PASSWORD, Dataset, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results"
+VENV_BIN = Path(sys.executable).parent
+
+# Targets of the issue, checked in the report.
+TARGET_P95_MS = 150
+TARGET_SCALING = 2.0
+TARGET_QUERIES = 12
+TARGET_EXPORT_SECONDS = 10
+TARGET_EXPORT_GROWTH_MB = 150
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# ---------------------------------------------------------------------------- database
+
+
+def database_url(scale: str, kind: str) -> str:
+    if kind == "sqlite":
+        WORK.mkdir(parents=True, exist_ok=True)
+        path = WORK / f"bench-{scale}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        raise SystemExit("BENCH_DB=postgres : définissez BENCH_DATABASE_URL (ou lancez via make bench, "
+                         "qui démarre un PostgreSQL jetable).")
+    import psycopg
+
+    name = f"incubateur_bench_{scale}"
+    base = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+def prepare(scale: str, kind: str) -> tuple[str, Dataset]:
+    """A fresh database with the schema from the migrations and the generated dataset."""
+    from flask_migrate import upgrade
+
+    from incubator import create_app
+    from incubator.accounts.services import hash_password
+    from incubator.extensions import db
+
+    url = database_url(scale, kind)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade()
+        log(f"== Génération du jeu de données « {scale} » ({kind})…")
+        dataset = generate(db.engine, db.metadata, scale, hash_password(BENCH_PASSWORD))
+        db.engine.dispose()
+    rows = sum(dataset.counts.values())
+    log(f"   {rows:,} lignes en {dataset.seconds} s ({int(rows / max(dataset.seconds, 0.1)):,} lignes/s)"
+        .replace(",", " "))
+    return url, dataset
+
+
+# ---------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn as `make run` and production start it (gunicorn.conf.py)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        instance = WORK / "instance"
+        instance.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": "bench-secret-key",
+               "INCUBATEUR_INSTANCE_PATH": str(instance), "INCUBATEUR_SESSION_COOKIE_SECURE": "false",
+               "INCUBATEUR_QUERY_COUNT_HEADER": "true"}
+        self.log = open(WORK / "gunicorn.log", "a")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
+                    if r.status == 200 and len(self.workers()) >= 1:
+                        break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn n'a pas démarré : voir bench/work/gunicorn.log")
+            time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.log.close()
+
+    def workers(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+    def memory(self, field: str) -> dict[int, float]:
+        """VmRSS or VmHWM (peak) of each worker, in MB."""
+        found = {}
+        for pid in self.workers():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    found[pid] = int(line.split()[1]) / 1024
+        return found
+
+    def reset_peaks(self) -> None:
+        for pid in self.workers():
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+
+def pages(data: Dataset, monday: date) -> dict[str, dict]:
+    """name -> who, and the request each client sends (client number, iteration)."""
+    tuesday = (monday + timedelta(days=1)).strftime("%Y%m%d")
+    opens = data.open_proposal_ids or [data.proposal_id]
+
+    def support(n: int, i: int):
+        return "POST", f"/propositions/{opens[(n * 11 + i) % len(opens)]}/soutien", {}
+
+    def vote(n: int, i: int):
+        return "POST", f"/arbitrage/points/{data.vote_item_id}/voter", {"choice": ("for", "against", "abstain")[i % 3]}
+
+    def time_entry(n: int, i: int):
+        return "POST", f"/mon-temps?semaine={monday.isoformat()}", {
+            f"h-{data.project_id}-{tuesday}": ("1", "1,5", "2")[i % 3],
+            f"note-{data.project_id}": "Atelier"}
+
+    def get(path):
+        return lambda n, i: ("GET", path, None)
+
+    return {
+        "healthz": {"who": None, "request": get("/healthz")},
+        "board": {"who": "agent", "request": get("/propositions")},
+        "board_filtered": {"who": "agent", "request": get("/propositions?etape=accepted&theme=1&tri=soutiens")},
+        "board_search": {"who": "agent", "request": get("/propositions?q=carnet+batiments")},
+        "proposal": {"who": "agent", "request": get(f"/propositions/{data.proposal_id}")},
+        "journal": {"who": "agent", "request": get("/arbitrage/journal")},
+        "how_we_decide": {"who": "agent", "request": get("/arbitrage")},
+        "portfolio": {"who": "agent", "request": get("/realisations")},
+        "project": {"who": "agent", "request": get(f"/projets/{data.project_id}")},
+        "my_time_week": {"who": "agent", "request": get(f"/mon-temps?semaine={monday.isoformat()}")},
+        "approvals": {"who": "manager", "request": get("/validations")},
+        "hr_report": {"who": "hr", "request": get("/rh/engagement")},
+        "dashboard": {"who": "coordinator", "request": get("/tableau-de-bord")},
+        "support_toggle": {"who": "agent", "request": support, "write": True},
+        "vote": {"who": "member", "request": vote, "write": True},
+        "time_entry_save": {"who": "agent", "request": time_entry, "write": True},
+    }
+
+
+def account(data: Dataset, who: str, n: int) -> str:
+    if who == "agent":
+        return data.agents[n % len(data.agents)]
+    if who == "member":
+        return data.members[n % len(data.members)]
+    return data.personas[who]
+
+
+class Sessions:
+    """Logged-in clients, reused across pages (a login costs a password hash)."""
+
+    def __init__(self, port: int, data: Dataset):
+        self.port, self.data = port, data
+        self.clients: dict[tuple[str | None, int], Client] = {}
+
+    def get(self, who: str | None, n: int) -> Client:
+        key = (who, n)
+        if key not in self.clients:
+            client = Client("127.0.0.1", self.port)
+            if who:
+                client.login(account(self.data, who, n), BENCH_PASSWORD)
+            self.clients[key] = client
+        return self.clients[key]
+
+
+def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: float) -> dict:
+    """Closed loop: each client sends its next request as soon as the previous one is answered."""
+    workers = [sessions.get(page["who"], n) for n in range(clients)]
+    method, path, body = page["request"](0, 0)
+    warm = workers[0].request(method, path, body, htmx=page.get("write", False))
+    if warm.status >= 400:
+        raise RuntimeError(f"{name} : {method} {path} -> {warm.status}\n{warm.text[:1500]}")
+    latencies: list[float] = []
+    # The first request may fill a cache (the dashboard): its queries count, not its time.
+    queries: list[int] = [warm.queries] if warm.queries is not None else []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def loop(n: int, client: Client) -> None:
+        i = 1
+        while time.perf_counter() < stop_at:
+            method, path, body = page["request"](n, i)
+            try:
+                response = client.request(method, path, body, htmx=page.get("write", False))
+            except OSError as exc:
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            with lock:
+                latencies.append(response.seconds)
+                if response.queries is not None:
+                    queries.append(response.queries)
+                if response.status >= 400:
+                    errors.append(f"{response.status} {method} {path}")
+            i += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(n, c)) for n, c in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    ms = [x * 1000 for x in latencies]
+    return {
+        "requests": len(ms),
+        "p50_ms": round(statistics.median(ms), 1) if ms else None,
+        "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 1) if ms else None,
+        "max_ms": round(ms[-1], 1) if ms else None,
+        "rps": round(len(ms) / elapsed, 1),
+        "queries": max(queries) if queries else None,
+        "first_ms": round(warm.seconds * 1000, 1),
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5],
+    }
+
+
+def export(server: Server, sessions: Sessions) -> dict:
+    """The HR CSV of every agent over the last twelve months, streamed to the end."""
+    client = sessions.get("hr", 99)
+    today = date.today()
+    path = f"/rh/engagement?format=csv&du={(today - timedelta(days=365)).isoformat()}&au={today.isoformat()}"
+    before = server.memory("VmRSS")
+    server.reset_peaks()
+    response = client.request("GET", path, read=False)
+    after = server.memory("VmHWM")
+    if response.status != 200:
+        raise RuntimeError(f"Export RH : {response.status}")
+    growth = max((after[pid] - before.get(pid, after[pid]) for pid in after), default=0)
+    return {"seconds": round(response.seconds, 2), "bytes": int(response.body),
+            "peak_rss_mb": round(max(after.values(), default=0), 1), "rss_growth_mb": round(growth, 1)}
+
+
+def run_scale(scale: str, kind: str, levels: list[int], seconds: float) -> dict:
+    url, data = prepare(scale, kind)
+    monday = date.today() - timedelta(days=date.today().weekday())
+    scenarios = pages(data, monday)
+    result = {"scale": scale, "db": kind, "generation": {"seconds": data.seconds, "rows": data.counts},
+              "levels": {}}
+    with Server(url) as server:
+        sessions = Sessions(server.port, data)
+        log(f"== Export RH complet ({scale})")
+        result["export"] = export(server, sessions)
+        log(f"   {result['export']}")
+        for clients in levels:
+            log(f"== {clients} clients simultanés ({scale}, {kind})")
+            level = {}
+            for name, page in scenarios.items():
+                level[name] = measure(sessions, name, page, clients, seconds)
+                stats = level[name]
+                log(f"   {name:<16} p50 {stats['p50_ms']:>7} ms  p95 {stats['p95_ms']:>7} ms  "
+                    f"max {stats['max_ms']:>7} ms  {stats['rps']:>6} req/s  {stats['queries']} requêtes SQL"
+                    + (f"  ERREURS {stats['errors']} {stats['error_samples']}" if stats["errors"] else ""))
+            result["levels"][str(clients)] = level
+    if kind == "sqlite" and os.environ.get("BENCH_KEEP") != "1":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
+    (WORK / f"dataset-{scale}-{kind}.json").write_text(json.dumps(data.__dict__, default=str, indent=1))
+    return result
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def report(main: dict, small: dict | None, levels: list[int]) -> dict:
+    reference = str(levels[0])
+    pages_ = main["levels"][reference]
+    out = {
+        "scale": main["scale"], "db": main["db"],
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "clients": levels[0],
+        "pages": {name: {k: s[k] for k in ("p50_ms", "p95_ms", "max_ms", "rps", "queries", "errors")}
+                  for name, s in pages_.items()},
+        "by_clients": {level: main["levels"][level] for level in main["levels"]},
+        "export": main["export"],
+        "generation": main["generation"],
+        "scaling": {},
+        "small": None,
+    }
+    if small:
+        small_pages = small["levels"][reference]
+        out["small"] = {"pages": {n: {k: s[k] for k in ("p50_ms", "p95_ms", "queries")}
+                                  for n, s in small_pages.items()},
+                        "export": small["export"], "generation": small["generation"]}
+        for name, stats in pages_.items():
+            base = small_pages[name]["p50_ms"]
+            if base and stats["p50_ms"]:
+                out["scaling"][name] = round(stats["p50_ms"] / base, 2)
+    out["targets"] = targets(out)
+    return out
+
+
+def targets(out: dict) -> dict:
+    reads = {n: s for n, s in out["pages"].items() if n not in ("support_toggle", "vote", "time_entry_save")}
+    small_pages = (out.get("small") or {}).get("pages", {})
+    return {
+        "p95_under_150ms": {n: s["p95_ms"] < TARGET_P95_MS for n, s in reads.items()},
+        "p50_within_2x_small": {n: r <= TARGET_SCALING for n, r in out["scaling"].items()},
+        "queries_at_most_12": {n: (s["queries"] or 0) <= TARGET_QUERIES for n, s in out["pages"].items()},
+        "queries_same_as_small": {n: s["queries"] == small_pages[n]["queries"]
+                                  for n, s in out["pages"].items() if n in small_pages},
+        "export_under_10s": out["export"]["seconds"] < TARGET_EXPORT_SECONDS,
+        "export_growth_under_150mb": out["export"]["rss_growth_mb"] < TARGET_EXPORT_GROWTH_MB,
+    }
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cœurs ({cpu}), {memory:.0f} Gio, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def print_table(out: dict) -> None:
+    log("")
+    log(f"Résultats : échelle {out['scale']}, base {out['db']}, {out['clients']} clients — {out['machine']}")
+    header = f"{'page':<16} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>7} {'SQL':>4}  {'p50 small':>9} {'ratio':>6}"
+    log(header)
+    log("-" * len(header))
+    small = (out.get("small") or {}).get("pages", {})
+    for name, s in out["pages"].items():
+        base = small.get(name, {}).get("p50_ms")
+        log(f"{name:<16} {s['p50_ms']:>8} {s['p95_ms']:>8} {s['max_ms']:>8} {s['rps']:>7} {s['queries'] or 0:>4}  "
+            f"{base if base is not None else '-':>9} {out['scaling'].get(name, '-'):>6}")
+    e = out["export"]
+    log(f"Export RH CSV : {e['seconds']} s, {e['bytes'] / 1e6:.1f} Mo, pic mémoire du worker {e['peak_rss_mb']} Mo "
+        f"(+{e['rss_growth_mb']} Mo)")
+    missed = [f"{group}:{name}" for group, checks in out["targets"].items()
+              for name, ok in (checks.items() if isinstance(checks, dict) else [("", checks)]) if not ok]
+    log("Objectifs atteints." if not missed else "Objectifs manqués : " + ", ".join(missed))
+
+
+def main() -> None:
+    scale = os.environ.get("BENCH_SCALE", "full")
+    kind = os.environ.get("BENCH_DB", "sqlite")
+    levels = [int(x) for x in os.environ.get("BENCH_CLIENTS", "4 16").split()]
+    seconds = float(os.environ.get("BENCH_SECONDS", "6"))
+    if scale not in ("small", "medium", "full") or kind not in ("sqlite", "postgres"):
+        raise SystemExit("BENCH_SCALE : small, medium ou full ; BENCH_DB : sqlite ou postgres.")
+    small = None
+    if scale != "small" and os.environ.get("BENCH_SCALING", "1") != "0":
+        small = run_scale("small", kind, levels[:1], seconds)
+    main_run = run_scale(scale, kind, levels, seconds)
+    if scale == "small":
+        small = main_run
+    out = report(main_run, small, levels)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(out, indent=2, ensure_ascii=False)
+    (RESULTS / "latest.json").write_text(text + "\n", encoding="utf-8")
+    if scale == "full":
+        stamp = datetime.now().strftime("%Y-%m-%d")
+        (RESULTS / f"{stamp}-{kind}-full.json").write_text(text + "\n", encoding="utf-8")
+    print_table(out)
+    log(f"\nÉcrit dans {RESULTS / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
+
+
+

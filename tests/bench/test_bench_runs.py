@@ -1,0 +1,54 @@
+"""The benchmark cannot rot: a `small` dataset is generated into the test database, served
+by gunicorn as `make bench` does, and every measured page and write is requested by the
+bench's own clients. No timing is asserted here (numbers come from `make bench`); what is
+checked is that each request succeeds and stays within the SQL query budget."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.generate import BENCH_PASSWORD, generate
+from bench.run import TARGET_QUERIES, Server, Sessions, export, measure, pages
+from incubator.accounts.services import hash_password
+from incubator.extensions import db
+from incubator.proposals.models import Proposal
+from incubator.release_time.models import TimeEntry
+from incubator.timeutil import today_paris
+
+
+@pytest.fixture
+def dataset(app):
+    data = generate(db.engine, db.metadata, "small", hash_password(BENCH_PASSWORD))
+    db.session.expire_all()
+    return data
+
+
+def test_small_generation_has_every_kind_of_row(dataset):
+    counts = dataset.counts
+    assert counts["users"] >= 200 and counts["proposals"] == 1000 and counts["projects"] >= 90
+    assert counts["time_entries"] >= 10_000 and counts["notifications"] == 2000
+    states = {s for (s,) in db.session.execute(db.select(Proposal.state).distinct())}
+    assert states >= {"draft", "submitted", "in_review", "scheduled", "accepted", "rejected", "not_eligible",
+                      "changes_requested", "withdrawn"}
+    assert db.session.scalar(db.select(db.func.count()).select_from(TimeEntry)
+                             .where(TimeEntry.status == "submitted")) > 0
+    # New rows after a bulk load with explicit ids still get fresh ids (PostgreSQL sequences).
+    proposal = Proposal(institution_id=dataset.main_institution_id, kind="initiative", title="Après le chargement",
+                        author_id=db.session.scalar(db.select(db.func.min(Proposal.author_id))))
+    db.session.add(proposal)
+    db.session.flush()
+    assert proposal.id > 1000
+
+
+def test_every_benchmarked_request_succeeds_within_the_query_budget(dataset, database_url):
+    monday = today_paris()
+    monday = monday.fromordinal(monday.toordinal() - monday.weekday())
+    db.session.commit()
+    with Server(database_url) as server:
+        sessions = Sessions(server.port, dataset)
+        for name, page in pages(dataset, monday).items():
+            stats = measure(sessions, name, page, clients=2, seconds=0.3)
+            assert stats["requests"] >= 2 and stats["errors"] == 0, (name, stats)
+            assert stats["queries"] is not None and stats["queries"] <= TARGET_QUERIES, (name, stats)
+        exported = export(server, sessions)
+    assert exported["bytes"] > 200 * 50  # a line per agent of the main institution
