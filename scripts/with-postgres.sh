@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command against a throw-away PostgreSQL cluster on a free local port:
 # TEST_DATABASE_URL points at it; the cluster is stopped and removed afterwards.
+# TEST_PG_CTL (the pg_ctl command, as the cluster's owner), TEST_PG_DATA and TEST_PG_LOG
+# let a test restart the server (tests/concurrency/test_failures.py).
 set -euo pipefail
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
@@ -34,4 +36,5 @@ trap cleanup EXIT
 
 echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') prêt sur 127.0.0.1:$port"
 export TEST_DATABASE_URL="postgresql://incubateur@127.0.0.1:$port/incubateur_test"
+export TEST_PG_CTL="${as_pg[*]} $pg_bin/pg_ctl" TEST_PG_DATA="$workdir/data" TEST_PG_LOG="$workdir/server.log"
 "$@"

@@ -1,12 +1,13 @@
-"""The one helper every service calls to write an audit event."""
+"""The helpers services call to write an audit event."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 
 from ..extensions import db
+from ..timeutil import utcnow
 from .models import AuditEvent
 
 
@@ -31,6 +32,31 @@ def record(
     )
     db.session.add(event_row)
     return event_row
+
+
+def record_read(
+    action: str,
+    *,
+    actor: Any,
+    institution_id: int | None,
+    target: Any | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Log that someone read something (an HR read of an agent's record), at once, in a
+    transaction of its own: the log stays even if the page then fails, and the request's
+    own transaction stays a read. On SQLite a read transaction that starts writing cannot
+    wait for the write lock: under load it would fail ("database is locked")."""
+    with db.engine.begin() as connection:
+        connection.execute(insert(AuditEvent).values(
+            institution_id=institution_id,
+            actor_id=actor.id,
+            action=action,
+            target_type=type(target).__name__ if target is not None else None,
+            target_id=getattr(target, "id", None),
+            data=data or {},
+            is_public=False,
+            created_at=utcnow(),
+        ))
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -6,10 +6,11 @@ import tempfile
 
 from flask import Blueprint, Response, request, send_file, stream_with_context
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import CATEGORIES, User
 from ..admin.queries import unit_choices
-from ..audit.services import record
+from ..audit.services import record_read
 from ..extensions import db
 from ..security import login_required, roles_required
 from ..timeutil import parse_day, today_paris
@@ -72,11 +73,9 @@ def _hr_filters() -> HrFilters:
 
 def _batches(query, size: int = 500):
     """Agents in batches, each with its figures computed in a fixed number of queries."""
-    from sqlalchemy.orm import selectinload
-
     offset = 0
     while True:
-        users = db.session.scalars(query.options(selectinload(User.org_unit)).limit(size).offset(offset)).all()
+        users = db.session.scalars(query.options(contains_eager(User.org_unit)).limit(size).offset(offset)).all()
         if not users:
             return
         yield users
@@ -90,14 +89,11 @@ def hr():
     query = hr_agents_query(current_user.institution_id, filters, period)
     export = request.args.get("format")
     if export in ("csv", "xlsx"):
-        record("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
-               data={"format": export, "from": period.start.isoformat(), "to": period.end.isoformat(),
-                     "service": filters.org_unit_id, "category": filters.category, "min_hours": filters.min_hours})
-        db.session.commit()
+        record_read("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
+                    data={"format": export, "from": period.start.isoformat(), "to": period.end.isoformat(),
+                          "service": filters.org_unit_id, "category": filters.category, "min_hours": filters.min_hours})
         return _csv(query, period) if export == "csv" else _xlsx(query, period)
-    from sqlalchemy.orm import selectinload
-
-    page = db.paginate(query.options(selectinload(User.org_unit)), page=page_number(), per_page=50, error_out=False)
+    page = db.paginate(query.options(contains_eager(User.org_unit)), page=page_number(), per_page=50, error_out=False)
     figures = figures_for([u.id for u in page.items], period)
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
                        filters=filters, units=unit_choices(current_user.institution_id, empty="Toutes", open_only=False),
@@ -147,9 +143,8 @@ def _xlsx(query, period: Period):
 def hr_agent(user_id: int):
     agent = get_in_institution_or_404(User, user_id)
     period = _period()
-    record("engagement.viewed", actor=current_user, institution_id=current_user.institution_id, target=agent,
-           data={"from": period.start.isoformat(), "to": period.end.isoformat()})
-    db.session.commit()
+    record_read("engagement.viewed", actor=current_user, institution_id=current_user.institution_id, target=agent,
+                data={"from": period.start.isoformat(), "to": period.end.isoformat()})
     figures = figures_for([agent.id], period)[agent.id]
     return render_page("engagement/mine.html", period=period, f=figures, agent=agent, hr_view=True,
                        today_date=today_paris())

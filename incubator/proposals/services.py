@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from ..accounts.models import OrgUnit, User
 from ..accounts.services import EMAIL_RE, agent_by_email, normalise_email
 from ..audit.services import record
-from ..dbutil import insert_ignoring_duplicates
+from ..dbutil import insert_ignoring_duplicates, lock_row
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.services import notify
@@ -325,6 +325,13 @@ def withdraw_proposal(actor: User, proposal: Proposal) -> None:
 
 
 def respond_to_invitation(actor: User, proposal: Proposal, *, accept: bool) -> None:
+    # Answers to one proposal's invitations are taken one at a time, on fresh rows: a
+    # double click or a second tab finds the invitation answered, and each acceptance
+    # rewrites the search text with the co-authors who accepted meanwhile.
+    lock_row(proposal)
+    db.session.expire(proposal, ["coauthors"])
+    db.session.scalars(select(CoAuthor).where(CoAuthor.proposal_id == proposal.id)
+                       .execution_options(populate_existing=True)).all()
     link = next((c for c in proposal.coauthors if c.user_id == actor.id), None)
     if link is None:
         raise NotAllowed("Vous n'êtes pas invité·e à co-signer cette proposition.")

@@ -105,6 +105,27 @@ def _requests(server, ids, overrides):
     return sorted(out, key=lambda r: (r[0] == "accounts.logout", r[0], r[2]))
 
 
+def _unsafe_response(response, server) -> list[str]:
+    """Every answer, page, fragment, file or error, carries the security headers; HTML has
+    no inline script or style; nothing shows a stack trace or the secret key."""
+    found = []
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    if "script-src 'self'" not in csp or "'unsafe-inline'" in csp or "frame-ancestors 'none'" not in csp:
+        found.append(f"CSP manquante ou trop large : {csp!r}")
+    for name, value in (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                        ("Referrer-Policy", "same-origin")):
+        if headers.get(name) != value:
+            found.append(f"en-tête {name} = {headers.get(name)!r}")
+    body = response.get_data(as_text=True) if not response.is_streamed else ""
+    if "text/html" in headers.get("Content-Type", ""):
+        if "<script>" in body or " style=" in body or " onclick=" in body:
+            found.append("script ou style en ligne")
+    if "Traceback" in body or server.secret_key in body:
+        found.append("trace d'erreur ou clé secrète dans la réponse")
+    return found
+
+
 def _refused(status: int) -> bool:
     return status in (401, 403, 404)
 
@@ -119,6 +140,7 @@ def test_each_persona_against_every_endpoint(persona, server, make_client, login
     for endpoint, method, url, _has_object in _requests(server, ids, overrides):
         response = client.open(url, method=method, data=bodies.get(endpoint, {}))
         status = response.status_code
+        problems += [f"{method} {url}: {p}" for p in _unsafe_response(response, server)]
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
         elif persona == "anonymous" and endpoint not in ("accounts.logout",) and persona not in POLICY[endpoint]:
