@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..extensions import db
@@ -55,17 +55,23 @@ class AgentQueue:
     weeks: dict = field(default_factory=dict)  # monday -> list of entries
 
 
-def approval_queue(user: User) -> tuple[list[AgentQueue], list[ApprovalDelegation], list[ApprovalDelegation]]:
+AGENTS_PER_PAGE = 10
+
+
+def approval_queue(user: User, page: int = 1):
+    """Agents with hours waiting for `user` (their N+1 or delegate), ten per page, with
+    their lines by week; and the delegations given and received."""
     managers = approver_scope(user)
-    entries = db.session.scalars(
-        select(TimeEntry).join(User, User.id == TimeEntry.user_id)
-        .where(User.manager_id.in_(managers), TimeEntry.status == "submitted")
-        .options(selectinload(TimeEntry.user), selectinload(TimeEntry.project))
-        .order_by(User.last_name, User.first_name, TimeEntry.day, TimeEntry.id)).all()
-    queues: dict[int, AgentQueue] = {}
-    for entry in entries:
-        queue = queues.setdefault(entry.user_id, AgentQueue(entry.user))
-        queue.weeks.setdefault(monday_of(entry.day), []).append(entry)
+    waiting = (select(User).where(User.manager_id.in_(managers), exists().where(
+        TimeEntry.user_id == User.id, TimeEntry.status == "submitted"))
+        .order_by(User.last_name, User.first_name, User.id))
+    agents = db.paginate(waiting, page=page, per_page=AGENTS_PER_PAGE, error_out=False)
+    queues = {agent.id: AgentQueue(agent) for agent in agents.items}
+    if queues:
+        for entry in db.session.scalars(
+                select(TimeEntry).where(TimeEntry.user_id.in_(queues), TimeEntry.status == "submitted")
+                .options(joinedload(TimeEntry.project)).order_by(TimeEntry.day, TimeEntry.id)):
+            queues[entry.user_id].weeks.setdefault(monday_of(entry.day), []).append(entry)
     today = today_paris()
     given = db.session.scalars(select(ApprovalDelegation).where(
         ApprovalDelegation.manager_id == user.id, ApprovalDelegation.ends_on >= today)
@@ -73,15 +79,16 @@ def approval_queue(user: User) -> tuple[list[AgentQueue], list[ApprovalDelegatio
     received = db.session.scalars(select(ApprovalDelegation).where(
         ApprovalDelegation.delegate_id == user.id, ApprovalDelegation.ends_on >= today)
         .options(selectinload(ApprovalDelegation.manager)).order_by(ApprovalDelegation.starts_on)).all()
-    return list(queues.values()), list(given), list(received)
+    return agents, list(queues.values()), list(given), list(received)
 
 
-def reports_budgets(user: User):
-    """Budgets of the N+1's direct reports on their projects (subqueries, not id lists)."""
+def reports_budgets(agent_ids: list[int]):
+    """Budgets of these agents (the approval page's) on their projects."""
     from ..projects.models import ProjectMember
 
-    report_ids = select(User.id).where(User.manager_id == user.id)
-    project_ids = select(ProjectMember.project_id).where(ProjectMember.user_id.in_(report_ids))
-    return budgets(project_ids, user_ids=report_ids)
+    if not agent_ids:
+        return []
+    project_ids = select(ProjectMember.project_id).where(ProjectMember.user_id.in_(agent_ids))
+    return budgets(project_ids, user_ids=agent_ids)
 
 

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..security import login_required
 from ..text import int_in_range
 from ..timeutil import parse_day, today_paris
-from ..web import MAX_ID, done, get_in_institution_or_404, render_page
+from ..web import MAX_ID, done, get_in_institution_or_404, page_number, render_page
 from . import queries, services
 from .models import STATUSES
 
@@ -84,9 +84,9 @@ def recall():
 
 
 def _approvals_page(errors=None, status: int = 200):
-    queues, given, received = queries.approval_queue(current_user)
-    return render_page("release_time/approvals.html", queues=queues, given=given, received=received,
-                       budgets=queries.reports_budgets(current_user), form=ConfirmForm(),
+    page, queues, given, received = queries.approval_queue(current_user, page_number())
+    return render_page("release_time/approvals.html", page=page, queues=queues, given=given, received=received,
+                       budgets=queries.reports_budgets([q.agent.id for q in queues]), form=ConfirmForm(),
                        errors=errors or {}, today=today_paris(), status=status)
 
 

@@ -214,3 +214,26 @@ def test_pages(client, login, make_client, setup):
     assert "Validé" in page and "« Jour de congé. »" in page
     assert client.get("/mon-temps?semaine=9999-99-99").status_code == 200
     assert boss.post("/validations", data={"entry": "abc", "action": "approve"}).status_code == 400
+
+
+def test_approval_queue_is_paginated_by_agent_with_a_fixed_number_of_queries(client, login, setup, count_queries):
+    manager, first, project = setup
+    agents = [first] + [make_user(org_unit=first.org_unit, manager=manager, first_name=f"Agent{n:02d}",
+                                  last_name=f"Zeta{n:02d}") for n in range(11)]
+    for agent in agents:
+        if agent is not first:
+            db.session.add(ProjectMember(project_id=project.id, user_id=agent.id))
+        db.session.add(TimeEntry(institution_id=agent.institution_id, user_id=agent.id, project_id=project.id,
+                                 day=MONDAY, minutes=60, status="submitted"))
+    login(client, manager)
+    with count_queries() as first_page:
+        page = text(client.get("/validations"))
+    assert "Page 1 sur 2" in page and "Zeta08" in page and "Zeta09" not in page
+    with count_queries() as second_page:
+        page = text(client.get("/validations?page=2"))
+    assert "Zeta09" in page and "Zeta10" in page and "Zeta00" not in page
+    assert first_page.count == second_page.count
+    # The lines of page 2 are approved from page 2.
+    last = [e.id for e in entries(agents[-1])]
+    assert client.post("/validations?page=2", data={"entry": str(last[0]), "action": "approve"}).status_code == 303
+    assert entries(agents[-1])[0].status == "approved"
