@@ -47,19 +47,25 @@ def org_unit_tree(institution_id: int) -> list[UnitNode]:
 
 def unit_choices(institution_id: int, *, empty: str | None, exclude_subtree_of: int | None = None,
                  open_only: bool = True) -> list[tuple[str, str]]:
-    """(value, label) for a select of units, indented by depth."""
-    nodes = org_unit_tree(institution_id)
-    excluded: set[int] = set()
-    if exclude_subtree_of is not None:
-        excluded.add(exclude_subtree_of)
-        for node in nodes:  # tree order: a parent is seen before its children
-            if node.unit.parent_id in excluded:
-                excluded.add(node.unit.id)
+    """(value, label) for a select of units, indented by depth, in tree order. One light
+    query (columns, not objects): a large institution has close to a thousand units."""
+    rows = db.session.execute(
+        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.name, OrgUnit.code, OrgUnit.closed_on)
+        .where(OrgUnit.institution_id == institution_id).order_by(OrgUnit.name)).all()
+    children: dict[int | None, list] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
     choices = [("", empty)] if empty is not None else []
-    for node in nodes:
-        if node.unit.id in excluded or (open_only and not node.unit.is_open):
-            continue
-        choices.append((str(node.unit.id), "\u2003" * node.depth + f"{node.unit.name} ({node.unit.code})"))
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for row in children.get(parent_id, []):
+            if row.id == exclude_subtree_of:
+                continue  # the unit itself and everything under it
+            if not (open_only and row.closed_on is not None):
+                choices.append((str(row.id), "\u2003" * depth + f"{row.name} ({row.code})"))
+            walk(row.id, depth + 1)
+
+    walk(None, 0)
     return choices
 
 
