@@ -24,9 +24,13 @@ def clean(text: str | None) -> str:
     return _CONTROL_RE.sub("", text).strip()
 
 
+MAX_WORD_LENGTH = 40
+
+
 def search_words(query: str, *, min_length: int = 2, limit: int = 8) -> list[str]:
     words = re.findall(r"[\w-]+", normalise(query))
-    return [w for w in words if len(w) >= min_length][:limit]
+    # Longer than any French word: a paste or an attack (SQLite refuses huge LIKE patterns).
+    return [w[:MAX_WORD_LENGTH] for w in words if len(w) >= min_length][:limit]
 
 
 def like_pattern(word: str) -> str:

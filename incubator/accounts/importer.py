@@ -51,6 +51,9 @@ def _read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         raise ImportFailed([(0, "Le fichier doit être encodé en UTF-8.")]) from exc
     if not text.strip():
         raise ImportFailed([(0, "Le fichier est vide.")])
+    if "\x00" in text:
+        raise ImportFailed([(0, "Le fichier contient des caractères nuls : ce n'est pas un fichier "
+                                "texte. Enregistrez-le au format CSV UTF-8.")])
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..security import SESSION_TOKEN_KEY, client_address, login_required
-from ..web import apply_errors, redirect_see_other, render_page
+from ..web import apply_errors, local_path, redirect_see_other, render_page
 from . import services
 from .forms import LoginForm, PasswordChangeForm
 
@@ -17,11 +15,7 @@ bp = Blueprint("accounts", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only local paths: never redirect to another site after login."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-            return target
-    return url_for("core.home")
+    return local_path(target, url_for("core.home"))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from ..admin.forms import ConfirmForm
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..security import login_required
-from ..web import done, page_number, render_page
+from ..web import done, local_path, page_number, render_page
 from . import services
 from .models import CATEGORIES, DELIVERY, Notification
 
@@ -47,7 +47,8 @@ def read(notification_id: int):
         abort(404)
     services.mark_read(current_user, notification.id)
     db.session.commit()
-    return done("Notification marquée comme lue.", request.form.get("next") if (request.form.get("next") or "").startswith("/") and not (request.form.get("next") or "").startswith("//") else url_for("notifications.index"))
+    return done("Notification marquée comme lue.",
+                local_path(request.form.get("next"), url_for("notifications.index")))
 
 
 @bp.post("/tout-lu")
