@@ -46,11 +46,20 @@ def test_from_accepted_proposal_to_closed_project(page):
     expect(page.get_by_text("Point d'avancement publié.")).to_be_visible()
     assert_accessible(page)
 
+    # A slow machine may still be settling the swapped page: fill only once it is idle,
+    # and check every value before submitting (a lost keystroke would fail far from here).
+    page.wait_for_load_state("networkidle")
     page.get_by_label("Terminé : objectifs atteints ou projet livré").check()
-    page.get_by_label("Ce qui a marché").fill("L'implication des agents de terrain dès le début.")
-    page.get_by_label("Ce qui n'a pas marché").fill("Le calendrier des congés d'hiver.")
-    page.get_by_label("Ce que d'autres peuvent réutiliser").fill("La trame de l'atelier participatif.")
-    page.get_by_label("Indicateurs atteints").fill("Douze agents associés, un prototype validé.")
+    retrospective = {
+        "Ce qui a marché": "L'implication des agents de terrain dès le début.",
+        "Ce qui n'a pas marché": "Le calendrier des congés d'hiver.",
+        "Ce que d'autres peuvent réutiliser": "La trame de l'atelier participatif.",
+        "Indicateurs atteints": "Douze agents associés, un prototype validé.",
+    }
+    for label, text in retrospective.items():
+        page.get_by_label(label).fill(text)
+    for label, text in retrospective.items():
+        expect(page.get_by_label(label)).to_have_value(text)
     page.get_by_role("button", name="Clore le projet").click()
     expect(page.get_by_text("Projet clos ; son retour d'expérience est publié.")).to_be_visible()
     expect(page.locator("#retex")).to_contain_text("La trame de l'atelier participatif.")
