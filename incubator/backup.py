@@ -30,8 +30,11 @@ def backup(database_uri: str, target: Path | None, folder: Path) -> Path:
     source = sqlite3.connect(source_path, timeout=30)
     destination = sqlite3.connect(target)
     try:
+        # One step, inside one read transaction: in WAL mode writers go on meanwhile and the
+        # copy is the database as of the step's start. A copy in several steps restarts
+        # whenever another connection writes, so under steady writes it never ends.
         with destination:
-            source.backup(destination, pages=256, sleep=0.005)
+            source.backup(destination, pages=-1)
     finally:
         destination.close()
         source.close()

@@ -22,6 +22,12 @@ def test_backup_refuses_postgresql_with_directions(app):
 def test_backup_under_write_load_round_trips(app, tmp_path, database_url):
     db.session.commit()
     path = database_url.removeprefix("sqlite:///")
+    # Several megabytes, as a real database: a copy made in many small steps would restart
+    # at every write and never end under this load.
+    with sqlite3.connect(path) as connection:
+        connection.executemany("INSERT INTO audit_events (action, data, is_public, created_at) "
+                               "VALUES ('test.bulk', ?, 0, '2026-01-01 00:00:00')",
+                               [(f'{{"n": {i}, "text": "{"x" * 2000}"}}',) for i in range(3000)])
     stop = threading.Event()
     written = []
 
