@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 PYTEST=.venv/bin/pytest
 
 echo
+echo "======== Audit des dépendances (pip-audit) ========"
+.venv/bin/python scripts/dependency_audit.py
+
+echo
 echo "======== 1/3 Suite complète sur SQLite ========"
 $PYTEST --ignore=tests/e2e -p no:cacheprovider
 
