@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import CollectiveMembership, OrgUnit, User
@@ -83,11 +83,15 @@ def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
                    or_(Project.starts_on.is_(None), Project.starts_on <= period.end),
                    or_(Project.ends_on.is_(None), Project.ends_on >= period.start))
 
+    # One expanding parameter for the seven sub-queries: building the statement costs less
+    # than seven lists of fifty bound values (it is rebuilt for every page of agents).
+    uids = bindparam("uids", expanding=True)
+
     def counted(key: str, uid_column, count, *where, join=None):
         stmt = select(uid_column.label("uid"), literal(key, String).label("key"), count.label("n"))
         if join is not None:
             stmt = stmt.join(*join)
-        return stmt.where(uid_column.in_(user_ids), *where).group_by(uid_column)
+        return stmt.where(uid_column.in_(uids), *where).group_by(uid_column)
 
     counts = union_all(
         # Roles held in projects running during the period (not left in framing).
@@ -105,7 +109,7 @@ def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
         counted("assessments", Assessment.user_id, func.count(), Assessment.created_at >= period.start_at,
                 Assessment.created_at < period.end_at),
     )
-    for uid, key, count in db.session.execute(counts):
+    for uid, key, count in db.session.execute(counts, {"uids": user_ids}):
         if key in ("sponsor", "lead", "member"):
             result[uid].roles[key] = count
         else:
