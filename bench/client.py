@@ -1,5 +1,11 @@
-"""A minimal HTTP client for the load run: one keep-alive connection, the session cookie,
-the CSRF token the pages carry, as a browser using the app would."""
+"""A minimal HTTP client for the load run: the session cookie and the CSRF token the pages
+carry, as a browser using the app would.
+
+By default each request opens its own connection, as nginx does in front of gunicorn (its
+default upstream protocol is HTTP/1.0 without keep-alive, the setup gunicorn documents):
+the kernel then hands each request to whichever worker accepts first. With keep-alive
+connections, each client stays on one worker for the whole run, and three clients out of
+four on the same process made the measure depend on that draw rather than on the app."""
 
 from __future__ import annotations
 
@@ -26,8 +32,8 @@ class Response:
 
 
 class Client:
-    def __init__(self, host: str, port: int, timeout: float = 120):
-        self.host, self.port, self.timeout = host, port, timeout
+    def __init__(self, host: str, port: int, timeout: float = 120, keep_alive: bool = False):
+        self.host, self.port, self.timeout, self.keep_alive = host, port, timeout, keep_alive
         self.connection: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}
         self.csrf = ""
@@ -44,6 +50,8 @@ class Client:
             body = urlencode(data or {})
         if htmx:
             headers["HX-Request"] = "true"
+        if not self.keep_alive:
+            headers["Connection"] = "close"
         for attempt in (1, 2):
             if self.connection is None:
                 self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -67,7 +75,7 @@ class Client:
                 pair = value.split(";", 1)[0]
                 key, _, cookie = pair.partition("=")
                 self.cookies[key.strip()] = cookie.strip()
-        if raw.getheader("Connection", "").lower() == "close":
+        if not self.keep_alive or raw.getheader("Connection", "").lower() == "close":
             self.connection.close()
             self.connection = None
         return Response(raw.status, response_headers, payload, seconds)

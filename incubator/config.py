@@ -52,6 +52,9 @@ class Defaults:
     PER_PAGE = 25
     # The dashboard's aggregates are recomputed at most this often (per worker).
     DASHBOARD_CACHE_SECONDS = 300
+    # Long lists (board, journal, portfolio, audit log) count their results up to this
+    # number, then say "plus de …" (see incubator/pagination.py).
+    LIST_COUNT_CAP = 1000
     # The benchmark reads the number of SQL statements per request from a response header.
     QUERY_COUNT_HEADER = False
 

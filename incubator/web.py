@@ -206,6 +206,11 @@ def init_web(app: Flask) -> None:
             "accessibility_status": app.config["ACCESSIBILITY_STATUS"],
         }
 
+    @app.template_filter("thousands")
+    def thousands(number: int | None) -> str:
+        """French grouping of digits: 96 213 (narrow no-break space)."""
+        return f"{number or 0:,}".replace(",", "\u202f")
+
     @app.template_filter("options")
     def options(choices, selected: Any = None) -> Markup:
         """<option> elements for (value, label) pairs or a dict, `selected` compared as text.

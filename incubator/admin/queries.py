@@ -53,19 +53,20 @@ def unit_choices(institution_id: int, *, empty: str | None, exclude_subtree_of: 
         select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.name, OrgUnit.code, OrgUnit.closed_on)
         .where(OrgUnit.institution_id == institution_id).order_by(OrgUnit.name)).all()
     children: dict[int | None, list] = {}
-    for row in rows:
-        children.setdefault(row.parent_id, []).append(row)
+    for unit_id, parent_id, name, code, closed_on in rows:
+        children.setdefault(parent_id, []).append((unit_id, f"{name} ({code})", closed_on is not None))
     choices = [("", empty)] if empty is not None else []
 
-    def walk(parent_id: int | None, depth: int) -> None:
-        for row in children.get(parent_id, []):
-            if row.id == exclude_subtree_of:
+    def walk(parent_id: int | None, indent: str) -> None:
+        for unit_id, label, closed in children.get(parent_id, ()):
+            if unit_id == exclude_subtree_of:
                 continue  # the unit itself and everything under it
-            if not (open_only and row.closed_on is not None):
-                choices.append((str(row.id), "\u2003" * depth + f"{row.name} ({row.code})"))
-            walk(row.id, depth + 1)
+            if not (open_only and closed):
+                choices.append((str(unit_id), indent + label))
+            if unit_id in children:
+                walk(unit_id, indent + "\u2003")
 
-    walk(None, 0)
+    walk(None, "")
     return choices
 
 

@@ -15,6 +15,7 @@ from ..accounts.models import (
 )
 from ..audit.services import ACTION_LABELS, action_label
 from ..extensions import db
+from ..pagination import paginate_capped
 from ..security import instance_admin_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import (
@@ -363,8 +364,7 @@ def audit():
         actor=(args.get("acteur") or "").strip()[:100],
         since=parse_day(args.get("du")), until=parse_day(args.get("au")),
     )
-    page = db.paginate(queries.audit_query(_institution_id(), filters), page=page_number(),
-                       per_page=50, error_out=False)
+    page = paginate_capped(queries.audit_query(_institution_id(), filters), page=page_number(), per_page=50)
     return render_page("admin/audit.html", block="results", page=page, filters=filters,
                        action_labels=ACTION_LABELS, action_label=action_label)
 

@@ -3,6 +3,7 @@ an HR list, a batch of an export, or one agent. No per-agent loops over the data
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -56,44 +57,45 @@ class Figures:
         return sum(self.proposals.values())
 
 
-def _approved_minutes_by_project(user_ids: list[int], period: Period):
+# The statements below are built once per process, with every value a bound parameter:
+# the HR list rebuilds them for each page of fifty agents and each export batch, and
+# building (not running) them was the largest cost of the page.
+_UIDS = bindparam("uids", expanding=True)
+_START, _END = bindparam("start"), bindparam("end")
+_START_AT, _END_AT = bindparam("start_at"), bindparam("end_at")
+
+
+def _parameters(user_ids: list[int], period: Period) -> dict:
+    return {"uids": user_ids, "start": period.start, "end": period.end,
+            "start_at": period.start_at, "end_at": period.end_at}
+
+
+@functools.cache
+def _approved_minutes_statement():
     newer = aliased(TimeEntry)
     not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
-    return db.session.execute(
-        select(TimeEntry.user_id, Project.id, Project.title, func.sum(TimeEntry.minutes))
-        .join(Project, Project.id == TimeEntry.project_id)
-        .where(TimeEntry.user_id.in_(user_ids), TimeEntry.status == "approved",
-               TimeEntry.day >= period.start, TimeEntry.day <= period.end, not_replaced)
-        .group_by(TimeEntry.user_id, Project.id, Project.title)
-        .order_by(Project.title)).all()
+    return (select(TimeEntry.user_id, Project.id, Project.title, func.sum(TimeEntry.minutes))
+            .join(Project, Project.id == TimeEntry.project_id)
+            .where(TimeEntry.user_id.in_(_UIDS), TimeEntry.status == "approved",
+                   TimeEntry.day >= _START, TimeEntry.day <= _END, not_replaced)
+            .group_by(TimeEntry.user_id, Project.id, Project.title)
+            .order_by(Project.title))
 
 
-def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
-    """All figures for these agents, in a fixed number of queries (four)."""
-    result = {uid: Figures() for uid in user_ids}
-    if not user_ids:
-        return result
-    for uid, project_id, title, minutes in _approved_minutes_by_project(user_ids, period):
-        hours = round((minutes or 0) / 60, 2)
-        result[uid].hours_by_project.append((project_id, title, hours))
-        result[uid].hours_total = round(result[uid].hours_total + hours, 2)
-
-    # Counts, one row per (agent, figure), in a single query.
+@functools.cache
+def _counts_statement():
+    """One row per (agent, figure) for the counted figures, in a single query."""
     running = and_(Project.state != "framing",
-                   or_(Project.starts_on.is_(None), Project.starts_on <= period.end),
-                   or_(Project.ends_on.is_(None), Project.ends_on >= period.start))
-
-    # One expanding parameter for the seven sub-queries: building the statement costs less
-    # than seven lists of fifty bound values (it is rebuilt for every page of agents).
-    uids = bindparam("uids", expanding=True)
+                   or_(Project.starts_on.is_(None), Project.starts_on <= _END),
+                   or_(Project.ends_on.is_(None), Project.ends_on >= _START))
 
     def counted(key: str, uid_column, count, *where, join=None):
         stmt = select(uid_column.label("uid"), literal(key, String).label("key"), count.label("n"))
         if join is not None:
             stmt = stmt.join(*join)
-        return stmt.where(uid_column.in_(uids), *where).group_by(uid_column)
+        return stmt.where(uid_column.in_(_UIDS), *where).group_by(uid_column)
 
-    counts = union_all(
+    return union_all(
         # Roles held in projects running during the period (not left in framing).
         counted("sponsor", Project.sponsor_id, func.count(), running),
         counted("lead", Project.lead_id, func.count(), running),
@@ -101,39 +103,60 @@ def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
                 running, Project.kind == "initiative", join=(Project, Project.id == ProjectMember.project_id)),
         # Immersions made (selected, starting in the period) and hosted (as tutor of an immersion project).
         counted("immersions_made", Application.applicant_id, func.count(), Application.status == "selected",
-                Application.starts_on >= period.start, Application.starts_on <= period.end),
+                Application.starts_on >= _START, Application.starts_on <= _END),
         counted("immersions_hosted", Project.lead_id, func.count(), Project.kind == "immersion",
-                Project.starts_on >= period.start, Project.starts_on <= period.end),
-        counted("sessions_attended", Attendance.user_id, func.count(), ReviewSession.starts_at >= period.start_at,
-                ReviewSession.starts_at < period.end_at, join=(ReviewSession, ReviewSession.id == Attendance.session_id)),
-        counted("assessments", Assessment.user_id, func.count(), Assessment.created_at >= period.start_at,
-                Assessment.created_at < period.end_at),
+                Project.starts_on >= _START, Project.starts_on <= _END),
+        counted("sessions_attended", Attendance.user_id, func.count(), ReviewSession.starts_at >= _START_AT,
+                ReviewSession.starts_at < _END_AT, join=(ReviewSession, ReviewSession.id == Attendance.session_id)),
+        counted("assessments", Assessment.user_id, func.count(), Assessment.created_at >= _START_AT,
+                Assessment.created_at < _END_AT),
     )
-    for uid, key, count in db.session.execute(counts, {"uids": user_ids}):
+
+
+@functools.cache
+def _proposals_statement():
+    """Proposals authored or co-authored (accepted), submitted in the period, by outcome."""
+    outcome = case(*[(Proposal.state == k, k) for k in OUTCOME_KEYS if k != "pending"], else_="pending")
+    authorship = (
+        select(Proposal.author_id.label("uid"), Proposal.id.label("pid")).where(Proposal.author_id.in_(_UIDS))
+        .union(select(CoAuthor.user_id, CoAuthor.proposal_id).where(CoAuthor.user_id.in_(_UIDS),
+                                                                     CoAuthor.status == "accepted"))
+    ).subquery()
+    return (select(authorship.c.uid, outcome, func.count())
+            .join(Proposal, Proposal.id == authorship.c.pid)
+            .where(Proposal.submitted_at >= _START_AT, Proposal.submitted_at < _END_AT)
+            .group_by(authorship.c.uid, outcome))
+
+
+@functools.cache
+def _memberships_statement():
+    return (select(CollectiveMembership.user_id, CollectiveMembership.starts_on, CollectiveMembership.ends_on)
+            .where(CollectiveMembership.user_id.in_(_UIDS), CollectiveMembership.starts_on <= _END,
+                   or_(CollectiveMembership.ends_on.is_(None), CollectiveMembership.ends_on >= _START)))
+
+
+def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
+    """All figures for these agents, in a fixed number of queries (four)."""
+    result = {uid: Figures() for uid in user_ids}
+    if not user_ids:
+        return result
+    parameters = _parameters(user_ids, period)
+    for uid, project_id, title, minutes in db.session.execute(_approved_minutes_statement(), parameters):
+        hours = round((minutes or 0) / 60, 2)
+        result[uid].hours_by_project.append((project_id, title, hours))
+        result[uid].hours_total = round(result[uid].hours_total + hours, 2)
+
+    for uid, key, count in db.session.execute(_counts_statement(), parameters):
         if key in ("sponsor", "lead", "member"):
             result[uid].roles[key] = count
         else:
             setattr(result[uid], key, count)
 
-    # Proposals authored or co-authored (accepted), submitted in the period, by outcome.
-    outcome = case(*[(Proposal.state == k, k) for k in OUTCOME_KEYS if k != "pending"], else_="pending")
-    authorship = (
-        select(Proposal.author_id.label("uid"), Proposal.id.label("pid")).where(Proposal.author_id.in_(user_ids))
-        .union(select(CoAuthor.user_id, CoAuthor.proposal_id).where(CoAuthor.user_id.in_(user_ids),
-                                                                     CoAuthor.status == "accepted"))
-    ).subquery()
-    for uid, key, count in db.session.execute(
-            select(authorship.c.uid, outcome, func.count())
-            .join(Proposal, Proposal.id == authorship.c.pid)
-            .where(Proposal.submitted_at >= period.start_at, Proposal.submitted_at < period.end_at)
-            .group_by(authorship.c.uid, outcome)):
+    for uid, key, count in db.session.execute(_proposals_statement(), parameters):
         result[uid].proposals[key] = count
 
     # Collective: months of term within the period (counted in Python from the few terms).
-    for uid, starts_on, ends_on in db.session.execute(
-            select(CollectiveMembership.user_id, CollectiveMembership.starts_on, CollectiveMembership.ends_on)
-            .where(CollectiveMembership.user_id.in_(user_ids), CollectiveMembership.starts_on <= period.end,
-                   or_(CollectiveMembership.ends_on.is_(None), CollectiveMembership.ends_on >= period.start))):
+    for uid, starts_on, ends_on in db.session.execute(_memberships_statement(), parameters):
         first, last = max(starts_on, period.start), min(ends_on or period.end, period.end)
         result[uid].collective_months += max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
     return result

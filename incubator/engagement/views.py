@@ -12,6 +12,7 @@ from ..accounts.models import CATEGORIES, User
 from ..admin.queries import unit_choices
 from ..audit.services import record_read
 from ..extensions import db
+from ..pagination import paginate_capped
 from ..security import login_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import get_in_institution_or_404, int_arg, page_number, render_page
@@ -93,7 +94,7 @@ def hr():
                     data={"format": export, "from": period.start.isoformat(), "to": period.end.isoformat(),
                           "service": filters.org_unit_id, "category": filters.category, "min_hours": filters.min_hours})
         return _csv(query, period) if export == "csv" else _xlsx(query, period)
-    page = db.paginate(query.options(contains_eager(User.org_unit)), page=page_number(), per_page=50, error_out=False)
+    page = paginate_capped(query.options(contains_eager(User.org_unit)), page=page_number(), per_page=50, exact=True)
     figures = figures_for([u.id for u in page.items], period)
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
                        filters=filters, units=unit_choices(current_user.institution_id, empty="Toutes", open_only=False),

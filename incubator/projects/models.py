@@ -29,7 +29,9 @@ class Project(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('initiative', 'immersion')", name="kind"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
-        Index("ix_projects_institution_state", "institution_id", "state"),
+        # The portfolio, newest change first, with or without a state filter.
+        Index("ix_projects_portfolio", "institution_id", "state_changed_at"),
+        Index("ix_projects_portfolio_state", "institution_id", "state", "state_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

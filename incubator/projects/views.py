@@ -6,6 +6,7 @@ from flask_login import current_user
 from ..admin.forms import ConfirmForm
 from ..errors import NotAllowed
 from ..extensions import db
+from ..pagination import paginate_capped
 from ..proposals.models import Proposal
 from ..security import login_required
 from ..timeutil import today_paris, utcnow
@@ -35,8 +36,8 @@ def _project_or_404(project_id: int) -> Project:
 @login_required
 def portfolio():
     filters = queries.PortfolioFilters.from_args(request.args)
-    page = db.paginate(queries.portfolio_query(current_user.institution_id, filters),
-                       page=page_number(), per_page=20, error_out=False)
+    page = paginate_capped(queries.portfolio_query(current_user.institution_id, filters),
+                           page=page_number(), per_page=20)
     return render_page("projects/portfolio.html", block="results", page=page, filters=filters,
                        states=lifecycle.STATES, kinds=KIND_LABELS, today=today_paris())
 

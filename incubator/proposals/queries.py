@@ -61,11 +61,7 @@ def _matching(stmt, words: list[str]):
 
 def board_query(institution_id: int, filters: BoardFilters):
     """Every submitted proposal of the institution (drafts never), filtered and sorted."""
-    stmt = (
-        select(Proposal)
-        .where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None))
-        .options(joinedload(Proposal.author), joinedload(Proposal.theme), joinedload(Proposal.org_unit))
-    )
+    stmt = select(Proposal).where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None))
     stmt = _matching(stmt, search_words(filters.q))
     if filters.kind:
         stmt = stmt.where(Proposal.kind == filters.kind)
@@ -86,6 +82,14 @@ def board_query(institution_id: int, filters: BoardFilters):
     else:
         stmt = stmt.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
     return stmt
+
+
+def board_cards(ids: list[int]) -> list[Proposal]:
+    """The board's proposals with what their cards show, in the order of `ids`."""
+    found = {p.id: p for p in db.session.scalars(
+        select(Proposal).where(Proposal.id.in_(ids))
+        .options(joinedload(Proposal.author), joinedload(Proposal.theme), joinedload(Proposal.org_unit)))}
+    return [found[i] for i in ids if i in found]
 
 
 def board_choices(institution_id: int) -> tuple[list[Theme], list[OrgUnit]]:

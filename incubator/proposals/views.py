@@ -7,6 +7,7 @@ from ..admin.forms import ConfirmForm
 from ..admin.queries import unit_choices
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
+from ..pagination import paginate_capped
 from ..security import login_required, roles_required
 from ..timeutil import utcnow
 from ..web import (
@@ -309,8 +310,8 @@ def similar():
 @login_required
 def board():
     filters = queries.BoardFilters.from_args(request.args)
-    page = db.paginate(queries.board_query(current_user.institution_id, filters),
-                       page=page_number(), per_page=20, error_out=False, count=True)
+    page = paginate_capped(queries.board_query(current_user.institution_id, filters),
+                           page=page_number(), per_page=20, key=Proposal.id, load=queries.board_cards)
     themes, units = queries.board_choices(current_user.institution_id)
     return render_page("proposals/board.html", block="results", page=page, filters=filters,
                        themes=themes, units=units, states=lifecycle.STATES,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..admin.forms import ConfirmForm
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
+from ..pagination import paginate_capped
 from ..proposals.models import Proposal
 from ..proposals.queries import load_proposal
 from ..security import login_required
@@ -90,7 +91,7 @@ def journal():
     query = queries.journal_query(current_user.institution_id, filters)
     if request.args.get("format") == "csv":
         return _journal_csv(query)
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = paginate_capped(query, page=page_number(), per_page=25)
     return render_page("review/journal.html", block="results", page=page, filters=filters,
                        outcomes=OUTCOME_LABELS, **_common())
 

@@ -99,7 +99,29 @@ def test_board_query_count_is_fixed_whatever_the_volume(client, login, count_que
         assert counts[("ten", query)] == counts[("thousand", query)], (query, counts)
     assert max(counts.values()) <= 10
     page = text(client.get("/propositions"))
-    assert "1000 propositions" in page and "Page 1 sur 50" in page
+    assert "1\u202f000 propositions" in page and "Page 1 sur 50" in page and "Plus de" not in page
+
+
+def test_long_lists_count_up_to_a_cap_and_every_page_stays_reachable(client, login, server, monkeypatch):
+    monkeypatch.setitem(server.config, "LIST_COUNT_CAP", 40)
+    agent = make_user()
+    _bulk_proposals(agent, 65)  # "Proposition générée 0" is the newest
+    login(client, agent)
+    first = text(client.get("/propositions"))
+    assert "Plus de 40 propositions" in first
+    assert "Page 1 — plus de 40 résultats : affinez avec les filtres" in first
+    assert 'href="/propositions?page=3"' in first  # the page known to exist past the count
+    assert 'href="/propositions?page=4"' not in first
+    # Further on, the count follows the page read: the next page is always offered.
+    third = text(client.get("/propositions?page=3"))
+    assert "Proposition générée 40" in third and "Proposition générée 59" in third
+    assert 'rel="next"' in third and "Plus de 60 propositions" in third
+    last = text(client.get("/propositions?page=4"))
+    assert "Proposition générée 64" in last and 'rel="next"' not in last
+    assert "65 propositions" in last and "Page 4 sur 4" in last
+    # Under the cap, the exact number, as before.
+    filtered = text(client.get("/propositions?etape=accepted"))
+    assert "16 propositions" in filtered and "Plus de" not in filtered
 
 
 def test_similar_proposals_while_typing(client, login):

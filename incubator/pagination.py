@@ -1,0 +1,76 @@
+"""Pages of long lists whose total is counted only up to a cap.
+
+Counting 100,000 proposals to print "96 213 propositions" reads the whole index on every
+display of the board, and the cost grows with the institution. Past a thousand results
+nobody pages to the end: the list says "plus de 1 000" and invites to filter, and the
+count stays as cheap at 100,000 proposals as at 1,000. Every page stays reachable:
+there is always a link to the next one while rows remain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from math import ceil
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_sqlalchemy.pagination import SelectPagination
+
+from .extensions import db
+
+
+class CappedPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination, with `total` counted up to the cap (or just past the
+    current page) and `more` true when rows remain beyond what was counted."""
+
+    more: bool = False
+
+    def _limit(self) -> int:
+        return max(self._query_args["cap"], self._query_offset + self.per_page)
+
+    def _query_items(self) -> list[Any]:
+        key, load = self._query_args.get("key"), self._query_args.get("load")
+        if key is None:
+            return super()._query_items()
+        # Keys first, in the list's order, up to the count's limit: one query gives both the
+        # page and the (capped) count, and sorting a few thousand keys is cheap where sorting
+        # as many wide rows, with their joined authors and units, is not. Then the page's rows.
+        limit = self._limit()
+        keys = self._query_args["session"].scalars(
+            self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
+            .limit(limit + 1)).all()
+        self._counted = len(keys)
+        page_keys = keys[self._query_offset:self._query_offset + self.per_page]
+        return load(page_keys) if page_keys else []
+
+    def _query_count(self) -> int:
+        limit = self._limit()
+        if self._query_args.get("key") is not None:
+            found = self._counted
+        else:
+            select = self._query_args["select"]
+            # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
+            # columns, and counting from the index alone is what keeps this cheap.
+            sub = (select.with_only_columns(sa.literal(1), maintain_column_froms=True)
+                   .order_by(None).limit(limit + 1).subquery())
+            found = self._query_args["session"].execute(sa.select(sa.func.count()).select_from(sub)).scalar()
+        self.more = found > limit
+        return min(found, limit)
+
+    @property
+    def pages(self) -> int:
+        if not self.total:
+            return 0
+        # While rows remain past the count, one more page is known to exist.
+        return ceil(self.total / self.per_page) + (1 if self.more and self.total % self.per_page == 0 else 0)
+
+
+def paginate_capped(select: sa.Select, *, page: int, per_page: int, exact: bool = False,
+                    key: Any = None, load: Callable[[list], list] | None = None) -> Any:
+    """`exact`: count everything (a list bounded by the number of agents, which its reader
+    needs whole), still from the index alone. `key` and `load`: select the page's keys
+    (`key`, in the list's order), then `load(keys)` returns their objects in that order."""
+    cap = 10**9 if exact else current_app.config["LIST_COUNT_CAP"]
+    return CappedPagination(select=select, session=db.session, page=page, per_page=per_page,
+                            max_per_page=None, error_out=False, cap=cap, key=key, load=load)
