@@ -98,6 +98,9 @@ def test_hr_page_filters_and_fixed_query_count(dataset, client, login, count_que
     # Filter by direction includes its sub-units (by the agent's current unit).
     page = text(client.get(f"/rh/engagement?annee=2026&service={dataset['other_service'].id}"))
     assert "Martin Camille" in page
+    # The chosen unit stays selected in the filter, and only that one.
+    unit = dataset["other_service"]
+    assert f'<option value="{unit.id}" selected>' in page and page.count(" selected>") == 2  # unit, sort
     page = text(client.get("/rh/engagement?annee=2026&categorie=B"))
     assert "Benali" in page and "Martin Camille" not in page
     page = text(client.get("/rh/engagement?annee=2026&heures_min=5"))
