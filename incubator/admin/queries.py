@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import CollectiveMembership, Institution, OrgUnit, User, UserRole
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..text import like_pattern
 from ..timeutil import paris_day_start
 
 
@@ -88,12 +89,12 @@ def agents_query(institution_id: int, filters: AgentFilters):
         .order_by(User.last_name, User.first_name, User.id)
     )
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
+        pattern = like_pattern(filters.q.lower())
         stmt = stmt.where(or_(
-            func.lower(User.last_name).like(pattern),
-            func.lower(User.first_name).like(pattern),
-            func.lower(User.email).like(pattern),
-            func.lower(User.first_name + " " + User.last_name).like(pattern),
+            func.lower(User.last_name).like(pattern, escape="\\"),
+            func.lower(User.first_name).like(pattern, escape="\\"),
+            func.lower(User.email).like(pattern, escape="\\"),
+            func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
         ))
     if filters.org_unit_id:
         stmt = stmt.where(User.org_unit_id == filters.org_unit_id)
@@ -140,7 +141,7 @@ def audit_query(institution_id: int, filters: AuditFilters):
         stmt = stmt.where(AuditEvent.action == filters.action)
     if filters.actor:
         stmt = stmt.where(AuditEvent.actor_id.in_(
-            select(User.id).where(func.lower(User.email).like(f"%{filters.actor.lower()}%"))
+            select(User.id).where(func.lower(User.email).like(like_pattern(filters.actor.lower()), escape="\\"))
         ))
     if filters.since:
         stmt = stmt.where(AuditEvent.created_at >= paris_day_start(filters.since))

@@ -136,6 +136,9 @@ def test_agent_list_search_filters_and_pagination(client, login, count_queries):
     assert client.get("/admin/agents?page=999").status_code == 200
     page = client.get("/admin/agents?q=zed0").get_data(as_text=True)
     assert page.count("Zed0") == 10
+    # LIKE's wildcards are searched as characters, not as "anything".
+    for wildcard in ("%25", "_", "zed_0"):
+        assert "Zed0" not in client.get(f"/admin/agents?q={wildcard}").get_data(as_text=True)
     page = client.get(f"/admin/agents?categorie=A&service={other_unit.id}").get_data(as_text=True)
     assert page.count("Zed0") == 3  # Zed00, Zed02, Zed04
     assert "Parti" in client.get("/admin/agents?statut=inactive").get_data(as_text=True)
