@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, bindparam, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import CollectiveMembership, OrgUnit, User
@@ -72,14 +72,17 @@ def _parameters(user_ids: list[int], period: Period) -> dict:
 
 @functools.cache
 def _approved_minutes_statement():
+    # Summed per agent and project first, then joined to the few projects for their titles
+    # (joined first, PostgreSQL hashed the whole projects table).
     newer = aliased(TimeEntry)
     not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
-    return (select(TimeEntry.user_id, Project.id, Project.title, func.sum(TimeEntry.minutes))
-            .join(Project, Project.id == TimeEntry.project_id)
-            .where(TimeEntry.user_id.in_(_UIDS), TimeEntry.status == "approved",
-                   TimeEntry.day >= _START, TimeEntry.day <= _END, not_replaced)
-            .group_by(TimeEntry.user_id, Project.id, Project.title)
-            .order_by(Project.title))
+    minutes = (select(TimeEntry.user_id, TimeEntry.project_id, func.sum(TimeEntry.minutes).label("minutes"))
+               .where(TimeEntry.user_id.in_(_UIDS), TimeEntry.status == "approved",
+                      TimeEntry.day >= _START, TimeEntry.day <= _END, not_replaced)
+               .group_by(TimeEntry.user_id, TimeEntry.project_id)).subquery()
+    return (select(minutes.c.user_id, Project.id, Project.title, minutes.c.minutes)
+            .join(Project, Project.id == minutes.c.project_id)
+            .order_by(Project.title, Project.id))
 
 
 @functools.cache
@@ -141,6 +144,10 @@ def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
     if not user_ids:
         return result
     parameters = _parameters(user_ids, period)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # These grouped counts read a few hundred rows through indexes; PostgreSQL would
+        # otherwise start parallel workers, which cost more to start (10 ms) than the query.
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     for uid, project_id, title, minutes in db.session.execute(_approved_minutes_statement(), parameters):
         hours = round((minutes or 0) / 60, 2)
         result[uid].hours_by_project.append((project_id, title, hours))
