@@ -22,12 +22,13 @@ from .extensions import db
 
 class CappedPagination(SelectPagination):
     """Flask-SQLAlchemy's pagination, with `total` counted up to the cap (or just past the
-    current page) and `more` true when rows remain beyond what was counted."""
+    current page; no cap: everything) and `more` true when rows remain beyond the count."""
 
     more: bool = False
 
-    def _limit(self) -> int:
-        return max(self._query_args["cap"], self._query_offset + self.per_page)
+    def _limit(self) -> int | None:
+        cap = self._query_args["cap"]
+        return None if cap is None else max(cap, self._query_offset + self.per_page)
 
     def _query_items(self) -> list[Any]:
         key, load = self._query_args.get("key"), self._query_args.get("load")
@@ -39,7 +40,7 @@ class CappedPagination(SelectPagination):
         limit = self._limit()
         keys = self._query_args["session"].scalars(
             self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
-            .limit(limit + 1)).all()
+            .limit(None if limit is None else limit + 1)).all()
         self._counted = len(keys)
         page_keys = keys[self._query_offset:self._query_offset + self.per_page]
         return load(page_keys) if page_keys else []
@@ -53,8 +54,10 @@ class CappedPagination(SelectPagination):
             # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
             # columns, and counting from the index alone is what keeps this cheap.
             sub = (select.with_only_columns(sa.literal(1), maintain_column_froms=True)
-                   .order_by(None).limit(limit + 1).subquery())
+                   .order_by(None).limit(None if limit is None else limit + 1).subquery())
             found = self._query_args["session"].execute(sa.select(sa.func.count()).select_from(sub)).scalar()
+        if limit is None:
+            return found
         self.more = found > limit
         return min(found, limit)
 
@@ -71,6 +74,6 @@ def paginate_capped(select: sa.Select, *, page: int, per_page: int, exact: bool 
     """`exact`: count everything (a list bounded by the number of agents, which its reader
     needs whole), still from the index alone. `key` and `load`: select the page's keys
     (`key`, in the list's order), then `load(keys)` returns their objects in that order."""
-    cap = 10**9 if exact else current_app.config["LIST_COUNT_CAP"]
+    cap = None if exact else current_app.config["LIST_COUNT_CAP"]
     return CappedPagination(select=select, session=db.session, page=page, per_page=per_page,
                             max_per_page=None, error_out=False, cap=cap, key=key, load=load)

@@ -9,7 +9,7 @@ from flask import Flask, Response, abort, current_app, flash, redirect, render_t
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -215,8 +215,6 @@ def init_web(app: Flask) -> None:
     def options(choices, selected: Any = None) -> Markup:
         """<option> elements for (value, label) pairs or a dict, `selected` compared as text.
         In Python: a select of a thousand units costs a loop of Jinja calls per option."""
-        from markupsafe import escape
-
         chosen = "" if selected is None else str(selected)
         pairs = choices.items() if hasattr(choices, "items") else choices
         return Markup("".join(
@@ -225,8 +223,6 @@ def init_web(app: Flask) -> None:
 
     @app.template_filter("nl2br")
     def nl2br(text: str | None) -> Markup:
-        from markupsafe import escape
-
         return Markup("<br>").join(escape(text or "").splitlines())
 
     @app.errorhandler(CSRFError)
