@@ -12,7 +12,14 @@ from ..accounts.models import User
 from ..extensions import db
 from ..timeutil import today_paris
 from .models import ApprovalDelegation, TimeEntry
-from .services import approver_scope, budgets, cap_status, current_entries, monday_of, week_projects
+from .services import (
+    budgets,
+    cap_status,
+    current_entries,
+    decidable_agents,
+    monday_of,
+    week_projects,
+)
 
 
 @dataclass
@@ -59,10 +66,9 @@ AGENTS_PER_PAGE = 10
 
 
 def approval_queue(user: User, page: int = 1):
-    """Agents with hours waiting for `user` (their N+1 or delegate), ten per page, with
-    their lines by week; and the delegations given and received."""
-    managers = approver_scope(user)
-    waiting = (select(User).where(User.manager_id.in_(managers), exists().where(
+    """Agents with hours waiting for `user` (their N+1 or delegate, never `user` themself),
+    ten per page, with their lines by week; and the delegations given and received."""
+    waiting = (select(User).where(decidable_agents(user), exists().where(
         TimeEntry.user_id == User.id, TimeEntry.status == "submitted"))
         .order_by(User.last_name, User.first_name, User.id))
     agents = db.paginate(waiting, page=page, per_page=AGENTS_PER_PAGE, error_out=False)

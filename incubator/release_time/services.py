@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql import Select
 
@@ -240,8 +240,8 @@ def submit_week(actor: User, monday: date) -> list[str]:
     delegates = db.session.scalars(select(User).join(ApprovalDelegation, ApprovalDelegation.delegate_id == User.id).where(
         ApprovalDelegation.manager_id == actor.manager_id, ApprovalDelegation.starts_on <= today_paris(),
         ApprovalDelegation.ends_on >= today_paris())).all()
-    notify([actor.manager, *delegates], "approvals", "Des heures attendent votre validation",
-           f"{actor.full_name} a transmis ses heures de la semaine du {monday:%d/%m/%Y}.", "/validations")
+    notify([actor.manager, *delegates], "approvals", "Des heures attendent votre validation",  # not a delegate's own
+           f"{actor.full_name} a transmis ses heures de la semaine du {monday:%d/%m/%Y}.", "/validations", exclude=actor)
     return warnings
 
 
@@ -268,12 +268,14 @@ def delegators(actor: User, on: date | None = None) -> list[int]:
 
 
 def approver_clause(user_id):
-    """SQL: the user is the N+1 of someone, or holds a delegation today."""
+    """SQL: the user decides on someone's time today, as their N+1 or holding their N+1's
+    delegation: `can_decide_for` true for at least one agent (never counting the user)."""
     today = today_paris()
     report = aliased(User)
-    return (exists().where(report.manager_id == user_id)
+    return (exists().where(report.manager_id == user_id, report.id != user_id)
             | exists().where(ApprovalDelegation.delegate_id == user_id, ApprovalDelegation.starts_on <= today,
-                             ApprovalDelegation.ends_on >= today))
+                             ApprovalDelegation.ends_on >= today, report.manager_id == ApprovalDelegation.manager_id,
+                             report.id != user_id))
 
 
 def is_approver(user: User) -> bool:
@@ -289,9 +291,27 @@ def approver_scope(actor: User) -> list[int]:
     return [actor.id] + delegators(actor)
 
 
-def _require_approver(actor: User, agent: User) -> None:
+def can_decide_for(actor: User, agent: User) -> str | None:
+    """None if `actor` may decide on `agent`'s hours and cap overrides, else why not (French):
+    the agent's N+1 or the holder of the N+1's delegation today, never the agent themself
+    (a report holding it decides for the others; their own lines stay with the N+1)."""
+    if agent.id == actor.id:
+        return ("Personne ne valide ses propres heures ni ne s'accorde de dérogation : "
+                "votre N+1 en décide, même si vous détenez sa délégation.")
     if agent.institution_id != actor.institution_id or agent.manager_id not in approver_scope(actor):
-        raise NotAllowed("Seul le N+1 de l'agent (ou la personne à qui il a délégué) valide ces heures.")
+        return "Seul le N+1 de l'agent (ou la personne à qui il a délégué) valide ces heures."
+    return None
+
+
+def decidable_agents(actor: User):
+    """SQL filter on User: the agents for whom `can_decide_for(actor, agent)` holds today."""
+    return and_(User.institution_id == actor.institution_id, User.manager_id.in_(approver_scope(actor)),
+                User.id != actor.id)
+
+
+def _require_approver(actor: User, agent: User) -> None:
+    if reason := can_decide_for(actor, agent):
+        raise NotAllowed(reason)
 
 
 def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = "") -> int:
