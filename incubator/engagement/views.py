@@ -82,12 +82,17 @@ def hr():
     period, filters = _period(), _hr_filters()
     query = hr_agents_query(current_user.institution_id, filters, period)
     export = request.args.get("format")
+    # Every HR read is logged, the list and each of its pages included (README, DESIGN §4.4).
+    read = {"from": period.start.isoformat(), "to": period.end.isoformat(), "service": filters.org_unit_id,
+            "category": filters.category, "min_hours": filters.min_hours, "sort": filters.sort}
     if export in ("csv", "xlsx"):
         record_read("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
-                    data={"format": export, "from": period.start.isoformat(), "to": period.end.isoformat(),
-                          "service": filters.org_unit_id, "category": filters.category, "min_hours": filters.min_hours})
+                    data={"format": export, **read})
         return _export(query, period, export)
-    page = paginate_capped(query.options(contains_eager(User.org_unit)), page=page_number(), per_page=50, exact=True)
+    number = page_number()
+    record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
+                data={**read, "page": number})
+    page = paginate_capped(query.options(contains_eager(User.org_unit)), page=number, per_page=50, exact=True)
     figures = figures_for([u.id for u in page.items], period)
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
                        filters=filters, units=unit_choices(current_user.institution_id, empty="Toutes", open_only=False),
