@@ -8,7 +8,7 @@ from ..exports import csv_response
 from ..security import login_required
 from ..web import render_page
 from . import queries
-from .charts import bar_svg
+from .charts import bar_svg, figure, stat
 
 bp = Blueprint("dashboard", __name__)
 
@@ -28,5 +28,5 @@ def index():
             abort(404)
         return csv_response(f"{chart.name}.csv", ["libellé", "valeur"], chart.rows)
     return render_page("dashboard/index.html", d=dashboard, period=dashboard.period, charts=charts, svg=bar_svg,
-                       coordinator=coordinator,
+                       figure=figure, stat=stat, coordinator=coordinator,
                        refresh_minutes=max(1, current_app.config["DASHBOARD_CACHE_SECONDS"] // 60))
