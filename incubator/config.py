@@ -52,6 +52,9 @@ class Defaults:
     PER_PAGE = 25
     # The dashboard's aggregates are recomputed at most this often (per worker).
     DASHBOARD_CACHE_SECONDS = 300
+    # Aggregates never single a person out: outside the HR report and one's own record, a
+    # figure about fewer people than this is shown as « moins de 5 ».
+    MIN_GROUP_SIZE = 5
     # Long lists (board, journal, portfolio, audit log) count their results up to this
     # number, then say "plus de …" (see incubator/pagination.py).
     LIST_COUNT_CAP = 1000

@@ -113,6 +113,7 @@ ACTION_LABELS = {
     "review.postponed": "Point reporté",
     "review.decided": "Décision publiée",
     "review.corrected": "Décision corrigée",
+    "engagement.listed": "Liste des relevés d'engagement consultée (RH)",
     "engagement.viewed": "Relevé d'engagement consulté (RH)",
     "engagement.exported": "Relevé d'engagement exporté (RH)",
     "agents.anonymised": "Agents anonymisés (conservation)",

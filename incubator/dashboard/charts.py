@@ -8,22 +8,79 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 
+@dataclass(frozen=True)
+class Hidden:
+    """A figure that is not shown. Most are about fewer people than MIN_GROUP_SIZE
+    (« moins de 5 »); a `secondary` one is hidden with them, since subtracting the shown
+    rows from a total shown elsewhere would give the hidden figure back (« masqué »)."""
+
+    size: int
+    secondary: bool = False
+
+    def __str__(self) -> str:
+        return "masqué" if self.secondary else f"moins de {self.size}"
+
+
+def guarded(value: float, people: int, minimum: int) -> float | Hidden:
+    """`value` when it is about no one or about at least `minimum` people, else hidden."""
+    return Hidden(minimum) if 0 < people < minimum else value
+
+
+def protect(rows: list[tuple[str, float, int]], minimum: int, *, adds_up: bool = False, ranked: bool = False
+            ) -> list[tuple[str, float | Hidden]]:
+    """Rows (label, figure, distinct people) as shown: each figure guarded. When the rows add
+    up to a total shown elsewhere (`adds_up`: proposals by theme add up to the proposals
+    submitted), the rows with the fewest people are hidden too, until the hidden rows are
+    together about at least `minimum` people. People of two rows may overlap (one agent's
+    hours in two months): the rule then hides less than it would with exact counts.
+    Rows `ranked` by their figure would place a hidden one between two shown figures: hidden
+    rows go last, by label."""
+    shown = [[label, guarded(value, people, minimum), people, value] for label, value, people in rows]
+    if adds_up:
+        hidden_people = sum(row[2] for row in shown if isinstance(row[1], Hidden))
+        others = sorted((row for row in shown if not isinstance(row[1], Hidden) and row[2] > 0),
+                        key=lambda row: (row[2], row[3]))
+        while 0 < hidden_people < minimum and others:
+            row = others.pop(0)
+            row[1] = Hidden(minimum, secondary=True)
+            hidden_people += row[2]
+    if ranked:
+        shown = ([row for row in shown if not isinstance(row[1], Hidden)]
+                 + sorted((row for row in shown if isinstance(row[1], Hidden)), key=lambda row: row[0]))
+    return [(label, value) for label, value, _people, _raw in shown]
+
+
 @dataclass
 class Chart:
     name: str
     title: str
     description: str
-    rows: list[tuple[str, float]]
+    rows: list[tuple[str, float | Hidden]]
     unit: str = ""
 
     @property
-    def total(self) -> float:
-        return sum(v for _l, v in self.rows)
+    def hidden(self) -> Hidden | None:
+        """A figure hidden as about too few people, for the note under the chart."""
+        return next((v for _l, v in self.rows if isinstance(v, Hidden) and not v.secondary), None)
+
+    @property
+    def masked(self) -> bool:
+        return any(isinstance(v, Hidden) and v.secondary for _l, v in self.rows)
 
 
-def _fmt(value: float) -> str:
+def figure(value: float | Hidden, unit: str = "") -> str:
+    """A figure as the chart and its table write it: « 2,5 h », or « moins de 5 »."""
+    if isinstance(value, Hidden):
+        return str(value)
     text = f"{value:.1f}" if isinstance(value, float) and not value.is_integer() else f"{int(value)}"
-    return text.replace(".", ",")
+    return text.replace(".", ",") + unit
+
+
+def stat(value: float | Hidden | None, unit: str) -> str:
+    """A headline figure, rounded: « 67 % », « moins de 5 », or « — » when there is none."""
+    if value is None:
+        return "—"
+    return str(value) if isinstance(value, Hidden) else f"{value:.0f}{unit}"
 
 
 def _short(label: str, limit: int = 34) -> str:
@@ -34,7 +91,7 @@ def bar_svg(chart: Chart, *, width: int = 720, bar_height: int = 26, label_width
     """Horizontal bars, one per row, value written after the bar."""
     rows = chart.rows or [("Aucune donnée", 0)]
     height = len(rows) * (bar_height + 10) + 10
-    top = max((v for _l, v in rows), default=0) or 1
+    top = max((v for _l, v in rows if not isinstance(v, Hidden)), default=0) or 1
     span = width - label_width - 70
     ident = f"chart-{chart.name}"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
@@ -43,11 +100,11 @@ def bar_svg(chart: Chart, *, width: int = 720, bar_height: int = 26, label_width
              f'<desc id="{ident}-desc">{escape(chart.description)}</desc>']
     for index, (label, value) in enumerate(rows):
         y = 10 + index * (bar_height + 10)
-        length = 0 if not value else max(2, round(span * value / top))
+        length = 0 if isinstance(value, Hidden) or not value else max(2, round(span * value / top))
         parts.append(f'<text class="chart-label" x="{label_width - 8}" y="{y + bar_height * 0.68:.1f}" '
                      f'text-anchor="end">{escape(_short(label))}</text>')
         parts.append(f'<rect class="chart-bar" x="{label_width}" y="{y}" width="{length}" height="{bar_height}" rx="3"/>')
         parts.append(f'<text class="chart-value" x="{label_width + length + 6}" y="{y + bar_height * 0.68:.1f}">'
-                     f'{_fmt(value)}{escape(chart.unit)}</text>')
+                     f'{escape(figure(value, chart.unit))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

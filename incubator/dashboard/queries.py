@@ -1,5 +1,12 @@
 """Indicators of the programme, each from an aggregate SQL query; the page runs a fixed
-number of queries whatever the size of the institution."""
+number of queries whatever the size of the institution.
+
+No figure singles a person out: each query also counts the distinct people a figure is
+about (authors of the proposals counted, agents whose hours are summed, applicants), and
+a figure about fewer than MIN_GROUP_SIZE people is replaced by « moins de 5 » (`guarded`)
+before it leaves this module, so the charts, their tables and the CSV cannot show it.
+Counts of projects and of sessions are about projects and sessions (public in the
+portfolio and the journal), not about people, and are shown as they are."""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Integer, String, case, cast, extract, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import CollectiveMembership, OrgUnit, User
@@ -20,7 +27,7 @@ from ..proposals.models import Proposal, Theme
 from ..release_time.models import TimeEntry
 from ..review.models import Decision, ReviewSession
 from ..timeutil import MONTHS_FR, to_paris, utcnow
-from .charts import Chart
+from .charts import Chart, Hidden, guarded, protect
 
 ANSWERS = ("accepted", "rejected", "changes_requested", "not_eligible")
 
@@ -42,9 +49,9 @@ def _percentile(sorted_values: list[float], share: float) -> float | None:
 class Dashboard:
     period: Period
     funnel: Chart
-    answered_share: float | None
-    median_days: float | None
-    p90_days: float | None
+    answered_share: float | Hidden | None
+    median_days: float | Hidden | None
+    p90_days: float | Hidden | None
     by_theme: Chart
     by_direction: Chart
     participation: Chart
@@ -68,7 +75,7 @@ def cached_build(institution_id: int, period: Period, *, coordinator: bool) -> D
     ttl = current_app.config["DASHBOARD_CACHE_SECONDS"]
     if ttl <= 0:
         return build(institution_id, period, coordinator=coordinator)
-    key = (institution_id, period.start, period.end, coordinator)
+    key = (institution_id, period.start, period.end, coordinator, current_app.config["MIN_GROUP_SIZE"])
     now = time.monotonic()
     found = _CACHE.get(key)
     if found and found[0] > now:
@@ -82,19 +89,30 @@ def cached_build(institution_id: int, period: Period, *, coordinator: bool) -> D
     return dashboard
 
 
+def _authors_when(condition):
+    """The number of distinct authors of the proposals meeting `condition`."""
+    return func.count(func.distinct(case((condition, Proposal.author_id))))
+
+
 def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboard:
+    minimum = current_app.config["MIN_GROUP_SIZE"]
     start_at, end_at = period.start_at, period.end_at
     in_period = (Proposal.institution_id == institution_id, Proposal.submitted_at >= start_at,
                  Proposal.submitted_at < end_at)
 
-    # 1. Funnel, in one query.
+    # 1. Funnel, in one query, with the distinct authors behind each count.
     row = db.session.execute(select(
         func.count(),
         func.sum(case((Proposal.state == "withdrawn", 1), else_=0)),
         func.sum(case((Proposal.state.in_(ANSWERS), 1), else_=0)),
         func.sum(case((Proposal.state == "accepted", 1), else_=0)),
+        func.count(func.distinct(Proposal.author_id)),
+        _authors_when(Proposal.state != "withdrawn"),
+        _authors_when(Proposal.state.in_(ANSWERS)),
+        _authors_when(Proposal.state == "accepted"),
     ).where(*in_period)).one()
-    submitted, withdrawn, answered, accepted = (int(v or 0) for v in row)
+    (submitted, withdrawn, answered, accepted,
+     submitters, base_authors, answered_authors, accepted_authors) = (int(v or 0) for v in row)
     # 2. Projects of the institution: active now, completed in the period.
     projects = db.session.execute(select(
         func.sum(case((Project.state == "active", 1), else_=0)),
@@ -105,38 +123,47 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
     funnel = Chart("entonnoir", "Du dépôt au projet",
                    "Propositions déposées sur la période, réponses rendues, propositions retenues, projets en cours "
                    "et projets terminés.",
-                   [("Déposées", submitted), ("Ayant reçu leur réponse", answered), ("Retenues", accepted),
+                   [("Déposées", guarded(submitted, submitters, minimum)),
+                    ("Ayant reçu leur réponse", guarded(answered, answered_authors, minimum)),
+                    ("Retenues", guarded(accepted, accepted_authors, minimum)),
                     ("Projets en cours", active), ("Projets terminés", completed)])
     base = submitted - withdrawn
-    answered_share = (100 * answered / base) if base else None
+    answered_share = guarded(100 * answered / base, base_authors, minimum) if base else None
 
     # 3. Time to answer: first answering decision of each proposal submitted in the period.
     first_answer = (select(Decision.proposal_id, func.min(Decision.published_at).label("at"))
                     .where(Decision.institution_id == institution_id,
                            (Decision.kind == "session") | (Decision.outcome == "not_eligible"))
                     .group_by(Decision.proposal_id).subquery())
-    durations = sorted(
-        max(0.0, (answered_at - submitted_at).total_seconds() / 86400)
-        for submitted_at, answered_at in db.session.execute(
-            select(Proposal.submitted_at, first_answer.c.at).join(first_answer, first_answer.c.proposal_id == Proposal.id)
-            .where(*in_period)))
-    median = _percentile(durations, 0.5)
-    p90 = _percentile(durations, 0.9)
+    answers = db.session.execute(
+        select(Proposal.author_id, Proposal.submitted_at, first_answer.c.at)
+        .join(first_answer, first_answer.c.proposal_id == Proposal.id).where(*in_period)).all()
+    durations = sorted(max(0.0, (answered_at - submitted_at).total_seconds() / 86400)
+                       for _author, submitted_at, answered_at in answers)
+    answered_people = len({author for author, _s, _a in answers})
+    median, p90 = (guarded(_percentile(durations, share), answered_people, minimum) if durations else None
+                   for share in (0.5, 0.9))
 
-    # 4. By theme and by direction.
+    # 4. By theme and by direction, with the distinct authors of each count.
+    author_count = func.count(func.distinct(Proposal.author_id))
+    theme_rows = db.session.execute(
+        select(Theme.name, func.count(), author_count).select_from(Proposal)
+        .outerjoin(Theme, Theme.id == Proposal.theme_id)
+        .where(*in_period).group_by(Theme.name).order_by(func.count().desc())).all()
     by_theme = Chart("themes", "Propositions par thème", "Nombre de propositions déposées sur la période, par thème.",
-                     [(name or "Sans thème", count) for name, count in db.session.execute(
-                         select(Theme.name, func.count()).select_from(Proposal).outerjoin(Theme, Theme.id == Proposal.theme_id)
-                         .where(*in_period).group_by(Theme.name).order_by(func.count().desc()))])
+                     protect([(name or "Sans thème", count, people) for name, count, people in theme_rows],
+                             minimum, adds_up=True, ranked=True))
     # The direction of a unit: its parent when it is a service, else itself.
     unit, parent = aliased(OrgUnit), aliased(OrgUnit)
     direction_name = case((unit.kind == "direction", unit.name), else_=func.coalesce(parent.name, unit.name))
+    direction_rows = db.session.execute(
+        select(direction_name, func.count(), author_count).select_from(Proposal)
+        .outerjoin(unit, unit.id == Proposal.org_unit_id).outerjoin(parent, parent.id == unit.parent_id)
+        .where(*in_period).group_by(direction_name).order_by(func.count().desc())).all()
     by_direction = Chart("directions", "Propositions par direction",
                          "Nombre de propositions déposées sur la période, par direction de leur auteur.",
-                         [(name or "Non rattachées", count) for name, count in db.session.execute(
-                             select(direction_name, func.count()).select_from(Proposal)
-                             .outerjoin(unit, unit.id == Proposal.org_unit_id).outerjoin(parent, parent.id == unit.parent_id)
-                             .where(*in_period).group_by(direction_name).order_by(func.count().desc()))])
+                         protect([(name or "Non rattachées", count, people) for name, count, people in direction_rows],
+                                 minimum, adds_up=True, ranked=True))
 
     # 5. Participation by category: authors, collective members, project members (one query).
     authors = select(Proposal.author_id.label("uid"), literal("author").label("kind")).where(*in_period)
@@ -155,60 +182,76 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
     labels = {"author": "Auteurs", "collective": "Collectif", "project": "Équipes projet"}
     participation = Chart("participation", "Participation par catégorie",
                           "Agents distincts par rôle et par catégorie A, B, C sur la période.",
-                          [(f"{labels[k]} — cat. {c}", counts.get((k, c), 0)) for k in labels for c in "ABC"])
+                          [(f"{labels[k]} — cat. {c}", guarded(counts.get((k, c), 0), counts.get((k, c), 0), minimum))
+                           for k in labels for c in "ABC"])
 
-    # 6. Approved release hours by direction and by month (one query, split in Python).
+    # 6. Approved release hours by direction and by month, with the distinct agents behind
+    # each sum: two groupings of the same entries, in one query.
     newer = aliased(TimeEntry)
     not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
-    hours_rows = db.session.execute(
-        select(direction_name, TimeEntry.day, func.sum(TimeEntry.minutes))
+    approved = (TimeEntry.institution_id == institution_id, TimeEntry.status == "approved", not_replaced,
+                TimeEntry.day >= period.start, TimeEntry.day <= period.end)
+    year, month = extract("year", TimeEntry.day), extract("month", TimeEntry.day)
+    no_int = cast(null(), Integer)
+    hours_rows = db.session.execute(union_all(
+        select(direction_name.label("direction"), no_int.label("year"), no_int.label("month"),
+               func.sum(TimeEntry.minutes).label("minutes"), func.count(func.distinct(TimeEntry.user_id)))
         .join(User, User.id == TimeEntry.user_id).outerjoin(unit, unit.id == User.org_unit_id)
-        .outerjoin(parent, parent.id == unit.parent_id)
-        .where(TimeEntry.institution_id == institution_id, TimeEntry.status == "approved", not_replaced,
-               TimeEntry.day >= period.start, TimeEntry.day <= period.end)
-        .group_by(direction_name, TimeEntry.day)).all()
-    per_direction: dict[str, float] = {}
-    per_month: dict[str, float] = {}
-    for name, day, minutes in hours_rows:
-        per_direction[name or "Non rattachés"] = per_direction.get(name or "Non rattachés", 0) + minutes / 60
-        key = f"{day:%Y-%m}"
-        per_month[key] = per_month.get(key, 0) + minutes / 60
+        .outerjoin(parent, parent.id == unit.parent_id).where(*approved).group_by(direction_name),
+        select(cast(null(), String), year, month, func.sum(TimeEntry.minutes),
+               func.count(func.distinct(TimeEntry.user_id))).where(*approved).group_by(year, month),
+    )).all()
+    per_direction: list[tuple[str, float, int]] = []
+    per_month: list[tuple[str, float, int]] = []
+    for name, in_year, in_month, minutes, people in hours_rows:
+        if in_year is None:
+            per_direction.append((name or "Non rattachés", round(minutes / 60, 1), people))
+        else:
+            per_month.append((f"{int(in_year):04d}-{int(in_month):02d}", round(minutes / 60, 1), people))
     hours_by_direction = Chart("heures-directions", "Heures de décharge validées par direction",
                                "Total des heures validées par les N+1 sur la période, par direction.",
-                               sorted(((k, round(v, 1)) for k, v in per_direction.items()), key=lambda r: -r[1]), " h")
+                               protect(sorted(per_direction, key=lambda r: (-r[1], r[0])), minimum,
+                                       adds_up=True, ranked=True), " h")
     hours_by_month = Chart("heures-mois", "Heures de décharge validées par mois",
                            "Total des heures validées par mois sur la période.",
-                           [(month_label(k), round(v, 1)) for k, v in sorted(per_month.items())], " h")
+                           protect([(month_label(key), hours, people) for key, hours, people in sorted(per_month)],
+                                   minimum, adds_up=True), " h")
 
     # 7. Immersions made (own agents, selected) and hosted (by the institution's offers).
     row = db.session.execute(select(
         func.sum(case((User.institution_id == institution_id, 1), else_=0)),
         func.sum(case((Proposal.institution_id == institution_id, 1), else_=0)),
+        func.count(func.distinct(case((User.institution_id == institution_id, Application.applicant_id)))),
+        func.count(func.distinct(case((Proposal.institution_id == institution_id, Application.applicant_id)))),
     ).select_from(Application).join(User, User.id == Application.applicant_id)
         .join(Proposal, Proposal.id == Application.offer_id)
         .where(Application.status == "selected", Application.starts_on >= period.start,
                Application.starts_on <= period.end)).one()
     immersions = Chart("immersions", "Immersions", "Immersions effectuées par des agents de la collectivité et "
                        "immersions accueillies dans ses services, sur la période.",
-                       [("Effectuées", int(row[0] or 0)), ("Accueillies", int(row[1] or 0))])
+                       [("Effectuées", guarded(int(row[0] or 0), int(row[2] or 0), minimum)),
+                        ("Accueillies", guarded(int(row[1] or 0), int(row[3] or 0), minimum))])
 
     dashboard = Dashboard(period, funnel, answered_share, median, p90, by_theme, by_direction, participation,
                           hours_by_direction, hours_by_month, immersions, computed_at=utcnow())
     if coordinator:
         now = utcnow()
-        buckets = {}
-        for state, changed_at in db.session.execute(
-                select(Proposal.state, Proposal.state_changed_at).where(
+        buckets: dict[str, int] = {}
+        bucket_authors: dict[str, set[int]] = {}
+        for state, changed_at, author_id in db.session.execute(
+                select(Proposal.state, Proposal.state_changed_at, Proposal.author_id).where(
                     Proposal.institution_id == institution_id, Proposal.state.in_(lifecycle.OPEN_STATES))):
             age = (now - changed_at).days
             bucket = "moins de 30 j" if age < 30 else "30 à 60 j" if age <= 60 else "plus de 60 j"
             key = f"{lifecycle.STATES[state].label} — {bucket}"
             buckets[key] = buckets.get(key, 0) + 1
+            bucket_authors.setdefault(key, set()).add(author_id)
         order = [f"{lifecycle.STATES[s].label} — {b}" for s in lifecycle.OPEN_STATES
                  for b in ("moins de 30 j", "30 à 60 j", "plus de 60 j")]
         dashboard.backlog = Chart("attente", "Propositions en attente, par étape et ancienneté",
                                   "Propositions sans réponse, par étape et par ancienneté dans l'étape.",
-                                  [(k, buckets.get(k, 0)) for k in order if buckets.get(k)])
+                                  [(k, guarded(buckets[k], len(bucket_authors[k]), minimum))
+                                   for k in order if buckets.get(k)])
         months: dict[str, int] = {}
         for (starts_at,) in db.session.execute(select(ReviewSession.starts_at).where(
                 ReviewSession.institution_id == institution_id, ReviewSession.starts_at >= start_at,

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
 from ..engagement.views import _period
+from ..exports import csv_response
 from ..security import login_required
 from ..web import render_page
 from . import queries
-from .charts import bar_svg
+from .charts import bar_svg, figure, stat
 
 bp = Blueprint("dashboard", __name__)
 
@@ -28,14 +26,7 @@ def index():
         chart = next((c for c in charts if c.name == request.args.get("graphique")), None)
         if chart is None:
             abort(404)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["libellé", "valeur"])
-        for label, value in chart.rows:
-            writer.writerow([label, f"{value:g}".replace(".", ",")])
-        response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = f'attachment; filename="{chart.name}.csv"'
-        return response
+        return csv_response(f"{chart.name}.csv", ["libellé", "valeur"], chart.rows)
     return render_page("dashboard/index.html", d=dashboard, period=dashboard.period, charts=charts, svg=bar_svg,
-                       coordinator=coordinator,
+                       figure=figure, stat=stat, coordinator=coordinator,
                        refresh_minutes=max(1, current_app.config["DASHBOARD_CACHE_SECONDS"] // 60))

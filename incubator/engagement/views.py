@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
-
-from flask import Blueprint, Response, request, send_file, stream_with_context
+from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import CATEGORIES, User
 from ..admin.queries import unit_choices
 from ..audit.services import record_read
+from ..exports import csv_response, number_text, xlsx_response
 from ..extensions import db
 from ..pagination import paginate_capped
 from ..security import login_required, roles_required
@@ -38,12 +35,8 @@ def _period() -> Period:
     return Period.year(today_paris().year)
 
 
-def _number(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
-
-
 def _row(user: User, f) -> list:
-    detail = " | ".join(f"{title} : {_number(hours)} h" for _pid, title, hours in f.hours_by_project)
+    detail = " | ".join(f"{title} : {number_text(hours)} h" for _pid, title, hours in f.hours_by_project)
     p = f.proposals
     return [user.last_name, user.first_name, user.email, user.category, user.quotite,
             user.org_unit.name if user.org_unit else "", f.hours_total, detail, f.roles["sponsor"],
@@ -89,54 +82,35 @@ def hr():
     period, filters = _period(), _hr_filters()
     query = hr_agents_query(current_user.institution_id, filters, period)
     export = request.args.get("format")
+    # Every HR read is logged, the list and each of its pages included (README, DESIGN §4.4).
+    read = {"from": period.start.isoformat(), "to": period.end.isoformat(), "service": filters.org_unit_id,
+            "category": filters.category, "min_hours": filters.min_hours, "sort": filters.sort}
     if export in ("csv", "xlsx"):
         record_read("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
-                    data={"format": export, "from": period.start.isoformat(), "to": period.end.isoformat(),
-                          "service": filters.org_unit_id, "category": filters.category, "min_hours": filters.min_hours})
-        return _csv(query, period) if export == "csv" else _xlsx(query, period)
-    page = paginate_capped(query.options(contains_eager(User.org_unit)), page=page_number(), per_page=50, exact=True)
+                    data={"format": export, **read})
+        return _export(query, period, export)
+    number = page_number()
+    record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
+                data={**read, "page": number})
+    page = paginate_capped(query.options(contains_eager(User.org_unit)), page=number, per_page=50, exact=True)
     figures = figures_for([u.id for u in page.items], period)
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
                        filters=filters, units=unit_choices(current_user.institution_id, empty="Toutes", open_only=False),
                        categories=CATEGORIES)
 
 
-def _csv(query, period: Period) -> Response:
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(COLUMNS)
-        yield "\ufeff" + buffer.getvalue()
-        for users in _batches(query):
-            buffer.seek(0)
-            buffer.truncate()
-            figures = figures_for([u.id for u in users], period)
-            for user in users:
-                writer.writerow([_number(v) if isinstance(v, float) else v for v in _row(user, figures[user.id])])
-            yield buffer.getvalue()
-
-    response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="engagement-{period.start.isoformat()}-{period.end.isoformat()}.csv"')
-    return response
-
-
-def _xlsx(query, period: Period):
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)  # rows go to disk as they are written
-    sheet = workbook.create_sheet("Engagement")
-    sheet.append(COLUMNS)
+def _rows(query, period: Period):
     for users in _batches(query):
         figures = figures_for([u.id for u in users], period)
         for user in users:
-            sheet.append(_row(user, figures[user.id]))
-    handle = tempfile.TemporaryFile()
-    workbook.save(handle)
-    handle.seek(0)
-    return send_file(handle, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     as_attachment=True,
-                     download_name=f"engagement-{period.start.isoformat()}-{period.end.isoformat()}.xlsx")
+            yield _row(user, figures[user.id])
+
+
+def _export(query, period: Period, export: str):
+    name = f"engagement-{period.start.isoformat()}-{period.end.isoformat()}"
+    if export == "csv":
+        return csv_response(f"{name}.csv", COLUMNS, _rows(query, period))
+    return xlsx_response(f"{name}.xlsx", "Engagement", COLUMNS, _rows(query, period))
 
 
 @bp.get("/rh/engagement/<int:user_id>")

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..admin.forms import ConfirmForm
 from ..errors import NotAllowed, ValidationFailed
+from ..exports import csv_response
 from ..extensions import db
 from ..pagination import paginate_capped
 from ..proposals.models import Proposal
@@ -96,38 +94,23 @@ def journal():
                        outcomes=OUTCOME_LABELS, **_common())
 
 
-def spreadsheet_safe(value):
-    """A cell that a spreadsheet will not run as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+JOURNAL_COLUMNS = ["date", "proposition", "titre", "nature", "issue", "motif", "séance", "pour", "contre",
+                   "abstention", "objections", "présents", "motivation"]
+KIND_LABELS = {"eligibility": "recevabilité", "session": "séance", "correction": "correction"}
+
+
+def _journal_rows(query):
+    for decision in db.session.scalars(query.execution_options(yield_per=500)):
+        counts = (decision.tally or {}).get("counts", {})
+        yield [format_datetime(decision.published_at), decision.proposal_id, decision.proposal.title,
+               KIND_LABELS[decision.kind], decision.outcome_label, decision.reason,
+               format_datetime(decision.session.starts_at) if decision.session else "",
+               counts.get("for", ""), counts.get("against", ""), counts.get("abstain", ""),
+               counts.get("objection", ""), (decision.tally or {}).get("present", ""), decision.rationale]
 
 
 def _journal_csv(query) -> Response:
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["date", "proposition", "titre", "nature", "issue", "motif", "séance",
-                         "pour", "contre", "abstention", "objections", "présents", "motivation"])
-        yield "\ufeff" + buffer.getvalue()
-        for decision in db.session.scalars(query.execution_options(yield_per=500)):
-            buffer.seek(0)
-            buffer.truncate()
-            counts = (decision.tally or {}).get("counts", {})
-            writer.writerow([spreadsheet_safe(cell) for cell in [
-                format_datetime(decision.published_at), decision.proposal_id, decision.proposal.title,
-                {"eligibility": "recevabilité", "session": "séance", "correction": "correction"}[decision.kind],
-                decision.outcome_label, decision.reason,
-                format_datetime(decision.session.starts_at) if decision.session else "",
-                counts.get("for", ""), counts.get("against", ""), counts.get("abstain", ""),
-                counts.get("objection", ""), (decision.tally or {}).get("present", ""),
-                decision.rationale,
-            ]])
-            yield buffer.getvalue()
-
-    response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = 'attachment; filename="journal-des-arbitrages.csv"'
-    return response
+    return csv_response("journal-des-arbitrages.csv", JOURNAL_COLUMNS, _journal_rows(query))
 
 
 # --------------------------------------------------------------------------- settings

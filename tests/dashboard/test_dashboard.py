@@ -23,6 +23,14 @@ def submitted(proposal, when):
 
 
 @pytest.fixture
+def every_figure(app, server, monkeypatch):
+    """The hand-built dataset has one author: show the figures about fewer than five
+    people, to check the arithmetic (tests/dashboard/test_min_group_size.py checks hiding)."""
+    for flask_app in (app, server):
+        monkeypatch.setitem(flask_app.config, "MIN_GROUP_SIZE", 1)
+
+
+@pytest.fixture
 def data():
     coordinator = make_user(roles=["coordinator"], category="A")
     direction = make_org_unit(coordinator.institution, kind="direction", name="Direction technique")
@@ -61,7 +69,7 @@ def data():
     return coordinator
 
 
-def test_figures_against_a_hand_built_dataset(data):
+def test_figures_against_a_hand_built_dataset(data, every_figure):
     d = queries.build(data.institution_id, YEAR, coordinator=True)
     assert dict(d.funnel.rows) == {"Déposées": 4, "Ayant reçu leur réponse": 2, "Retenues": 1,
                                    "Projets en cours": 1, "Projets terminés": 1}
@@ -76,7 +84,7 @@ def test_figures_against_a_hand_built_dataset(data):
     assert sum(v for _l, v in d.backlog.rows) == 2  # now, whatever the period: in review, and submitted
 
 
-def test_page_svg_is_well_formed_labelled_and_fixed_in_queries(data, client, login, count_queries):
+def test_page_svg_is_well_formed_labelled_and_fixed_in_queries(data, every_figure, client, login, count_queries):
     login(client, data)
     response = client.get("/tableau-de-bord?annee=2026")
     page = response.get_data(as_text=True)
@@ -125,7 +133,7 @@ def test_a_paused_then_resumed_project_counts_as_running_not_completed(data):
     assert resumed["Projets terminés"] == before["Projets terminés"]
 
 
-def test_figures_are_cached_for_a_while_then_recomputed(data, client, login, server, monkeypatch):
+def test_figures_are_cached_for_a_while_then_recomputed(data, every_figure, client, login, server, monkeypatch):
     monkeypatch.setitem(server.config, "DASHBOARD_CACHE_SECONDS", 300)
     monkeypatch.setattr(queries, "_CACHE", {})
     clock = [1000.0]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from incubator.accounts.models import CollectiveMembership, User
 from incubator.accounts.services import anonymise_departed
 from incubator.audit.models import AuditEvent
+from incubator.audit.services import action_label
 from incubator.engagement.queries import Period, figures_for
 from incubator.extensions import db
 from incubator.projects.models import Application, Project, ProjectMember
@@ -172,3 +173,19 @@ def test_anonymisation_keeps_totals(dataset, app):
     # Recent departures and active agents are left alone; running twice changes nothing.
     assert "0 agent(s)" in app.test_cli_runner().invoke(args=["retention", "apply"]).output
     assert anonymise_departed(utcnow()) == 0
+
+
+def test_every_hr_read_of_the_list_is_logged_with_its_filters_and_page(dataset, client, login):
+    login(client, dataset["hr"])
+    unit = dataset["other_service"]
+    assert client.get(f"/rh/engagement?annee=2026&categorie=C&service={unit.id}&heures_min=2").status_code == 200
+    assert client.get("/rh/engagement?du=2026-03-01&au=2026-03-31&tri=service&page=2",
+                      headers={"HX-Request": "true"}).status_code == 200
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "engagement.listed")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.institution_id) for e in events] == [(dataset["hr"].id, dataset["hr"].institution_id)] * 2
+    assert events[0].data == {"from": "2026-01-01", "to": "2026-12-31", "service": unit.id, "category": "C",
+                              "min_hours": 2.0, "sort": "name", "page": 1}
+    assert events[1].data == {"from": "2026-03-01", "to": "2026-03-31", "service": None, "category": "",
+                              "min_hours": 0.0, "sort": "unit", "page": 2}
+    assert action_label("engagement.listed") == "Liste des relevés d'engagement consultée (RH)"
