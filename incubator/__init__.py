@@ -140,13 +140,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
-    """On SQLite, a request that may write (POST...) takes the write lock when its
-    transaction starts. A deferred transaction that read first and writes later cannot
-    wait for the lock: SQLite refuses it at once ("database is locked") if another
-    writer committed meanwhile. Reads (GET) stay deferred and never block each other."""
+    """On SQLite, a request that is going to write (an unsafe method that reached its
+    view, see web.WRITE_FLAG) takes the write lock when its transaction starts. A
+    deferred transaction that read first and writes later cannot wait for the lock:
+    SQLite refuses it at once ("database is locked") if another writer committed
+    meanwhile. Reads, and requests refused before their view (CSRF, 404, 405), stay
+    deferred and never hold up a writer."""
     if connection.dialect.name != "sqlite":
         return
-    from flask import has_request_context, request
+    from .web import request_writes
 
-    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if request_writes() else "BEGIN")

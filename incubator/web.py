@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -20,6 +31,28 @@ from .extensions import db, login_manager
 from .text import linkify
 
 M = TypeVar("M")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_writes() -> bool:
+    """Whether the current request may write: an unsafe method that passed the checks made
+    before its view (routing, CSRF). Such a request takes SQLite's write lock when its
+    transaction starts; any other request must not take it (see incubator/__init__.py)."""
+    return has_request_context() and g.get("writes", False)
+
+
+def after_request_transaction(work) -> None:
+    """Run `work()` (a small write for the request, such as refreshing the session) once
+    the request's own transaction is over: in it when the request writes, after it
+    (in a transaction of its own, on the same pooled connection) when it only reads. A
+    request so never holds two connections, and a read never waits for the write lock
+    while holding a snapshot."""
+    if request_writes():
+        work()
+    else:
+        g.setdefault("after_transaction", []).append(work)
 
 
 def is_htmx() -> bool:
@@ -165,7 +198,13 @@ ERROR_TITLES = {
 
 
 def error_page(status: int, message: str | None = None) -> Response:
+    """The error page, drawn as for a visitor: it reads nothing from the database, so it
+    renders when the database is locked or down, and a refused request (CSRF, 404...)
+    neither loads nor refreshes the person's session. It is personal all the same (a
+    403 says what exists): never cached."""
     title, default = ERROR_TITLES.get(status, ERROR_TITLES[500])
+    login_manager._update_request_context_with_user()  # anonymous, nobody loaded
+    g.no_store = True
     body = render_template("errors/error.html", status=status, title=title,
                            message=message or default)
     return Response(body, status=status, mimetype="text/html")
@@ -182,6 +221,16 @@ def init_web(app: Flask) -> None:
         if any("\x00" in value for values in request.args.listvalues() for value in values):
             abort(400, description="L'adresse contient un caractère nul : elle ne vient pas d'un lien "
                                    "de l'application.")
+
+    @app.before_request
+    def mark_write_requests():
+        # Registered after CSRFProtect's check (csrf.init_app comes first in create_app):
+        # a request refused by it never gets here. Routing errors (404, 405) are raised
+        # only after the before_request functions, so they are looked at here.
+        if request.method not in SAFE_METHODS and request.routing_exception is None:
+            if db.session().in_transaction():
+                db.session.rollback()  # nothing written yet: start again as a writer
+            g.writes = True
 
     app.jinja_env.filters["date_fr"] = timeutil.format_date
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
@@ -255,6 +304,15 @@ def init_web(app: Flask) -> None:
             db.session.close()
         except OperationalError:
             db.session().invalidate()
+            return
+        for work in g.pop("after_transaction", ()):
+            try:
+                with db.session.begin():
+                    work()
+            except OperationalError as exc:
+                app.logger.warning("Écriture différée abandonnée : %s", str(exc.orig or exc).strip())
+            finally:
+                db.session.close()
 
     @app.errorhandler(OperationalError)
     def database_error(exc: OperationalError):
@@ -268,7 +326,7 @@ def init_web(app: Flask) -> None:
         db.session().invalidate()  # drop the connection, without a rollback that could fail too
         app.logger.error("Base de données indisponible sur %s %s : %s", request.method, request.path,
                          str(exc.orig or exc).strip())
-        login_manager._update_request_context_with_user()  # anonymous, nobody loaded
+        g.pop("after_transaction", None)
         response = error_page(503)
         response.headers["Retry-After"] = "5"
         return response

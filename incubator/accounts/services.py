@@ -22,6 +22,7 @@ from ..dbutil import serialise_on
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
+from ..web import after_request_transaction
 from .models import (
     CATEGORIES,
     ROLES,
@@ -34,6 +35,8 @@ from .models import (
     UserRole,
 )
 
+# How often a session's last activity is written: each request would serialise SQLite.
+SESSION_REFRESH_INTERVAL = timedelta(minutes=5)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A hash of a random password: checked against when the account is unknown, so that the
 # answer takes the same time whether the address exists or not.
@@ -173,13 +176,12 @@ def resolve_session(token: str, user_id: str) -> User | None:
         return None
     if now - auth_session.created_at > config["PERMANENT_SESSION_LIFETIME"]:
         return None
-    # Refresh rarely (a write per request would serialise SQLite), and on a connection of
-    # its own, so that the request's transaction is neither committed nor widened.
-    if now - auth_session.last_seen_at > timedelta(minutes=5):
-        with db.engine.begin() as connection:
-            connection.execute(
-                update(AuthSession).where(AuthSession.id == auth_session.id).values(last_seen_at=now)
-            )
+    # Refresh rarely (a write per request would serialise SQLite): in the request's own
+    # transaction when it writes, right after it when it only reads.
+    if now - auth_session.last_seen_at > SESSION_REFRESH_INTERVAL:
+        session_id = auth_session.id
+        after_request_transaction(lambda: db.session.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)))
     return user
 
 

@@ -26,6 +26,7 @@ from incubator.proposals.models import Comment
 from incubator.release_time.models import TimeEntry
 from incubator.review.models import AgendaItem, Attendance, Decision
 from incubator.timeutil import today_paris, utcnow
+from tests.dates import working_span
 from tests.factories import (
     make_criterion,
     make_org_unit,
@@ -421,10 +422,10 @@ class World:
 
     def fresh_application(self, status: str) -> int:
         offer = self.fresh_offer()
-        starts = today_paris() + timedelta(days=105)
+        starts, ends = working_span(105)
         application = Application(offer_id=offer, applicant_id=self.people["author"].id,
                                   manager_id=self.people["manager"].id, motivation="Découvrir le métier.",
-                                  starts_on=starts, ends_on=starts + timedelta(days=1), working_days=2,
+                                  starts_on=starts, ends_on=ends, working_days=2,
                                   status=status)
         db.session.add(application)
         db.session.flush()

@@ -18,6 +18,7 @@ from incubator.extensions import db
 from incubator.review.models import AgendaItem
 from incubator.review.services import settings_for
 from incubator.timeutil import today_paris
+from tests.dates import working_span
 from tests.factories import make_session
 from tests.security.hostile import Case, F, run_case
 
@@ -203,8 +204,9 @@ CASES = [
     # ------------------------------------------------------------------ immersions
     Case("projects.apply", "author", lambda w, t: f"/immersions/{t['offer']}/candidater", {
         "motivation": F("text", ("Je souhaite découvrir l'accueil des habitants.",)),
-        "starts_on": F("date", lambda _w, _t: [_days(110)]),
-        "ends_on": F("date", lambda _w, _t: [_days(111)]),
+        # Two working days in a row, whatever today's weekday (today + 110 may be a Saturday).
+        "starts_on": F("date", lambda _w, _t: [working_span(110)[0].isoformat()]),
+        "ends_on": F("date", lambda _w, _t: [working_span(110)[1].isoformat()]),
     }, prepare=lambda w: {"offer": w.fresh_offer()}, pages=["/immersions"]),
     Case("projects.consent", "manager", lambda w, t: f"/immersions/candidatures/{t['application']}/avis", {
         "answer": F("choice", ("consent", "refuse")), "reason": F("text", ("", "Le service est en sous-effectif.")),
