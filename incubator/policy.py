@@ -46,7 +46,9 @@ POLICY: dict[str, frozenset[str]] = {
     "projects.add_progress": frozenset({"author", "coordinator"}),
     "projects.hold_or_resume": frozenset({"author", "coordinator"}),
     "projects.close": frozenset({"author", "coordinator"}),
-    "projects.convention": frozenset(),  # only for immersion projects; none in the world used
+    # The immersed agent (author), their N+1, the host (member), and the coordinators, HR
+    # and administrators of the two institutions: see projects.policy.can_read_convention.
+    "projects.convention": SIGNED_IN - {"agent"},
     "projects.consent": frozenset({"manager"}),
     "projects.select": frozenset({"member"}),  # the offer's host
     "release_time.decide": frozenset({"manager"}),

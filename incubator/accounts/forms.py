@@ -24,7 +24,7 @@ class PasswordChangeForm(FlaskForm):
     )
     new_password = PasswordField(
         "Nouveau mot de passe",
-        description="12 caractères au moins. Une phrase de plusieurs mots est plus sûre et plus facile à retenir.",
+        description="12 caractères au moins, sans votre nom ni votre adresse. Une phrase de plusieurs mots est plus sûre et plus facile à retenir.",
         validators=[DataRequired("Choisissez un nouveau mot de passe.")],
         render_kw={"autocomplete": "new-password"},
     )

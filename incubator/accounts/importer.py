@@ -1,7 +1,10 @@
 """Import of agents from a CSV file: all lines valid, or nothing written.
 
 Columns (header required, `;` or `,` separated, UTF-8):
-  email       required, the key: an existing agent with this address is updated
+  email       required, the key: an existing agent with this address is updated, if the
+              importing administrator may change that account in the form
+              (accounts.policy.can_edit_user); an address of another institution is refused
+              without saying so (accounts.services.email_problem)
   prenom      required
   nom         required
   categorie   required, A, B or C
@@ -22,7 +25,8 @@ from ..audit.services import record
 from ..errors import DomainError
 from ..extensions import db
 from .models import CATEGORIES, OrgUnit, User
-from .services import EMAIL_RE, normalise_email, require_admin
+from .policy import user_edit_refusal
+from .services import EMAIL_RE, email_problem, normalise_email, require_admin
 
 REQUIRED_COLUMNS = ("email", "prenom", "nom", "categorie", "service")
 OPTIONAL_COLUMNS = ("quotite", "n_plus_1")
@@ -116,8 +120,15 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
             problems.append(f"adresse électronique invalide « {row['email'][:80]} »")
         elif email in seen:
             problems.append(f"adresse déjà présente ligne {seen[email]}")
-        elif email in existing and existing[email].institution_id != institution_id:
-            problems.append("adresse déjà utilisée par un autre compte")
+        elif ((holder := existing.get(email)) is not None and holder.institution_id == institution_id
+              and not email.endswith(".invalid")):
+            # An update: the guard of the agent's form (an instance administrator's account
+            # is changed by an instance administrator only).
+            if actor is not None and (refusal := user_edit_refusal(actor, holder)) is not None:
+                problems.append(refusal.rstrip("."))
+        elif (problem := email_problem(institution_id, email, holder)) is not None:
+            # A new agent: the address must be free, and not reserved, on the instance.
+            problems.append(problem.rstrip("."))
         seen.setdefault(email, line)
         file_emails.add(email)
         for column, label in (("prenom", "prénom"), ("nom", "nom")):

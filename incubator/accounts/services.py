@@ -34,10 +34,19 @@ from .models import (
     User,
     UserRole,
 )
+from .passwords import password_errors
+from .policy import ADMIN_ONLY, user_edit_refusal
 
 # How often a session's last activity is written: each request would serialise SQLite.
 SESSION_REFRESH_INTERVAL = timedelta(minutes=5)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Addresses are unique on the whole instance (they are the login), so an address taken in
+# another institution cannot be used; this answer says so without saying why, the same
+# for the addresses kept for anonymised agents (reserved ".invalid" domain), so that an
+# administrator learns nothing about the accounts of other institutions.
+EMAIL_UNAVAILABLE = ("Cette adresse ne peut pas être utilisée : vérifiez-la ou contactez "
+                     "l'administration de l'instance.")
+EMAIL_TAKEN_HERE = "Un compte utilise déjà cette adresse."
 # A hash of a random password: checked against when the account is unknown, so that the
 # answer takes the same time whether the address exists or not.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
@@ -205,13 +214,9 @@ def revoke_sessions(user: User, *, keep_token: str | None = None) -> None:
     db.session.execute(stmt.values(revoked_at=utcnow()))
 
 
-def _password_errors(password: str, field: str = "password") -> dict[str, str]:
-    min_length = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password or "") < min_length:
-        return {field: f"Le mot de passe doit compter au moins {min_length} caractères."}
-    if len(password) > 200:
-        return {field: "Le mot de passe ne peut dépasser 200 caractères."}
-    return {}
+def _holder(user: User) -> dict[str, str]:
+    """What a password must not contain: see accounts.passwords."""
+    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
 
 
 def change_own_password(
@@ -220,7 +225,7 @@ def change_own_password(
     errors: dict[str, str] = {}
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         errors["current_password"] = "Le mot de passe actuel est incorrect."
-    errors.update(_password_errors(new, "new_password"))
+    errors.update(password_errors(new, "new_password", own=True, **_holder(user)))
     if new != confirm:
         errors["confirm_password"] = "Les deux saisies du nouveau mot de passe diffèrent."
     if not errors and new == current:
@@ -237,15 +242,14 @@ def change_own_password(
 
 def require_admin(actor: User, institution_id: int) -> None:
     if actor.institution_id != institution_id or not actor.has_role("admin"):
-        raise NotAllowed("Cette action est réservée à l'administration de la collectivité.")
+        raise NotAllowed(ADMIN_ONLY)
 
 
 def require_admin_over(actor: User, user: User) -> None:
-    """Admin of the user's institution; and an instance administrator's account can only be
-    changed by an instance administrator (else a local admin could take over the instance)."""
-    require_admin(actor, user.institution_id)
-    if user.is_instance_admin and not actor.is_instance_admin:
-        raise NotAllowed("Ce compte administre l'instance : seule l'administration de l'instance peut le modifier.")
+    """The guard of every change to an account: see accounts.policy.can_edit_user."""
+    refusal = user_edit_refusal(actor, user)
+    if refusal:
+        raise NotAllowed(refusal)
 
 
 def require_collective_manager(actor: User, institution_id: int) -> None:
@@ -422,10 +426,11 @@ def validate_user_data(
     email = normalise_email(data.get("email") or "")
     if not EMAIL_RE.match(email) or len(email) > 254:
         errors["email"] = "Adresse électronique invalide (ex. prenom.nom@ville.fr)."
-    else:
-        existing = db.session.scalar(select(User).where(User.email == email))
-        if existing is not None and existing is not user:
-            errors["email"] = "Un compte utilise déjà cette adresse."
+    elif user is None or email != user.email:
+        problem = email_problem(institution_id, email, db.session.scalar(
+            select(User).where(User.email == email)))
+        if problem:
+            errors["email"] = problem
     clean["email"] = email
     category = (data.get("category") or "").strip().upper()
     if category not in CATEGORIES:
@@ -469,6 +474,16 @@ def validate_user_data(
     return clean
 
 
+def email_problem(institution_id: int, email: str, holder: User | None) -> str | None:
+    """Why a valid address cannot be given to a new agent (or a new address to an agent)
+    of this institution, `holder` being the account that has it, if any."""
+    if email.endswith(".invalid") or (holder is not None and holder.institution_id != institution_id):
+        return EMAIL_UNAVAILABLE
+    if holder is not None:
+        return EMAIL_TAKEN_HERE
+    return None
+
+
 def _reports_to(candidate: User, user: User) -> bool:
     """True if `candidate` is `user` or sits below `user` in the N+1 chain."""
     seen: set[int] = set()
@@ -488,11 +503,17 @@ def create_user(
     """`actor` is None only for the command line and the demo data."""
     if actor is not None:
         require_admin(actor, institution_id)
-    clean = validate_user_data(institution_id, data)
+    errors: dict[str, list[str] | str] = {}
+    try:
+        clean = validate_user_data(institution_id, data)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     if password:
-        errors = _password_errors(password)
-        if errors:
-            raise ValidationFailed(errors)
+        errors.update(password_errors(password, first_name=data.get("first_name") or "",
+                                      last_name=data.get("last_name") or "",
+                                      email=normalise_email(data.get("email") or "")))
+    if errors:
+        raise ValidationFailed(errors)
     user = User(institution_id=institution_id, **clean,
                 password_hash=hash_password(password) if password else None)
     db.session.add(user)
@@ -544,7 +565,7 @@ def set_roles(actor: User, user: User, *, roles: list[str]) -> None:
 
 def set_password(actor: User, user: User, *, password: str) -> None:
     require_admin_over(actor, user)
-    errors = _password_errors(password)
+    errors = password_errors(password, own=user.id == actor.id, **_holder(user))
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(password)

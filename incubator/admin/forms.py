@@ -72,7 +72,7 @@ class UserForm(FlaskForm):
 
 class UserCreateForm(UserForm):
     password = PasswordField("Mot de passe initial", validators=[Optional(), Length(max=200)],
-                             description="Facultatif, 12 caractères au moins. À transmettre à l'agent, qui le changera depuis « Mon compte ».",
+                             description="Facultatif. 12 caractères au moins, sans le nom ni l'adresse de l'agent, et pas un mot de passe courant. À transmettre à l'agent, qui le changera depuis « Mon compte ».",
                              render_kw={"autocomplete": "new-password"})
     roles = SelectMultipleField("Rôles", choices=[(r, ROLE_LABELS[r]) for r in ROLES],
                                 option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
@@ -84,7 +84,7 @@ class RolesForm(FlaskForm):
 
 
 class PasswordSetForm(FlaskForm):
-    password = PasswordField("Nouveau mot de passe", description="12 caractères au moins.",
+    password = PasswordField("Nouveau mot de passe", description="12 caractères au moins, sans le nom ni l'adresse de l'agent, et pas un mot de passe courant.",
                              validators=[DataRequired("Indiquez un mot de passe.")],
                              render_kw={"autocomplete": "new-password"})
 

@@ -13,6 +13,7 @@ from ..accounts.models import (
     OrgUnit,
     User,
 )
+from ..accounts.policy import user_edit_refusal
 from ..audit.services import ACTION_LABELS, action_label
 from ..extensions import db
 from ..pagination import paginate_capped
@@ -207,6 +208,7 @@ def _user_page(user: User, *, profile=None, roles=None, password=None, status=20
     password = password or forms.PasswordSetForm(prefix="password")
     return render_page("admin/user.html", user=user, profile=profile, roles=roles,
                        password=password, reactivate=forms.ConfirmForm(prefix="reactivate"),
+                       edit_refusal=user_edit_refusal(current_user, user),
                        reports=sorted(user.reports, key=lambda u: u.sort_name),
                        last_seen=services.last_seen(user), status=status)
 

@@ -199,6 +199,12 @@ class Application(db.Model):
     def status_tone(self) -> str:
         return APPLICATION_STATUSES[self.status][1]
 
+    @property
+    def is_internal(self) -> bool:
+        """An immersion inside one employer: no agreement between two employers, only an
+        internal sheet (the décret n° 2022-1043 frames immersions between employers)."""
+        return self.applicant.institution_id == self.offer.institution_id
+
 
 class ImmersionSettings(db.Model):
     """Per institution: how the période d'immersion professionnelle limits are enforced."""

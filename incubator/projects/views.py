@@ -11,7 +11,7 @@ from ..proposals.models import Proposal
 from ..security import login_required
 from ..timeutil import today_paris, utcnow
 from ..web import done, handle_form, page_number, render_page
-from . import forms, lifecycle, queries, services
+from . import forms, lifecycle, policy, queries, services
 from .models import KIND_LABELS, Application, Milestone, Project
 
 bp = Blueprint("projects", __name__)
@@ -58,8 +58,11 @@ def _render_project(project: Project, *, status=200, **form_overrides):
     team_budgets = budgets([project.id])
     if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:
         team_budgets = [b for b in team_budgets if b.member.user_id == current_user.id]
+    application = policy.convention_application(project)
     return render_page(
         "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
+        convention=application if application and policy.can_read_convention(
+            current_user, project, application) else None,
         capacities=capacities, transitions=lifecycle.available(project.state, capacities),
         can_edit_team=bool(capacities & {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}) and not project.is_closed,
         can_edit_charter=bool(capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}) and not project.is_closed,
@@ -176,12 +179,19 @@ def close(project_id: int):
 @bp.get("/projets/<int:project_id>/convention")
 @login_required
 def convention(project_id: int):
-    project = _project_or_404(project_id)
-    application = db.session.scalar(db.select(Application).where(Application.project_id == project.id))
-    if project.kind != "immersion" or application is None:
+    """Read by the two institutions (see policy.can_read_convention): not behind
+    _project_or_404, which hides a project from the visitor's institution."""
+    project = queries.load_project(project_id)
+    application = policy.convention_application(project) if project is not None else None
+    if application is None:
         abort(404)
+    if not policy.can_read_convention(current_user, project, application):
+        if current_user.institution_id not in (project.institution_id, application.applicant.institution_id):
+            abort(404)  # a third institution does not learn that the immersion exists
+        raise NotAllowed(policy.CONVENTION_REFUSED)
     return render_page("projects/convention.html", project=project, application=application,
-                       visitor_institution=application.applicant.institution, today=today_paris())
+                       visitor_institution=application.applicant.institution,
+                       host_institution=application.offer.institution, today=today_paris())
 
 
 # --------------------------------------------------------------------------- immersions

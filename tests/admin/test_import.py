@@ -78,7 +78,7 @@ def test_bad_lines_are_all_reported_and_nothing_is_written(client, login):
         (3, "Adresse électronique invalide"), (4, "Adresse déjà présente ligne 2"),
         (5, "Catégorie « Z »"), (6, "Service de code « INCONNU » inconnu"),
         (7, "Quotité « 150 »"), (8, "N+1 « personne@ville.fr » inconnu"),
-        (9, "déjà utilisée par un autre compte"), (10, "est fermé"), (11, "Prénom manquant"),
+        (9, "Cette adresse ne peut pas être utilisée : vérifiez-la ou contactez l'administration de l'instance."), (10, "est fermé"), (11, "Prénom manquant"),
         (12, "4 colonnes au lieu de 7"), (13, "propre N+1"),
     ]:
         assert f"Ligne {line} : " in page and message in page, (line, message)
@@ -124,3 +124,61 @@ def test_cli_import_agents(app, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email.like("cli%"))) == 1
     result = runner.invoke(args=["import-agents", str(good), "--institution", "nulle-part"])
     assert result.exit_code == 1
+
+
+def _lines(page: str) -> list[str]:
+    """The import's refusals, one per line of the file."""
+    import re
+
+    return [re.sub(r"\s+", " ", item).strip() for item in re.findall(r"<li>(Ligne \d+ : .*?)</li>", page, re.S)]
+
+
+def _profile(user: User) -> tuple:
+    db.session.refresh(user)
+    return (user.first_name, user.last_name, user.category, user.quotite, user.org_unit_id, user.manager_id,
+            user.institution_id)
+
+
+def test_an_address_of_another_institution_is_refused_without_saying_it_exists(client, login):
+    admin = _setup(login, client)
+    elsewhere = make_user(org_unit=make_org_unit(make_institution()), email="ailleurs@autre.fr")
+    before, users = _profile(elsewhere), db.session.scalar(select(func.count()).select_from(User))
+    response = _upload(client, HEADER +
+                       "nouveau@ville.fr;Nouveau;Agent;B;DST-BAT;;\n"
+                       "ailleurs@autre.fr;Pirate;Pirate;A;DST-BAT;50;\n"
+                       "personne@anonymise.invalid;Per;Sonne;A;DST-BAT;;\n")
+    assert response.status_code == 422
+    neutral = "Cette adresse ne peut pas être utilisée : vérifiez-la ou contactez l'administration de l'instance."
+    assert _lines(text(response)) == [f"Ligne 3 : {neutral}", f"Ligne 4 : {neutral}"]
+    assert _profile(elsewhere) == before
+    assert db.session.scalar(select(func.count()).select_from(User)) == users
+    assert admin.institution_id != elsewhere.institution_id
+
+
+def test_import_never_changes_the_instance_administrators_account_for_a_local_admin(client, login, make_client):
+    admin = _setup(login, client)
+    root = make_user(org_unit=admin.org_unit, roles=["admin"], is_instance_admin=True, email="root@ville.fr",
+                     first_name="Racine", last_name="Instance", category="A", quotite=100)
+    peer = make_user(org_unit=admin.org_unit, roles=["admin"], email="pair@ville.fr", first_name="Pair")
+    before, users = _profile(root), db.session.scalar(select(func.count()).select_from(User))
+    content = (HEADER +
+               "nouveau@ville.fr;Nouveau;Agent;B;DST-BAT;;\n"
+               "root@ville.fr;Pris;Enmain;C;DRUC-ACC;50;nouveau@ville.fr\n")
+    response = _upload(client, content)
+    assert response.status_code == 422
+    assert _lines(text(response)) == [
+        "Ligne 3 : Ce compte administre l'instance : seule l'administration de l'instance peut le modifier."]
+    # All or nothing: the valid line is not written either.
+    assert _profile(root) == before
+    assert db.session.scalar(select(func.count()).select_from(User)) == users
+    # Another local administrator's account: the form allows it, so does the import.
+    response = _upload(client, HEADER + "pair@ville.fr;Pair;Modifié;A;DRUC-ACC;80;\n")
+    assert response.status_code == 200, _lines(text(response))
+    assert (peer.last_name, peer.quotite) == ("Modifié", 80)
+    # The instance administrator may change it, as in the form.
+    root_browser = make_client()
+    login(root_browser, root)
+    response = _upload(root_browser, content)
+    assert response.status_code == 200, _lines(text(response))
+    db.session.refresh(root)
+    assert (root.first_name, root.category, root.quotite) == ("Pris", "C", 50)

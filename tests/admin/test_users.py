@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 from incubator.accounts.models import AuthSession, User
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
-from tests.factories import DEFAULT_PASSWORD, make_org_unit, make_user
-from tests.helpers import text
+from tests.factories import DEFAULT_PASSWORD, make_institution, make_org_unit, make_user
+from tests.helpers import field_errors, text
 
 
 def _valid(unit, **changes):
@@ -150,3 +150,69 @@ def test_agent_list_search_filters_and_pagination(client, login, count_queries):
     with count_queries() as large:
         client.get("/admin/agents")
     assert small.count == large.count
+
+
+EMAIL_UNAVAILABLE = ("Cette adresse ne peut pas être utilisée : vérifiez-la ou contactez "
+                     "l'administration de l'instance.")
+
+
+def test_an_address_of_another_institution_is_refused_without_saying_it_exists(client, login):
+    admin = make_user(roles=["admin"])
+    make_user(org_unit=admin.org_unit, email="ici@ville.fr")
+    elsewhere = make_user(org_unit=make_org_unit(make_institution()), email="ailleurs@autre.fr",
+                          first_name="Nadia")
+    login(client, admin)
+    before = db.session.scalar(select(func.count()).select_from(User))
+    answers = {}
+    for email in ("ailleurs@autre.fr", "AILLEURS@autre.fr", "personne@anonymise.invalid", "ici@ville.fr"):
+        response = client.post("/admin/agents/nouveau", data=_valid(admin.org_unit, email=email))
+        assert response.status_code == 422, email
+        answers[email] = text(response)
+    # Another institution's account and an address nobody has: the same neutral answer.
+    for email in ("ailleurs@autre.fr", "AILLEURS@autre.fr", "personne@anonymise.invalid"):
+        assert field_errors(answers[email], "email") == EMAIL_UNAVAILABLE, email
+    # One's own institution: said plainly.
+    assert field_errors(answers["ici@ville.fr"], "email") == "Un compte utilise déjà cette adresse."
+    assert db.session.scalar(select(func.count()).select_from(User)) == before
+    assert (elsewhere.first_name, elsewhere.institution_id) == ("Nadia", elsewhere.institution_id)
+
+
+def test_editing_an_agent_to_an_address_of_another_institution_is_refused_neutrally(client, login):
+    admin = make_user(roles=["admin"])
+    agent = make_user(org_unit=admin.org_unit, email="agent@ville.fr")
+    make_user(org_unit=admin.org_unit, email="collegue@ville.fr")
+    make_user(org_unit=make_org_unit(make_institution()), email="ailleurs@autre.fr")
+    login(client, admin)
+    url = f"/admin/agents/{agent.id}"
+
+    def profile(email):
+        return {f"profile-{k}": v for k, v in _valid(admin.org_unit, email=email).items()}
+
+    response = client.post(url, data=profile("ailleurs@autre.fr"))
+    assert response.status_code == 422
+    assert field_errors(text(response), "profile-email") == EMAIL_UNAVAILABLE
+    response = client.post(url, data=profile("collegue@ville.fr"))
+    assert response.status_code == 422
+    assert field_errors(text(response), "profile-email") == "Un compte utilise déjà cette adresse."
+    assert (agent.email, agent.first_name) == ("agent@ville.fr", "Alex")
+    # Keeping one's own address is no conflict.
+    assert client.post(url, data=profile("agent@ville.fr")).status_code == 303
+    assert (agent.email, agent.first_name) == ("agent@ville.fr", "Léa")
+
+
+def test_a_local_admin_sees_and_changes_nothing_of_the_instance_admin(client, login):
+    root = make_user(roles=["admin"], is_instance_admin=True, email="root@ville.fr", first_name="Racine")
+    local = make_user(org_unit=root.org_unit, roles=["admin"])
+    login(client, local)
+    page = text(client.get(f"/admin/agents/{root.id}"))
+    assert "Ce compte administre l'instance : seule l'administration de l'instance peut le modifier." in page
+    for form in ("Enregistrer la fiche", "Enregistrer les rôles", "Définir le mot de passe", "Désactiver ce compte"):
+        assert form not in page
+    data = {f"profile-{k}": v for k, v in _valid(root.org_unit, email="root@ville.fr", quotite="50").items()}
+    response = client.post(f"/admin/agents/{root.id}", data=data)
+    assert response.status_code == 403
+    assert (root.first_name, root.quotite, root.category) == ("Racine", 100, "B")
+    # An administrator of the same level keeps the forms.
+    other_local = make_user(org_unit=root.org_unit, roles=["admin"])
+    page = text(client.get(f"/admin/agents/{other_local.id}"))
+    assert "Enregistrer la fiche" in page and "Ce compte administre l'instance" not in page

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -6,7 +6,7 @@ from sqlalchemy import select
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.projects import services
-from incubator.projects.models import Application, ImmersionSettings, Project
+from incubator.projects.models import Application, ImmersionSettings, Project, ProjectMember
 from incubator.workdays import working_days
 from tests.factories import make_institution, make_org_unit, make_proposal, make_user
 from tests.helpers import text
@@ -113,7 +113,9 @@ def test_application_consent_and_selection_flow(world):
     assert second.status == "not_selected"
 
 
-def test_partner_applicant_and_convention_page(world, client, login, make_client):
+def test_partner_applicant_and_convention_page(world, client, login, make_client, monkeypatch):
+    # The three months' notice is counted from a fixed day, not from the day the tests run.
+    monkeypatch.setattr(services, "today_paris", lambda: TODAY)
     offer, visitor = world["offer"], world["visitor"]
     login(client, visitor)
     assert offer.title in text(client.get("/immersions"))
@@ -140,3 +142,97 @@ def test_offers_closed_to_partners_are_invisible_to_them(world, client, login):
     login(client, world["visitor"])
     assert world["offer"].title not in text(client.get("/immersions"))
     assert client.get(f"/immersions/{world['offer'].id}/candidater").status_code == 404
+
+
+CONVENTION_REFUSED = ("Ce document d'immersion ne peut être lu que par l'agent en immersion, son N+1, le service "
+                      "d'accueil, et l'animation du collectif, les RH ou l'administration des collectivités "
+                      "concernées.")
+
+
+def _immersion(offer, visitor, manager) -> Project:
+    """A selected application and its immersion project, on fixed dates."""
+    project = Project(institution_id=offer.institution_id, kind="immersion", state="active",
+                      title=f"Immersion de {visitor.full_name}", proposal_id=offer.id, lead_id=offer.author_id,
+                      host_org_unit_id=offer.host_org_unit_id, objectives=offer.mission,
+                      starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 5))
+    project.members.append(ProjectMember(user=visitor, role="Agent en immersion", hours_budget=35))
+    db.session.add(project)
+    db.session.flush()
+    db.session.add(Application(offer_id=offer.id, applicant_id=visitor.id, manager_id=manager.id,
+                               motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 5),
+                               working_days=5, status="selected", project_id=project.id,
+                               decided_at=datetime(2026, 11, 2, 9, 0)))
+    db.session.flush()
+    return project
+
+
+def _reader(make_client, login, user):
+    browser = make_client()
+    login(browser, user)
+    return browser
+
+
+def test_only_the_people_of_an_immersion_read_its_convention(world, make_client, login):
+    offer, visitor, host = world["offer"], world["visitor"], world["host"]
+    project = _immersion(offer, visitor, world["partner_boss"])
+    host_unit, partner_unit = host.org_unit, visitor.org_unit
+    host_name, partner_name = host.institution.name, visitor.institution.name
+    readers = {
+        "visitor": visitor, "visitor's N+1": world["partner_boss"], "host": host,
+        **{f"host {role}": make_user(org_unit=host_unit, roles=[role]) for role in ("coordinator", "hr", "admin")},
+        **{f"partner {role}": make_user(org_unit=partner_unit, roles=[role]) for role in ("coordinator", "hr", "admin")},
+    }
+    url = f"/projets/{project.id}/convention"
+    for who, user in readers.items():
+        response = _reader(make_client, login, user).get(url)
+        assert response.status_code == 200, who
+        page = text(response)
+        assert "<h1>Convention de période d'immersion professionnelle</h1>" in page, who
+        # The two employers are the visitor's and the host's, whoever reads.
+        assert f"<dt>L'employeur d'origine</dt><dd>{partner_name}</dd>" in page, who
+        assert f"<dt>L'employeur d'accueil</dt><dd>{host_name}" in page, who
+    refused = {"host's colleague": make_user(org_unit=host_unit),
+               "another agent's N+1 (host side)": world["manager"],
+               "visitor's colleague": make_user(org_unit=partner_unit)}
+    for who, user in refused.items():
+        response = _reader(make_client, login, user).get(url)
+        assert response.status_code == 403, who
+        assert CONVENTION_REFUSED in text(response), who
+        assert visitor.full_name not in text(response), who
+    # A third institution does not even learn that the immersion exists.
+    third = make_user(org_unit=make_org_unit(make_institution()), roles=["admin", "hr", "coordinator"])
+    assert _reader(make_client, login, third).get(url).status_code == 404
+    # The link on the project page follows the same rule.
+    assert "Convention d'immersion" in text(_reader(make_client, login, host).get(f"/projets/{project.id}"))
+    colleague = _reader(make_client, login, refused["host's colleague"]).get(f"/projets/{project.id}")
+    assert colleague.status_code == 200 and "/convention" not in text(colleague)
+
+
+def test_an_internal_immersion_has_an_internal_sheet_not_an_agreement_between_employers(world, make_client, login):
+    offer, applicant = world["offer"], world["applicant"]
+    project = _immersion(offer, applicant, world["manager"])
+    url = f"/projets/{project.id}/convention"
+    for user in (applicant, world["manager"], world["host"], make_user(org_unit=applicant.org_unit, roles=["hr"])):
+        response = _reader(make_client, login, user).get(url)
+        assert response.status_code == 200
+        page = text(response)
+        assert "<title>Fiche d'immersion interne" in page and "<h1>Fiche d'immersion interne</h1>" in page
+        for wording in ("Convention", "employeur", "décret", "deux employeurs"):
+            assert wording not in page, wording
+        assert f"L'agent</dt><dd>{applicant.full_name}" in page
+    assert "Fiche d'immersion interne" in text(_reader(make_client, login, world["host"]).get(f"/projets/{project.id}"))
+    # The partner institution has no part in it; a colleague is refused.
+    partner_hr = make_user(org_unit=world["visitor"].org_unit, roles=["hr"])
+    assert _reader(make_client, login, partner_hr).get(url).status_code == 404
+    response = _reader(make_client, login, make_user(org_unit=applicant.org_unit)).get(url)
+    assert response.status_code == 403 and CONVENTION_REFUSED in text(response)
+
+
+def test_a_project_that_is_not_an_immersion_has_no_convention(client, login):
+    coordinator = make_user(roles=["coordinator"])
+    project = Project(institution_id=coordinator.institution_id, kind="initiative", state="active", title="Projet")
+    db.session.add(project)
+    db.session.flush()
+    login(client, coordinator)
+    assert client.get(f"/projets/{project.id}/convention").status_code == 404
+    assert client.get("/projets/999999/convention").status_code == 404

@@ -57,13 +57,20 @@ def build_world(prefix: str = ""):
     offer = make_proposal(author=member, kind="mobility", state="accepted", open_to="institution",
                           window_starts_on=date.today() + timedelta(days=100),
                           window_ends_on=date.today() + timedelta(days=160))
+    # An internal immersion of the author, hosted by the member: its sheet (convention).
+    hosting = make_proposal(author=member, kind="mobility", state="accepted", open_to="institution",
+                            window_starts_on=date(2027, 3, 1), window_ends_on=date(2027, 3, 31))
+    immersion = Project(institution_id=institution.id, kind="immersion", state="active", title="Immersion",
+                        proposal_id=hosting.id, lead_id=member.id, starts_on=date(2027, 3, 1),
+                        ends_on=date(2027, 3, 3))
+    immersion.members.append(ProjectMember(user=author, role="Agent en immersion", hours_budget=21))
     comment = Comment(proposal_id=proposal.id, author_id=agent.id, body="Un avis.")
     project = Project(institution_id=institution.id, kind="initiative", state="active", title="Projet",
                       proposal_id=accepted.id, lead_id=author.id)
     project.members.append(ProjectMember(user=author, hours_budget=10))
     project.milestones.append(Milestone(title="Jalon", due_on=date.today()))
     session = make_session(institution, created_by=people["coordinator"])
-    db.session.add_all([comment, project])
+    db.session.add_all([comment, project, immersion])
     db.session.flush()
     item = AgendaItem(session_id=session.id, proposal_id=scheduled.id, position=1, status="pending", tally={})
     decision = Decision(institution_id=institution.id, proposal_id=accepted.id, kind="session", outcome="accepted",
@@ -75,7 +82,10 @@ def build_world(prefix: str = ""):
                       day=date.today(), minutes=60, status="submitted")
     notification = Notification(user_id=author.id, category="proposals", subject="x", body="x", link="/")
     membership = db.session.query(CollectiveMembership).filter_by(user_id=member.id).one()
-    db.session.add_all([item, decision, application, entry, notification])
+    selected = Application(offer_id=hosting.id, applicant_id=author.id, manager_id=people["manager"].id,
+                           motivation="x", starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3), working_days=3,
+                           status="selected", project_id=immersion.id)
+    db.session.add_all([item, decision, application, selected, entry, notification])
     db.session.flush()
     ids = {
         "proposal_id": proposal.id, "comment_id": comment.id, "project_id": project.id,
@@ -85,7 +95,8 @@ def build_world(prefix: str = ""):
         "criterion_id": make_criterion(institution).id, "membership_id": membership.id,
         "user_id": author.id, "unit_id": unit.id, "action": "pause",
     }
-    overrides = {"proposals.edit": {"proposal_id": draft.id}, "proposals.submit": {"proposal_id": draft.id}}
+    overrides = {"proposals.edit": {"proposal_id": draft.id}, "proposals.submit": {"proposal_id": draft.id},
+                 "projects.convention": {"project_id": immersion.id}}
     bodies = {"release_time.decide": {"entry": str(entry.id), "action": "approve"}}
     return people, ids, overrides, bodies
 

@@ -1,0 +1,26 @@
+"""Who may change whose account: one rule, asked by the forms' services, the CSV import
+and the administration pages (which hide what the actor may not do)."""
+
+from __future__ import annotations
+
+from .models import User
+
+ADMIN_ONLY = "Cette action est réservée à l'administration de la collectivité."
+INSTANCE_ADMIN_ONLY = ("Ce compte administre l'instance : seule l'administration de l'instance "
+                       "peut le modifier.")
+
+
+def user_edit_refusal(actor: User, user: User) -> str | None:
+    """Why `actor` may not change `user`'s account (profile, roles, password, status), or
+    None. Only an administrator of the user's own institution may; and an instance
+    administrator's account only another instance administrator (else a local admin
+    could take over the instance)."""
+    if actor.institution_id != user.institution_id or not actor.has_role("admin"):
+        return ADMIN_ONLY
+    if user.is_instance_admin and not actor.is_instance_admin:
+        return INSTANCE_ADMIN_ONLY
+    return None
+
+
+def can_edit_user(actor: User, user: User) -> bool:
+    return user_edit_refusal(actor, user) is None
