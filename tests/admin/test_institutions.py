@@ -1,9 +1,9 @@
-from datetime import date
 
 from sqlalchemy import select
 
 from incubator.accounts.models import CollectiveMembership, Institution, User
 from incubator.extensions import db
+from incubator.timeutil import today_paris
 from tests.factories import make_user
 from tests.helpers import text
 
@@ -72,6 +72,6 @@ def test_demo_data_loads_both_institutions_and_the_accounts_log_in(app, make_cli
     client.post("/connexion", data={"email": "admin@ccas.demo.incubateur.fr", "password": "incubateur-demo"})
     page = text(client.get("/admin/agents?statut=all"))
     assert "@belleville-sur-loire.fr" not in page and "@ccas-belleville-sur-loire.fr" in page
-    members = db.session.scalars(select(CollectiveMembership).where(CollectiveMembership.ends_on > date.today())).all()
+    members = db.session.scalars(select(CollectiveMembership).where(CollectiveMembership.ends_on > today_paris())).all()
     assert len(members) == 9
     assert {m.user.category for m in members} == {"A", "B", "C"}

@@ -18,6 +18,7 @@ from incubator.release_time.models import TimeEntry
 from incubator.review import services as review_services
 from incubator.review.models import AgendaItem, Decision, Vote
 from incubator.text import normalise
+from incubator.timeutil import today_paris
 from tests.factories import make_proposal, make_session, make_settings, make_user
 
 from .live import Answer, at_once, statuses
@@ -140,7 +141,7 @@ def test_time_approvals_at_once_none_lost_none_twice(live):
         time_services.save_week(agent, MONDAY, values={(project.id, MONDAY): "2"})
         time_services.submit_week(agent, MONDAY)
         entry_ids[agent.id] = db.session.scalar(select(TimeEntry.id).where(TimeEntry.user_id == agent.id))
-    today = date.today()
+    today = today_paris()
     time_services.delegate(manager, delegate_email=deputy.email, starts_on=today,
                            ends_on=today + timedelta(days=10))
     db.session.commit()

@@ -55,11 +55,14 @@ def dataset():
     entry(agent, project, date(2027, 1, 1), 300)  # after: excluded
     entry(colleague, project, date(2026, 6, 1), 240)
     # Proposals: one accepted (authored), one rejected co-authored, one draft (never counted).
-    make_proposal(author=agent, state="accepted")
-    make_proposal(author=colleague, state="rejected", coauthors=(agent,))
+    # Submitted in the period, whatever the day the suite runs.
+    in_2026 = datetime(2026, 6, 15, 10)
+    make_proposal(author=agent, state="accepted").submitted_at = in_2026
+    make_proposal(author=colleague, state="rejected", coauthors=(agent,)).submitted_at = in_2026
     make_proposal(author=agent, state="draft")
     # Immersion made in 2026; collective term from 2026-10-15 (3 months in the year); a session; an assessment.
     offer = make_proposal(author=colleague, kind="mobility", state="accepted")
+    offer.submitted_at = in_2026
     db.session.add(Application(offer_id=offer.id, applicant_id=agent.id, motivation="x", starts_on=date(2026, 5, 4),
                                ends_on=date(2026, 5, 6), working_days=3, status="selected"))
     db.session.add(CollectiveMembership(institution_id=hr.institution_id, user=agent, starts_on=date(2026, 10, 15)))

@@ -8,6 +8,7 @@ from incubator.extensions import db
 from incubator.projects import lifecycle, services
 from incubator.projects.models import Project, Retrospective
 from incubator.review import services as review_services
+from incubator.timeutil import today_paris
 from tests.factories import (
     make_institution,
     make_org_unit,
@@ -99,9 +100,9 @@ def test_running_guards_by_role(team):
         with pytest.raises(NotAllowed):
             services.add_milestone(team[person], project, title="Lancement", due_on=date(2026, 3, 1))
     milestone = services.add_milestone(team["member"], project, title="Lancement", due_on=date(2020, 3, 1))
-    assert milestone.is_overdue(date.today())
+    assert milestone.is_overdue(today_paris())
     services.toggle_milestone(team["lead"], project, milestone)
-    assert milestone.done_on is not None and not milestone.is_overdue(date.today())
+    assert milestone.done_on is not None and not milestone.is_overdue(today_paris())
     with pytest.raises(ValidationFailed) as exc:
         services.add_progress(team["member"], project, text="court", progress=120, indicator_values="")
     assert set(exc.value.errors) == {"text", "progress"}

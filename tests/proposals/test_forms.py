@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from incubator.extensions import db
 from incubator.proposals.models import CoAuthor, Proposal
+from incubator.timeutil import today_paris
 from tests.factories import INITIATIVE_TEXT, make_institution, make_org_unit, make_theme, make_user
 from tests.helpers import text
 
@@ -84,7 +85,7 @@ def test_inactive_theme_and_theme_of_another_institution_are_refused(client, aut
 
 
 def _offer(author, **changes):
-    start = date.today() + timedelta(days=100)
+    start = today_paris() + timedelta(days=100)
     data = {"title": "Une semaine à l'accueil", "host_org_unit_id": str(author.org_unit_id),
             "mission": "Accueillir.", "learning": "Les métiers.", "contribution": "Un regard.",
             "duration_days": "5", "window_starts_on": start.isoformat(),
@@ -112,7 +113,7 @@ MOBILITY_CASES = [
     ({"places": "0"}, "places", "Nombre de places entre 1 et 50."),
     ({"places": ""}, "places", "Indiquez le nombre de places."),
     ({"window_starts_on": "31/02/2027"}, "window_starts_on", "N'est pas une date valide"),
-    ({"window_ends_on": (date.today() + timedelta(days=50)).isoformat()}, "window_ends_on", "La fin de la période doit suivre son début."),
+    ({"window_ends_on": (today_paris() + timedelta(days=50)).isoformat()}, "window_ends_on", "La fin de la période doit suivre son début."),
     ({"window_starts_on": "2020-01-01", "window_ends_on": "2020-02-01"}, "window_ends_on", "La période proposée est déjà passée."),
     ({"open_to": "everyone"}, "open_to", "pas un choix valide"),
     ({"host_org_unit_id": ""}, "host_org_unit_id", "Choisissez le service d'accueil."),

@@ -10,6 +10,7 @@ from incubator.extensions import db
 from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import services
 from incubator.release_time.models import TimeEntry
+from incubator.timeutil import today_paris
 from tests.conftest import app_config
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.helpers import text
@@ -132,7 +133,7 @@ def test_delegation_in_and_out_of_its_period(setup):
     make_user(org_unit=manager.org_unit, manager=colleague)  # the colleague is a manager too
     services.save_week(agent, MONDAY, values={key(project, MONDAY): "1"})
     services.submit_week(agent, MONDAY)
-    today = date.today()
+    today = today_paris()
     with pytest.raises(ValidationFailed):
         services.delegate(manager, delegate_email="collegue@ville.fr", starts_on=today, ends_on=today - timedelta(days=1))
     with pytest.raises(NotAllowed):

@@ -7,6 +7,7 @@ from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.review import services
 from incubator.review.models import Assessment, Decision, Vote
+from incubator.timeutil import today_paris
 from tests.factories import (
     make_criterion,
     make_proposal,
@@ -230,12 +231,12 @@ def test_session_creation_rules(collective):
         services.create_session(coordinator, starts_on=date(2020, 1, 1), starts_time=None, place="", video_link="ftp://x")
     assert set(exc.value.errors) == {"starts_on", "starts_time", "video_link"}
     with pytest.raises(ValidationFailed) as exc:
-        services.create_session(coordinator, starts_on=date.today(), starts_time=time(9), place="", video_link="")
+        services.create_session(coordinator, starts_on=today_paris(), starts_time=time(9), place="", video_link="")
     assert set(exc.value.errors) == {"place"}
     with pytest.raises(NotAllowed):
-        services.create_session(collective["members"][0], starts_on=date.today() + timedelta(days=3),
+        services.create_session(collective["members"][0], starts_on=today_paris() + timedelta(days=3),
                                 starts_time=time(14), place="Salle", video_link="")
-    session = services.create_session(coordinator, starts_on=date.today() + timedelta(days=3),
+    session = services.create_session(coordinator, starts_on=today_paris() + timedelta(days=3),
                                       starts_time=time(14), place="Salle", video_link="https://visio.example/x")
     assert session.id is not None
 

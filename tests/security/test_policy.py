@@ -14,6 +14,7 @@ from incubator.projects.models import Application, Milestone, Project, ProjectMe
 from incubator.proposals.models import Comment
 from incubator.release_time.models import TimeEntry
 from incubator.review.models import AgendaItem, Decision
+from incubator.timeutil import today_paris
 from tests.factories import (
     make_criterion,
     make_institution,
@@ -55,8 +56,8 @@ def build_world(prefix: str = ""):
     scheduled = make_proposal(author=agent, state="scheduled")
     accepted = make_proposal(author=agent, state="accepted")
     offer = make_proposal(author=member, kind="mobility", state="accepted", open_to="institution",
-                          window_starts_on=date.today() + timedelta(days=100),
-                          window_ends_on=date.today() + timedelta(days=160))
+                          window_starts_on=today_paris() + timedelta(days=100),
+                          window_ends_on=today_paris() + timedelta(days=160))
     # An internal immersion of the author, hosted by the member: its sheet (convention).
     hosting = make_proposal(author=member, kind="mobility", state="accepted", open_to="institution",
                             window_starts_on=date(2027, 3, 1), window_ends_on=date(2027, 3, 31))
@@ -68,7 +69,7 @@ def build_world(prefix: str = ""):
     project = Project(institution_id=institution.id, kind="initiative", state="active", title="Projet",
                       proposal_id=accepted.id, lead_id=author.id)
     project.members.append(ProjectMember(user=author, hours_budget=10))
-    project.milestones.append(Milestone(title="Jalon", due_on=date.today()))
+    project.milestones.append(Milestone(title="Jalon", due_on=today_paris()))
     session = make_session(institution, created_by=people["coordinator"])
     db.session.add_all([comment, project, immersion])
     db.session.flush()
@@ -79,7 +80,7 @@ def build_world(prefix: str = ""):
                               motivation="x", starts_on=offer.window_starts_on, ends_on=offer.window_starts_on,
                               working_days=1)
     entry = TimeEntry(institution_id=institution.id, user_id=author.id, project_id=project.id,
-                      day=date.today(), minutes=60, status="submitted")
+                      day=today_paris(), minutes=60, status="submitted")
     notification = Notification(user_id=author.id, category="proposals", subject="x", body="x", link="/")
     membership = db.session.query(CollectiveMembership).filter_by(user_id=member.id).one()
     selected = Application(offer_id=hosting.id, applicant_id=author.id, manager_id=people["manager"].id,
