@@ -1,18 +1,28 @@
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.projects import services
 from incubator.projects.models import Application, ImmersionSettings, Project, ProjectMember
+from incubator.timeutil import PARIS
 from incubator.workdays import working_days
 from tests.factories import make_institution, make_org_unit, make_proposal, make_user
 from tests.helpers import text
 
 MOTIVATION = "Je souhaite découvrir l'accueil du public et ses outils."
 TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(autouse=True)
+def on_a_known_day():
+    """The immersions below have fixed dates (March 2027): so has today, or the three
+    months' notice would run out as the calendar moves on."""
+    with time_machine.travel(datetime.combine(TODAY, datetime.min.time().replace(hour=10), tzinfo=PARIS)):
+        yield
 
 
 def test_working_days_skip_weekends_and_french_public_holidays():
@@ -113,9 +123,7 @@ def test_application_consent_and_selection_flow(world):
     assert second.status == "not_selected"
 
 
-def test_partner_applicant_and_convention_page(world, client, login, make_client, monkeypatch):
-    # The three months' notice is counted from a fixed day, not from the day the tests run.
-    monkeypatch.setattr(services, "today_paris", lambda: TODAY)
+def test_partner_applicant_and_convention_page(world, client, login, make_client):
     offer, visitor = world["offer"], world["visitor"]
     login(client, visitor)
     assert offer.title in text(client.get("/immersions"))
