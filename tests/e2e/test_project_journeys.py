@@ -101,8 +101,9 @@ def test_immersion_from_application_to_selection(page, browser, live_server):
     host.locator("li", has_text="Camille Martin").get_by_role("button", name=re.compile("^Retenir")).click()
     expect(host.get_by_text("Candidature retenue : l'immersion est programmée.")).to_be_visible()
     expect(host.get_by_role("heading", level=1)).to_contain_text("Immersion de Camille Martin")
-    host.get_by_role("link", name="Convention d'immersion").click()
-    expect(host.get_by_role("heading", level=1)).to_have_text("Convention de période d'immersion professionnelle")
+    # Inside one employer: an internal sheet, not an agreement between two employers.
+    host.get_by_role("link", name="Fiche d'immersion interne").click()
+    expect(host.get_by_role("heading", level=1)).to_have_text("Fiche d'immersion interne")
     assert_accessible(host)
 
     page.goto("/immersions")
