@@ -11,7 +11,7 @@ from ..proposals.models import Proposal
 from ..security import login_required
 from ..timeutil import today_paris, utcnow
 from ..web import done, handle_form, page_number, render_page
-from . import forms, lifecycle, queries, services
+from . import forms, lifecycle, policy, queries, services
 from .models import KIND_LABELS, Application, Milestone, Project
 
 bp = Blueprint("projects", __name__)
@@ -62,7 +62,9 @@ def _render_project(project: Project, *, status=200, **form_overrides):
         "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
         capacities=capacities, transitions=lifecycle.available(project.state, capacities),
         can_edit_team=bool(capacities & {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}) and not project.is_closed,
-        can_edit_charter=bool(capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}) and not project.is_closed,
+        can_edit_charter=policy.can_edit_charter(current_user, project) is None,
+        can_validate=(lifecycle.transition(project.state, "validate_charter") is not None
+                      and policy.can_validate_charter(current_user, project) is None),
         today=today_paris(), status=status, **forms_)
 
 
@@ -83,6 +85,11 @@ def charter(project_id: int):
 @login_required
 def edit_charter(project_id: int):
     project = _project_or_404(project_id)
+    refusal = policy.can_edit_charter(current_user, project)
+    if refusal:
+        raise NotAllowed(refusal)
+    # The sponsor field is offered only to who may appoint the sponsor; the others see why not.
+    sponsor_refusal = policy.can_appoint_sponsor(current_user, project)
     if request.method == "GET":
         form = forms.CharterForm(data={
             "sponsor_email": project.sponsor.email if project.sponsor else "",
@@ -91,16 +98,16 @@ def edit_charter(project_id: int):
             "starts_on": project.starts_on, "ends_on": project.ends_on,
             "members_text": "\n".join(f"{m.user.email} ; {m.role} ; {m.hours_budget}" for m in project.members),
         })
-        if project.is_closed or not (project.capacities(current_user) & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}):
-            abort(403)
-        return render_page("projects/charter_form.html", project=project, form=form)
+        return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal)
     form = forms.CharterForm()
+    sponsor_email = None if sponsor_refusal else form.sponsor_email.data or ""
     if handle_form(form, lambda: services.save_charter(
-            current_user, project, sponsor_email=form.sponsor_email.data or "", lead_email=form.lead_email.data or "",
+            current_user, project, sponsor_email=sponsor_email, lead_email=form.lead_email.data or "",
             objectives=form.objectives.data or "", indicators=form.indicators.data or "",
             starts_on=form.starts_on.data, ends_on=form.ends_on.data, members_text=form.members_text.data or "")):
         return done("Lettre de mission enregistrée.", url_for("projects.show", project_id=project.id))
-    return render_page("projects/charter_form.html", project=project, form=form, status=422)
+    return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal,
+                       status=422)
 
 
 @bp.post("/projets/<int:project_id>/valider")
