@@ -48,6 +48,9 @@ def can_edit_charter(actor: User, project: Project) -> str | None:
     if project.is_closed:
         return CLOSED
     capacities = charter_capacities(actor, project)
+    if actor.has_role("coordinator") and lifecycle.COORDINATOR not in capacities and not (
+            capacities & {lifecycle.LEAD, lifecycle.SPONSOR}):
+        return coordination_refusal(actor, project)  # a recused coordinator: says so
     if project.state == "framing":
         if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:
             return "La lettre de mission se rédige par le chef de projet, le commanditaire ou l'animation."

@@ -100,7 +100,8 @@ def edit_charter(project_id: int):
         })
         return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal)
     form = forms.CharterForm()
-    sponsor_email = None if sponsor_refusal else form.sponsor_email.data or ""
+    # A form without the field keeps the sponsor; a change by who may not appoint is refused.
+    sponsor_email = form.sponsor_email.data or "" if "sponsor_email" in request.form else None
     if handle_form(form, lambda: services.save_charter(
             current_user, project, sponsor_email=sponsor_email, lead_email=form.lead_email.data or "",
             objectives=form.objectives.data or "", indicators=form.indicators.data or "",
