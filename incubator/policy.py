@@ -39,7 +39,9 @@ POLICY: dict[str, frozenset[str]] = {
     "proposals.edit": frozenset({"author"}), "proposals.submit": frozenset({"author"}),
     "proposals.resubmit": frozenset({"author"}), "proposals.withdraw": frozenset({"author"}),
     "proposals.answer_invitation": frozenset({"agent"}),  # the invited co-author
-    "projects.edit_charter": frozenset({"author", "coordinator"}),
+    # The lead edits the charter while the project is in framing; once validated (the
+    # world's project is active), its sponsor and the coordinator only (projects.policy).
+    "projects.edit_charter": frozenset({"coordinator"}),
     "projects.validate": frozenset({"coordinator"}),
     "projects.add_milestone": frozenset({"author", "coordinator"}),
     "projects.toggle_milestone": frozenset({"author", "coordinator"}),
@@ -66,6 +68,9 @@ POLICY: dict[str, frozenset[str]] = {
     "review.open_vote": frozenset({"coordinator"}), "review.close_vote": frozenset({"coordinator"}),
     "review.postpone": frozenset({"coordinator"}), "review.publish": frozenset({"coordinator"}),
     "review.correct": frozenset({"coordinator"}),
+    # The administration, for one proposal whose coordinators are recused (a substitute
+    # then takes the coordinator's actions on that proposal only, through the endpoints above).
+    "review.designate_substitute": frozenset({"admin", "instance_admin"}),
     "proposals.hide_comment": frozenset({"coordinator"}),
     "admin.collective": frozenset({"admin", "coordinator", "instance_admin"}),
     "admin.collective_add": frozenset({"admin", "coordinator", "instance_admin"}),

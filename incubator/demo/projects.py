@@ -43,13 +43,22 @@ def seed(named: dict[str, User]) -> None:
                                   target_type="Project", target_id=project.id, data=data or {},
                                   is_public=True, created_at=at))
 
+    def sponsor_for(lead: User) -> User:
+        """The lead's N+2, else N+1, else the first agent: never the lead, nor the coordinator
+        who validates the charter (lead, sponsor and validator are three people)."""
+        manager = lead.manager
+        for candidate in ([manager.manager] if manager else []) + [manager] + agents:
+            if candidate is not None and candidate.id not in (lead.id, coordinator.id):
+                return candidate
+        raise RuntimeError("no sponsor for the demo project")
+
     for index, proposal in enumerate(accepted):
         state = STATES[index % len(STATES)]
         created = proposal.state_changed_at
         starts = (created + timedelta(days=20)).date()
         project = Project(institution_id=ville.id, kind="initiative", state=state, title=proposal.title,
                           proposal_id=proposal.id, lead_id=proposal.author_id,
-                          sponsor_id=proposal.author.manager.manager_id if proposal.author.manager and proposal.author.manager.manager_id else coordinator.id,
+                          sponsor_id=sponsor_for(proposal.author).id,
                           objectives=proposal.change, indicators=proposal.gain,
                           starts_on=starts, ends_on=starts + timedelta(days=rng.choice([120, 180, 240])),
                           created_at=created, state_changed_at=created + timedelta(days=25))

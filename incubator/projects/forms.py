@@ -6,7 +6,9 @@ from ..forms import Form
 
 class CharterForm(Form):
     sponsor_email = EmailField("Commanditaire (adresse électronique)", validators=[Optional(), Length(max=254)],
-                               description="L'élu·e ou le directeur·rice qui commande le projet et valide la lettre de mission.")
+                               description=("L'élu·e ou le directeur·rice qui commande le projet : une autre personne que le chef "
+                                            "ou la cheffe de projet. La lettre de mission est ensuite validée par "
+                                            "l'animation du collectif."))
     lead_email = EmailField("Chef·fe de projet (adresse électronique)", validators=[Optional(), Length(max=254)])
     objectives = TextAreaField("Objectifs", validators=[Length(max=5000)], render_kw={"rows": 4})
     indicators = TextAreaField("Indicateurs de réussite", validators=[Length(max=5000)], render_kw={"rows": 3},

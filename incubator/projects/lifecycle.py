@@ -41,7 +41,8 @@ def _t(action, source, target, who, label):
 
 
 TRANSITIONS = [
-    _t("validate_charter", "framing", "active", {SPONSOR, COORDINATOR}, "Valider la lettre de mission"),
+    # Validated by the coordinator, never by its lead or its sponsor (projects.policy).
+    _t("validate_charter", "framing", "active", {COORDINATOR}, "Valider la lettre de mission"),
     _t("hold", "active", "on_hold", {LEAD, COORDINATOR}, "Mettre en pause"),
     _t("resume", "on_hold", "active", {LEAD, COORDINATOR}, "Reprendre"),
     _t("complete", "active", "completed", {LEAD, COORDINATOR}, "Clore : projet terminé"),

@@ -1,4 +1,14 @@
-"""Who may read what of a project, asked by the views and passed to the templates."""
+"""Who may do what with a project: one rule per action, asked by the services (which raise
+with its reason), the views and the templates.
+
+The charter (lettre de mission): its lead, sponsor and validator are three distinct people: the lead never
+validates their own charter nor becomes its sponsor, and the sponsor does not validate the
+charter they commission. Appointing the sponsor and validating are coordinator actions: a
+coordinator recused on the proposal the project comes from takes neither (another
+coordinator does, or the substitute an administrator designated for that proposal).
+
+The immersion's agreement is read only by the people of the immersion.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +16,92 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..extensions import db
+from ..proposals.models import Proposal
+from ..review.policy import NOT_COORDINATOR, can_act_as_coordinator
+from . import lifecycle
 from .models import Application, Project
-from .services import host_ids
+
+OTHER_INSTITUTION = "Ce projet appartient à une autre collectivité."
+CLOSED = "Ce projet est clos : il ne peut plus être modifié."
+LEAD_VALIDATES = "Le chef ou la cheffe de projet ne valide pas sa propre lettre de mission."
+SPONSOR_VALIDATES = ("Le ou la commanditaire ne valide pas la lettre de mission qu'il ou elle commande : "
+                     "l'animation du collectif la valide.")
+SAME_PERSON = "Le ou la commanditaire et le chef ou la cheffe de projet sont deux personnes distinctes."
+
+
+def coordination_refusal(actor: User, project: Project) -> str | None:
+    """None if `actor` takes the coordinator's actions on this project: on its proposal's
+    terms (recusal, substitute), or as a coordinator when it comes from no proposal."""
+    if actor.institution_id != project.institution_id:
+        return OTHER_INSTITUTION
+    if project.proposal is not None:
+        return can_act_as_coordinator(actor, project.proposal)
+    return None if actor.has_role("coordinator") else NOT_COORDINATOR
+
+
+def charter_capacities(actor: User, project: Project) -> set[str]:
+    """What `actor` is to the charter: lead, sponsor, member; and coordinator only when they
+    take the coordinator's actions on it (not by the role alone)."""
+    found = project.capacities(actor) - {lifecycle.COORDINATOR}
+    if coordination_refusal(actor, project) is None:
+        found.add(lifecycle.COORDINATOR)
+    return found
+
+
+def can_edit_charter(actor: User, project: Project) -> str | None:
+    if actor.institution_id != project.institution_id:
+        return OTHER_INSTITUTION
+    if project.is_closed:
+        return CLOSED
+    capacities = charter_capacities(actor, project)
+    if actor.has_role("coordinator") and lifecycle.COORDINATOR not in capacities and not (
+            capacities & {lifecycle.LEAD, lifecycle.SPONSOR}):
+        return coordination_refusal(actor, project)  # a recused coordinator: says so
+    if project.state == "framing":
+        if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:
+            return "La lettre de mission se rédige par le chef de projet, le commanditaire ou l'animation."
+    elif not capacities & {lifecycle.SPONSOR, lifecycle.COORDINATOR}:
+        # Once validated, the charter binds: only its sponsor or the coordinator changes it.
+        return "La lettre de mission validée ne se modifie que par le commanditaire ou l'animation."
+    return None
+
+
+def can_appoint_sponsor(actor: User, project: Project) -> str | None:
+    refusal = coordination_refusal(actor, project)
+    if refusal == NOT_COORDINATOR:
+        return "Le commanditaire est désigné par l'animation du collectif."
+    return refusal
+
+
+def can_validate_charter(actor: User, project: Project) -> str | None:
+    """Whoever validates is neither the lead nor the sponsor, and takes the coordinator's
+    actions on the project. (The state is the lifecycle table's business.)"""
+    if actor.institution_id != project.institution_id:
+        return OTHER_INSTITUTION
+    if actor.id == project.lead_id:
+        return LEAD_VALIDATES
+    if actor.id == project.sponsor_id:
+        return SPONSOR_VALIDATES
+    return coordination_refusal(actor, project)
+
+
+def roles_problem(lead_id: int | None, sponsor_id: int | None, validator_id: int | None) -> str | None:
+    """The charter's lead, sponsor and validator are distinct people."""
+    if lead_id is not None and lead_id == sponsor_id:
+        return SAME_PERSON
+    if validator_id is not None and validator_id in (lead_id, sponsor_id):
+        return ("La personne qui a validé la lettre de mission ne peut en être ni le chef ou la cheffe de projet, "
+                "ni le ou la commanditaire.")
+    return None
+
+
+# --------------------------------------------------------------------------- immersions
+
+
+def host_ids(offer: Proposal) -> set[int]:
+    """Who hosts: the offer's author, its contact, and the author's N+1."""
+    return {i for i in (offer.author_id, offer.contact_id, offer.author.manager_id) if i}
+
 
 # The roles that read an immersion's agreement in either of the two institutions.
 CONVENTION_ROLES = frozenset({"coordinator", "hr", "admin"})

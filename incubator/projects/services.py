@@ -18,7 +18,7 @@ from ..proposals.models import Proposal
 from ..text import clean, int_in_range
 from ..timeutil import today_paris, utcnow
 from ..workdays import working_days
-from . import lifecycle
+from . import lifecycle, policy
 from .models import (
     Application,
     ImmersionSettings,
@@ -116,26 +116,32 @@ def parse_members(institution_id: int, raw: str) -> tuple[list[tuple[User, str, 
     return members, problems
 
 
-def save_charter(actor: User, project: Project, *, sponsor_email: str, lead_email: str,
+def save_charter(actor: User, project: Project, *, sponsor_email: str | None, lead_email: str,
                  objectives: str, indicators: str, starts_on: date | None, ends_on: date | None,
                  members_text: str) -> None:
-    capacities = project.capacities(actor)
-    if project.state == "framing":
-        _require_open_and(project, actor, {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR},
-                          "La lettre de mission se rédige par le chef de projet, le commanditaire ou l'animation.")
-    else:
-        # Once validated, the charter binds: only who validates may change it.
-        _require_open_and(project, actor, {lifecycle.SPONSOR, lifecycle.COORDINATOR},
-                          "La lettre de mission validée ne se modifie que par le commanditaire ou l'animation.")
+    """`sponsor_email` None: the sponsor stays (the form does not offer it to who may not
+    appoint one)."""
+    refusal = policy.can_edit_charter(actor, project)
+    if refusal == policy.CLOSED:
+        raise InvalidTransition(refusal)
+    if refusal:
+        raise NotAllowed(refusal)
     errors: dict[str, str] = {}
-    sponsor = agent_by_email(project.institution_id, sponsor_email)
+    sponsor = project.sponsor if sponsor_email is None else agent_by_email(project.institution_id, sponsor_email)
     if sponsor_email and sponsor is None:
         errors["sponsor_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
-    elif (sponsor.id if sponsor else None) != project.sponsor_id and lifecycle.COORDINATOR not in capacities:
-        errors["sponsor_email"] = "Le commanditaire est désigné par l'animation du collectif."
+    elif (sponsor.id if sponsor else None) != project.sponsor_id:
+        # Appointing the sponsor is the coordinator's action, never by a recused one.
+        refusal = policy.can_appoint_sponsor(actor, project)
+        if refusal:
+            raise NotAllowed(refusal)
     lead = agent_by_email(project.institution_id, lead_email)
     if lead_email and lead is None:
         errors["lead_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
+    problem = policy.roles_problem(lead.id if lead else None, sponsor.id if sponsor else None,
+                                   project.charter_validated_by_id)
+    if problem and "sponsor_email" not in errors:
+        errors["sponsor_email"] = problem
     objectives, indicators = clean(objectives), clean(indicators)
     for field, value in (("objectives", objectives), ("indicators", indicators)):
         if len(value) > TEXT_MAX:
@@ -164,13 +170,18 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str, lead_emai
             project.members.append(link)
     db.session.flush()
     record("project.charter_saved", actor=actor, institution_id=project.institution_id, target=project,
-           data={"members": len(members)})
+           data={"members": len(members), "sponsor_id": project.sponsor_id, "lead_id": project.lead_id})
 
 
 def validate_charter(actor: User, project: Project) -> None:
-    transition = _require(project, "validate_charter", actor)
-    if actor.id == project.lead_id and lifecycle.COORDINATOR not in project.capacities(actor):
-        raise NotAllowed("Le chef ou la cheffe de projet ne valide pas sa propre lettre de mission.")
+    """By a coordinator (not recused on the proposal, or its substitute) who is neither the
+    lead nor the sponsor: the three are distinct people."""
+    refusal = policy.can_validate_charter(actor, project)
+    if refusal:
+        raise NotAllowed(refusal)
+    transition = lifecycle.transition(project.state, "validate_charter")
+    if transition is None:
+        raise InvalidTransition(f"Action impossible : le projet est « {project.state_info.label} ».")
     missing = []
     if not project.sponsor_id:
         missing.append("le commanditaire")
@@ -184,6 +195,9 @@ def validate_charter(actor: User, project: Project) -> None:
         missing.append("au moins un membre avec son budget d'heures")
     if missing:
         raise ValidationFailed({"charter": "Avant de valider, complétez : " + ", ".join(missing) + "."})
+    problem = policy.roles_problem(project.lead_id, project.sponsor_id, actor.id)
+    if problem:
+        raise ValidationFailed({"charter": problem})
     project.charter_validated_at = utcnow()
     project.charter_validated_by_id = actor.id
     _move(project, transition, actor)
@@ -403,14 +417,9 @@ def manager_decide(actor: User, application: Application, *, consent: bool, reas
                f"Votre N+1 refuse votre immersion « {application.offer.title} » : {reason}", "/immersions")
 
 
-def host_ids(offer: Proposal) -> set[int]:
-    """Who hosts: the offer's author, its contact, and the author's N+1."""
-    return {i for i in (offer.author_id, offer.contact_id, offer.author.manager_id) if i}
-
-
 def select_applicant(actor: User, application: Application, *, selected: bool) -> Project | None:
     offer = application.offer
-    if actor.id not in host_ids(offer):
+    if actor.id not in policy.host_ids(offer):
         raise NotAllowed("Seul le service d'accueil choisit parmi les candidatures.")
     if offer.kind != "mobility" or offer.state != "accepted":
         raise InvalidTransition("Cette offre n'est plus ouverte.")

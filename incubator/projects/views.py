@@ -65,7 +65,9 @@ def _render_project(project: Project, *, status=200, **form_overrides):
             current_user, project, application) else None,
         capacities=capacities, transitions=lifecycle.available(project.state, capacities),
         can_edit_team=bool(capacities & {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}) and not project.is_closed,
-        can_edit_charter=bool(capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}) and not project.is_closed,
+        can_edit_charter=policy.can_edit_charter(current_user, project) is None,
+        can_validate=(lifecycle.transition(project.state, "validate_charter") is not None
+                      and policy.can_validate_charter(current_user, project) is None),
         today=today_paris(), status=status, **forms_)
 
 
@@ -86,6 +88,11 @@ def charter(project_id: int):
 @login_required
 def edit_charter(project_id: int):
     project = _project_or_404(project_id)
+    refusal = policy.can_edit_charter(current_user, project)
+    if refusal:
+        raise NotAllowed(refusal)
+    # The sponsor field is offered only to who may appoint the sponsor; the others see why not.
+    sponsor_refusal = policy.can_appoint_sponsor(current_user, project)
     if request.method == "GET":
         form = forms.CharterForm(data={
             "sponsor_email": project.sponsor.email if project.sponsor else "",
@@ -94,16 +101,17 @@ def edit_charter(project_id: int):
             "starts_on": project.starts_on, "ends_on": project.ends_on,
             "members_text": "\n".join(f"{m.user.email} ; {m.role} ; {m.hours_budget}" for m in project.members),
         })
-        if project.is_closed or not (project.capacities(current_user) & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}):
-            abort(403)
-        return render_page("projects/charter_form.html", project=project, form=form)
+        return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal)
     form = forms.CharterForm()
+    # A form without the field keeps the sponsor; a change by who may not appoint is refused.
+    sponsor_email = form.sponsor_email.data or "" if "sponsor_email" in request.form else None
     if handle_form(form, lambda: services.save_charter(
-            current_user, project, sponsor_email=form.sponsor_email.data or "", lead_email=form.lead_email.data or "",
+            current_user, project, sponsor_email=sponsor_email, lead_email=form.lead_email.data or "",
             objectives=form.objectives.data or "", indicators=form.indicators.data or "",
             starts_on=form.starts_on.data, ends_on=form.ends_on.data, members_text=form.members_text.data or "")):
         return done("Lettre de mission enregistrée.", url_for("projects.show", project_id=project.id))
-    return render_page("projects/charter_form.html", project=project, form=form, status=422)
+    return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal,
+                       status=422)
 
 
 @bp.post("/projets/<int:project_id>/valider")
@@ -235,7 +243,7 @@ def apply(offer_id: int):
 def _application_or_404(application_id: int) -> Application:
     application = db.session.get(Application, application_id)
     if application is None or current_user.id not in (
-            application.manager_id, application.applicant_id, *services.host_ids(application.offer)):
+            application.manager_id, application.applicant_id, *policy.host_ids(application.offer)):
         abort(404)
     return application
 
@@ -261,7 +269,7 @@ def consent(application_id: int):
 @login_required
 def select(application_id: int):
     application = _application_or_404(application_id)
-    if current_user.id not in services.host_ids(application.offer):
+    if current_user.id not in policy.host_ids(application.offer):
         raise NotAllowed("Seul le service d'accueil choisit parmi les candidatures.")
     answer = request.form.get("answer")
     if answer not in ("select", "decline"):

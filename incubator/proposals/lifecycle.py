@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Who may act: the main author, an accepted co-author, the collective's coordinator, or
-# the system (a session's decision publishes through the coordinator).
+# Who may act: the main author, an accepted co-author, or the collective's coordinator (a
+# session's decision publishes through the coordinator). The coordinator's capacity on a
+# proposal is granted by review.policy only: not to a coordinator recused on it, and to the
+# substitute an administrator designated for it.
 AUTHOR = "author"
 COAUTHOR = "coauthor"
 COORDINATOR = "coordinator"
@@ -84,6 +86,12 @@ TRANSITIONS: list[Transition] = [
     _t("accept", "scheduled", "accepted", {COORDINATOR}, "Publier : retenue"),
     _t("reject", "scheduled", "rejected", {COORDINATOR}, "Publier : non retenue"),
     _t("request_changes", "scheduled", "changes_requested", {COORDINATOR}, "Publier : modifications demandées"),
+    # A correction never sets an outcome: it reopens the proposal, for a new vote or, after a
+    # not-eligible decision, for its instruction.
+    _t("correct", "accepted", "in_review", {COORDINATOR}, "Corriger : remettre au vote"),
+    _t("correct", "rejected", "in_review", {COORDINATOR}, "Corriger : remettre au vote"),
+    _t("correct", "changes_requested", "in_review", {COORDINATOR}, "Corriger : remettre au vote"),
+    _t("correct", "not_eligible", "in_review", {COORDINATOR}, "Corriger : ouvrir l'instruction"),
 ]
 
 _BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}

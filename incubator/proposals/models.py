@@ -129,7 +129,9 @@ class Proposal(_Content, db.Model):
         return [c.user for c in self.coauthors if c.status == "accepted"]
 
     def capacities(self, user) -> set[str]:
-        """What `user` is to this proposal, in the lifecycle table's terms."""
+        """What `user` is to this proposal, in the lifecycle table's terms: author or
+        co-author. The coordinator's capacity depends on recusal and substitutes: it is
+        granted by review.policy, never from the role alone."""
         if user is None or not getattr(user, "is_authenticated", False):
             return set()
         if user.institution_id != self.institution_id:
@@ -139,8 +141,6 @@ class Proposal(_Content, db.Model):
             found.add(lifecycle.AUTHOR)
         if any(c.user_id == user.id and c.status == "accepted" for c in self.coauthors):
             found.add(lifecycle.COAUTHOR)
-        if user.has_role("coordinator"):
-            found.add(lifecycle.COORDINATOR)
         return found
 
     def is_author_side(self, user) -> bool:

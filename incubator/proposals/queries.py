@@ -226,7 +226,9 @@ TIMELINE_SENTENCES = {
     "review.scheduled": "Inscrite à une séance d'arbitrage.",
     "review.postponed": "Point reporté : la proposition retourne en instruction.",
     "review.decided": "Décision publiée par {actor}.",
-    "review.corrected": "Décision corrigée par {actor}.",
+    "review.corrected": "Décision corrigée par {actor} : la proposition retourne en instruction.",
+    "review.substitute_designated": ("L'animation du collectif étant récusée, {actor} (administration) a désigné "
+                                     "un·e suppléant·e pour agir à sa place sur cette proposition."),
 }
 
 

@@ -62,11 +62,16 @@ REQUIRED = {
 # --------------------------------------------------------------------------- guards
 
 
-def require_transition(proposal: Proposal, action: str, actor: User) -> lifecycle.Transition:
-    """The lifecycle table's verdict for `actor` doing `action` on `proposal` now."""
+def require_transition(proposal: Proposal, action: str, actor: User, *,
+                       capacities: set[str] | None = None) -> lifecycle.Transition:
+    """The lifecycle table's verdict for `actor` doing `action` on `proposal` now.
+
+    `capacities` defaults to what the actor is to the proposal (author, co-author); the
+    coordinator's capacity is passed by review.policy, which alone grants it."""
     if actor.institution_id != proposal.institution_id:
         raise NotAllowed("Cette proposition appartient à une autre collectivité.")
-    capacities = proposal.capacities(actor)
+    if capacities is None:
+        capacities = proposal.capacities(actor)
     if not any(t.who & capacities for t in lifecycle.TRANSITIONS if t.action == action):
         raise NotAllowed("Vous ne pouvez pas faire cette action sur cette proposition.")
     found = lifecycle.transition(proposal.state, action)

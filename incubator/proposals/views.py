@@ -201,10 +201,17 @@ def show(proposal_id: int):
 
 def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, block=None):
     from ..projects.queries import project_for_proposal
+    from ..review import policy as review_policy
     from ..review import queries as review_queries
     from ..review import services as review_services
 
     page = queries.proposal_page(proposal, current_user)
+    decisions = review_queries.decisions_for(proposal) if proposal.submitted_at else []
+    # Who takes the coordinator's actions (review.policy): the links this user is offered.
+    coordinating = proposal.submitted_at is not None and proposal.state not in review_policy.NO_SUBSTITUTE_STATES
+    refusal = review_policy.can_act_as_coordinator(current_user, proposal) if coordinating else "—"
+    correctable = (decisions[-1].id if refusal is None and decisions
+                   and review_policy.correction_refusal(decisions[-1]) is None else None)
     capacities = proposal.capacities(current_user)
     # While its authors revise it, others keep reading the text as last submitted.
     content = proposal
@@ -218,7 +225,10 @@ def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, bl
         comment_form=comment_form or CommentForm(),
         can_moderate=current_user.has_role("coordinator"),
         open_to_labels=OPEN_TO_LABELS, timeline_label=queries.timeline_sentence,
-        decisions=review_queries.decisions_for(proposal) if proposal.submitted_at else [],
+        decisions=decisions, correctable_id=correctable,
+        can_examine=refusal is None and lifecycle.transition(proposal.state, "open_review") is not None,
+        coordination=review_policy.coordination_of(proposal) if coordinating else None,
+        can_designate=coordinating and review_policy.can_designate_substitute(current_user, proposal) is None,
         scores=review_queries.published_scores(proposal),
         project_and_retro=project_for_proposal(proposal) if proposal.state == "accepted" else (None, None),
         is_member=review_services.is_member(current_user),

@@ -1,6 +1,7 @@
 from wtforms import (
     BooleanField,
     DateField,
+    EmailField,
     IntegerField,
     RadioField,
     SelectField,
@@ -77,8 +78,15 @@ class PublishForm(Form):
 
 
 class CorrectionForm(Form):
-    outcome = RadioField("Issue corrigée", validate_choice=False, choices=[
-        ("accepted", "Retenue"), ("rejected", "Non retenue"),
-        ("changes_requested", "Modifications demandées"), ("not_eligible", "Non recevable")])
-    rationale = TextAreaField("Motivation de la correction", description=RATIONALE_HINT,
+    """A correction sets no outcome: it reopens the proposal (see review.services)."""
+
+    rationale = TextAreaField("Motivation de la correction",
+                              description=("Publiée au journal des arbitrages : dites pourquoi la décision est "
+                                           "corrigée (erreur de procédure, élément nouveau…), en quelques phrases."),
                               validators=[Length(max=5000)], render_kw={"rows": 6})
+
+
+class SubstituteForm(Form):
+    email = EmailField("Adresse électronique de l'agent désigné·e", validators=[Length(max=254)],
+                       description=("Un agent actif de la collectivité, qui n'est ni auteur, ni co-auteur de la "
+                                    "proposition, et n'a pas déclaré de conflit d'intérêts à son sujet."))

@@ -51,9 +51,11 @@ OUTCOME_LABELS = {
     "accepted": "Retenue",
     "rejected": "Non retenue",
     "changes_requested": "Modifications demandées",
+    # A correction of a vote's outcome: the proposal goes back to review for a new vote.
+    "reopened": "Corrigée : nouveau vote à venir",
 }
 OUTCOME_TONES = {"eligible": "info", "not_eligible": "danger", "accepted": "success",
-                 "rejected": "danger", "changes_requested": "warning"}
+                 "rejected": "danger", "changes_requested": "warning", "reopened": "warning"}
 
 
 class ReviewSettings(db.Model):
@@ -245,3 +247,20 @@ class Decision(db.Model):
     @property
     def outcome_tone(self) -> str:
         return OUTCOME_TONES[self.outcome]
+
+
+class ProposalSubstitute(db.Model):
+    """The agent an administrator designated to take the coordinator's actions on one
+    proposal (its coordinators being recused on it). One per proposal: a new designation
+    replaces the previous one, and each is in the proposal's public timeline."""
+
+    __tablename__ = "proposal_substitutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    designated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    designated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    designated_by: Mapped[User] = relationship(foreign_keys=[designated_by_id])

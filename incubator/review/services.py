@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, select, union, update
+from sqlalchemy import delete, func, select, update
 
 from ..accounts.models import CollectiveMembership, User
+from ..accounts.services import agent_by_email
 from ..audit.services import record
-from ..dbutil import insert_ignoring_duplicates, request_cached
+from ..dbutil import insert_ignoring_duplicates, lock_row, request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.services import notify
-from ..proposals.models import CoAuthor, Proposal
+from ..proposals.lifecycle import COORDINATOR, Transition
+from ..proposals.models import Proposal
 from ..proposals.services import authors_of, move, proposal_link, require_transition
 from ..text import clean, int_in_range
 from ..timeutil import PARIS, to_paris, today_paris, utcnow
@@ -33,9 +35,20 @@ from .models import (
     Conflict,
     Criterion,
     Decision,
+    ProposalSubstitute,
     ReviewSession,
     ReviewSettings,
     Vote,
+)
+from .policy import (
+    NO_SUBSTITUTE_STATES,
+    can_act_as_coordinator,
+    can_designate_substitute,
+    can_record_attendance,
+    correction_refusal,
+    recusal_reason,
+    recused_ids,
+    substitute_for,
 )
 
 RATIONALE_MIN = 80
@@ -84,28 +97,23 @@ def is_member(user: User, on: date | None = None) -> bool:
     return user.id in current_member_ids(user.institution_id, on or today_paris())
 
 
-@request_cached("proposal_coauthors", "conflicts", "proposals")
-def recused_ids(proposal: Proposal) -> frozenset[int]:
-    """Authors, co-authors (invited or accepted) and declared conflicts (one query)."""
-    return frozenset({proposal.author_id} | set(db.session.scalars(union(
-        select(CoAuthor.user_id).where(CoAuthor.proposal_id == proposal.id, CoAuthor.status != "declined"),
-        select(Conflict.user_id).where(Conflict.proposal_id == proposal.id)))))
+def require_coordinator_on(actor: User, proposal: Proposal) -> None:
+    """The coordinator's actions on one proposal: a coordinator not recused on it, or its
+    designated substitute (review.policy)."""
+    refusal = can_act_as_coordinator(actor, proposal)
+    if refusal:
+        raise NotAllowed(refusal)
 
 
-def recusal_reason(user: User, proposal: Proposal) -> str | None:
-    if user.id not in recused_ids(proposal):
-        return None
-    if user.id == proposal.author_id:
-        return "Vous êtes l'auteur ou l'autrice de cette proposition."
-    if db.session.scalar(select(CoAuthor.id).where(CoAuthor.proposal_id == proposal.id,
-                                                   CoAuthor.user_id == user.id,
-                                                   CoAuthor.status != "declined")):
-        return "Vous êtes co-auteur ou invité·e à co-signer cette proposition."
-    conflict = db.session.scalar(select(Conflict).where(Conflict.proposal_id == proposal.id,
-                                                        Conflict.user_id == user.id))
-    if conflict is not None:
-        return f"Vous avez déclaré un conflit d'intérêts : « {conflict.reason} »."
-    return None
+def _transition(proposal: Proposal, action: str, actor: User) -> Transition:
+    """The lifecycle table's verdict for a coordinator action, once require_coordinator_on
+    has let `actor` act on `proposal`."""
+    return require_transition(proposal, action, actor, capacities={COORDINATOR})
+
+
+def _coordinator_transition(actor: User, proposal: Proposal, action: str) -> Transition:
+    require_coordinator_on(actor, proposal)
+    return _transition(proposal, action, actor)
 
 
 def _require_member_not_recused(actor: User, proposal: Proposal, on: date | None = None) -> None:
@@ -210,7 +218,7 @@ def active_criteria(institution_id: int) -> list[Criterion]:
 
 
 def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Decision:
-    transition = require_transition(proposal, "open_review", actor)
+    transition = _coordinator_transition(actor, proposal, "open_review")
     text = clean(rationale) or ("La proposition est recevable : elle entre en instruction et sera "
                                 "évaluée par les membres du collectif sur les critères publiés.")
     decision = Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
@@ -222,16 +230,19 @@ def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Deci
     notify(authors_of(proposal), "proposals", "Votre proposition est recevable",
            f"« {proposal.title} » entre en instruction : les membres du collectif l'évaluent sur les critères publiés.",
            proposal_link(proposal))
-    members = [db.session.get(User, uid) for uid in
-               sorted(current_member_ids(proposal.institution_id, today_paris()) - recused_ids(proposal))]
+    _notify_members_to_assess(proposal)
+    return decision
+
+
+def _notify_members_to_assess(proposal: Proposal) -> None:
+    members = _users(current_member_ids(proposal.institution_id, today_paris()) - recused_ids(proposal))
     notify(members, "collective", "Une nouvelle proposition à évaluer",
            f"« {proposal.title} » est en instruction : vous pouvez l'évaluer.", f"/arbitrage/evaluer/{proposal.id}")
-    return decision
 
 
 def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rationale: str,
                        duplicate_of_id: Any = None) -> Decision:
-    transition = require_transition(proposal, "declare_ineligible", actor)
+    transition = _coordinator_transition(actor, proposal, "declare_ineligible")
     settings = settings_for(proposal.institution_id)
     errors: dict[str, str] = {}
     if reason not in settings.ineligibility_reasons:
@@ -267,8 +278,11 @@ def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rational
 
 
 def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflict:
-    if actor.institution_id != proposal.institution_id or not is_member(actor):
-        raise NotAllowed("Seuls les membres du collectif pilote déclarent un conflit d'intérêts.")
+    # The coordinators and the proposal's substitute too: the declaration recuses them.
+    substitute = substitute_for(proposal)
+    if actor.institution_id != proposal.institution_id or not (
+            is_member(actor) or actor.has_role("coordinator") or (substitute is not None and substitute.id == actor.id)):
+        raise NotAllowed("Seuls les membres du collectif pilote et l'animation déclarent un conflit d'intérêts.")
     reason = clean(reason)
     if not 5 <= len(reason) <= 500:
         raise ValidationFailed({"reason": "Indiquez la nature du conflit en 5 à 500 caractères (vue du collectif)."})
@@ -372,10 +386,9 @@ def _session_day(session: ReviewSession) -> date:
 
 
 def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaItem:
-    require_coordinator(actor, session.institution_id)
-    if proposal.institution_id != session.institution_id:
-        raise NotAllowed("Cette proposition appartient à une autre collectivité.")
-    transition = require_transition(proposal, "schedule", actor)
+    if session.institution_id != actor.institution_id or proposal.institution_id != session.institution_id:
+        raise NotAllowed("Cette séance ou cette proposition appartient à une autre collectivité.")
+    transition = _coordinator_transition(actor, proposal, "schedule")
     if _session_day(session) < today_paris():
         raise InvalidTransition("Cette séance est passée : inscrivez la proposition à une séance à venir.")
     position = db.session.scalar(select(func.coalesce(func.max(AgendaItem.position), 0))
@@ -407,7 +420,9 @@ def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaI
 
 
 def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int]) -> None:
-    require_coordinator(actor, session.institution_id)
+    refusal = can_record_attendance(actor, session)
+    if refusal:
+        raise NotAllowed(refusal)
     if db.session.scalar(select(func.count()).select_from(AgendaItem).where(
             AgendaItem.session_id == session.id, AgendaItem.status == "voting")):
         raise InvalidTransition("Un vote est en cours : clôturez-le avant de modifier les présences.")
@@ -441,7 +456,7 @@ def _item_for_update(item: AgendaItem, expected: str, new: str, message: str) ->
 
 def open_vote(actor: User, item: AgendaItem) -> None:
     session = item.session
-    require_coordinator(actor, session.institution_id)
+    require_coordinator_on(actor, item.proposal)
     if item.proposal.state != "scheduled":
         raise InvalidTransition("La proposition n'est plus inscrite en séance (retirée ou déjà décidée).")
     if not present_ids(session):
@@ -533,7 +548,7 @@ def close_vote(actor: User, item: AgendaItem) -> str:
     """Close the vote; the result follows from the rule and the quorum. Without quorum the
     item is postponed and the proposal goes back to review, undecided."""
     session = item.session
-    require_coordinator(actor, session.institution_id)
+    require_coordinator_on(actor, item.proposal)
     if item.proposal.state != "scheduled":
         # Withdrawn by its author during the vote: nothing to decide.
         _item_for_update(item, "voting", "withdrawn", "Le vote de ce point est déjà clos.")
@@ -545,7 +560,7 @@ def close_vote(actor: User, item: AgendaItem) -> str:
     item.vote_closed_at = utcnow()
     if item.result == "no_quorum":
         item.status = "postponed"
-        transition = require_transition(item.proposal, "postpone", actor)
+        transition = _transition(item.proposal, "postpone", actor)
         move(item.proposal, transition, actor, audit_action="review.postponed",
              data={"session_id": session.id, "present": result.present, "required": result.required})
     else:
@@ -558,17 +573,19 @@ def close_vote(actor: User, item: AgendaItem) -> str:
 def postpone_item(actor: User, item: AgendaItem) -> None:
     """Take a pending item off the agenda (before its vote): back to review."""
     session = item.session
-    require_coordinator(actor, session.institution_id)
+    require_coordinator_on(actor, item.proposal)
     _item_for_update(item, "pending", "postponed", "Ce point n'est plus en attente de vote.")
     item.result = None
-    transition = require_transition(item.proposal, "postpone", actor)
+    transition = _transition(item.proposal, "postpone", actor)
     move(item.proposal, transition, actor, audit_action="review.postponed",
          data={"session_id": session.id})
 
 
 def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: str) -> Decision:
+    """The outcome of a closed vote held with quorum: the only way a proposal is accepted,
+    rejected, or sent back for changes."""
     session = item.session
-    require_coordinator(actor, session.institution_id)
+    require_coordinator_on(actor, item.proposal)
     if item.status != "closed":
         raise InvalidTransition("La décision de ce point est déjà publiée, ou son vote n'est pas clos.")
     allowed = OUTCOMES_BY_RESULT.get(item.result or "", ())
@@ -583,7 +600,7 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
         raise ValidationFailed(errors)
     _item_for_update(item, "closed", "decided",
                      "Une autre personne vient de publier la décision de ce point : rechargez la page.")
-    transition = require_transition(item.proposal, OUTCOME_TRANSITIONS[outcome], actor)
+    transition = _transition(item.proposal, OUTCOME_TRANSITIONS[outcome], actor)
     decision = Decision(institution_id=session.institution_id, proposal_id=item.proposal_id,
                         item_id=item.id, session_id=session.id, kind="session", outcome=outcome,
                         rationale=text, tally=item.tally, decided_by_id=actor.id)
@@ -607,50 +624,78 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     return decision
 
 
-def correct_decision(actor: User, decision: Decision, *, outcome: str, rationale: str) -> Decision:
-    """A published decision is never edited: a correction is a new decision, linked to it,
-    with its own rationale; the proposal takes the corrected outcome."""
-    require_coordinator(actor, decision.institution_id)
-    if db.session.scalar(select(Decision.id).where(Decision.corrects_id == decision.id)):
-        raise InvalidTransition("Cette décision a déjà été corrigée : corrigez la correction.")
+def correct_decision(actor: User, decision: Decision, *, rationale: str) -> Decision:
+    """A published decision is never edited, and a correction never sets an outcome: it is
+    a new decision, linked to the one it corrects, with its own rationale, that reopens
+    the proposal: back to review for a new vote, or (a not-eligible decision) for its
+    instruction."""
     proposal = decision.proposal
-    latest = db.session.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id)
-                               .order_by(Decision.published_at.desc(), Decision.id.desc()).limit(1))
-    if latest != decision.id:
-        raise InvalidTransition("Seule la dernière décision d'une proposition peut être corrigée.")
-    current = "not_eligible" if decision.outcome == "not_eligible" else decision.outcome
-    if decision.outcome == "eligible" or proposal.state != current:
-        raise InvalidTransition("La proposition a avancé depuis cette décision : elle ne peut plus être corrigée.")
-    errors: dict[str, str] = {}
-    if outcome not in ("accepted", "rejected", "changes_requested", "not_eligible") or outcome == decision.outcome:
-        errors["outcome"] = "Choisissez une issue différente de la décision corrigée."
-    try:
-        text = _check_rationale(rationale)
-    except ValidationFailed as exc:
-        errors.update({k: v[0] for k, v in exc.errors.items()})
-    from ..projects.models import Project
-
-    project = db.session.scalar(select(Project).where(Project.proposal_id == proposal.id,
-                                                      Project.kind == "initiative"))
-    if decision.outcome == "accepted" and project is not None and outcome != "accepted":
-        errors["outcome"] = ("Un projet est déjà ouvert pour cette proposition : clôturez-le (abandon, avec son "
-                             "retour d'expérience) avant de corriger la décision.")
-    if errors:
-        raise ValidationFailed(errors)
-    correction = Decision(institution_id=decision.institution_id, proposal_id=proposal.id,
-                          session_id=decision.session_id, kind="correction", outcome=outcome,
-                          rationale=text, tally=decision.tally, corrects_id=decision.id,
-                          reason=decision.reason, decided_by_id=actor.id)
+    require_coordinator_on(actor, proposal)
+    lock_row(proposal)  # two corrections at once: the second finds the proposal reopened
+    refusal = correction_refusal(decision)
+    if refusal:
+        raise InvalidTransition(refusal)
+    text = _check_rationale(rationale)
+    transition = _transition(proposal, "correct", actor)
+    reopens_review = decision.outcome == "not_eligible"
+    correction = Decision(institution_id=decision.institution_id, proposal_id=proposal.id, kind="correction",
+                          outcome="eligible" if reopens_review else "reopened", rationale=text,
+                          corrects_id=decision.id, decided_by_id=actor.id)
     db.session.add(correction)
     db.session.flush()
-    before = proposal.state
-    proposal.state = outcome
-    proposal.state_changed_at = utcnow()
-    record("review.corrected", actor=actor, institution_id=proposal.institution_id, target=proposal,
-           data={"from": before, "to": outcome, "decision_id": correction.id,
-                 "corrects": decision.id}, public=True)
-    if outcome == "accepted" and proposal.kind == "initiative" and project is None:
-        from ..projects.services import create_from_proposal
-
-        create_from_proposal(proposal, actor)
+    move(proposal, transition, actor, audit_action="review.corrected",
+         data={"decision_id": correction.id, "corrects": decision.id, "corrected": decision.outcome})
+    notify(authors_of(proposal), "proposals", "Une décision sur votre proposition est corrigée",
+           f"La décision sur « {proposal.title} » est corrigée : la proposition " + (
+               "est recevable et entre en instruction." if reopens_review
+               else "retourne en instruction et sera de nouveau votée en séance.")
+           + " La motivation de la correction est publiée.", proposal_link(proposal))
+    if reopens_review:
+        _notify_members_to_assess(proposal)
     return correction
+
+
+# --------------------------------------------------------------------------- substitutes
+
+
+def designate_substitute(actor: User, proposal: Proposal, *, email: str) -> ProposalSubstitute:
+    """An administrator designates, for one proposal, the agent who takes the coordinator's
+    actions on it (its coordinators being recused). Recorded in its public timeline."""
+    refusal = can_designate_substitute(actor, proposal)
+    if refusal:
+        raise NotAllowed(refusal)
+    if proposal.state in NO_SUBSTITUTE_STATES:
+        raise InvalidTransition("Cette proposition n'attend aucune décision de l'animation : "
+                                "il n'y a pas de suppléant·e à désigner.")
+    lock_row(proposal)  # two administrators at once: one designation after the other
+    user = agent_by_email(proposal.institution_id, email)
+    previous = substitute_for(proposal)
+    if not (email or "").strip():
+        message = "Indiquez l'adresse électronique de l'agent désigné."
+    elif user is None:
+        message = "Aucun agent actif de la collectivité n'a cette adresse."
+    elif user.id == actor.id:
+        message = "On ne se désigne pas soi-même : désignez un autre agent de la collectivité."
+    elif user.id in recused_ids(proposal):
+        message = ("Cet agent est récusé sur cette proposition (auteur, co-auteur ou conflit d'intérêts "
+                   "déclaré) : désignez une autre personne.")
+    elif previous is not None and previous.id == user.id:
+        message = "Cet agent est déjà le ou la suppléant·e désigné·e pour cette proposition."
+    else:
+        message = None
+    if message:
+        raise ValidationFailed({"email": message})
+    now = utcnow()
+    if not insert_ignoring_duplicates(ProposalSubstitute, proposal_id=proposal.id, user_id=user.id,
+                                      designated_by_id=actor.id, designated_at=now):
+        db.session.execute(update(ProposalSubstitute).where(ProposalSubstitute.proposal_id == proposal.id)
+                           .values(user_id=user.id, designated_by_id=actor.id, designated_at=now))
+    record("review.substitute_designated", actor=actor, institution_id=proposal.institution_id,
+           target=proposal, data={"substitute_id": user.id, "previous_id": previous.id if previous else None},
+           public=True)
+    notify([user], "collective", "Vous êtes désigné·e suppléant·e de l'animation",
+           f"L'administration vous désigne pour prendre les décisions de l'animation du collectif sur "
+           f"« {proposal.title} » (recevabilité, séance, vote, publication, correction, commanditaire), "
+           "ses coordinateurs ou coordinatrices étant récusé·es.", proposal_link(proposal))
+    return db.session.scalar(select(ProposalSubstitute).where(ProposalSubstitute.proposal_id == proposal.id)
+                             .execution_options(populate_existing=True))

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..admin.forms import ConfirmForm
-from ..errors import NotAllowed, ValidationFailed
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..exports import csv_response
 from ..extensions import db
 from ..pagination import paginate_capped
@@ -23,7 +23,7 @@ from ..web import (
     page_number,
     render_page,
 )
-from . import forms, queries, services
+from . import forms, policy, queries, services
 from .models import (
     CHOICES,
     DECISION_RULES,
@@ -161,8 +161,9 @@ def criterion(criterion_id: int | None = None):
 @login_required
 def eligibility_queue():
     _require_coordinator()
-    return render_page("review/eligibility_queue.html",
-                       proposals=queries.eligibility_queue(current_user.institution_id),
+    proposals = queries.eligibility_queue(current_user.institution_id)
+    return render_page("review/eligibility_queue.html", proposals=proposals,
+                       refusals=policy.coordinator_refusals(current_user, proposals),
                        now=utcnow(), **_common())
 
 
@@ -176,17 +177,24 @@ def _eligibility_page(proposal, open_form=None, ineligible_form=None, status=200
                        status=status, **_common())
 
 
+def _coordinated_proposal_or_404(proposal_id: int) -> Proposal:
+    """A proposal of the institution on which the current user takes the coordinator's
+    actions (a coordinator not recused on it, or its substitute); else 404 or 403."""
+    proposal = _proposal_or_404(proposal_id)
+    services.require_coordinator_on(current_user, proposal)
+    return proposal
+
+
 @bp.get("/recevabilite/<int:proposal_id>")
 @login_required
 def eligibility(proposal_id: int):
-    _require_coordinator()
-    return _eligibility_page(_proposal_or_404(proposal_id))
+    return _eligibility_page(_coordinated_proposal_or_404(proposal_id))
 
 
 @bp.post("/recevabilite/<int:proposal_id>/ouvrir")
 @login_required
 def open_review(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = _coordinated_proposal_or_404(proposal_id)
     form = forms.OpenReviewForm(prefix="ok")
     if handle_form(form, lambda: services.open_review(current_user, proposal, rationale=form.rationale.data or "")):
         return done("Instruction ouverte : la proposition est à évaluer par le collectif.",
@@ -197,7 +205,7 @@ def open_review(proposal_id: int):
 @bp.post("/recevabilite/<int:proposal_id>/non-recevable")
 @login_required
 def declare_ineligible(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = _coordinated_proposal_or_404(proposal_id)
     form = forms.IneligibleForm(prefix="ne")
     if handle_form(form, lambda: services.declare_ineligible(
             current_user, proposal, reason=form.reason.data, rationale=form.rationale.data or "",
@@ -315,15 +323,22 @@ def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_
     settings = services.settings_for(session.institution_id)
     # Closed items show their stored tally; only open votes are counted live.
     tallies = {v.item.id: services.tally(v.item, v.votes) for v in views if v.item.status == "voting"}
+    coordinates = policy.may_coordinate_something(current_user)
+    # Per item: None if the current user takes its coordinator actions, else why not.
+    refusals = policy.coordinator_refusals(current_user, [v.item.proposal for v in views]) if coordinates else {}
     schedule_form = schedule_form or forms.ScheduleForm()
-    schedule_form.proposal_id.choices = [(str(p.id), f"n° {p.id} — {p.title}") for p in
-                                         queries.schedulable(session.institution_id)]
+    schedulable = queries.schedulable(session.institution_id) if coordinates else []
+    may_schedule = policy.coordinator_refusals(current_user, schedulable)
+    schedule_form.proposal_id.choices = [(str(p.id), f"n° {p.id} — {p.title}") for p in schedulable
+                                         if may_schedule[p.id] is None]
     return render_page(
         "review/session.html", block=block, session=session, views=views, members=members,
         present=present, settings=settings, tallies=tallies, choices=CHOICES[settings.decision_rule],
         item_statuses=ITEM_STATUSES, outcome_labels=OUTCOME_LABELS,
         outcomes_by_result=services.OUTCOMES_BY_RESULT, forms_by_item=forms_by_item or {},
         schedule_form=schedule_form, csrf_form=ConfirmForm(), is_past=session.starts_at < utcnow(),
+        coordinates=coordinates, refusals=refusals,
+        attendance_refusal=policy.can_record_attendance(current_user, session) if coordinates else None,
         status=status, **_common())
 
 
@@ -337,7 +352,8 @@ def session(session_id: int):
 @login_required
 def schedule(session_id: int):
     session = _session_or_404(session_id)
-    _require_coordinator()
+    if not policy.may_coordinate_something(current_user):
+        raise NotAllowed(policy.NOT_COORDINATOR)
     form = forms.ScheduleForm()
 
     def act():
@@ -442,6 +458,7 @@ def live(item_id: int):
 @login_required
 def publish(item_id: int):
     item = _item_or_404(item_id)
+    services.require_coordinator_on(current_user, item.proposal)
     form = forms.PublishForm()
     if handle_form(form, lambda: services.publish_decision(current_user, item, outcome=form.outcome.data or "",
                                                            rationale=form.rationale.data or "")):
@@ -453,14 +470,36 @@ def publish(item_id: int):
 @bp.route("/decisions/<int:decision_id>/corriger", methods=["GET", "POST"])
 @login_required
 def correct(decision_id: int):
-    _require_coordinator()
     decision = get_in_institution_or_404(Decision, decision_id)
+    services.require_coordinator_on(current_user, decision.proposal)
+    if request.method == "GET" and (refusal := policy.correction_refusal(decision)):
+        raise InvalidTransition(refusal)
     form = forms.CorrectionForm()
     ok = request.method == "POST" and handle_form(form, lambda: services.correct_decision(
-        current_user, decision, outcome=form.outcome.data or "", rationale=form.rationale.data or ""))
+        current_user, decision, rationale=form.rationale.data or ""))
     if ok:
-        return done("Correction publiée, liée à la décision d'origine.",
+        return done("Correction publiée, liée à la décision d'origine : la proposition retourne en instruction.",
                     url_for("proposals.show", proposal_id=decision.proposal_id))
     return render_page("review/correct.html", decision=decision, form=form,
+                       status=200 if request.method == "GET" else 422, **_common())
+
+
+@bp.route("/propositions/<int:proposal_id>/suppleance", methods=["GET", "POST"])
+@login_required
+def designate_substitute(proposal_id: int):
+    """An administrator designates who takes the coordinator's actions on this proposal."""
+    proposal = _proposal_or_404(proposal_id)
+    refusal = policy.can_designate_substitute(current_user, proposal)
+    if refusal:
+        raise NotAllowed(refusal)
+    form = forms.SubstituteForm()
+    ok = request.method == "POST" and handle_form(form, lambda: services.designate_substitute(
+        current_user, proposal, email=form.email.data or ""))
+    if ok:
+        return done("Suppléant·e désigné·e : la désignation figure dans l'historique public de la proposition.",
+                    url_for("proposals.show", proposal_id=proposal.id))
+    return render_page("review/substitute.html", proposal=proposal, form=form,
+                       coordination=policy.coordination_of(proposal),
+                       substitute=policy.substitute_for(proposal),
                        status=200 if request.method == "GET" else 422, **_common())
 

@@ -82,15 +82,17 @@ def test_charter_rules(team):
     assert [(m.user_id, m.hours_budget) for m in project.members] == [(team["lead"].id, 60), (team["member"].id, 30)]
     with pytest.raises(NotAllowed):
         services.validate_charter(team["lead"], project)
-    services.validate_charter(team["sponsor"], project)
+    with pytest.raises(NotAllowed):  # lead, sponsor and validator are three people
+        services.validate_charter(team["sponsor"], project)
+    services.validate_charter(team["coordinator"], project)
     assert project.state == "active" and project.charter_validated_at is not None
     with pytest.raises(InvalidTransition):
-        services.validate_charter(team["sponsor"], project)
+        services.validate_charter(team["coordinator"], project)
 
 
 def _active(team):
     services.save_charter(team["coordinator"], team["project"], **_charter(team))
-    services.validate_charter(team["sponsor"], team["project"])
+    services.validate_charter(team["coordinator"], team["project"])
     return team["project"]
 
 

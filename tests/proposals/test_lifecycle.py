@@ -17,10 +17,19 @@ def test_table_is_consistent():
         assert t.source in lifecycle.STATES and t.target in lifecycle.STATES
         assert t.who <= {lifecycle.AUTHOR, lifecycle.COAUTHOR, lifecycle.COORDINATOR}
     assert len({(t.source, t.action) for t in lifecycle.TRANSITIONS}) == len(lifecycle.TRANSITIONS)
-    # Every state but the final ones can be left; every decided state is reachable.
+    # Every decided state is reachable; a final one is left only by a correction, which
+    # sets no outcome but sends the proposal back to review.
     for state in ("accepted", "rejected", "not_eligible", "withdrawn"):
-        assert not lifecycle.available(state, {lifecycle.AUTHOR, lifecycle.COORDINATOR})
+        assert {t.action for t in lifecycle.available(state, {lifecycle.AUTHOR, lifecycle.COORDINATOR})} <= {"correct"}
         assert any(t.target == state for t in lifecycle.TRANSITIONS)
+    assert not lifecycle.available("withdrawn", {lifecycle.AUTHOR, lifecycle.COORDINATOR})
+    for t in lifecycle.TRANSITIONS:
+        if t.action == "correct":
+            assert t.target == "in_review" and t.who == {lifecycle.COORDINATOR}
+    # Accepted, rejected, changes requested: only by publishing a vote's outcome.
+    for state in ("accepted", "rejected", "changes_requested"):
+        assert {t.action for t in lifecycle.TRANSITIONS if t.target == state and t.source != state} == {
+            {"accepted": "accept", "rejected": "reject", "changes_requested": "request_changes"}[state]}
 
 
 @pytest.fixture

@@ -74,39 +74,56 @@ def test_only_the_latest_decision_is_corrected_and_an_open_project_blocks_it(vot
     services.cast_vote(member, item, choice="for")
     services.close_vote(coordinator, item)
     decision = services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
-    with pytest.raises(ValidationFailed) as exc:
-        services.correct_decision(coordinator, decision, outcome="rejected", rationale=RATIONALE)
-    assert "Un projet est déjà ouvert" in exc.value.errors["outcome"][0]
+    with pytest.raises(InvalidTransition, match="Un projet est déjà ouvert"):
+        services.correct_decision(coordinator, decision, rationale=RATIONALE)
+    assert proposal.state == "accepted"
 
 
-def test_correction_to_accepted_opens_the_project(voting):
+def test_a_correction_reopens_the_vote_and_only_a_new_vote_accepts(voting):
+    """A correction never sets an outcome (it used to accept a rejected proposal and open
+    its project): the proposal goes back to review, and is accepted only by a new vote."""
     coordinator, member, author, proposal, session, item = voting
     services.cast_vote(member, item, choice="against")
     services.close_vote(coordinator, item)
     decision = services.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
-    services.correct_decision(coordinator, decision, outcome="accepted", rationale=RATIONALE)
-    assert db.session.scalar(select(Project.proposal_id)) == proposal.id
+    correction = services.correct_decision(coordinator, decision, rationale=RATIONALE)
+    assert (correction.kind, correction.outcome, correction.corrects_id) == ("correction", "reopened", decision.id)
+    assert proposal.state == "in_review" and db.session.scalar(select(Project.id)) is None
+    later = make_session(coordinator.institution, days_ahead=14, created_by=coordinator)
+    again = services.schedule(coordinator, later, proposal)
+    services.set_attendance(coordinator, later, present_ids=[coordinator.id, member.id])
+    services.open_vote(coordinator, again)
+    services.cast_vote(member, again, choice="for")
+    assert services.close_vote(coordinator, again) == "adopted"
+    services.publish_decision(coordinator, again, outcome="accepted", rationale=RATIONALE)
+    assert proposal.state == "accepted" and db.session.scalar(select(Project.proposal_id)) == proposal.id
 
 
 def test_lead_cannot_appoint_themself_sponsor_nor_validate_their_charter():
     lead = make_user(email="lead@ville.fr")
     coordinator = make_user(org_unit=lead.org_unit, roles=["coordinator"])
-    make_user(org_unit=lead.org_unit, email="dgs@ville.fr")
+    dgs = make_user(org_unit=lead.org_unit, email="dgs@ville.fr")
     project = project_services.create_from_proposal(make_proposal(author=lead, state="accepted"), coordinator)
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(NotAllowed, match="désigné par l'animation"):
         project_services.save_charter(lead, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
                                       objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
                                       ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 2000")
-    assert "désigné par l'animation" in exc.value.errors["sponsor_email"][0]
-    project_services.save_charter(coordinator, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
-                                  objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
-                                  ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 40")
-    with pytest.raises(NotAllowed):
-        project_services.validate_charter(lead, project)  # sponsor too, but the lead
+    # Lead and sponsor are two people, whoever appoints them.
+    with pytest.raises(ValidationFailed) as exc:
+        project_services.save_charter(coordinator, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
+                                      objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
+                                      ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 40")
+    assert "deux personnes distinctes" in exc.value.errors["sponsor_email"][0]
+    assert project.sponsor_id is None
     project_services.save_charter(coordinator, project, sponsor_email="dgs@ville.fr", lead_email="lead@ville.fr",
                                   objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
                                   ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 40")
+    with pytest.raises(NotAllowed, match="ne valide pas sa propre"):
+        project_services.validate_charter(lead, project)
+    with pytest.raises(NotAllowed, match="commanditaire ne valide pas"):
+        project_services.validate_charter(dgs, project)
     project_services.validate_charter(coordinator, project)
+    assert len({project.lead_id, project.sponsor_id, project.charter_validated_by_id}) == 3
     with pytest.raises(NotAllowed):
         project_services.save_charter(lead, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
                                       objectives="Autre.", indicators="", starts_on=date(2027, 1, 4),

@@ -209,18 +209,35 @@ def test_publish_needs_rationale_and_matching_outcome_then_cannot_be_repeated(co
     assert db.session.scalar(select(func.count()).select_from(Decision).where(Decision.item_id == item.id)) == 1
 
 
-def test_correction_is_a_new_linked_decision(collective):
+def test_correction_is_a_new_linked_decision_that_reopens_the_vote(collective):
     m = collective["members"]
     proposal, item, _ = _run_vote(collective, {u: ("against",) for u in m}, present=m)
     coordinator = collective["coordinator"]
     original = services.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
     with pytest.raises(ValidationFailed):
-        services.correct_decision(coordinator, original, outcome="rejected", rationale=RATIONALE)
-    correction = services.correct_decision(coordinator, original, outcome="changes_requested", rationale=RATIONALE)
-    assert correction.corrects_id == original.id and proposal.state == "changes_requested"
+        services.correct_decision(coordinator, original, rationale="Trop court.")
+    with pytest.raises(NotAllowed):
+        services.correct_decision(m[0], original, rationale=RATIONALE)
+    correction = services.correct_decision(coordinator, original, rationale=RATIONALE)
+    assert correction.corrects_id == original.id and correction.outcome == "reopened"
+    assert proposal.state == "in_review"  # awaiting a new vote: no outcome set by the correction
     assert original.outcome == "rejected" and original.rationale == RATIONALE
     with pytest.raises(InvalidTransition):
-        services.correct_decision(coordinator, original, outcome="accepted", rationale=RATIONALE)
+        services.correct_decision(coordinator, original, rationale=RATIONALE)
+    with pytest.raises(InvalidTransition):  # a correction is no outcome to correct
+        services.correct_decision(coordinator, correction, rationale=RATIONALE)
+
+
+def test_correcting_a_not_eligible_decision_sends_the_proposal_back_to_review(collective):
+    make_settings(collective["institution"])
+    proposal = make_proposal(author=collective["author"], state="submitted")
+    coordinator = collective["coordinator"]
+    decision = services.declare_ineligible(coordinator, proposal, reason="Hors du champ de compétence de la collectivité",
+                                           rationale=RATIONALE)
+    correction = services.correct_decision(coordinator, decision, rationale=RATIONALE)
+    assert proposal.state == "in_review" and (correction.kind, correction.outcome) == ("correction", "eligible")
+    assert db.session.scalar(select(func.count()).select_from(Decision).where(
+        Decision.outcome.in_(("accepted", "rejected", "changes_requested")))) == 0
 
 
 def test_session_creation_rules(collective):

@@ -168,9 +168,14 @@ CASES = [
     }, prepare=lambda w: {"item": w.fresh_closed_item()},
        pages=lambda w, t: [*_item_pages(w, t), "/arbitrage/journal?format=csv", "/realisations"]),
     Case("review.correct", "coordinator", lambda w, t: f"/arbitrage/decisions/{t['decision']}/corriger", {
-        "outcome": F("choice", ("accepted", "changes_requested", "not_eligible")), "rationale": LONG_TEXT,
+        "rationale": LONG_TEXT,
     }, prepare=lambda w: {"decision": w.fresh_decision()},
        pages=lambda w, t: ["/arbitrage/journal", "/realisations"]),
+    Case("review.designate_substitute", "admin",
+         lambda w, t: f"/arbitrage/propositions/{t['proposal']}/suppleance",
+         {"email": F("email", ("member2@x.fr", "member@x.fr"))},
+         prepare=lambda w: {"proposal": w.fresh_proposal("submitted")},
+         pages=lambda w, t: [f"/propositions/{t['proposal']}", f"/arbitrage/propositions/{t['proposal']}/suppleance"]),
     # ------------------------------------------------------------------ projects
     Case("projects.edit_charter", "author", lambda w, t: f"/projets/{t['project']}/lettre-de-mission/modifier", {
         "sponsor_email": F("email", ("",)),
