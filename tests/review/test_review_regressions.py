@@ -1,8 +1,9 @@
 """Regressions found by review of the arbitration and projects."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -11,6 +12,7 @@ from incubator.projects import services as project_services
 from incubator.projects.models import Application, Project
 from incubator.proposals import services as proposal_services
 from incubator.review import services
+from incubator.timeutil import PARIS
 from tests.factories import (
     make_institution,
     make_org_unit,
@@ -130,6 +132,8 @@ def test_lead_cannot_appoint_themself_sponsor_nor_validate_their_charter():
                                       ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 900")
 
 
+# The immersions are in June 2027: asked for on a known day, three months ahead at least.
+@time_machine.travel(datetime(2026, 11, 18, 10, tzinfo=PARIS))
 def test_selection_rechecks_the_three_year_cap_and_partner_visitor_sees_the_immersion(client, login):
     host = make_user()
     partner = make_institution("Partenaire", slug="partenaire-2")
