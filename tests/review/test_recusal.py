@@ -236,7 +236,9 @@ def test_the_reported_scenario_cannot_produce_an_acceptance(w, make_client, logi
 
 
 def test_substitute_designation_form_journal_and_scope(w, make_client, login):
-    from incubator.review.models import ProposalSubstitute  # here: the other tests also run on older code
+    from incubator.review.models import (
+        ProposalSubstitute,  # here: the other tests also run on older code
+    )
 
     w.other.roles.clear()  # one coordinator, recused
     proposal = make_proposal(author=w.chair, state="submitted", title="Covoiturage entre services")
