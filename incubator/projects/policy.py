@@ -85,12 +85,15 @@ def can_validate_charter(actor: User, project: Project) -> str | None:
     return coordination_refusal(actor, project)
 
 
-def roles_problem(lead_id: int | None, sponsor_id: int | None, validator_id: int | None) -> str | None:
-    """The charter's lead, sponsor and validator are distinct people."""
+def roles_problem(lead_id: int | None, sponsor_id: int | None,
+                  validator_id: int | None) -> tuple[str, str] | None:
+    """The charter's lead, sponsor and validator are distinct people: None, or the charter
+    field at fault and why."""
     if lead_id is not None and lead_id == sponsor_id:
-        return SAME_PERSON
+        return "sponsor_email", SAME_PERSON
     if validator_id is not None and validator_id in (lead_id, sponsor_id):
-        return ("La personne qui a validé la lettre de mission ne peut en être ni le chef ou la cheffe de projet, "
+        return ("lead_email" if validator_id == lead_id else "sponsor_email",
+                "La personne qui a validé la lettre de mission n'en est ni le chef ou la cheffe de projet, "
                 "ni le ou la commanditaire.")
     return None
 

@@ -140,8 +140,8 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
         errors["lead_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
     problem = policy.roles_problem(lead.id if lead else None, sponsor.id if sponsor else None,
                                    project.charter_validated_by_id)
-    if problem and "sponsor_email" not in errors:
-        errors["sponsor_email"] = problem
+    if problem:
+        errors.setdefault(*problem)
     objectives, indicators = clean(objectives), clean(indicators)
     for field, value in (("objectives", objectives), ("indicators", indicators)):
         if len(value) > TEXT_MAX:
@@ -197,7 +197,7 @@ def validate_charter(actor: User, project: Project) -> None:
         raise ValidationFailed({"charter": "Avant de valider, complétez : " + ", ".join(missing) + "."})
     problem = policy.roles_problem(project.lead_id, project.sponsor_id, actor.id)
     if problem:
-        raise ValidationFailed({"charter": problem})
+        raise ValidationFailed({"charter": problem[1]})
     project.charter_validated_at = utcnow()
     project.charter_validated_by_id = actor.id
     _move(project, transition, actor)

@@ -223,6 +223,8 @@ def test_the_reported_scenario_cannot_produce_an_acceptance(w, make_client, logi
     assert nadia.get(f"/arbitrage/decisions/{decision.id}/corriger").status_code == 403
     assert proposal.state == "not_eligible" and db.session.scalar(select(func.count()).select_from(Decision)) == 1
     # The substitute's correction, even asked for "accepted", sends it back to review.
+    page = text(substitute.get(f"/arbitrage/decisions/{decision.id}/corriger"))
+    assert "Une correction ne fixe pas d'issue" in page and 'name="outcome"' not in page
     assert substitute.post(f"/arbitrage/decisions/{decision.id}/corriger",
                            data={"outcome": "accepted", "rationale": RATIONALE}).status_code == 303
     assert proposal.state == "in_review"
@@ -284,6 +286,9 @@ def test_substitute_designation_form_journal_and_scope(w, make_client, login):
     omar = make_client()
     login(omar, w.other)
     assert omar.post(f"/arbitrage/recevabilite/{elsewhere.id}/ouvrir").status_code == 403
+    assert omar.get(f"/arbitrage/recevabilite/{elsewhere.id}").status_code == 403
+    assert omar.get(f"/arbitrage/recevabilite/{proposal.id}").status_code == 200
+    assert "examiner la recevabilité" in text(omar.get(f"/propositions/{proposal.id}"))
     assert omar.post(f"/arbitrage/recevabilite/{proposal.id}/ouvrir").status_code == 303
     assert proposal.state == "in_review" and elsewhere.state == "submitted"
     # A new designation replaces the previous one; a recused substitute acts no more.
