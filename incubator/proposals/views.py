@@ -231,7 +231,9 @@ def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, bl
         can_designate=coordinating and review_policy.can_designate_substitute(current_user, proposal) is None,
         scores=review_queries.published_scores(proposal),
         project_and_retro=project_for_proposal(proposal) if proposal.state == "accepted" else (None, None),
-        is_member=review_services.is_member(current_user),
+        # A recused member (author, co-author, declared conflict) is not invited to assess.
+        can_assess=review_services.is_member(current_user)
+        and current_user.id not in review_policy.recused_ids(proposal),
         now=utcnow(), status=status,
     )
 

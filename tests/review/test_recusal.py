@@ -399,3 +399,17 @@ def test_a_recused_coordinator_appoints_no_sponsor_through_the_service(w):
         project_services.validate_charter(w.chair, project)
     project_services.validate_charter(w.other, project)
     assert project.charter_validated_by_id == w.other.id
+
+
+def test_the_proposal_page_invites_members_to_assess_unless_they_are_recused(client, login):
+    author = make_user()
+    proposal = make_proposal(author=author, state="in_review")
+    member, conflicted = (make_user(institution=author.institution, collective=True) for _ in range(2))
+    db.session.add(Conflict(proposal_id=proposal.id, user_id=conflicted.id, reason="Je travaille avec l'auteur."))
+    db.session.commit()
+    invitation = "évaluer cette proposition"
+    login(client, member)
+    assert invitation in text(client.get(f"/propositions/{proposal.id}"))
+    client.post("/deconnexion")
+    login(client, conflicted)
+    assert invitation not in text(client.get(f"/propositions/{proposal.id}"))
