@@ -15,3 +15,5 @@ threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = 120
 graceful_timeout = 30
 keepalive = 5
+# No gunicorn access log: the application writes one line per request itself, with the
+# user, the request id and the duration (incubator/observability.py), on stderr.

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from .config import Defaults
 from .extensions import csrf, db, login_manager, migrate
+from .observability import init_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     _load_config(app, config or {})
+    try:
+        init_logging(app)  # first: its timer must start before the other hooks run
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
     _init_database(app)
 
     csrf.init_app(app)

@@ -29,6 +29,11 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # CSV imports included
 
+    # Logs on stderr (see incubator/observability.py): DEBUG, INFO, WARNING, ERROR;
+    # "text" lines, or "json" (one object per line) for a log collector.
+    LOG_LEVEL = "INFO"
+    LOG_FORMAT = "text"
+
     # Login throttling (stored in the database, so shared by all workers).
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
@@ -49,7 +54,6 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 5
     MAIL_TIMEOUT = 10
     RETENTION_YEARS = 5  # departed agents are anonymised after this many years
-    PER_PAGE = 25
     # The dashboard's aggregates are recomputed at most this often (per worker).
     DASHBOARD_CACHE_SECONDS = 300
     # Aggregates never single a person out: outside the HR report and one's own record, a
@@ -61,6 +65,5 @@ class Defaults:
     # The benchmark reads the number of SQL statements per request from a response header.
     QUERY_COUNT_HEADER = False
 
-    DISPLAY_TIMEZONE = "Europe/Paris"
     # Status shown in the footer and on /accessibilite (RGAA).
     ACCESSIBILITY_STATUS = "partiellement conforme"

@@ -28,6 +28,7 @@ from werkzeug.routing import IntegerConverter
 from . import timeutil
 from .errors import DomainError, ValidationFailed
 from .extensions import db, login_manager
+from .observability import logged_path, note_user, request_id
 from .text import linkify
 
 M = TypeVar("M")
@@ -203,10 +204,12 @@ def error_page(status: int, message: str | None = None) -> Response:
     neither loads nor refreshes the person's session. It is personal all the same (a
     403 says what exists): never cached."""
     title, default = ERROR_TITLES.get(status, ERROR_TITLES[500])
+    note_user()  # the access log still says whose request it was
     login_manager._update_request_context_with_user()  # anonymous, nobody loaded
     g.no_store = True
+    # A server error shows the request id, which finds its lines in the logs.
     body = render_template("errors/error.html", status=status, title=title,
-                           message=message or default)
+                           message=message or default, reference=request_id() if status >= 500 else None)
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -324,7 +327,7 @@ def init_web(app: Flask) -> None:
         if not database_unavailable(exc):
             return unexpected_error(exc)
         db.session().invalidate()  # drop the connection, without a rollback that could fail too
-        app.logger.error("Base de données indisponible sur %s %s : %s", request.method, request.path,
+        app.logger.error("Base de données indisponible sur %s %s : %s", request.method, logged_path(),
                          str(exc.orig or exc).strip())
         g.pop("after_transaction", None)
         response = error_page(503)
@@ -334,7 +337,9 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         db.session.rollback()
-        app.logger.exception("Erreur non gérée sur %s %s", request.method, request.path)
+        # With its traceback, and the request id that the access line and the
+        # X-Request-ID header of the answer carry (see incubator/observability.py).
+        app.logger.exception("Erreur non gérée sur %s %s", request.method, logged_path())
         return error_page(500)
 
 

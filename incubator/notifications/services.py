@@ -7,20 +7,28 @@ workers can run at once; on SQLite, run a single worker."""
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
-import time
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app, render_template
 from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..accounts.models import User
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import CATEGORIES, DELIVERY, Notification, NotificationPreference, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# The worker waits this long at most between two attempts to reach the database.
+MAX_DATABASE_BACKOFF_SECONDS = 60.0
 
 
 def preference(user: User, category: str) -> str:
@@ -122,28 +130,60 @@ def deliver_batch(limit: int = 50) -> tuple[int, int]:
     for message in rows:
         try:
             _send(message)
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad message must not block the others
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            # The SMTP server or the network: expected, no traceback. Anything else is a
+            # bug worth its traceback; the message is retried and failed like the others.
+            expected = isinstance(exc, (OSError, smtplib.SMTPException))
             if message.attempts >= max_attempts:
                 message.status = "failed"
+                log.error("Courriel %d abandonné après %d essais : %s", message.id, message.attempts,
+                          message.last_error, exc_info=not expected)
             else:
-                message.next_attempt_at = utcnow() + timedelta(minutes=2 ** (message.attempts - 1))
+                delay = 2 ** (message.attempts - 1)
+                message.next_attempt_at = utcnow() + timedelta(minutes=delay)
+                log.warning("Échec de l'envoi du courriel %d (essai %d sur %d), nouvel essai dans %d min : %s",
+                            message.id, message.attempts, max_attempts, delay, message.last_error,
+                            exc_info=not expected)
             failed += 1
         else:
             message.attempts += 1
             message.status, message.sent_at = "sent", utcnow()
             sent += 1
     db.session.commit()
+    if sent:
+        log.info("%d courriel(s) envoyé(s)", sent)
     return sent, failed
 
 
-def run_worker(poll_seconds: float = 5.0, stop_after: float | None = None) -> None:
-    started = time.monotonic()
-    while stop_after is None or time.monotonic() - started < stop_after:
-        sent, failed = deliver_batch()
+def run_worker(poll_seconds: float = 5.0, *, stop: threading.Event | None = None,
+               sleep: Callable[[float], object] | None = None) -> None:
+    """Deliver the outbox until `stop` is set (never, from the command line).
+
+    The database going away (PostgreSQL restarting, SQLite locked past its wait) does not
+    stop the worker: the error is logged, the session's connection dropped, and the next
+    attempt waits twice as long each time, up to MAX_DATABASE_BACKOFF_SECONDS. `sleep`
+    (by default, a wait that `stop` cuts short) lets the tests run the loop without waiting."""
+    stop = stop or threading.Event()
+    sleep = sleep or stop.wait
+    outage = 0
+    while not stop.is_set():
+        try:
+            sent, failed = deliver_batch()
+        except (OperationalError, InterfaceError) as exc:
+            outage += 1
+            delay = min(MAX_DATABASE_BACKOFF_SECONDS, max(poll_seconds, 1.0) * 2 ** (outage - 1))
+            log.error("Base de données inaccessible pour l'envoi des courriels (essai %d), nouvel essai "
+                      "dans %.0f s : %s", outage, delay, str(exc.orig or exc).strip())
+            db.session().invalidate()  # drop the connection, without a rollback that could fail too
+            sleep(delay)
+            continue
+        if outage:
+            log.info("Base de données de nouveau accessible après %d essai(s)", outage)
+            outage = 0
         if not sent and not failed:
-            time.sleep(poll_seconds)
+            sleep(poll_seconds)
 
 
 def send_digests() -> int:

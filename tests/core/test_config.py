@@ -15,19 +15,19 @@ def test_missing_secret_key_in_production_is_a_clear_error(monkeypatch, tmp_path
 
 
 def test_configuration_order_instance_file_then_environment_then_argument(monkeypatch, tmp_path):
-    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nPER_PAGE = 7\nLOGIN_MAX_FAILURES_PER_ACCOUNT = 3\n")
+    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nLIST_COUNT_CAP = 7\nLOGIN_MAX_FAILURES_PER_ACCOUNT = 3\n")
     monkeypatch.setenv("INCUBATEUR_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app()
-    assert app.config["SECRET_KEY"] == "from-file" and app.config["PER_PAGE"] == 7
+    assert app.config["SECRET_KEY"] == "from-file" and app.config["LIST_COUNT_CAP"] == 7
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'incubateur.db'}"
     assert app.config["SESSION_COOKIE_SECURE"] is True  # production default
     monkeypatch.setenv("SECRET_KEY", "from-env")
-    monkeypatch.setenv("INCUBATEUR_PER_PAGE", "9")
+    monkeypatch.setenv("INCUBATEUR_LIST_COUNT_CAP", "9")
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     app = create_app({"LOGIN_MAX_FAILURES_PER_ACCOUNT": 10})
-    assert app.config["SECRET_KEY"] == "from-env" and app.config["PER_PAGE"] == 9
+    assert app.config["SECRET_KEY"] == "from-env" and app.config["LIST_COUNT_CAP"] == 9
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
     assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] == 10
 
