@@ -35,20 +35,11 @@ TEXT_MAX = 5000
 def _require(project: Project, action: str, actor: User) -> lifecycle.Transition:
     if actor.institution_id != project.institution_id:
         raise NotAllowed("Ce projet appartient à une autre collectivité.")
-    capacities = project.capacities(actor)
-    if not any(t.who & capacities for t in lifecycle.TRANSITIONS if t.action == action):
-        raise NotAllowed("Vous ne pouvez pas faire cette action sur ce projet.")
-    found = lifecycle.transition(project.state, action)
-    if found is None:
-        raise InvalidTransition(f"Action impossible : le projet est « {project.state_info.label} ».")
-    if not (found.who & capacities):
-        raise NotAllowed("Vous ne pouvez pas faire cette action sur ce projet.")
-    return found
+    return lifecycle.MACHINE.require(project.state, action, project.capacities(actor))
 
 
 def _move(project: Project, transition: lifecycle.Transition, actor: User, data: dict | None = None) -> None:
-    before = project.state
-    project.state = transition.target
+    before = lifecycle.MACHINE.enter(project, transition)
     project.state_changed_at = utcnow()
     record(f"project.{transition.action}", actor=actor, institution_id=project.institution_id,
            target=project, data={"from": before, "to": transition.target, **(data or {})}, public=True)
@@ -179,9 +170,7 @@ def validate_charter(actor: User, project: Project) -> None:
     refusal = policy.can_validate_charter(actor, project)
     if refusal:
         raise NotAllowed(refusal)
-    transition = lifecycle.transition(project.state, "validate_charter")
-    if transition is None:
-        raise InvalidTransition(f"Action impossible : le projet est « {project.state_info.label} ».")
+    transition = lifecycle.MACHINE.require(project.state, "validate_charter", {lifecycle.COORDINATOR})
     missing = []
     if not project.sponsor_id:
         missing.append("le commanditaire")
