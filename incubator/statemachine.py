@@ -32,12 +32,14 @@ def t(action: str, source: str, target: str, who: Iterable[str], label: str = ""
 
 class Lifecycle:
     """A lifecycle table. `labels` maps each state to its French label; `column` is the
-    model attribute that holds the state; `refused` is the NotAllowed message and
+    model attribute that holds the state; `initial` the state a new object starts in
+    (default: the first label); `refused` is the NotAllowed message and
     `impossible` the InvalidTransition one (`{label}` is the current state's label)."""
 
     def __init__(self, labels: Mapping[str, str], transitions: Iterable[Transition], *,
-                 column: str = "state", refused: str, impossible: str):
+                 column: str = "state", initial: str | None = None, refused: str, impossible: str):
         self.labels = dict(labels)
+        self.initial = initial or next(iter(self.labels))  # the state a new object starts in
         self.transitions = list(transitions)
         self.column = column
         self.refused = refused

@@ -96,3 +96,5 @@ transition = MACHINE.transition
 allowed = MACHINE.allowed
 available = MACHINE.available  # the transitions these capacities may take (the page's buttons)
 label = MACHINE.label
+# The state of a proposal on a session's agenda (its item's vote may open).
+SCHEDULED = MACHINE.target("schedule")
