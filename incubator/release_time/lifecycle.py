@@ -35,7 +35,7 @@ TRANSITIONS = [
 ]
 
 ENTRIES = Lifecycle({code: label for code, (label, _tone) in STATUSES.items()}, TRANSITIONS,
-                    column="status",
+                    column="status", initial="draft",
                     refused="Vous ne pouvez pas faire cette action sur ces heures.",
                     impossible="Action impossible : ces heures sont « {label} ».")
 
