@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..statemachine import Lifecycle, Transition  # noqa: F401  (re-exported)
+from ..statemachine import t as _t
+
 LEAD = "lead"
 MEMBER = "member"
 SPONSOR = "sponsor"
@@ -27,19 +30,6 @@ STATES = {s.code: s for s in [
 ]}
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: str
-    target: str
-    who: frozenset[str]
-    label: str
-
-
-def _t(action, source, target, who, label):
-    return Transition(action, source, target, frozenset(who), label)
-
-
 TRANSITIONS = [
     # Validated by the coordinator, never by its lead or its sponsor (projects.policy).
     _t("validate_charter", "framing", "active", {COORDINATOR}, "Valider la lettre de mission"),
@@ -51,13 +41,40 @@ TRANSITIONS = [
     _t("abandon", "active", "abandoned", {LEAD, SPONSOR, COORDINATOR}, "Clore : projet abandonné"),
     _t("abandon", "on_hold", "abandoned", {LEAD, SPONSOR, COORDINATOR}, "Clore : projet abandonné"),
 ]
-_BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}
+MACHINE = Lifecycle({code: s.label for code, s in STATES.items()}, TRANSITIONS, column="state",
+                    refused="Vous ne pouvez pas faire cette action sur ce projet.",
+                    impossible="Action impossible : le projet est « {label} ».")
 OPEN_STATES = tuple(code for code, s in STATES.items() if not s.is_closed)
 
+transition = MACHINE.transition
+allowed = MACHINE.allowed
+available = MACHINE.available
 
-def transition(state: str, action: str) -> Transition | None:
-    return _BY_KEY.get((state, action))
 
+# --------------------------------------------------------------------------- applications
+# An agent's application to a published mobility offer (an immersion). Who acts: the
+# applicant's N+1 (recorded on the application when it was made), then the host (the
+# offer's author, its contact, or the author's N+1: projects.policy.host_ids).
+APPLICANT = "applicant"
+MANAGER = "manager"
+HOST = "host"
 
-def available(state: str, capacities: set[str]) -> list[Transition]:
-    return [t for t in TRANSITIONS if t.source == state and t.who & capacities]
+APPLICATION_STATUSES = {
+    "submitted": ("En attente de l'avis du N+1", "info"),
+    "consented": ("Accord du N+1 : en attente du service d'accueil", "info"),
+    "refused": ("Refusée par le N+1", "danger"),
+    "selected": ("Retenue : immersion programmée", "success"),
+    "not_selected": ("Non retenue par le service d'accueil", "neutral"),
+    "withdrawn": ("Retirée", "neutral"),  # kept for stored rows; no action leads there today
+}
+
+APPLICATION_TRANSITIONS = [
+    _t("consent", "submitted", "consented", {MANAGER}, "Donner mon accord"),
+    _t("refuse", "submitted", "refused", {MANAGER}, "Refuser"),
+    _t("select", "consented", "selected", {HOST}, "Retenir"),
+    _t("decline", "consented", "not_selected", {HOST}, "Ne pas retenir"),
+]
+APPLICATIONS = Lifecycle({code: label for code, (label, _tone) in APPLICATION_STATUSES.items()},
+                         APPLICATION_TRANSITIONS, column="status",
+                         refused="Vous ne pouvez pas faire cette action sur cette candidature.",
+                         impossible="Action impossible : la candidature est « {label} ».")

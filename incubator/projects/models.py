@@ -155,14 +155,7 @@ class Retrospective(db.Model):
     author: Mapped[User] = relationship()
 
 
-APPLICATION_STATUSES = {
-    "submitted": ("En attente de l'avis du N+1", "info"),
-    "consented": ("Accord du N+1 : en attente du service d'accueil", "info"),
-    "refused": ("Refusée par le N+1", "danger"),
-    "selected": ("Retenue : immersion programmée", "success"),
-    "not_selected": ("Non retenue par le service d'accueil", "neutral"),
-    "withdrawn": ("Retirée", "neutral"),
-}
+APPLICATION_STATUSES = lifecycle.APPLICATION_STATUSES
 
 
 class Application(db.Model):

@@ -106,6 +106,18 @@ def host_ids(offer: Proposal) -> set[int]:
     return {i for i in (offer.author_id, offer.contact_id, offer.author.manager_id) if i}
 
 
+def application_capacities(actor: User, application: Application) -> set[str]:
+    """What `actor` is to an application, in the applications table's terms."""
+    found = set()
+    if actor.id == application.applicant_id:
+        found.add(lifecycle.APPLICANT)
+    if actor.id == application.manager_id:
+        found.add(lifecycle.MANAGER)
+    if actor.id in host_ids(application.offer):
+        found.add(lifecycle.HOST)
+    return found
+
+
 # The roles that read an immersion's agreement in either of the two institutions.
 CONVENTION_ROLES = frozenset({"coordinator", "hr", "admin"})
 CONVENTION_REFUSED = ("Ce document d'immersion ne peut être lu que par l'agent en immersion, son N+1, "

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..proposals.models import Proposal
 from ..text import like_pattern, search_words
 from . import lifecycle
+from .lifecycle import APPLICATIONS
 from .models import (
     KIND_LABELS,
     Application,
@@ -109,7 +110,7 @@ def applications_overview(user: User):
     mine = db.session.scalars(select(Application).where(Application.applicant_id == user.id)
                               .options(*options).order_by(Application.created_at.desc())).all()
     to_consent = db.session.scalars(select(Application).where(Application.manager_id == user.id,
-                                                              Application.status == "submitted")
+                                                              Application.status.in_(APPLICATIONS.sources("consent")))
                                     .options(*options).order_by(Application.created_at)).all()
     author_manager = select(User.manager_id).where(User.id == Proposal.author_id).scalar_subquery()
     hosted = select(Proposal.id).where(Proposal.kind == "mobility", or_(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..accounts.services import agent_by_email
@@ -19,6 +19,7 @@ from ..text import clean, int_in_range
 from ..timeutil import today_paris, utcnow
 from ..workdays import working_days
 from . import lifecycle, policy
+from .lifecycle import APPLICATIONS
 from .models import (
     Application,
     ImmersionSettings,
@@ -35,20 +36,11 @@ TEXT_MAX = 5000
 def _require(project: Project, action: str, actor: User) -> lifecycle.Transition:
     if actor.institution_id != project.institution_id:
         raise NotAllowed("Ce projet appartient à une autre collectivité.")
-    capacities = project.capacities(actor)
-    if not any(t.who & capacities for t in lifecycle.TRANSITIONS if t.action == action):
-        raise NotAllowed("Vous ne pouvez pas faire cette action sur ce projet.")
-    found = lifecycle.transition(project.state, action)
-    if found is None:
-        raise InvalidTransition(f"Action impossible : le projet est « {project.state_info.label} ».")
-    if not (found.who & capacities):
-        raise NotAllowed("Vous ne pouvez pas faire cette action sur ce projet.")
-    return found
+    return lifecycle.MACHINE.require(project.state, action, project.capacities(actor))
 
 
 def _move(project: Project, transition: lifecycle.Transition, actor: User, data: dict | None = None) -> None:
-    before = project.state
-    project.state = transition.target
+    before = lifecycle.MACHINE.enter(project, transition)
     project.state_changed_at = utcnow()
     record(f"project.{transition.action}", actor=actor, institution_id=project.institution_id,
            target=project, data={"from": before, "to": transition.target, **(data or {})}, public=True)
@@ -179,9 +171,7 @@ def validate_charter(actor: User, project: Project) -> None:
     refusal = policy.can_validate_charter(actor, project)
     if refusal:
         raise NotAllowed(refusal)
-    transition = lifecycle.transition(project.state, "validate_charter")
-    if transition is None:
-        raise InvalidTransition(f"Action impossible : le projet est « {project.state_info.label} ».")
+    transition = lifecycle.MACHINE.require(project.state, "validate_charter", {lifecycle.COORDINATOR})
     missing = []
     if not project.sponsor_id:
         missing.append("le commanditaire")
@@ -333,7 +323,7 @@ def immersion_checks(applicant: User, offer: Proposal, starts_on: date, ends_on:
         already = db.session.scalar(
             select(func.coalesce(func.sum(Application.working_days), 0))
             .join(Proposal, Proposal.id == Application.offer_id)
-            .where(Application.applicant_id == applicant.id, Application.status == "selected",
+            .where(Application.applicant_id == applicant.id, Application.status == APPLICATIONS.target("select"),
                    Application.starts_on >= three_years_ago,
                    Proposal.institution_id != applicant.institution_id,
                    *([Application.id != exclude_id] if exclude_id else []))
@@ -396,14 +386,15 @@ def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | No
 
 
 def manager_decide(actor: User, application: Application, *, consent: bool, reason: str) -> None:
-    if actor.id != application.manager_id:
+    capacities = policy.application_capacities(actor, application)
+    if lifecycle.MANAGER not in capacities:
         raise NotAllowed("Seul le N+1 de l'agent donne son accord au départ en immersion.")
-    if application.status != "submitted":
-        raise InvalidTransition("Cet avis a déjà été donné.")
+    transition = APPLICATIONS.require(application.status, "consent" if consent else "refuse", capacities,
+                                      impossible="Cet avis a déjà été donné.")
     reason = clean(reason)
     if not consent and not 5 <= len(reason) <= 1000:
         raise ValidationFailed({"reason": "Un refus doit être motivé (5 à 1000 caractères) ; l'agent le lira."})
-    application.status = "consented" if consent else "refused"
+    APPLICATIONS.enter(application, transition)
     application.manager_reason = reason
     application.decided_at = utcnow()
     record("immersion.consented" if consent else "immersion.refused", actor=actor,
@@ -419,14 +410,16 @@ def manager_decide(actor: User, application: Application, *, consent: bool, reas
 
 def select_applicant(actor: User, application: Application, *, selected: bool) -> Project | None:
     offer = application.offer
-    if actor.id not in policy.host_ids(offer):
+    capacities = policy.application_capacities(actor, application)
+    if lifecycle.HOST not in capacities:
         raise NotAllowed("Seul le service d'accueil choisit parmi les candidatures.")
     if offer.kind != "mobility" or offer.state != "accepted":
         raise InvalidTransition("Cette offre n'est plus ouverte.")
-    if application.status != "consented":
-        raise InvalidTransition("Seules les candidatures ayant l'accord du N+1 peuvent être retenues.")
+    transition = APPLICATIONS.require(
+        application.status, "select" if selected else "decline", capacities,
+        impossible="Seules les candidatures ayant l'accord du N+1 peuvent être retenues.")
     if not selected:
-        application.status = "not_selected"
+        APPLICATIONS.enter(application, transition)
         application.decided_at = utcnow()
         record("immersion.not_selected", actor=actor, institution_id=offer.institution_id, target=application)
         notify([application.applicant], "my_time", "Votre candidature n'est pas retenue",
@@ -436,7 +429,7 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
     # once cannot exceed the places.
     db.session.execute(select(Proposal.id).where(Proposal.id == offer.id).with_for_update())
     taken = db.session.scalar(select(func.count()).select_from(Application).where(
-        Application.offer_id == offer.id, Application.status == "selected"))
+        Application.offer_id == offer.id, Application.status == APPLICATIONS.target("select")))
     if taken >= (offer.places or 1):
         raise InvalidTransition(f"Les {offer.places} place(s) de cette offre sont déjà pourvues.")
     visitor = application.applicant
@@ -454,8 +447,7 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
     project.members.append(ProjectMember(user=visitor, role="Agent en immersion", hours_budget=hours))
     db.session.add(project)
     db.session.flush()
-    done = db.session.execute(update(Application).where(
-        Application.id == application.id, Application.status == "consented").values(status="selected")).rowcount
+    done = db.session.execute(APPLICATIONS.update(Application, "select", Application.id == application.id)).rowcount
     if done != 1:
         raise InvalidTransition("Cette candidature vient d'être traitée par ailleurs.")
     db.session.refresh(application)

@@ -12,6 +12,7 @@ from ..security import login_required
 from ..timeutil import today_paris, utcnow
 from ..web import done, handle_form, page_number, render_page
 from . import forms, lifecycle, policy, queries, services
+from .lifecycle import APPLICATIONS
 from .models import KIND_LABELS, Application, Milestone, Project
 
 bp = Blueprint("projects", __name__)
@@ -211,6 +212,7 @@ def immersions():
     mine, to_consent, to_select = queries.applications_overview(current_user)
     return render_page("projects/immersions.html", offers=queries.published_offers(current_user),
                        mine=mine, to_consent=to_consent, to_select=to_select,
+                       host_actions={a.id: APPLICATIONS.available(a.status, {lifecycle.HOST}) for a in to_select},
                        applied={a.offer_id for a in mine}, csrf_form=ConfirmForm(),
                        consent_form=forms.ConsentForm(), now=utcnow())
 

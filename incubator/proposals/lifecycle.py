@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..statemachine import Lifecycle, Transition  # noqa: F401  (re-exported)
+from ..statemachine import t as _t
+
 # Who may act: the main author, an accepted co-author, or the collective's coordinator (a
 # session's decision publishes through the coordinator). The coordinator's capacity on a
 # proposal is granted by review.policy only: not to a coordinator recused on it, and to the
@@ -54,19 +57,6 @@ STATES: dict[str, State] = {s.code: s for s in [
 ]}
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: str
-    target: str
-    who: frozenset[str]
-    label: str  # the button
-
-
-def _t(action: str, source: str, target: str, who: set[str], label: str) -> Transition:
-    return Transition(action, source, target, frozenset(who), label)
-
-
 TRANSITIONS: list[Transition] = [
     # Implemented by proposals.services
     _t("edit", "draft", "draft", {AUTHOR, COAUTHOR}, "Modifier"),
@@ -94,26 +84,17 @@ TRANSITIONS: list[Transition] = [
     _t("correct", "not_eligible", "in_review", {COORDINATOR}, "Corriger : ouvrir l'instruction"),
 ]
 
-_BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}
-ACTIONS = sorted({t.action for t in TRANSITIONS})
+MACHINE = Lifecycle({code: s.label for code, s in STATES.items()}, TRANSITIONS, column="state",
+                    refused="Vous ne pouvez pas faire cette action sur cette proposition.",
+                    impossible="Action impossible : la proposition est à l'étape « {label} ».")
+ACTIONS = MACHINE.actions
 # States in which a proposal is still awaiting its answer (supports allowed, etc.).
 OPEN_STATES = tuple(code for code, s in STATES.items() if s.is_open and code != "draft")
 DECIDED_STATES = ("accepted", "rejected", "not_eligible", "changes_requested")
 
-
-def transition(state: str, action: str) -> Transition | None:
-    return _BY_KEY.get((state, action))
-
-
-def allowed(state: str, action: str, capacities: set[str]) -> bool:
-    found = transition(state, action)
-    return found is not None and bool(found.who & capacities)
-
-
-def available(state: str, capacities: set[str]) -> list[Transition]:
-    """The transitions these capacities may take from this state (the page's buttons)."""
-    return [t for t in TRANSITIONS if t.source == state and t.who & capacities]
-
-
-def label(state: str) -> str:
-    return STATES[state].label
+transition = MACHINE.transition
+allowed = MACHINE.allowed
+available = MACHINE.available  # the transitions these capacities may take (the page's buttons)
+label = MACHINE.label
+# The state of a proposal on a session's agenda (its item's vote may open).
+SCHEDULED = MACHINE.target("schedule")

@@ -72,23 +72,13 @@ def require_transition(proposal: Proposal, action: str, actor: User, *,
         raise NotAllowed("Cette proposition appartient à une autre collectivité.")
     if capacities is None:
         capacities = proposal.capacities(actor)
-    if not any(t.who & capacities for t in lifecycle.TRANSITIONS if t.action == action):
-        raise NotAllowed("Vous ne pouvez pas faire cette action sur cette proposition.")
-    found = lifecycle.transition(proposal.state, action)
-    if found is None:
-        raise InvalidTransition(
-            f"Action impossible : la proposition est à l'étape « {proposal.state_info.label} »."
-        )
-    if not (found.who & capacities):
-        raise NotAllowed("Vous ne pouvez pas faire cette action sur cette proposition.")
-    return found
+    return lifecycle.MACHINE.require(proposal.state, action, capacities)
 
 
 def move(proposal: Proposal, transition: lifecycle.Transition, actor: User, *,
          audit_action: str, data: dict[str, Any] | None = None, public: bool = True) -> None:
     """Apply a transition: new state, step clock, one audit event."""
-    before = proposal.state
-    proposal.state = transition.target
+    before = lifecycle.MACHINE.enter(proposal, transition)
     if transition.target != before:
         proposal.state_changed_at = utcnow()
     record(audit_action, actor=actor, institution_id=proposal.institution_id, target=proposal,

@@ -20,16 +20,11 @@ from ..accounts.models import User
 from ..extensions import db
 from ..projects.models import Project
 from ..timeutil import utcnow
+from . import lifecycle
 
 ANNUAL_HOURS = 1607  # reference working time of a full-time agent (hours a year)
 
-STATUSES = {
-    "planned": ("Prévu (à confirmer)", "info"),
-    "draft": ("Brouillon", "neutral"),
-    "submitted": ("En attente du N+1", "warning"),
-    "approved": ("Validé", "success"),
-    "refused": ("Refusé", "danger"),
-}
+STATUSES = lifecycle.STATUSES
 
 
 class ReleaseSettings(db.Model):

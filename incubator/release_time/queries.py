@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..accounts.models import User
 from ..extensions import db
 from ..timeutil import today_paris
+from .lifecycle import AGENT, ENTRIES
 from .models import ApprovalDelegation, TimeEntry
 from .services import (
     budgets,
@@ -33,8 +34,9 @@ class WeekView:
     cap: int
     cap_override: bool
     budgets: list
-    has_drafts: bool
-    has_submitted: bool
+    has_drafts: bool  # something to submit
+    has_submitted: bool  # something to recall
+    readonly: set  # (project id, day) cells the agent can neither edit nor correct
 
 
 def week_view(user: User, monday: date) -> WeekView:
@@ -51,8 +53,10 @@ def week_view(user: User, monday: date) -> WeekView:
         monday=monday, days=days, projects=projects, cells=cells, day_totals=totals,
         cap_counted=counted, cap=cap, cap_override=override,
         budgets=budgets([p.id for p in projects], user_ids=[user.id]) if projects else [],
-        has_drafts=any(e.status == "draft" for e in cells.values()),
-        has_submitted=any(e.status == "submitted" for e in cells.values()),
+        has_drafts=any(ENTRIES.allowed(e.status, "submit", {AGENT}) for e in cells.values()),
+        has_submitted=any(ENTRIES.allowed(e.status, "recall", {AGENT}) for e in cells.values()),
+        readonly={key for key, e in cells.items() if not (ENTRIES.allowed(e.status, "edit", {AGENT})
+                                                          or ENTRIES.allowed(e.status, "correct", {AGENT}))},
     )
 
 
@@ -69,13 +73,13 @@ def approval_queue(user: User, page: int = 1):
     """Agents with hours waiting for `user` (their N+1 or delegate, never `user` themself),
     ten per page, with their lines by week; and the delegations given and received."""
     waiting = (select(User).where(decidable_agents(user), exists().where(
-        TimeEntry.user_id == User.id, TimeEntry.status == "submitted"))
+        TimeEntry.user_id == User.id, TimeEntry.status.in_(ENTRIES.sources("approve"))))
         .order_by(User.last_name, User.first_name, User.id))
     agents = db.paginate(waiting, page=page, per_page=AGENTS_PER_PAGE, error_out=False)
     queues = {agent.id: AgentQueue(agent) for agent in agents.items}
     if queues:
         for entry in db.session.scalars(
-                select(TimeEntry).where(TimeEntry.user_id.in_(queues), TimeEntry.status == "submitted")
+                select(TimeEntry).where(TimeEntry.user_id.in_(queues), TimeEntry.status.in_(ENTRIES.sources("approve")))
                 .options(joinedload(TimeEntry.project)).order_by(TimeEntry.day, TimeEntry.id)):
             queues[entry.user_id].weeks.setdefault(monday_of(entry.day), []).append(entry)
     today = today_paris()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql import Select
 
@@ -24,6 +24,7 @@ from ..projects.models import Project, ProjectMember
 from ..text import clean
 from ..timeutil import today_paris, utcnow
 from ..workdays import is_working_day
+from .lifecycle import AGENT, COUNTED, ENTRIES
 from .models import ANNUAL_HOURS, ApprovalDelegation, CapOverride, ReleaseSettings, TimeEntry
 
 WARN_SHARE = 0.8
@@ -86,10 +87,10 @@ def parse_hours(raw: str | None) -> int | None:
 def _not_superseded():
     """Entries that no submitted or approved correction replaces."""
     newer = aliased(TimeEntry)
-    return ~exists().where(newer.corrects_id == TimeEntry.id, newer.status.in_(("submitted", "approved")))
+    return ~exists().where(newer.corrects_id == TimeEntry.id, newer.status.in_(COUNTED))
 
 
-def counted_minutes(user_id: int, start: date, end: date, statuses=("approved", "submitted")) -> int:
+def counted_minutes(user_id: int, start: date, end: date, statuses=COUNTED) -> int:
     """Minutes counted between two days (end excluded): each cell once, corrections included."""
     return db.session.scalar(
         select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
@@ -175,27 +176,27 @@ def save_week(actor: User, monday: date, *, values: dict[tuple[int, date], str],
                                          project_id=project_id, day=day, minutes=minutes, note=note))
                 changed += 1
             continue
-        if entry.status in ("submitted",) and (minutes or 0) != entry.minutes:
-            raise InvalidTransition("Cette semaine est transmise à votre N+1 : rappelez-la pour la modifier.")
-        if entry.status == "approved":
+        if ENTRIES.allowed(entry.status, "correct", {AGENT}):
             if (minutes or 0) != entry.minutes:
                 db.session.add(TimeEntry(institution_id=actor.institution_id, user_id=actor.id,
                                          project_id=project_id, day=day, minutes=minutes or 0, note=note,
                                          corrects_id=entry.id))
                 changed += 1
             continue
-        if entry.status in ("draft", "refused", "planned"):
-            if not minutes and entry.corrects_id is None:
-                done = db.session.execute(delete(TimeEntry).where(
-                    TimeEntry.id == entry.id, TimeEntry.status.in_(("draft", "refused", "planned")))).rowcount
-            else:
-                done = db.session.execute(update(TimeEntry).where(
-                    TimeEntry.id == entry.id, TimeEntry.status.in_(("draft", "refused", "planned")))
-                    .values(minutes=minutes or 0, note=note or entry.note, status="draft",
-                            refusal_reason="")).rowcount
-            if done != 1:
-                raise InvalidTransition("Ces heures viennent d'être traitées par ailleurs : rechargez la page.")
-            changed += 1
+        if not ENTRIES.allowed(entry.status, "edit", {AGENT}):
+            if (minutes or 0) != entry.minutes:
+                raise InvalidTransition("Cette semaine est transmise à votre N+1 : rappelez-la pour la modifier.")
+            continue
+        if not minutes and entry.corrects_id is None:
+            done = db.session.execute(delete(TimeEntry).where(
+                TimeEntry.id == entry.id, TimeEntry.status.in_(ENTRIES.sources("edit")))).rowcount
+        else:
+            done = db.session.execute(ENTRIES.update(
+                TimeEntry, "edit", TimeEntry.id == entry.id,
+                minutes=minutes or 0, note=note or entry.note, refusal_reason="")).rowcount
+        if done != 1:
+            raise InvalidTransition("Ces heures viennent d'être traitées par ailleurs : rechargez la page.")
+        changed += 1
     if changed:
         record("time.saved", actor=actor, institution_id=actor.institution_id, target=actor,
                data={"week": monday.isoformat(), "cells": changed})
@@ -217,13 +218,13 @@ def submit_week(actor: User, monday: date) -> list[str]:
     if actor.manager_id is None:
         raise ValidationFailed({"week": "Votre fiche n'indique pas de N+1 pour valider vos heures : contactez l'administration."})
     drafts = db.session.scalars(select(TimeEntry).where(
-        TimeEntry.user_id == actor.id, TimeEntry.status == "draft",
+        TimeEntry.user_id == actor.id, TimeEntry.status.in_(ENTRIES.sources("submit")),
         TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))).all()
     if not drafts:
         raise ValidationFailed({"week": "Rien à transmettre : saisissez et enregistrez d'abord des heures."})
     ids = [e.id for e in drafts]
-    done = db.session.execute(update(TimeEntry).where(TimeEntry.id.in_(ids), TimeEntry.status == "draft")
-                              .values(status="submitted", submitted_at=utcnow())).rowcount
+    done = db.session.execute(ENTRIES.update(TimeEntry, "submit", TimeEntry.id.in_(ids),
+                                             submitted_at=utcnow())).rowcount
     if done != len(ids):
         raise InvalidTransition("Ces heures viennent de changer : rechargez la page.")
     warnings = []
@@ -247,9 +248,9 @@ def submit_week(actor: User, monday: date) -> list[str]:
 
 def recall_week(actor: User, monday: date) -> None:
     monday = monday_of(monday)
-    done = db.session.execute(update(TimeEntry).where(
-        TimeEntry.user_id == actor.id, TimeEntry.status == "submitted",
-        TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7)).values(status="draft")).rowcount
+    done = db.session.execute(ENTRIES.update(
+        TimeEntry, "recall", TimeEntry.user_id == actor.id,
+        TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))).rowcount
     if not done:
         raise InvalidTransition("Rien à rappeler : votre N+1 a peut-être déjà traité cette semaine.")
     record("time.recalled", actor=actor, institution_id=actor.institution_id, target=actor,
@@ -325,9 +326,9 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
     reason = clean(reason)
     if not approve and not 5 <= len(reason) <= 1000:
         raise ValidationFailed({"reason": "Un refus doit être motivé (5 à 1000 caractères) : l'agent le lira."})
-    done = db.session.execute(update(TimeEntry).where(TimeEntry.id.in_(entry_ids), TimeEntry.status == "submitted")
-                              .values(status="approved" if approve else "refused", decided_at=utcnow(),
-                                      decided_by_id=actor.id, refusal_reason="" if approve else reason)).rowcount
+    done = db.session.execute(ENTRIES.update(
+        TimeEntry, "approve" if approve else "refuse", TimeEntry.id.in_(entry_ids),
+        decided_at=utcnow(), decided_by_id=actor.id, refusal_reason="" if approve else reason)).rowcount
     if done != len(set(entry_ids)):
         raise InvalidTransition("Certaines heures ont été modifiées ou traitées entre-temps : rechargez la page.")
     for agent_id in {e.user_id for e in entries}:
@@ -423,7 +424,7 @@ def budgets(project_ids: list[int] | Select, user_ids: list[int] | Select | None
     sums = {}
     rows = db.session.execute(
         select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
-        .where(TimeEntry.project_id.in_(project_ids), TimeEntry.status.in_(("approved", "submitted")),
+        .where(TimeEntry.project_id.in_(project_ids), TimeEntry.status.in_(COUNTED),
                _not_superseded(), *([TimeEntry.user_id.in_(user_ids)] if user_ids is not None else []))
         .group_by(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status))
     for project_id, uid, status, total in rows:

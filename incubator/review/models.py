@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..proposals.models import Proposal
 from ..timeutil import utcnow
+from . import lifecycle
 
 DECISION_RULES = {
     "majority": "Majorité des suffrages exprimés",
@@ -152,14 +153,7 @@ class ReviewSession(db.Model):
         back_populates="session", order_by="AgendaItem.position")
 
 
-ITEM_STATUSES = {
-    "pending": "À l'ordre du jour",
-    "voting": "Vote ouvert",
-    "closed": "Vote clos, décision à publier",
-    "decided": "Décision publiée",
-    "postponed": "Reporté (quorum non atteint)",
-    "withdrawn": "Retiré par son auteur",
-}
+ITEM_STATUSES = lifecycle.ITEM_STATUSES
 
 
 class AgendaItem(db.Model):

@@ -20,6 +20,7 @@ from ..dbutil import request_cached
 from ..extensions import db
 from ..projects.models import Project
 from ..proposals.models import CoAuthor, Proposal
+from .lifecycle import ITEMS
 from .models import AgendaItem, Conflict, Decision, ProposalSubstitute, ReviewSession
 
 OTHER_INSTITUTION = "Cette proposition appartient à une autre collectivité."
@@ -131,7 +132,7 @@ def can_record_attendance(actor: User, session: ReviewSession) -> str | None:
     if actor.institution_id != session.institution_id:
         return "Cette séance appartient à une autre collectivité."
     waiting = list(db.session.scalars(select(Proposal).join(AgendaItem, AgendaItem.proposal_id == Proposal.id)
-                                      .where(AgendaItem.session_id == session.id, AgendaItem.status == "pending")
+                                      .where(AgendaItem.session_id == session.id, AgendaItem.status.in_(ITEMS.sources("open_vote")))
                                       .order_by(AgendaItem.position)))
     recused, substitute = _links(actor, [p.id for p in waiting])
     for proposal in waiting:

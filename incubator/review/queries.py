@@ -14,6 +14,7 @@ from ..proposals import lifecycle
 from ..proposals.models import CoAuthor, Proposal
 from ..text import like_pattern, search_words
 from ..timeutil import paris_day_start, today_paris, utcnow
+from .lifecycle import ITEMS
 from .models import (
     AgendaItem,
     Assessment,
@@ -231,7 +232,7 @@ def session_page(session: ReviewSession, viewer: User, *, item_id: int | None = 
                                .options(joinedload(Vote.user))).all()
     from .services import present_ids, recused_ids
 
-    decided = [i.id for i in items if i.status == "decided"]
+    decided = [i.id for i in items if i.status == ITEMS.target("publish")]
     decisions = {d.item_id: d for d in db.session.scalars(
         select(Decision).where(Decision.item_id.in_(decided)))} if decided else {}
     recused: dict[int, set[int]] = {pid: set() for pid in proposal_ids}

@@ -18,11 +18,12 @@ from ..dbutil import insert_ignoring_duplicates, lock_row, request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.services import notify
-from ..proposals.lifecycle import COORDINATOR, Transition
+from ..proposals.lifecycle import COORDINATOR, SCHEDULED, Transition
 from ..proposals.models import Proposal
 from ..proposals.services import authors_of, move, proposal_link, require_transition
 from ..text import clean, int_in_range
 from ..timeutil import PARIS, to_paris, today_paris, utcnow
+from .lifecycle import IN_PROGRESS, ITEMS
 from .models import (
     CHOICES,
     DECISION_RULES,
@@ -145,7 +146,7 @@ def save_settings(actor: User, *, decision_rule: str, quorum_percent: Any, votes
     require_coordinator(actor, actor.institution_id)
     in_progress = db.session.scalar(
         select(func.count()).select_from(AgendaItem).join(ReviewSession, ReviewSession.id == AgendaItem.session_id)
-        .where(ReviewSession.institution_id == actor.institution_id, AgendaItem.status.in_(("voting", "closed"))))
+        .where(ReviewSession.institution_id == actor.institution_id, AgendaItem.status.in_(IN_PROGRESS)))
     if in_progress:
         raise ValidationFailed({"decision_rule": (
             "Un vote est en cours ou une décision attend sa publication : les règles ne changent pas "
@@ -295,7 +296,7 @@ def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflic
     db.session.execute(delete(Assessment).where(Assessment.proposal_id == proposal.id,
                                                 Assessment.user_id == actor.id))
     db.session.execute(delete(Vote).where(Vote.user_id == actor.id, Vote.item_id.in_(
-        select(AgendaItem.id).where(AgendaItem.proposal_id == proposal.id, AgendaItem.status == "voting"))))
+        select(AgendaItem.id).where(AgendaItem.proposal_id == proposal.id, AgendaItem.status.in_(ITEMS.sources("vote"))))))
     record("review.conflict_declared", actor=actor, institution_id=proposal.institution_id,
            target=proposal, data={"reason": reason})
     return db.session.scalar(select(Conflict).where(Conflict.proposal_id == proposal.id,
@@ -398,14 +399,13 @@ def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaI
     if existing is not None:
         # A point postponed earlier in this session comes back on its agenda, its votes cleared.
         db.session.execute(delete(Vote).where(Vote.item_id == existing.id))
-        done = db.session.execute(update(AgendaItem).where(
-            AgendaItem.id == existing.id, AgendaItem.status == "postponed")
-            .values(status="pending", result=None, tally={}, position=position)).rowcount
+        done = db.session.execute(ITEMS.update(AgendaItem, "reschedule", AgendaItem.id == existing.id,
+                                               result=None, tally={}, position=position)).rowcount
         if done != 1:
             raise InvalidTransition("Cette proposition est déjà à l'ordre du jour de cette séance.")
         db.session.refresh(existing)
     elif not insert_ignoring_duplicates(AgendaItem, session_id=session.id, proposal_id=proposal.id,
-                                        position=position, status="pending", tally={}):
+                                        position=position, status=ITEMS.initial, tally={}):
         raise InvalidTransition("Cette proposition est déjà à l'ordre du jour de cette séance.")
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == session.id,
                                                       AgendaItem.proposal_id == proposal.id))
@@ -424,7 +424,7 @@ def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int
     if refusal:
         raise NotAllowed(refusal)
     if db.session.scalar(select(func.count()).select_from(AgendaItem).where(
-            AgendaItem.session_id == session.id, AgendaItem.status == "voting")):
+            AgendaItem.session_id == session.id, AgendaItem.status.in_(ITEMS.sources("vote")))):
         raise InvalidTransition("Un vote est en cours : clôturez-le avant de modifier les présences.")
     members = current_member_ids(session.institution_id, _session_day(session))
     unknown = set(present_ids) - members
@@ -442,13 +442,10 @@ def present_ids(session: ReviewSession) -> frozenset[int]:
     return frozenset(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
 
 
-def _item_for_update(item: AgendaItem, expected: str, new: str, message: str) -> None:
-    """Move an agenda item between statuses only if it is still in `expected`: of two
-    coordinators acting at once, the second gets `message` and changes nothing."""
-    changed = db.session.execute(
-        update(AgendaItem).where(AgendaItem.id == item.id, AgendaItem.status == expected)
-        .values(status=new)
-    ).rowcount
+def _item_for_update(item: AgendaItem, action: str, message: str) -> None:
+    """Take `action` on an agenda item only if it is still in the table's source state: of
+    two coordinators acting at once, the second gets `message` and changes nothing."""
+    changed = db.session.execute(ITEMS.update(AgendaItem, action, AgendaItem.id == item.id)).rowcount
     if changed != 1:
         raise InvalidTransition(message)
     db.session.refresh(item)
@@ -457,11 +454,11 @@ def _item_for_update(item: AgendaItem, expected: str, new: str, message: str) ->
 def open_vote(actor: User, item: AgendaItem) -> None:
     session = item.session
     require_coordinator_on(actor, item.proposal)
-    if item.proposal.state != "scheduled":
+    if item.proposal.state != SCHEDULED:
         raise InvalidTransition("La proposition n'est plus inscrite en séance (retirée ou déjà décidée).")
     if not present_ids(session):
         raise InvalidTransition("Enregistrez d'abord les présences de la séance.")
-    _item_for_update(item, "pending", "voting", "Le vote de ce point est déjà ouvert ou clos.")
+    _item_for_update(item, "open_vote", "Le vote de ce point est déjà ouvert ou clos.")
     item.vote_opened_at = utcnow()
     record("review.vote_opened", actor=actor, institution_id=session.institution_id,
            target=item.proposal, data={"item_id": item.id})
@@ -471,7 +468,7 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
     session = item.session
     proposal = item.proposal
     _require_member_not_recused(actor, proposal, _session_day(session))
-    if item.status != "voting" or proposal.state != "scheduled":
+    if ITEMS.transition(item.status, "vote") is None or proposal.state != SCHEDULED:
         raise InvalidTransition("Le vote n'est pas ouvert sur ce point.")
     if actor.id not in present_ids(session):
         raise NotAllowed("Seuls les membres présents à la séance votent.")
@@ -549,17 +546,17 @@ def close_vote(actor: User, item: AgendaItem) -> str:
     item is postponed and the proposal goes back to review, undecided."""
     session = item.session
     require_coordinator_on(actor, item.proposal)
-    if item.proposal.state != "scheduled":
+    if item.proposal.state != SCHEDULED:
         # Withdrawn by its author during the vote: nothing to decide.
-        _item_for_update(item, "voting", "withdrawn", "Le vote de ce point est déjà clos.")
-        return "withdrawn"
-    _item_for_update(item, "voting", "closed", "Le vote de ce point est déjà clos.")
+        _item_for_update(item, "drop", "Le vote de ce point est déjà clos.")
+        return item.status
+    _item_for_update(item, "close", "Le vote de ce point est déjà clos.")
     result = tally(item)
     item.tally = result.as_dict()
     item.result = result.result()
     item.vote_closed_at = utcnow()
     if item.result == "no_quorum":
-        item.status = "postponed"
+        ITEMS.move(item, "adjourn", {COORDINATOR})
         transition = _transition(item.proposal, "postpone", actor)
         move(item.proposal, transition, actor, audit_action="review.postponed",
              data={"session_id": session.id, "present": result.present, "required": result.required})
@@ -574,7 +571,7 @@ def postpone_item(actor: User, item: AgendaItem) -> None:
     """Take a pending item off the agenda (before its vote): back to review."""
     session = item.session
     require_coordinator_on(actor, item.proposal)
-    _item_for_update(item, "pending", "postponed", "Ce point n'est plus en attente de vote.")
+    _item_for_update(item, "postpone", "Ce point n'est plus en attente de vote.")
     item.result = None
     transition = _transition(item.proposal, "postpone", actor)
     move(item.proposal, transition, actor, audit_action="review.postponed",
@@ -586,8 +583,8 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     rejected, or sent back for changes."""
     session = item.session
     require_coordinator_on(actor, item.proposal)
-    if item.status != "closed":
-        raise InvalidTransition("La décision de ce point est déjà publiée, ou son vote n'est pas clos.")
+    ITEMS.require(item.status, "publish", {COORDINATOR},
+                  impossible="La décision de ce point est déjà publiée, ou son vote n'est pas clos.")
     allowed = OUTCOMES_BY_RESULT.get(item.result or "", ())
     errors: dict[str, str] = {}
     if outcome not in allowed:
@@ -598,8 +595,7 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
         errors.update({k: v[0] for k, v in exc.errors.items()})
     if errors:
         raise ValidationFailed(errors)
-    _item_for_update(item, "closed", "decided",
-                     "Une autre personne vient de publier la décision de ce point : rechargez la page.")
+    _item_for_update(item, "publish", "Une autre personne vient de publier la décision de ce point : rechargez la page.")
     transition = _transition(item.proposal, OUTCOME_TRANSITIONS[outcome], actor)
     decision = Decision(institution_id=session.institution_id, proposal_id=item.proposal_id,
                         item_id=item.id, session_id=session.id, kind="session", outcome=outcome,

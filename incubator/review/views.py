@@ -9,6 +9,7 @@ from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..exports import csv_response
 from ..extensions import db
 from ..pagination import paginate_capped
+from ..proposals.lifecycle import COORDINATOR, SCHEDULED
 from ..proposals.models import Proposal
 from ..proposals.queries import load_proposal
 from ..security import login_required
@@ -24,6 +25,7 @@ from ..web import (
     render_page,
 )
 from . import forms, policy, queries, services
+from .lifecycle import ITEMS
 from .models import (
     CHOICES,
     DECISION_RULES,
@@ -322,7 +324,12 @@ def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_
     views, members, present = queries.session_page(session, current_user)
     settings = services.settings_for(session.institution_id)
     # Closed items show their stored tally; only open votes are counted live.
-    tallies = {v.item.id: services.tally(v.item, v.votes) for v in views if v.item.status == "voting"}
+    tallies = {v.item.id: services.tally(v.item, v.votes) for v in views if ITEMS.transition(v.item.status, "vote")}
+    # The coordinator's buttons per item, from the table; the pending ones need the proposal
+    # still on the agenda (not withdrawn meanwhile).
+    item_actions = {v.item.id: {tr.action for tr in ITEMS.available(v.item.status, {COORDINATOR})
+                                if tr.source not in ITEMS.sources("open_vote") or v.item.proposal.state == SCHEDULED}
+                    for v in views}
     coordinates = policy.may_coordinate_something(current_user)
     # Per item: None if the current user takes its coordinator actions, else why not.
     refusals = policy.coordinator_refusals(current_user, [v.item.proposal for v in views]) if coordinates else {}
@@ -337,7 +344,7 @@ def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_
         item_statuses=ITEM_STATUSES, outcome_labels=OUTCOME_LABELS,
         outcomes_by_result=services.OUTCOMES_BY_RESULT, forms_by_item=forms_by_item or {},
         schedule_form=schedule_form, csrf_form=ConfirmForm(), is_past=session.starts_at < utcnow(),
-        coordinates=coordinates, refusals=refusals,
+        coordinates=coordinates, refusals=refusals, item_actions=item_actions,
         attendance_refusal=policy.can_record_attendance(current_user, session) if coordinates else None,
         status=status, **_common())
 

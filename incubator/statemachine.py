@@ -1,0 +1,134 @@
+"""One small state machine for every lifecycle: a table of (state, action) -> (new state,
+who may), read by the services (the only way a state changes), the templates (which
+buttons to show) and the tests (every allowed and refused transition).
+
+A lifecycle's "who" are capacities (author, coordinator, N+1…) that the domain's policy
+grants an actor on one object; the machine only compares them with the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+
+from .errors import InvalidTransition, NotAllowed
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: str
+    target: str
+    who: frozenset[str]
+    label: str  # the button, in French
+
+
+def t(action: str, source: str, target: str, who: Iterable[str], label: str = "") -> Transition:
+    return Transition(action, source, target, frozenset(who), label)
+
+
+class Lifecycle:
+    """A lifecycle table. `labels` maps each state to its French label; `column` is the
+    model attribute that holds the state; `initial` the state a new object starts in
+    (default: the first label); `refused` is the NotAllowed message and
+    `impossible` the InvalidTransition one (`{label}` is the current state's label)."""
+
+    def __init__(self, labels: Mapping[str, str], transitions: Iterable[Transition], *,
+                 column: str = "state", initial: str | None = None, refused: str, impossible: str):
+        self.labels = dict(labels)
+        self.initial = initial or next(iter(self.labels))  # the state a new object starts in
+        self.transitions = list(transitions)
+        self.column = column
+        self.refused = refused
+        self.impossible = impossible
+        self._by_key = {(tr.source, tr.action): tr for tr in self.transitions}
+        if len(self._by_key) != len(self.transitions):
+            raise ValueError("Two transitions share a (state, action).")
+        unknown = {s for tr in self.transitions for s in (tr.source, tr.target)} - set(self.labels)
+        if unknown:
+            raise ValueError(f"Unknown states in the table: {sorted(unknown)}")
+        self.actions = sorted({tr.action for tr in self.transitions})
+        self.roles = frozenset().union(*(tr.who for tr in self.transitions))
+
+    # ------------------------------------------------------------------ reading the table
+
+    @property
+    def states(self) -> list[str]:
+        return list(self.labels)
+
+    def label(self, state: str) -> str:
+        return self.labels[state]
+
+    def transition(self, state: str, action: str) -> Transition | None:
+        return self._by_key.get((state, action))
+
+    def allowed(self, state: str, action: str, capacities: set[str] | frozenset[str]) -> bool:
+        found = self.transition(state, action)
+        return found is not None and bool(found.who & capacities)
+
+    def available(self, state: str, capacities: set[str] | frozenset[str]) -> list[Transition]:
+        """The transitions these capacities may take from this state (the page's buttons)."""
+        return [tr for tr in self.transitions if tr.source == state and tr.who & capacities]
+
+    def may(self, action: str, capacities: set[str] | frozenset[str]) -> bool:
+        """Whether these capacities may take `action` from some state."""
+        return any(tr.who & capacities for tr in self.transitions if tr.action == action)
+
+    def sources(self, action: str) -> tuple[str, ...]:
+        """The states `action` leaves from, in the table's order."""
+        found = tuple(dict.fromkeys(tr.source for tr in self.transitions if tr.action == action))
+        if not found:
+            raise KeyError(action)
+        return found
+
+    def target(self, action: str) -> str:
+        """The one state `action` leads to (an action with several targets has none)."""
+        targets = {tr.target for tr in self.transitions if tr.action == action}
+        if len(targets) != 1:
+            raise KeyError(f"{action} leads to {sorted(targets)}")
+        return targets.pop()
+
+    # ------------------------------------------------------------------ guarding, moving
+
+    def require(self, state: str, action: str, capacities: set[str] | frozenset[str], *,
+                impossible: str | None = None) -> Transition:
+        """The table's verdict: the transition, or NotAllowed (these capacities never take
+        this action, or not from here) or InvalidTransition (not from this state)."""
+        if not self.may(action, capacities):
+            raise NotAllowed(self.refused)
+        found = self.transition(state, action)
+        if found is None:
+            raise InvalidTransition((impossible or self.impossible).format(label=self.labels.get(state, state)))
+        if not found.who & capacities:
+            raise NotAllowed(self.refused)
+        return found
+
+    def state_of(self, obj: Any) -> str:
+        return getattr(obj, self.column)
+
+    def enter(self, obj: Any, transition: Transition) -> str:
+        """Put `obj` in the transition's target (checked by `require` beforehand); returns
+        the state it leaves."""
+        before = self.state_of(obj)
+        if before != transition.source:
+            raise InvalidTransition(self.impossible.format(label=self.labels.get(before, before)))
+        setattr(obj, self.column, transition.target)
+        return before
+
+    def move(self, obj: Any, action: str, capacities: set[str] | frozenset[str], *,
+             impossible: str | None = None) -> Transition:
+        """Require then enter: the one way a service changes an object's state in memory."""
+        found = self.require(self.state_of(obj), action, capacities, impossible=impossible)
+        self.enter(obj, found)
+        return found
+
+    def update(self, model: Any, action: str, *where: Any, **values: Any):
+        """A conditional UPDATE taking `action` on the rows matching `where` that are still
+        in one of its source states: atomic when two people act at once (compare its
+        rowcount with the rows expected)."""
+        column = getattr(model, self.column)
+        return (update(model).where(*where, column.in_(self.sources(action)))
+                .values({self.column: self.target(action), **values}))

@@ -1,0 +1,58 @@
+"""Every transition of an immersion application, allowed and refused, by state and by
+person, walked from the table through the services."""
+
+from datetime import timedelta
+
+import pytest
+
+from incubator.extensions import db
+from incubator.projects import lifecycle, services
+from incubator.projects.lifecycle import APPLICATIONS
+from incubator.projects.models import Application
+from incubator.timeutil import today_paris
+from tests.factories import make_proposal, make_user
+from tests.helpers import table_verdict
+
+PEOPLE = {"applicant": set(), "manager": {lifecycle.MANAGER}, "host": {lifecycle.HOST}, "outsider": set()}
+CALLS = {
+    "consent": lambda actor, a: services.manager_decide(actor, a, consent=True, reason=""),
+    "refuse": lambda actor, a: services.manager_decide(actor, a, consent=False, reason="Pas ce trimestre-ci."),
+    "select": lambda actor, a: services.select_applicant(actor, a, selected=True),
+    "decline": lambda actor, a: services.select_applicant(actor, a, selected=False),
+}
+
+
+def test_table_is_consistent():
+    assert set(CALLS) == set(APPLICATIONS.actions)
+    assert APPLICATIONS.roles <= {lifecycle.APPLICANT, lifecycle.MANAGER, lifecycle.HOST}
+    # The applicant's N+1 answers first, then the host chooses among consented applications.
+    assert {t.source for t in APPLICATIONS.transitions if lifecycle.HOST in t.who} == {
+        APPLICATIONS.target("consent")}
+
+
+@pytest.mark.parametrize("state", APPLICATIONS.states)
+@pytest.mark.parametrize("action", APPLICATIONS.actions)
+def test_transition_by_person_and_state(action, state):
+    host = make_user(first_name="Hôte")
+    manager = make_user(org_unit=host.org_unit, first_name="Manager")
+    applicant = make_user(org_unit=host.org_unit, manager=manager, first_name="Candidate")
+    people = {"applicant": applicant, "manager": manager, "host": host,
+              "outsider": make_user(org_unit=host.org_unit)}
+    offer = make_proposal(author=host, kind="mobility", state="accepted")
+    start = today_paris() + timedelta(days=100)
+    application = Application(offer_id=offer.id, applicant_id=applicant.id, manager_id=manager.id,
+                              motivation="Découvrir l'accueil des habitants.", starts_on=start,
+                              ends_on=start + timedelta(days=4), working_days=3, status=state)
+    db.session.add(application)
+    db.session.flush()
+    # Refused people first (they change nothing), the permitted one last.
+    for person in sorted(PEOPLE, key=lambda p: not isinstance(
+            table_verdict(APPLICATIONS, state, action, PEOPLE[p]), type)):
+        verdict = table_verdict(APPLICATIONS, state, action, PEOPLE[person])
+        if isinstance(verdict, type):
+            with pytest.raises(verdict):
+                CALLS[action](people[person], application)
+            assert application.status == state, person
+        else:
+            CALLS[action](people[person], application)
+            assert application.status == verdict.target
