@@ -7,25 +7,28 @@ PYTEST=(.venv/bin/python -m pytest)  # the project folder first on sys.path
 
 started=$SECONDS
 durations=()
+running=""  # the phase under way, named in the summary if it fails
 
 minutes() { printf '%d min %d s' $(($1 / 60)) $(($1 % 60)); }
 
 summary() {
   echo
   for line in "${durations[@]}"; do echo "   $line"; done
+  [ -z "$running" ] || echo "   $running : échec après $(minutes $((SECONDS - phase_start)))"
   echo "Durée totale : $(minutes $((SECONDS - started)))"
 }
 trap summary EXIT
 
 # phase "heading" command...: the heading, the command, then its duration.
 phase() {
-  local heading=$1 start=$SECONDS
+  running=$1 phase_start=$SECONDS
   shift
   echo
-  echo "======== $heading ========"
+  echo "======== $running ========"
   "$@"
-  durations+=("$heading : $(minutes $((SECONDS - start)))")
-  echo "-- Durée : $(minutes $((SECONDS - start)))"
+  durations+=("$running : $(minutes $((SECONDS - phase_start)))")
+  echo "-- Durée : $(minutes $((SECONDS - phase_start)))"
+  running=""
 }
 
 phase "Audit des dépendances (pip-audit)" .venv/bin/python scripts/dependency_audit.py
