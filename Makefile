@@ -23,11 +23,12 @@ test: install
 	@bash scripts/system-deps.sh
 	@bash scripts/test.sh
 
+## make test-sqlite, make test-postgres: one phase (two processes, then the `serial` tests)
 test-sqlite: install
-	$(VENV)/bin/pytest --ignore=tests/e2e
+	@bash scripts/suite.sh
 
 test-postgres: install
-	@bash scripts/with-postgres.sh $(VENV)/bin/pytest --ignore=tests/e2e
+	@bash scripts/with-postgres.sh bash scripts/suite.sh
 
 test-browser: install
 	$(VENV)/bin/pytest tests/e2e

@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
 # The whole suite: SQLite, then PostgreSQL, then the browser journeys. Any failure fails.
+# Each phase says how long it took, and the run its total (also when a phase fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTEST=.venv/bin/pytest
+PYTEST=(.venv/bin/python -m pytest)  # the project folder first on sys.path
 
-echo
-echo "======== Audit des dépendances (pip-audit) ========"
-.venv/bin/python scripts/dependency_audit.py
+started=$SECONDS
+durations=()
+running=""  # the phase under way, named in the summary if it fails
 
-echo
-echo "======== 1/3 Suite complète sur SQLite ========"
-$PYTEST --ignore=tests/e2e -p no:cacheprovider
+minutes() { printf '%d min %d s' $(($1 / 60)) $(($1 % 60)); }
 
-echo
-echo "======== 2/3 Suite complète sur PostgreSQL ========"
-bash scripts/with-postgres.sh $PYTEST --ignore=tests/e2e -p no:cacheprovider
+summary() {
+  echo
+  for line in "${durations[@]}"; do echo "   $line"; done
+  [ -z "$running" ] || echo "   $running : échec après $(minutes $((SECONDS - phase_start)))"
+  echo "Durée totale : $(minutes $((SECONDS - started)))"
+}
+trap summary EXIT
 
-echo
-echo "======== 3/3 Parcours dans le navigateur (Chromium) ========"
-$PYTEST tests/e2e -p no:cacheprovider
+# phase "heading" command...: the heading, the command, then its duration.
+phase() {
+  running=$1 phase_start=$SECONDS
+  shift
+  echo
+  echo "======== $running ========"
+  "$@"
+  durations+=("$running : $(minutes $((SECONDS - phase_start)))")
+  echo "-- Durée : $(minutes $((SECONDS - phase_start)))"
+  running=""
+}
+
+phase "Audit des dépendances (pip-audit)" .venv/bin/python scripts/dependency_audit.py
+phase "1/3 Suite complète sur SQLite" bash scripts/suite.sh
+phase "2/3 Suite complète sur PostgreSQL" bash scripts/with-postgres.sh bash scripts/suite.sh
+phase "3/3 Parcours dans le navigateur (Chromium)" "${PYTEST[@]}" tests/e2e -p no:cacheprovider
 
 echo
 echo "Tous les tests sont passés : SQLite, PostgreSQL et navigateur."

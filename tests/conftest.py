@@ -8,6 +8,11 @@ production, instead of silently sharing the test's.
 The database is SQLite in a temporary file, or PostgreSQL when TEST_DATABASE_URL is set
 (`make test` runs the suite on both). The schema comes from the Alembic migrations; every
 test starts from empty tables.
+
+Under pytest-xdist every worker process has a database of its own (its own SQLite file, or
+a database of its own on the PostgreSQL server, `<name>_gw0`...) and an instance folder of
+its own. Tests marked `serial` (they restart PostgreSQL, or measure durations) run in a
+pytest process of their own, without workers: see scripts/test.sh.
 """
 
 from __future__ import annotations
@@ -22,16 +27,31 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 
-from incubator import create_app
+from incubator import create_app, normalise_database_url
 from incubator.extensions import db
 
 from . import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-# The instance folder of test apps (emails written to files, etc.): never the developer's.
-os.environ.setdefault("INCUBATEUR_INSTANCE_PATH", tempfile.mkdtemp(prefix="incubateur-tests-"))
+# The pytest-xdist worker this process is ("gw0", "gw1"...), None without workers.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+# The instance folder of test apps (emails written to files, etc.): never the developer's,
+# and one per process (xdist workers inherit the environment of the process that starts them).
+os.environ["INCUBATEUR_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="incubateur-tests-")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A `serial` test never runs beside others: in an xdist worker it is skipped, and says
+    how to run it."""
+    if not XDIST_WORKER:
+        return
+    alone = pytest.mark.skip(reason="test « serial » : à lancer sans -n (pytest -m serial), "
+                                    "comme le fait scripts/test.sh après les autres")
+    for item in items:
+        if item.get_closest_marker("serial"):
+            item.add_marker(alone)
 
 
 def app_config(database_url: str, **extra) -> dict:
@@ -47,10 +67,28 @@ def app_config(database_url: str, **extra) -> dict:
     }
 
 
+def worker_database(url: str, worker: str) -> str:
+    """The PostgreSQL database of one xdist worker, on the server of `url`, created if it is
+    missing (`server` then empties it and applies the migrations)."""
+    own = make_url(url)
+    own = own.set(database=f"{own.database}_{worker}")
+    engine = create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": own.database})
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     if TEST_DATABASE_URL:
-        return TEST_DATABASE_URL
+        return worker_database(TEST_DATABASE_URL, XDIST_WORKER) if XDIST_WORKER else TEST_DATABASE_URL
+    # tmp_path_factory gives each xdist worker a folder of its own.
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 

@@ -146,6 +146,7 @@ def test_workers_killed_mid_request_leave_no_half_written_change(live):
     assert all(f"Worker (pid:{pid}) was sent SIGKILL" in log for pid in killed)
 
 
+@pytest.mark.serial  # the restart cuts every connection to the server, other tests' too
 @pytest.mark.skipif(not (PG_CTL and PG_DATA and PG_LOG),
                     reason="PostgreSQL seulement (TEST_PG_CTL, TEST_PG_DATA et TEST_PG_LOG, fournis "
                            "par scripts/with-postgres.sh) : SQLite n'a pas de serveur à redémarrer.")

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from incubator.accounts.models import AuthSession
@@ -23,6 +24,9 @@ from tests.factories import make_proposal, make_user
 
 from .live import Browser, at_once
 from .test_same_objects import count, fresh
+
+# Durations are measured: nothing else runs beside these tests (scripts/test.sh).
+pytestmark = pytest.mark.serial
 
 # Far below the 30 s that SQLite waits for a lock, far above a write on an idle server.
 QUICK = 1.0

@@ -1,6 +1,5 @@
 import sqlite3
 import threading
-import time
 
 import pytest
 
@@ -30,6 +29,7 @@ def test_backup_under_write_load_round_trips(app, tmp_path, database_url):
                                [(f'{{"n": {i}, "text": "{"x" * 2000}"}}',) for i in range(3000)])
     stop = threading.Event()
     written = []
+    progress = threading.Condition()
 
     def writer():
         connection = sqlite3.connect(path, timeout=30)
@@ -39,18 +39,26 @@ def test_backup_under_write_load_round_trips(app, tmp_path, database_url):
                 connection.execute("INSERT INTO audit_events (action, data, is_public, created_at) "
                                    "VALUES ('test.load', '{}', 0, '2026-01-01 00:00:00')")
             n += 1
-            written.append(n)
+            with progress:
+                written.append(n)
+                progress.notify_all()
         connection.close()
+
+    def wait_for_writes(count: int) -> None:
+        with progress:
+            assert progress.wait_for(lambda: len(written) >= count, timeout=60), len(written)
 
     thread = threading.Thread(target=writer)
     thread.start()
-    time.sleep(0.3)
-    before = len(written)
-    target = backup(database_url, tmp_path / "copie.db", tmp_path)
-    after = len(written)
-    time.sleep(0.2)
-    stop.set()
-    thread.join()
+    try:
+        wait_for_writes(50)  # the load is on when the backup starts
+        before = len(written)
+        target = backup(database_url, tmp_path / "copie.db", tmp_path)
+        after = len(written)
+        wait_for_writes(after + 50)  # and goes on after it
+    finally:
+        stop.set()
+        thread.join()
     assert check(target)  # sound, with a schema revision
     copied = sqlite3.connect(target).execute("SELECT count(*) FROM audit_events WHERE action = 'test.load'").fetchone()[0]
     assert before <= copied <= after + 1

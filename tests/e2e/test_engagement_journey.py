@@ -26,7 +26,7 @@ def test_hr_filters_opens_an_agent_and_exports(page):
     assert download.value.suggested_filename.startswith("engagement-")
 
 
-def test_agent_reads_and_prints_own_record(page):
+def test_agent_reads_and_prints_own_record(page, tmp_path):
     login(page, "agent@demo.incubateur.fr")
     page.goto("/mon-engagement")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon engagement")
@@ -35,4 +35,4 @@ def test_agent_reads_and_prints_own_record(page):
     page.emulate_media(media="print")
     expect(page.locator(".main-nav")).to_be_hidden()
     expect(page.locator("article.document")).to_be_visible()
-    page.screenshot(path="/tmp/print-engagement.png", full_page=True)
+    page.screenshot(path=str(tmp_path / "print-engagement.png"), full_page=True)
