@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..extensions import db
 from ..timeutil import utcnow
+from .links import stored_path
 
 CATEGORIES = {
     "proposals": "Mes propositions (dépôt, recevabilité, séance, décision, projet)",
@@ -34,12 +35,21 @@ class Notification(db.Model):
     category: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # Where it leads: an endpoint and its values (built when shown, see links.py); `link`
+    # keeps the address of the day it was sent, used if the endpoint disappears.
     link: Mapped[str] = mapped_column(String(300), default="/")
+    link_endpoint: Mapped[str | None] = mapped_column(String(80))
+    link_values: Mapped[dict | None] = mapped_column(JSON)
+    link_anchor: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     digest_pending: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship()
+
+    @property
+    def url(self) -> str:
+        return stored_path(self.link_endpoint, self.link_values, self.link_anchor, self.link)
 
 
 class NotificationPreference(db.Model):

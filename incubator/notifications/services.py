@@ -23,6 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from ..accounts.models import User
 from ..extensions import db
 from ..timeutil import utcnow
+from .links import Link, link
 from .models import CATEGORIES, DELIVERY, Notification, NotificationPreference, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -37,31 +38,33 @@ def preference(user: User, category: str) -> str:
     return found or "immediate"
 
 
-def _email(user: User, subject: str, body: str, link: str) -> OutboxMessage:
+def _email(user: User, subject: str, body: str, path: str) -> OutboxMessage:
     base = current_app.config["BASE_URL"].rstrip("/")
-    context = {"user": user, "subject": subject, "body": body, "url": base + link,
-               "preferences_url": base + "/notifications/preferences"}
+    context = {"user": user, "subject": subject, "body": body, "url": base + path,
+               "preferences_url": base + link("notifications.preferences").path()}
     return OutboxMessage(recipient=user.email, subject=f"[Incubateur] {subject}",
                          text=render_template("notifications/email.txt", **context),
                          html=render_template("notifications/email.html", **context))
 
 
-def notify(users, category: str, subject: str, body: str, link: str, *, exclude: User | None = None) -> int:
+def notify(users, category: str, subject: str, body: str, link: Link, *, exclude: User | None = None) -> int:
     """Tell each of `users` (active, not `exclude`): in the app, and by email per preference.
 
     Subjects carry no personal details (they travel through mail servers); the body says
     what happened and the link leads to the page."""
     assert category in CATEGORIES, category
+    path = link.path()
     count, seen = 0, set()
     for user in users:
         if user is None or user.id in seen or not user.is_active or (exclude is not None and user.id == exclude.id):
             continue
         seen.add(user.id)
         delivery = preference(user, category)
-        db.session.add(Notification(user_id=user.id, category=category, subject=subject, body=body, link=link,
-                                    digest_pending=delivery == "digest"))
+        db.session.add(Notification(user_id=user.id, category=category, subject=subject, body=body, link=path,
+                                    link_endpoint=link.endpoint, link_values=link.values or None,
+                                    link_anchor=link.anchor, digest_pending=delivery == "digest"))
         if delivery == "immediate":
-            db.session.add(_email(user, subject, body, link))
+            db.session.add(_email(user, subject, body, path))
         count += 1
     return count
 
@@ -197,7 +200,7 @@ def send_digests() -> int:
     for user_id, items in by_user.items():
         user = db.session.get(User, user_id)
         if user.is_active:
-            context = {"user": user, "items": items, "base": base, "preferences_url": base + "/notifications/preferences"}
+            context = {"user": user, "items": items, "base": base, "preferences_url": base + link("notifications.preferences").path()}
             db.session.add(OutboxMessage(
                 recipient=user.email, subject=f"[Incubateur] Votre récapitulatif : {len(items)} nouvelle(s)",
                 text=render_template("notifications/digest.txt", **context),

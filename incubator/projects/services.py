@@ -13,6 +13,7 @@ from ..accounts.services import agent_by_email
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.links import link
 from ..notifications.services import notify
 from ..proposals.models import Proposal
 from ..text import clean, int_in_range
@@ -74,7 +75,7 @@ def create_from_proposal(proposal: Proposal, actor: User) -> Project:
            data={"project_id": project.id}, public=True)
     notify(authors, "proposals", "Un projet est ouvert pour votre proposition",
            f"« {proposal.title} » devient un projet : sa lettre de mission (équipe, objectifs, temps de décharge) "
-           "est à rédiger.", f"/projets/{project.id}")
+           "est à rédiger.", link("projects.show", project_id=project.id))
     return project
 
 
@@ -151,15 +152,15 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
     project.objectives, project.indicators = objectives, indicators
     project.starts_on, project.ends_on = starts_on, ends_on
     wanted = {user.id: (role, hours) for user, role, hours in members}
-    for link in list(project.members):
-        if link.user_id not in wanted:
-            project.members.remove(link)
+    for member in list(project.members):
+        if member.user_id not in wanted:
+            project.members.remove(member)
     present = {m.user_id: m for m in project.members}
     for user, role, hours in members:
-        link = present.get(user.id) or ProjectMember(user=user)
-        link.role, link.hours_budget = role, hours
+        member = present.get(user.id) or ProjectMember(user=user)
+        member.role, member.hours_budget = role, hours
         if user.id not in present:
-            project.members.append(link)
+            project.members.append(member)
     db.session.flush()
     record("project.charter_saved", actor=actor, institution_id=project.institution_id, target=project,
            data={"members": len(members), "sponsor_id": project.sponsor_id, "lead_id": project.lead_id})
@@ -193,7 +194,7 @@ def validate_charter(actor: User, project: Project) -> None:
     _move(project, transition, actor)
     notify([m.user for m in project.members] + [project.lead], "projects", "La lettre de mission est validée",
            f"Le projet « {project.title} » démarre : vos heures de décharge prévues figurent dans la lettre de mission.",
-           f"/projets/{project.id}", exclude=actor)
+           link("projects.show", project_id=project.id), exclude=actor)
 
 
 # --------------------------------------------------------------------------- running
@@ -381,7 +382,7 @@ def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | No
     record("immersion.applied", actor=actor, institution_id=actor.institution_id, target=application,
            data={"offer_id": offer.id, "days": days})
     notify([actor.manager], "approvals", "Une demande d'immersion attend votre accord",
-           f"{actor.full_name} souhaite partir en immersion « {offer.title} » ({days} jour(s)).", "/immersions")
+           f"{actor.full_name} souhaite partir en immersion « {offer.title} » ({days} jour(s)).", link("projects.immersions"))
     return application
 
 
@@ -402,10 +403,10 @@ def manager_decide(actor: User, application: Application, *, consent: bool, reas
     if consent:
         notify([application.applicant], "my_time", "Votre N+1 a donné son accord",
                f"Votre N+1 accepte votre immersion « {application.offer.title} » : le service d'accueil va choisir.",
-               "/immersions")
+               link("projects.immersions"))
     else:
         notify([application.applicant], "my_time", "Votre demande d'immersion est refusée",
-               f"Votre N+1 refuse votre immersion « {application.offer.title} » : {reason}", "/immersions")
+               f"Votre N+1 refuse votre immersion « {application.offer.title} » : {reason}", link("projects.immersions"))
 
 
 def select_applicant(actor: User, application: Application, *, selected: bool) -> Project | None:
@@ -423,7 +424,7 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
         application.decided_at = utcnow()
         record("immersion.not_selected", actor=actor, institution_id=offer.institution_id, target=application)
         notify([application.applicant], "my_time", "Votre candidature n'est pas retenue",
-               f"Le service d'accueil n'a pas retenu votre candidature à « {offer.title} ».", "/immersions")
+               f"Le service d'accueil n'a pas retenu votre candidature à « {offer.title} ».", link("projects.immersions"))
         return None
     # Lock the offer (PostgreSQL; SQLite serialises writers) so that two hosts selecting at
     # once cannot exceed the places.
@@ -462,7 +463,7 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
            data={"application_id": application.id}, public=True)
     notify([visitor], "my_time", "Votre candidature est retenue",
            f"Votre immersion « {offer.title} » est programmée du {project.starts_on:%d/%m/%Y} au {project.ends_on:%d/%m/%Y}.",
-           f"/projets/{project.id}")
+           link("projects.show", project_id=project.id))
     return project
 
 
@@ -476,6 +477,6 @@ def notify_overdue_milestones() -> int:
         project = milestone.project
         notify([m.user for m in project.members] + [project.lead], "projects", "Un jalon est en retard",
                f"Le jalon « {milestone.title} » du projet « {project.title} » devait être atteint le "
-               f"{milestone.due_on:%d/%m/%Y}.", f"/projets/{project.id}#jalons")
+               f"{milestone.due_on:%d/%m/%Y}.", link("projects.show", "jalons", project_id=project.id))
         milestone.overdue_notified_on = today
     return len(overdue)

@@ -15,6 +15,7 @@ from ..audit.services import record
 from ..dbutil import insert_ignoring_duplicates, lock_row
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.links import Link, link
 from ..notifications.services import notify
 from ..text import clean, int_in_range, normalise
 from ..timeutil import today_paris, utcnow
@@ -201,10 +202,10 @@ def _parse_coauthor_emails(raw: str | None, proposal_author: User) -> tuple[list
 
 def _sync_coauthors(proposal: Proposal, users: list[User], actor: User) -> None:
     wanted = {u.id: u for u in users}
-    for link in list(proposal.coauthors):
-        if link.user_id not in wanted:
-            proposal.coauthors.remove(link)
-    present = {link.user_id: link for link in proposal.coauthors}
+    for coauthor in list(proposal.coauthors):
+        if coauthor.user_id not in wanted:
+            proposal.coauthors.remove(coauthor)
+    present = {coauthor.user_id: coauthor for coauthor in proposal.coauthors}
     for user_id, user in wanted.items():
         if user_id in present and present[user_id].status == "declined":
             present[user_id].status, present[user_id].responded_at = "invited", None
@@ -266,8 +267,8 @@ def update_proposal(actor: User, proposal: Proposal, *, data: dict[str, Any]) ->
     record("proposal.edited", actor=actor, institution_id=proposal.institution_id, target=proposal)
 
 
-def proposal_link(proposal: Proposal) -> str:
-    return f"/propositions/{proposal.id}"
+def proposal_link(proposal: Proposal) -> Link:
+    return link("proposals.show", proposal_id=proposal.id)
 
 
 def authors_of(proposal: Proposal) -> list[User]:

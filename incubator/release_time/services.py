@@ -19,6 +19,7 @@ from ..accounts.services import agent_by_email
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.links import link
 from ..notifications.services import notify
 from ..projects.models import Project, ProjectMember
 from ..text import clean
@@ -242,7 +243,7 @@ def submit_week(actor: User, monday: date) -> list[str]:
         ApprovalDelegation.manager_id == actor.manager_id, ApprovalDelegation.starts_on <= today_paris(),
         ApprovalDelegation.ends_on >= today_paris())).all()
     notify([actor.manager, *delegates], "approvals", "Des heures attendent votre validation",  # not a delegate's own
-           f"{actor.full_name} a transmis ses heures de la semaine du {monday:%d/%m/%Y}.", "/validations", exclude=actor)
+           f"{actor.full_name} a transmis ses heures de la semaine du {monday:%d/%m/%Y}.", link("release_time.approvals"), exclude=actor)
     return warnings
 
 
@@ -339,7 +340,7 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
             monday = monday_of(min(e.day for e in entries if e.user_id == agent_id))
             notify([agent], "my_time", "Des heures de décharge sont refusées",
                    f"{actor.full_name} a refusé des heures : {reason} Corrigez-les et transmettez à nouveau.",
-                   f"/mon-temps?semaine={monday.isoformat()}")
+                   link("release_time.week", semaine=monday))
     return done
 
 

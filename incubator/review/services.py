@@ -17,6 +17,7 @@ from ..audit.services import record
 from ..dbutil import insert_ignoring_duplicates, lock_row, request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
+from ..notifications.links import link
 from ..notifications.services import notify
 from ..proposals.lifecycle import COORDINATOR, SCHEDULED, Transition
 from ..proposals.models import Proposal
@@ -238,7 +239,7 @@ def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Deci
 def _notify_members_to_assess(proposal: Proposal) -> None:
     members = _users(current_member_ids(proposal.institution_id, today_paris()) - recused_ids(proposal))
     notify(members, "collective", "Une nouvelle proposition à évaluer",
-           f"« {proposal.title} » est en instruction : vous pouvez l'évaluer.", f"/arbitrage/evaluer/{proposal.id}")
+           f"« {proposal.title} » est en instruction : vous pouvez l'évaluer.", link("review.assess", proposal_id=proposal.id))
 
 
 def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rationale: str,
@@ -378,7 +379,7 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
     members = _users(current_member_ids(actor.institution_id, starts_on))
     notify(members, "collective", "Nouvelle séance d'arbitrage",
            f"Séance le {format_datetime(session.starts_at)}, {place or 'en visioconférence'}. "
-           "Son ordre du jour se complète sur la page de la séance.", f"/arbitrage/seances/{session.id}")
+           "Son ordre du jour se complète sur la page de la séance.", link("review.session", session_id=session.id))
     return session
 
 
@@ -611,7 +612,7 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
            f"Motivation : {text[:300]}{'…' if len(text) > 300 else ''}", proposal_link(item.proposal))
     members = _users(present_ids(session))
     notify(members, "collective", "Résultat de séance publié",
-           f"Décision publiée pour « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}.", "/arbitrage/journal",
+           f"Décision publiée pour « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}.", link("review.journal"),
            exclude=actor)
     if outcome == "accepted" and item.proposal.kind == "initiative":
         from ..projects.services import create_from_proposal
