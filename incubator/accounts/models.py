@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -93,6 +94,9 @@ class User(db.Model):
         CheckConstraint("quotite BETWEEN 10 AND 100", name="quotite"),
         Index("ix_users_institution_name", "institution_id", "last_name", "first_name"),
     )
+    # Facts other domains read on every page, computed by the query that resolves the
+    # session (see accounts.services.register_session_fact); empty outside a request.
+    session_facts: ClassVar[dict[str, Any]] = {}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)

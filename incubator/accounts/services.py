@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -161,12 +162,24 @@ def open_session(user: User, ip_address: str | None) -> str:
     return token
 
 
+# Facts about the user that other domains read on every page (the navigation asks whether
+# they approve anyone's time): each domain registers a SQL expression on the user's id at
+# import, and the session's own query answers them all, instead of one query each. The
+# domains depend on accounts, never the other way round.
+_SESSION_FACTS: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_session_fact(name: str, clause: Callable[[Any], Any]) -> None:
+    """`clause(user_id_column)` is a SQL expression; its value for the logged-in user is
+    `user.session_facts[name]` during the request."""
+    _SESSION_FACTS[name] = clause
+
+
 def resolve_session(token: str, user_id: str) -> User | None:
     """The user of a live session, or None (revoked, idle, or account deactivated)."""
-    from ..release_time.services import approver_clause
-
+    facts = list(_SESSION_FACTS.items())
     row = db.session.execute(
-        select(AuthSession, User, approver_clause(User.id).label("is_approver"))
+        select(AuthSession, User, *(clause(User.id).label(name) for name, clause in facts))
         .join(User, User.id == AuthSession.user_id)
         # Every page shows the institution and checks roles: loaded with the session.
         .options(joinedload(User.roles), joinedload(User.institution))
@@ -174,9 +187,8 @@ def resolve_session(token: str, user_id: str) -> User | None:
     ).unique().first()
     if row is None:
         return None
-    auth_session, user, approver = row
-    # The navigation asks on every page: answered by this query rather than one more.
-    user.is_approver_today = bool(approver)
+    auth_session, user, *values = row
+    user.session_facts = {name: value for (name, _clause), value in zip(facts, values, strict=True)}
     now = utcnow()
     if str(user.id) != str(user_id) or not user.is_active:
         return None

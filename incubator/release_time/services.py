@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql import Select
 
 from ..accounts.models import User
-from ..accounts.services import agent_by_email
+from ..accounts.services import agent_by_email, register_session_fact
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
@@ -280,11 +280,14 @@ def approver_clause(user_id):
                              report.id != user_id))
 
 
+register_session_fact("is_approver", approver_clause)
+
+
 def is_approver(user: User) -> bool:
-    """N+1 of someone, or holding a delegation today (known since login resolution, else one query)."""
-    known = getattr(user, "is_approver_today", None)
+    """N+1 of someone, or holding a delegation today (answered with the session, else one query)."""
+    known = user.session_facts.get("is_approver")
     if known is not None:
-        return known
+        return bool(known)
     return bool(db.session.scalar(select(approver_clause(user.id))))
 
 
