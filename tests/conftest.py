@@ -33,6 +33,7 @@ from incubator import create_app, normalise_database_url
 from incubator.extensions import db
 
 from . import factories
+from .helpers import empty_tables
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # The pytest-xdist worker this process is ("gw0", "gw1"...), None without workers.
@@ -114,14 +115,7 @@ def app(server, database_url) -> Flask:
 def app_context(app) -> Iterator[None]:
     with app.app_context():
         yield
-        db.session.rollback()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(text(f"DELETE FROM {table}"))
+        empty_tables()
         db.session.remove()
 
 

@@ -1,6 +1,10 @@
 import html
 import re
 
+from sqlalchemy import text as sql
+
+from incubator.extensions import db
+
 
 def text(response) -> str:
     """The response body with HTML entities decoded, for message assertions."""
@@ -24,3 +28,16 @@ def table_verdict(machine, state: str, action: str, capacities: set[str]):
     if found is None:
         return InvalidTransition
     return found if found.who & capacities else NotAllowed
+
+
+def empty_tables() -> None:
+    """Every table emptied (ids restarted on PostgreSQL): the clean database each test, and
+    each example of the property-based tests, starts from."""
+    db.session.rollback()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(sql(f"DELETE FROM {table}"))

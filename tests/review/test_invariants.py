@@ -14,7 +14,7 @@ from collections import Counter
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from incubator.errors import DomainError
 from incubator.extensions import db
@@ -22,6 +22,7 @@ from incubator.proposals.models import Proposal
 from incubator.review import services
 from incubator.review.models import AgendaItem, Attendance, Decision, ReviewSession, Vote
 from tests.factories import make_criterion, make_proposal, make_session, make_settings, make_user
+from tests.helpers import empty_tables
 
 LONG = ("Le collectif a débattu de la proposition au regard des critères publiés et des évaluations "
         "de ses membres ; la décision ci-dessus en découle.")
@@ -30,21 +31,12 @@ CHOICES = ["for", "against", "abstain", "consent", "objection"]
 USERS = st.one_of(st.just(0), st.integers(0, 5))
 
 
-def _truncate() -> None:
-    db.session.rollback()
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
 
 
 class Arbitration(RuleBasedStateMachine):
     @initialize(rule=st.sampled_from(["majority", "consent"]), quorum=st.integers(1, 100))
     def setup(self, rule, quorum):
-        _truncate()
+        empty_tables()
         coordinator = make_user(roles=["coordinator"], collective=True)
         unit = coordinator.org_unit
         make_settings(coordinator.institution, decision_rule=rule, quorum_percent=quorum)
@@ -183,7 +175,7 @@ class Arbitration(RuleBasedStateMachine):
                 assert decision.tally == item.tally
 
     def teardown(self):
-        _truncate()
+        empty_tables()
 
 
 Arbitration.TestCase.settings = settings(

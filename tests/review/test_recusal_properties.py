@@ -23,7 +23,7 @@ from datetime import date
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from incubator.accounts.models import User
 from incubator.audit.models import AuditEvent
@@ -42,6 +42,7 @@ from incubator.review.models import (
 )
 from incubator.review.policy import can_act_as_coordinator
 from tests.factories import make_criterion, make_proposal, make_session, make_settings, make_user
+from tests.helpers import empty_tables
 
 LONG = ("Le collectif a débattu de la proposition au regard des critères publiés et des évaluations "
         "de ses membres ; la décision ci-dessus en découle.")
@@ -62,22 +63,13 @@ COORDINATOR_ACTIONS = ("review.opened", "review.not_eligible", "review.scheduled
 LEAVES_THE_AGENDA = ("review.vote_opened", "review.postponed", "proposal.withdrawn")
 
 
-def _truncate() -> None:
-    db.session.rollback()
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
 
 
 class Recusal(RuleBasedStateMachine):
     @initialize(rule=st.sampled_from(["majority", "consent"]), quorum=st.sampled_from([1, 30, 50, 60, 100]),
                 two_coordinators=st.booleans())
     def setup(self, rule, quorum, two_coordinators):
-        _truncate()
+        empty_tables()
         first = make_user(roles=["coordinator"], collective=True, first_name="Nadia")
         unit, institution = first.org_unit, first.institution
         make_settings(institution, decision_rule=rule, quorum_percent=quorum)
@@ -324,7 +316,7 @@ class Recusal(RuleBasedStateMachine):
                 assert project.charter_validated_by_id not in (project.lead_id, project.sponsor_id)
 
     def teardown(self):
-        _truncate()
+        empty_tables()
 
 
 Recusal.TestCase.settings = settings(
