@@ -74,7 +74,7 @@ def prepare(scale: str, kind: str) -> tuple[str, Dataset]:
     from flask_migrate import upgrade
 
     from incubator import create_app
-    from incubator.accounts.services import hash_password
+    from incubator.accounts.passwords import hash_password
     from incubator.extensions import db
 
     url = database_url(scale, kind)

@@ -21,9 +21,10 @@ def _fail(exc: ValidationFailed) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from .accounts import services
-    from .accounts.importer import ImportFailed, import_agents
-    from .accounts.models import Institution, OrgUnit
+    from .organisation import services as organisation_services
+    from .organisation.models import Institution, OrgUnit
+    from .people import services as people_services
+    from .people.importer import ImportFailed, import_agents
 
     def institution_by_slug(slug: str) -> Institution:
         institution = db.session.scalar(select(Institution).where(Institution.slug == slug))
@@ -57,7 +58,7 @@ def register_cli(app: Flask) -> None:
     def create_institution(name: str, slug: str, kind: str) -> None:
         """Crée une collectivité sur l'instance."""
         try:
-            institution = services.create_institution(None, name=name, slug=slug, kind=kind)
+            institution = organisation_services.create_institution(None, name=name, slug=slug, kind=kind)
         except ValidationFailed as exc:
             _fail(exc)
         db.session.commit()
@@ -82,7 +83,7 @@ def register_cli(app: Flask) -> None:
             db.session.add(unit)
             db.session.flush()
         try:
-            user = services.create_user(None, institution_id=institution.id, data={
+            user = people_services.create_user(None, institution_id=institution.id, data={
                 "first_name": first_name, "last_name": last_name, "email": email,
                 "category": category, "quotite": 100, "org_unit_id": unit.id,
             }, password=password, roles=["admin"])
@@ -177,7 +178,7 @@ def register_cli(app: Flask) -> None:
         from .timeutil import utcnow
 
         years = years if years is not None else app.config.get("RETENTION_YEARS", 5)
-        count = services.anonymise_departed(utcnow() - timedelta(days=365 * years))
+        count = people_services.anonymise_departed(utcnow() - timedelta(days=365 * years))
         db.session.commit()
         click.echo(f"{count} agent(s) anonymisé(s) (partis depuis plus de {years} an(s)).")
 

@@ -35,7 +35,7 @@ def init_security(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from .accounts.services import resolve_session
+        from .accounts.sessions import resolve_session
 
         token = session.get(SESSION_TOKEN_KEY)
         if not token:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-from incubator.accounts.models import CollectiveMembership, Institution, OrgUnit, User, UserRole
-from incubator.accounts.services import hash_password
+from incubator.accounts.passwords import hash_password
+from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
+from incubator.organisation.models import Institution, OrgUnit
+from incubator.people.models import User, UserRole
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test"
 _HASH: list[str] = []

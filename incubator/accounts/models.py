@@ -1,185 +1,21 @@
+"""Logins: server-side sessions and login attempts (for throttling)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, ClassVar
+from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
-    Date,
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     String,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..people.models import User
 from ..timeutil import utcnow
-
-CATEGORIES = ("A", "B", "C")
-CATEGORY_LABELS = {"A": "Catégorie A", "B": "Catégorie B", "C": "Catégorie C"}
-
-ROLES = ("admin", "hr", "coordinator")
-ROLE_LABELS = {
-    "admin": "Administrateur·rice",
-    "hr": "Gestionnaire RH",
-    "coordinator": "Animateur·rice du collectif",
-}
-
-ORG_UNIT_KINDS = ("direction", "service")
-ORG_UNIT_KIND_LABELS = {"direction": "Direction", "service": "Service"}
-
-
-class Institution(db.Model):
-    """A collectivité or établissement; several may share one instance."""
-
-    __tablename__ = "institutions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[str] = mapped_column(String(80), default="commune")
-    accent_color: Mapped[str] = mapped_column(String(7), default="#1f5f8b")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    org_units: Mapped[list[OrgUnit]] = relationship(back_populates="institution")
-
-    def __repr__(self) -> str:
-        return f"<Institution {self.slug}>"
-
-
-class OrgUnit(db.Model):
-    """A direction or a service; a tree per institution."""
-
-    __tablename__ = "org_units"
-    __table_args__ = (
-        UniqueConstraint("institution_id", "code"),
-        CheckConstraint("kind IN ('direction', 'service')", name="kind"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
-    code: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="service")
-    closed_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    institution: Mapped[Institution] = relationship(back_populates="org_units")
-    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_on is None
-
-    @property
-    def kind_label(self) -> str:
-        return ORG_UNIT_KIND_LABELS.get(self.kind, self.kind)
-
-    def __repr__(self) -> str:
-        return f"<OrgUnit {self.code}>"
-
-
-class User(db.Model):
-    """An agent. 'Manager' is derived: whoever is someone's N+1."""
-
-    __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("category IN ('A', 'B', 'C')", name="category"),
-        CheckConstraint("quotite BETWEEN 10 AND 100", name="quotite"),
-        Index("ix_users_institution_name", "institution_id", "last_name", "first_name"),
-    )
-    # Facts other domains read on every page, computed by the query that resolves the
-    # session (see accounts.services.register_session_fact); empty outside a request.
-    session_facts: ClassVar[dict[str, Any]] = {}
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str | None] = mapped_column(String(255))
-    category: Mapped[str] = mapped_column(String(1))
-    quotite: Mapped[int] = mapped_column(Integer, default=100)
-    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    is_instance_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    institution: Mapped[Institution] = relationship()
-    org_unit: Mapped[OrgUnit | None] = relationship()
-    manager: Mapped[User | None] = relationship(remote_side=[id], back_populates="reports")
-    reports: Mapped[list[User]] = relationship(back_populates="manager")
-    roles: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
-    )
-
-    # Flask-Login protocol; the id is resolved through AuthSession, see accounts.services.
-    is_authenticated = True
-    is_anonymous = False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-    @property
-    def sort_name(self) -> str:
-        return f"{self.last_name} {self.first_name}"
-
-    @property
-    def role_names(self) -> set[str]:
-        return {r.role for r in self.roles if r.institution_id == self.institution_id}
-
-    def has_role(self, role: str) -> bool:
-        return role in self.role_names
-
-    def __repr__(self) -> str:
-        return f"<User {self.email}>"
-
-
-class UserRole(db.Model):
-    __tablename__ = "user_roles"
-    __table_args__ = (
-        UniqueConstraint("user_id", "institution_id", "role"),
-        CheckConstraint("role IN ('admin', 'hr', 'coordinator')", name="role"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
-
-    user: Mapped[User] = relationship(back_populates="roles")
-    institution: Mapped[Institution] = relationship()
-
-
-class CollectiveMembership(db.Model):
-    """Membership of the collectif pilote for a term."""
-
-    __tablename__ = "collective_memberships"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    user: Mapped[User] = relationship()
-    institution: Mapped[Institution] = relationship()
-
-    def is_current(self, on: date) -> bool:
-        return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
 
 
 class AuthSession(db.Model):

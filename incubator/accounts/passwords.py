@@ -14,7 +14,10 @@ import re
 import unicodedata
 
 from flask import current_app
+from werkzeug.security import generate_password_hash
 from zxcvbn import zxcvbn
+
+from ..people.models import User
 
 MAX_LENGTH = 200
 # zxcvbn's own limit: its matching grows fast with the length (200 random characters
@@ -78,3 +81,12 @@ def password_errors(password: str | None, field: str = "password", **holder) -> 
     """`password_problem` as the field errors of a ValidationFailed."""
     problem = password_problem(password, **holder)
     return {field: problem} if problem else {}
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def password_holder(user: User) -> dict[str, str]:
+    """What a password must not contain: see accounts.passwords."""
+    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}

@@ -7,7 +7,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..security import SESSION_TOKEN_KEY, client_address, login_required
 from ..web import apply_errors, local_path, redirect_see_other, render_page
-from . import services
+from . import services, sessions
 from .forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("accounts", __name__)
@@ -48,7 +48,7 @@ def login():
 @bp.post("/deconnexion")
 def logout():
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    services.log_out(session.get(SESSION_TOKEN_KEY), user)
+    sessions.log_out(session.get(SESSION_TOKEN_KEY), user)
     db.session.commit()
     logout_user()
     session.clear()

@@ -12,8 +12,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..accounts.models import CATEGORIES, ROLE_LABELS, ROLES
 from ..forms import Form as FlaskForm
+from ..people.models import CATEGORIES, ROLE_LABELS, ROLES
 
 NO_PARENT = ""
 

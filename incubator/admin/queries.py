@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..accounts.models import CollectiveMembership, Institution, OrgUnit, User, UserRole
 from ..audit.models import AuditEvent
+from ..collective.models import CollectiveMembership
 from ..extensions import db
+from ..organisation.models import Institution, OrgUnit
+from ..people.models import User, UserRole
 from ..text import like_pattern
 from ..timeutil import paris_day_start
 

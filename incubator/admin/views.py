@@ -3,20 +3,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
-from ..accounts import services
-from ..accounts.importer import REQUIRED_COLUMNS, ImportFailed, import_agents
-from ..accounts.models import (
-    CATEGORIES,
-    ROLE_LABELS,
-    ROLES,
-    CollectiveMembership,
-    OrgUnit,
-    User,
-)
-from ..accounts.policy import user_edit_refusal
 from ..audit.services import ACTION_LABELS, action_label
+from ..collective import services as collective_services
+from ..collective.models import CollectiveMembership
 from ..extensions import db
+from ..organisation import services as organisation_services
+from ..organisation.models import OrgUnit
 from ..pagination import paginate_capped
+from ..people import services as people_services
+from ..people.importer import REQUIRED_COLUMNS, ImportFailed, import_agents
+from ..people.models import CATEGORIES, ROLE_LABELS, ROLES, User
+from ..people.policy import user_edit_refusal
 from ..security import instance_admin_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import (
@@ -66,7 +63,7 @@ def org_units():
 def org_unit_create():
     form = forms.OrgUnitCreateForm()
     form.parent_id.choices = queries.unit_choices(_institution_id(), empty="— Aucune (niveau le plus haut) —")
-    ok = request.method == "POST" and handle_form(form, lambda: services.create_org_unit(
+    ok = request.method == "POST" and handle_form(form, lambda: organisation_services.create_org_unit(
         current_user, institution_id=_institution_id(), code=form.code.data,
         name=form.name.data, kind=form.kind.data, parent_id=form.parent_id.data,
     ))
@@ -100,7 +97,7 @@ def org_unit(unit_id: int):
 def org_unit_rename(unit_id: int):
     unit = get_in_institution_or_404(OrgUnit, unit_id)
     rename, move = _unit_forms(unit)
-    if handle_form(rename, lambda: services.rename_org_unit(current_user, unit, name=rename.name.data)):
+    if handle_form(rename, lambda: organisation_services.rename_org_unit(current_user, unit, name=rename.name.data)):
         return done("Le nom a été modifié.", url_for("admin.org_unit", unit_id=unit.id))
     return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
                        reopen=forms.ConfirmForm(prefix="reopen"), status=422)
@@ -111,7 +108,7 @@ def org_unit_rename(unit_id: int):
 def org_unit_move(unit_id: int):
     unit = get_in_institution_or_404(OrgUnit, unit_id)
     rename, move = _unit_forms(unit)
-    if handle_form(move, lambda: services.move_org_unit(current_user, unit, parent_id=move.parent_id.data)):
+    if handle_form(move, lambda: organisation_services.move_org_unit(current_user, unit, parent_id=move.parent_id.data)):
         return done("Le rattachement a été modifié.", url_for("admin.org_unit", unit_id=unit.id))
     return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
                        reopen=forms.ConfirmForm(prefix="reopen"), status=422)
@@ -124,7 +121,7 @@ def org_unit_close(unit_id: int):
     form = forms.OrgUnitCloseForm()
     if request.method == "GET":
         form.closed_on.data = today_paris()
-    ok = request.method == "POST" and handle_form(form, lambda: services.close_org_unit(
+    ok = request.method == "POST" and handle_form(form, lambda: organisation_services.close_org_unit(
         current_user, unit, on=form.closed_on.data))
     if ok:
         return done(f"« {unit.name} » est fermé.", url_for("admin.org_units"))
@@ -136,7 +133,7 @@ def org_unit_close(unit_id: int):
 def org_unit_reopen(unit_id: int):
     unit = get_in_institution_or_404(OrgUnit, unit_id)
     form = forms.ConfirmForm(prefix="reopen")
-    if handle_form(form, lambda: services.reopen_org_unit(current_user, unit)):
+    if handle_form(form, lambda: organisation_services.reopen_org_unit(current_user, unit)):
         return done(f"« {unit.name} » est rouvert.", url_for("admin.org_unit", unit_id=unit.id))
     rename, move = _unit_forms(unit)
     return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
@@ -186,7 +183,7 @@ def user_create():
     form = forms.UserCreateForm()
     form.org_unit_id.choices = queries.unit_choices(_institution_id(), empty="— Choisir —")
     created: list[User] = []
-    ok = request.method == "POST" and handle_form(form, lambda: created.append(services.create_user(
+    ok = request.method == "POST" and handle_form(form, lambda: created.append(people_services.create_user(
         current_user, institution_id=_institution_id(), data=_user_data(form),
         password=form.password.data or None, roles=form.roles.data or [],
     )))
@@ -210,7 +207,7 @@ def _user_page(user: User, *, profile=None, roles=None, password=None, status=20
                        password=password, reactivate=forms.ConfirmForm(prefix="reactivate"),
                        edit_refusal=user_edit_refusal(current_user, user),
                        reports=sorted(user.reports, key=lambda u: u.sort_name),
-                       last_seen=services.last_seen(user), status=status)
+                       last_seen=people_services.last_seen(user), status=status)
 
 
 @bp.get("/agents/<int:user_id>")
@@ -225,7 +222,7 @@ def user_update(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.UserForm(prefix="profile")
     form.org_unit_id.choices = queries.unit_choices(user.institution_id, empty="— Choisir —")
-    if handle_form(form, lambda: services.update_user(current_user, user, data=_user_data(form))):
+    if handle_form(form, lambda: people_services.update_user(current_user, user, data=_user_data(form))):
         return done("La fiche de l'agent a été enregistrée.", url_for("admin.user", user_id=user.id))
     return _user_page(user, profile=form, status=422)
 
@@ -235,7 +232,7 @@ def user_update(user_id: int):
 def user_roles(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.RolesForm(prefix="roles")
-    if handle_form(form, lambda: services.set_roles(current_user, user, roles=form.roles.data or [])):
+    if handle_form(form, lambda: people_services.set_roles(current_user, user, roles=form.roles.data or [])):
         return done("Les rôles ont été enregistrés.", url_for("admin.user", user_id=user.id))
     return _user_page(user, roles=form, status=422)
 
@@ -245,7 +242,7 @@ def user_roles(user_id: int):
 def user_password(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.PasswordSetForm(prefix="password")
-    if handle_form(form, lambda: services.set_password(current_user, user, password=form.password.data)):
+    if handle_form(form, lambda: people_services.set_password(current_user, user, password=form.password.data)):
         return done("Le mot de passe a été défini ; les sessions ouvertes de l'agent sont fermées.",
                     url_for("admin.user", user_id=user.id))
     return _user_page(user, password=form, status=422)
@@ -257,7 +254,7 @@ def user_deactivate(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.ConfirmForm()
     ok = request.method == "POST" and handle_form(
-        form, lambda: services.deactivate_user(current_user, user))
+        form, lambda: people_services.deactivate_user(current_user, user))
     if ok:
         return done(f"Le compte de {user.full_name} est désactivé ; ses sessions sont fermées.",
                     url_for("admin.user", user_id=user.id))
@@ -269,7 +266,7 @@ def user_deactivate(user_id: int):
 def user_reactivate(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.ConfirmForm(prefix="reactivate")
-    if handle_form(form, lambda: services.reactivate_user(current_user, user)):
+    if handle_form(form, lambda: people_services.reactivate_user(current_user, user)):
         return done(f"Le compte de {user.full_name} est réactivé.", url_for("admin.user", user_id=user.id))
     return _user_page(user, status=422)
 
@@ -330,8 +327,8 @@ def collective_add():
     form = forms.MembershipForm()
 
     def add():
-        member = services.agent_by_email(_institution_id(), form.member_email.data, active_only=False)
-        services.add_collective_member(
+        member = people_services.agent_by_email(_institution_id(), form.member_email.data, active_only=False)
+        collective_services.add_collective_member(
             current_user, institution_id=_institution_id(), user_id=member.id if member else None,
             starts_on=form.starts_on.data, ends_on=form.ends_on.data)
 
@@ -345,7 +342,7 @@ def collective_add():
 def collective_end(membership_id: int):
     membership = get_in_institution_or_404(CollectiveMembership, membership_id)
     form = forms.EndMembershipForm()
-    if handle_form(form, lambda: services.end_collective_membership(
+    if handle_form(form, lambda: collective_services.end_collective_membership(
             current_user, membership, ends_on=form.ends_on.data)):
         return done(f"Le mandat de {membership.user.full_name} se termine le "
                     f"{form.ends_on.data.strftime('%d/%m/%Y')}.", url_for("admin.collective"))
@@ -378,7 +375,7 @@ def audit():
 @instance_admin_required
 def institutions():
     form = forms.InstitutionForm()
-    ok = request.method == "POST" and handle_form(form, lambda: services.create_institution(
+    ok = request.method == "POST" and handle_form(form, lambda: organisation_services.create_institution(
         current_user, name=form.name.data, slug=form.slug.data, kind=form.kind.data))
     if ok:
         return done(f"« {form.name.data.strip()} » a été créée. Créez-y un premier compte "

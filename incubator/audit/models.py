@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import User
 from ..extensions import db
+from ..people.models import User
 from ..timeutil import utcnow
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..accounts.models import CollectiveMembership, OrgUnit, User
+from ..collective.models import CollectiveMembership
 from ..extensions import db
+from ..organisation.models import OrgUnit
+from ..people.models import User
 from ..timeutil import today_paris
 
 

@@ -18,9 +18,11 @@ from flask import current_app
 from sqlalchemy import Integer, String, case, cast, extract, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
-from ..accounts.models import CollectiveMembership, OrgUnit, User
+from ..collective.models import CollectiveMembership
 from ..engagement.queries import Period
 from ..extensions import db
+from ..organisation.models import OrgUnit
+from ..people.models import User
 from ..projects.models import Application, Project, ProjectMember
 from ..proposals import lifecycle
 from ..proposals.models import Proposal, Theme

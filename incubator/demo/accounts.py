@@ -6,9 +6,11 @@ import random
 import unicodedata
 from datetime import date, timedelta
 
-from ..accounts.models import CollectiveMembership, Institution, OrgUnit, User, UserRole
-from ..accounts.services import hash_password
+from ..accounts.passwords import hash_password
+from ..collective.models import CollectiveMembership
 from ..extensions import db
+from ..organisation.models import Institution, OrgUnit
+from ..people.models import User, UserRole
 from ..timeutil import today_paris
 
 DIRECTIONS = [

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import User
 from ..extensions import db
 from ..notifications.models import Notification
+from ..people.models import User
 from ..proposals.models import Proposal
 from ..timeutil import utcnow
 

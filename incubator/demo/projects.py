@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import User
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..people.models import User
 from ..projects.models import (
     Application,
     Milestone,

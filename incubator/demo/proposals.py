@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import OrgUnit, User
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..organisation.models import OrgUnit
+from ..people.models import User
 from ..proposals.models import (
     CONTENT_FIELDS,
     CoAuthor,

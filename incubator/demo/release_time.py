@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import User
 from ..extensions import db
+from ..people.models import User
 from ..projects.models import Project, ProjectMember
 from ..release_time.models import ApprovalDelegation, ReleaseSettings, TimeEntry
 from ..release_time.services import monday_of

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import User
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..people.models import User
 from ..proposals.models import CoAuthor, Proposal
 from ..review.models import (
     DEFAULT_INELIGIBILITY_REASONS,

@@ -11,8 +11,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import String, and_, bindparam, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import aliased
 
-from ..accounts.models import CollectiveMembership, OrgUnit, User
+from ..collective.models import CollectiveMembership
 from ..extensions import db
+from ..organisation.models import OrgUnit
+from ..people.models import User
 from ..projects.models import Application, Project, ProjectMember
 from ..proposals.models import CoAuthor, Proposal
 from ..release_time.models import TimeEntry

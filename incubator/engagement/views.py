@@ -4,12 +4,12 @@ from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
-from ..accounts.models import CATEGORIES, User
 from ..admin.queries import unit_choices
 from ..audit.services import record_read
 from ..exports import csv_response, number_text, xlsx_response
 from ..extensions import db
 from ..pagination import paginate_capped
+from ..people.models import CATEGORIES, User
 from ..security import login_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import get_in_institution_or_404, int_arg, page_number, render_page

@@ -20,8 +20,8 @@ from flask import current_app, render_template
 from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ..accounts.models import User
 from ..extensions import db
+from ..people.models import User
 from ..timeutil import utcnow
 from .links import Link, link
 from .models import CATEGORIES, DELIVERY, Notification, NotificationPreference, OutboxMessage

@@ -15,8 +15,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import OrgUnit, User
 from ..extensions import db
+from ..organisation.models import OrgUnit
+from ..people.models import User
 from ..proposals.models import Proposal
 from ..timeutil import utcnow
 from . import lifecycle

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..accounts.models import User
 from ..extensions import db
+from ..people.models import User
 from ..proposals.models import Proposal
 from ..review.policy import NOT_COORDINATOR, can_act_as_coordinator
 from . import lifecycle

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts.models import User
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..people.models import User
 from ..proposals.models import Proposal
 from ..text import like_pattern, search_words
 from . import lifecycle

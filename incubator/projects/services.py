@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..accounts.models import User
-from ..accounts.services import agent_by_email
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
+from ..people.models import User
+from ..people.services import agent_by_email
 from ..proposals.models import Proposal
 from ..text import clean, int_in_range
 from ..timeutil import today_paris, utcnow

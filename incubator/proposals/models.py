@@ -16,8 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import Institution, OrgUnit, User
 from ..extensions import db
+from ..organisation.models import Institution, OrgUnit
+from ..people.models import User
 from ..timeutil import utcnow
 from . import lifecycle
 

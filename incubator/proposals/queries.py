@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts.models import OrgUnit, User
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..organisation.models import OrgUnit
+from ..people.models import User
 from ..text import like_pattern, normalise, search_words
 from . import lifecycle
 from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Theme

@@ -9,14 +9,15 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from ..accounts.models import OrgUnit, User
-from ..accounts.services import EMAIL_RE, agent_by_email, normalise_email
 from ..audit.services import record
 from ..dbutil import insert_ignoring_duplicates, lock_row
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import Link, link
 from ..notifications.services import notify
+from ..organisation.models import OrgUnit
+from ..people.models import User
+from ..people.services import EMAIL_RE, agent_by_email, normalise_email
 from ..text import clean, int_in_range, normalise
 from ..timeutil import today_paris, utcnow
 from . import lifecycle
@@ -426,7 +427,7 @@ def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: s
 
 
 def create_theme(actor: User, *, name: str) -> Theme:
-    from ..accounts.services import require_admin
+    from ..people.policy import require_admin
 
     require_admin(actor, actor.institution_id)
     name = " ".join(clean(name).split())
@@ -444,7 +445,7 @@ def create_theme(actor: User, *, name: str) -> Theme:
 
 
 def toggle_theme(actor: User, theme: Theme) -> None:
-    from ..accounts.services import require_admin
+    from ..people.policy import require_admin
 
     require_admin(actor, theme.institution_id)
     theme.is_active = not theme.is_active

@@ -16,8 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import User
 from ..extensions import db
+from ..people.models import User
 from ..projects.models import Project
 from ..timeutil import utcnow
 from . import lifecycle

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts.models import User
 from ..extensions import db
+from ..people.models import User
 from ..timeutil import today_paris
 from .lifecycle import AGENT, ENTRIES
 from .models import ApprovalDelegation, TimeEntry

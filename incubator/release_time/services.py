@@ -14,13 +14,14 @@ from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql import Select
 
-from ..accounts.models import User
-from ..accounts.services import agent_by_email, register_session_fact
+from ..accounts.sessions import register_session_fact
 from ..audit.services import record
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
+from ..people.models import User
+from ..people.services import agent_by_email
 from ..projects.models import Project, ProjectMember
 from ..text import clean
 from ..timeutil import today_paris, utcnow

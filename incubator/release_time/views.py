@@ -5,10 +5,10 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
-from ..accounts.models import User
 from ..admin.forms import ConfirmForm
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..people.models import User
 from ..security import login_required
 from ..text import int_in_range
 from ..timeutil import parse_day, today_paris

@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import User
 from ..extensions import db
+from ..people.models import User
 from ..proposals.models import Proposal
 from ..timeutil import utcnow
 from . import lifecycle

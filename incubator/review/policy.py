@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, union
 
-from ..accounts.models import User, UserRole
 from ..dbutil import request_cached
 from ..extensions import db
+from ..people.models import User, UserRole
 from ..projects.models import Project
 from ..proposals.models import CoAuthor, Proposal
 from .lifecycle import ITEMS

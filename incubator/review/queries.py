@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts.models import CollectiveMembership, User
+from ..collective.models import CollectiveMembership
 from ..extensions import db
+from ..people.models import User
 from ..proposals import lifecycle
 from ..proposals.models import CoAuthor, Proposal
 from ..text import like_pattern, search_words

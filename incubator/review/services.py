@@ -11,14 +11,15 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from ..accounts.models import CollectiveMembership, User
-from ..accounts.services import agent_by_email
 from ..audit.services import record
+from ..collective.models import CollectiveMembership
 from ..dbutil import insert_ignoring_duplicates, lock_row, request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
+from ..people.models import User
+from ..people.services import agent_by_email
 from ..proposals.lifecycle import COORDINATOR, SCHEDULED, Transition
 from ..proposals.models import Proposal
 from ..proposals.services import authors_of, move, proposal_link, require_transition

@@ -2,7 +2,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from incubator.accounts.models import CollectiveMembership
+from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from tests.factories import make_org_unit, make_user
 from tests.helpers import text

@@ -1,8 +1,8 @@
 from sqlalchemy import func, select
 
-from incubator.accounts.models import User
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
+from incubator.people.models import User
 from tests.factories import make_institution, make_org_unit, make_user
 from tests.helpers import text
 

@@ -1,8 +1,10 @@
 
 from sqlalchemy import select
 
-from incubator.accounts.models import CollectiveMembership, Institution, User
+from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
+from incubator.organisation.models import Institution
+from incubator.people.models import User
 from incubator.timeutil import today_paris
 from tests.factories import make_user
 from tests.helpers import text

@@ -1,8 +1,8 @@
 from sqlalchemy import func, select
 
-from incubator.accounts.models import OrgUnit
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
+from incubator.organisation.models import OrgUnit
 from tests.factories import make_org_unit, make_user
 from tests.helpers import text
 

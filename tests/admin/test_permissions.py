@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from incubator.accounts.models import CollectiveMembership
+from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from tests.factories import make_institution, make_org_unit, make_user
 

@@ -1,8 +1,9 @@
 from sqlalchemy import func, select
 
-from incubator.accounts.models import AuthSession, User
+from incubator.accounts.models import AuthSession
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
+from incubator.people.models import User
 from tests.factories import DEFAULT_PASSWORD, make_institution, make_org_unit, make_user
 from tests.helpers import field_errors, text
 

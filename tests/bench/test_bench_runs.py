@@ -9,7 +9,7 @@ import pytest
 
 from bench.generate import BENCH_PASSWORD, generate
 from bench.run import TARGET_QUERIES, Server, Sessions, export, measure, pages
-from incubator.accounts.services import hash_password
+from incubator.accounts.passwords import hash_password
 from incubator.extensions import db
 from incubator.proposals.models import Proposal
 from incubator.release_time.models import TimeEntry

@@ -192,7 +192,7 @@ def test_a_lost_database_answers_503_and_the_next_request_reconnects(client, log
 
     lost = OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"),
                             connection_invalidated=True)
-    monkeypatch.setattr("incubator.accounts.services.resolve_session", failing(lost))
+    monkeypatch.setattr("incubator.accounts.sessions.resolve_session", failing(lost))
     response = client.get("/propositions")
     page = response.get_data(as_text=True)
     assert (response.status_code, response.headers["Retry-After"]) == (503, "5")

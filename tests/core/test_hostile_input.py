@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from incubator.accounts.models import AuthSession, CollectiveMembership
+from incubator.accounts.models import AuthSession
+from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from incubator.timeutil import utcnow
 from tests.factories import make_org_unit, make_proposal, make_user

@@ -6,12 +6,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from incubator.accounts.models import CollectiveMembership, User
-from incubator.accounts.services import anonymise_departed
 from incubator.audit.models import AuditEvent
 from incubator.audit.services import action_label
+from incubator.collective.models import CollectiveMembership
 from incubator.engagement.queries import Period, figures_for
 from incubator.extensions import db
+from incubator.people.models import User
+from incubator.people.services import anonymise_departed
 from incubator.projects.models import Application, Project, ProjectMember
 from incubator.release_time.models import TimeEntry
 from incubator.review.models import Assessment, Attendance, ReviewSession

@@ -10,11 +10,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from incubator.accounts.models import UserRole
 from incubator.audit.models import AuditEvent
 from incubator.errors import NotAllowed
 from incubator.extensions import db
 from incubator.notifications.models import Notification
+from incubator.people.models import UserRole
 from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import queries, services
 from incubator.release_time.models import CapOverride, TimeEntry

@@ -53,7 +53,7 @@ class Arbitration(RuleBasedStateMachine):
         self.session_id = session.id
 
     def _user(self, index):
-        from incubator.accounts.models import User
+        from incubator.people.models import User
 
         return db.session.get(User, self.user_ids[index % len(self.user_ids)])
 

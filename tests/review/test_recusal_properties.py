@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import select
 
-from incubator.accounts.models import User
 from incubator.audit.models import AuditEvent
 from incubator.errors import DomainError
 from incubator.extensions import db
+from incubator.people.models import User
 from incubator.projects import services as project_services
 from incubator.projects.models import Project
 from incubator.proposals import services as proposal_services

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from incubator.accounts.models import CollectiveMembership
+from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from incubator.projects.models import Application, Project, ProjectMember
 from incubator.proposals.models import Comment

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incubator.accounts.models import ROLES
 from incubator.extensions import db
 from incubator.notifications.models import CATEGORIES, DELIVERY, Notification
+from incubator.people.models import ROLES
 from incubator.release_time.services import monday_of
 from incubator.timeutil import today_paris
 from tests.factories import DEFAULT_PASSWORD, make_user

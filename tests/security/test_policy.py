@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from incubator.accounts.models import CollectiveMembership
+from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from incubator.notifications.models import Notification
 from incubator.policy import POLICY, PUBLIC

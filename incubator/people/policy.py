@@ -3,6 +3,7 @@ and the administration pages (which hide what the actor may not do)."""
 
 from __future__ import annotations
 
+from ..errors import NotAllowed
 from .models import User
 
 ADMIN_ONLY = "Cette action est réservée à l'administration de la collectivité."
@@ -24,3 +25,20 @@ def user_edit_refusal(actor: User, user: User) -> str | None:
 
 def can_edit_user(actor: User, user: User) -> bool:
     return user_edit_refusal(actor, user) is None
+
+
+def require_admin(actor: User, institution_id: int) -> None:
+    if actor.institution_id != institution_id or not actor.has_role("admin"):
+        raise NotAllowed(ADMIN_ONLY)
+
+
+def require_admin_over(actor: User, user: User) -> None:
+    """The guard of every change to an account: see people.policy.can_edit_user."""
+    refusal = user_edit_refusal(actor, user)
+    if refusal:
+        raise NotAllowed(refusal)
+
+
+def require_instance_admin(actor: User) -> None:
+    if not actor.is_instance_admin:
+        raise NotAllowed("Cette action est réservée à l'administration de l'instance.")

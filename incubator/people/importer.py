@@ -3,8 +3,8 @@
 Columns (header required, `;` or `,` separated, UTF-8):
   email       required, the key: an existing agent with this address is updated, if the
               importing administrator may change that account in the form
-              (accounts.policy.can_edit_user); an address of another institution is refused
-              without saying so (accounts.services.email_problem)
+              (people.policy.can_edit_user); an address of another institution is refused
+              without saying so (people.services.email_problem)
   prenom      required
   nom         required
   categorie   required, A, B or C

@@ -1,0 +1,94 @@
+"""Server-side sessions: opened at login, resolved on every request, ended at logout,
+deactivation and password change."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from ..audit.services import record
+from ..extensions import db
+from ..people.models import User
+from ..timeutil import utcnow
+from ..web import after_request_transaction
+from .models import AuthSession
+
+# How often a session's last activity is written: each request would serialise SQLite.
+SESSION_REFRESH_INTERVAL = timedelta(minutes=5)
+
+
+def open_session(user: User, ip_address: str | None) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(AuthSession(token=token, user_id=user.id, ip_address=ip_address))
+    record("auth.login", actor=user, institution_id=user.institution_id, target=user)
+    return token
+
+
+# Facts about the user that other domains read on every page (the navigation asks whether
+# they approve anyone's time): each domain registers a SQL expression on the user's id at
+# import, and the session's own query answers them all, instead of one query each. The
+# domains depend on accounts, never the other way round.
+_SESSION_FACTS: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_session_fact(name: str, clause: Callable[[Any], Any]) -> None:
+    """`clause(user_id_column)` is a SQL expression; its value for the logged-in user is
+    `user.session_facts[name]` during the request."""
+    _SESSION_FACTS[name] = clause
+
+
+def resolve_session(token: str, user_id: str) -> User | None:
+    """The user of a live session, or None (revoked, idle, or account deactivated)."""
+    facts = list(_SESSION_FACTS.items())
+    row = db.session.execute(
+        select(AuthSession, User, *(clause(User.id).label(name) for name, clause in facts))
+        .join(User, User.id == AuthSession.user_id)
+        # Every page shows the institution and checks roles: loaded with the session.
+        .options(joinedload(User.roles), joinedload(User.institution))
+        .where(AuthSession.token == token, AuthSession.revoked_at.is_(None))
+    ).unique().first()
+    if row is None:
+        return None
+    auth_session, user, *values = row
+    user.session_facts = {name: value for (name, _clause), value in zip(facts, values, strict=True)}
+    now = utcnow()
+    if str(user.id) != str(user_id) or not user.is_active:
+        return None
+    config = current_app.config
+    if now - auth_session.last_seen_at > config["SESSION_IDLE_TIMEOUT"]:
+        return None
+    if now - auth_session.created_at > config["PERMANENT_SESSION_LIFETIME"]:
+        return None
+    # Refresh rarely (a write per request would serialise SQLite): in the request's own
+    # transaction when it writes, right after it when it only reads.
+    if now - auth_session.last_seen_at > SESSION_REFRESH_INTERVAL:
+        session_id = auth_session.id
+        after_request_transaction(lambda: db.session.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)))
+    return user
+
+
+def log_out(token: str | None, user: User | None) -> None:
+    if token:
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.token == token, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    if user is not None:
+        record("auth.logout", actor=user, institution_id=user.institution_id, target=user)
+
+
+def revoke_sessions(user: User, *, keep_token: str | None = None) -> None:
+    stmt = update(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+    )
+    if keep_token:
+        stmt = stmt.where(AuthSession.token != keep_token)
+    db.session.execute(stmt.values(revoked_at=utcnow()))

@@ -1,0 +1,36 @@
+"""Terms of office in the collectif pilote."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..organisation.models import Institution
+from ..people.models import User
+from ..timeutil import utcnow
+
+
+class CollectiveMembership(db.Model):
+    """Membership of the collectif pilote for a term."""
+
+    __tablename__ = "collective_memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    institution: Mapped[Institution] = relationship()
+
+    def is_current(self, on: date) -> bool:
+        return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)

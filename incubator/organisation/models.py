@@ -1,0 +1,74 @@
+"""Institutions (collectivités, établissements) and their tree of directions and services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+ORG_UNIT_KINDS = ("direction", "service")
+
+ORG_UNIT_KIND_LABELS = {"direction": "Direction", "service": "Service"}
+
+
+class Institution(db.Model):
+    """A collectivité or établissement; several may share one instance."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(80), default="commune")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#1f5f8b")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    org_units: Mapped[list[OrgUnit]] = relationship(back_populates="institution")
+
+    def __repr__(self) -> str:
+        return f"<Institution {self.slug}>"
+
+
+class OrgUnit(db.Model):
+    """A direction or a service; a tree per institution."""
+
+    __tablename__ = "org_units"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "code"),
+        CheckConstraint("kind IN ('direction', 'service')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="service")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    institution: Mapped[Institution] = relationship(back_populates="org_units")
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+    @property
+    def kind_label(self) -> str:
+        return ORG_UNIT_KIND_LABELS.get(self.kind, self.kind)
+
+    def __repr__(self) -> str:
+        return f"<OrgUnit {self.code}>"
