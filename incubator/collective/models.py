@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,3 +37,14 @@ class CollectiveMembership(db.Model):
 
     def is_current(self, on: date) -> bool:
         return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
+
+    @classmethod
+    def overlapping(cls, start: date, end: date | None) -> ColumnElement[bool]:
+        """SQL: the term meets the period `start`..`end` (`end` None: open, into the future)."""
+        return and_(or_(cls.ends_on.is_(None), cls.ends_on >= start),
+                    *([cls.starts_on <= end] if end is not None else []))
+
+    @classmethod
+    def held_on(cls, day: date) -> ColumnElement[bool]:
+        """SQL: the term covers `day`. The one definition of "member of the collective on a day"."""
+        return cls.overlapping(day, day)

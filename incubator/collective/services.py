@@ -7,9 +7,11 @@ from datetime import date
 from sqlalchemy import func, select
 
 from ..audit.services import record
+from ..dbutil import request_cached
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
 from ..people.models import User
+from ..timeutil import today_paris
 from .models import CollectiveMembership
 
 
@@ -25,8 +27,7 @@ def _overlapping_terms(user_id: int, starts_on: date, ends_on: date | None,
                        exclude_id: int | None = None) -> int:
     stmt = select(func.count()).select_from(CollectiveMembership).where(
         CollectiveMembership.user_id == user_id,
-        (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= starts_on),
-        *([CollectiveMembership.starts_on <= ends_on] if ends_on else []),
+        CollectiveMembership.overlapping(starts_on, ends_on),
     )
     if exclude_id is not None:
         stmt = stmt.where(CollectiveMembership.id != exclude_id)
@@ -85,7 +86,26 @@ def is_collective_member(user: User, on: date) -> bool:
     return bool(db.session.scalar(
         select(func.count()).select_from(CollectiveMembership).where(
             CollectiveMembership.user_id == user.id,
-            CollectiveMembership.starts_on <= on,
-            (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= on),
+            CollectiveMembership.held_on(on),
         )
     ))
+
+
+@request_cached("collective_memberships", "users")
+def current_member_ids(institution_id: int, on: date) -> frozenset[int]:
+    return frozenset(db.session.scalars(
+        select(CollectiveMembership.user_id).join(User, User.id == CollectiveMembership.user_id)
+        .where(CollectiveMembership.institution_id == institution_id,
+               CollectiveMembership.held_on(on),
+               User.is_active.is_(True))
+    ))
+
+
+
+def users_by_id(ids) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))) if ids else []
+
+
+
+def is_member(user: User, on: date | None = None) -> bool:
+    return user.id in current_member_ids(user.institution_id, on or today_paris())

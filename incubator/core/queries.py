@@ -34,8 +34,7 @@ def home_summary(user: User) -> HomeSummary:
     membership = db.session.scalars(
         select(CollectiveMembership).where(
             CollectiveMembership.user_id == user.id,
-            CollectiveMembership.starts_on <= today,
-            (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= today),
+            CollectiveMembership.held_on(today),
         ).limit(1)
     ).first()
     if membership is not None:

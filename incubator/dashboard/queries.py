@@ -170,8 +170,8 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
     # 5. Participation by category: authors, collective members, project members (one query).
     authors = select(Proposal.author_id.label("uid"), literal("author").label("kind")).where(*in_period)
     members = select(CollectiveMembership.user_id, literal("collective")).where(
-        CollectiveMembership.institution_id == institution_id, CollectiveMembership.starts_on <= period.end,
-        (CollectiveMembership.ends_on.is_(None)) | (CollectiveMembership.ends_on >= period.start))
+        CollectiveMembership.institution_id == institution_id,
+        CollectiveMembership.overlapping(period.start, period.end))
     teams = select(ProjectMember.user_id, literal("project")).join(
         Project, Project.id == ProjectMember.project_id).where(
         Project.institution_id == institution_id, Project.state != "framing",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 
 from ..audit.models import AuditEvent
+from ..collective.services import current_member_ids
 from ..extensions import db
 from ..people.models import User
 from ..proposals.models import CoAuthor, Proposal
@@ -24,7 +25,6 @@ from ..review.models import (
     ReviewSettings,
     Vote,
 )
-from ..review.services import current_member_ids
 from ..timeutil import PARIS, to_paris, today_paris, utcnow
 
 CRITERIA = [

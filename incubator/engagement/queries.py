@@ -136,8 +136,7 @@ def _proposals_statement():
 @functools.cache
 def _memberships_statement():
     return (select(CollectiveMembership.user_id, CollectiveMembership.starts_on, CollectiveMembership.ends_on)
-            .where(CollectiveMembership.user_id.in_(_UIDS), CollectiveMembership.starts_on <= _END,
-                   or_(CollectiveMembership.ends_on.is_(None), CollectiveMembership.ends_on >= _START)))
+            .where(CollectiveMembership.user_id.in_(_UIDS), CollectiveMembership.overlapping(_START, _END)))
 
 
 def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:

@@ -200,10 +200,10 @@ def show(proposal_id: int):
 
 
 def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, block=None):
+    from ..collective import services as collective_services
     from ..projects.queries import project_for_proposal
     from ..review import policy as review_policy
     from ..review import queries as review_queries
-    from ..review import services as review_services
 
     page = queries.proposal_page(proposal, current_user)
     decisions = review_queries.decisions_for(proposal) if proposal.submitted_at else []
@@ -232,7 +232,7 @@ def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, bl
         scores=review_queries.published_scores(proposal),
         project_and_retro=project_for_proposal(proposal) if proposal.state == "accepted" else (None, None),
         # A recused member (author, co-author, declared conflict) is not invited to assess.
-        can_assess=review_services.is_member(current_user)
+        can_assess=collective_services.is_member(current_user)
         and current_user.id not in review_policy.recused_ids(proposal),
         now=utcnow(), status=status,
     )

@@ -78,7 +78,7 @@ class PublishForm(Form):
 
 
 class CorrectionForm(Form):
-    """A correction sets no outcome: it reopens the proposal (see review.services)."""
+    """A correction sets no outcome: it reopens the proposal (see review.decisions)."""
 
     rationale = TextAreaField("Motivation de la correction",
                               description=("Publiée au journal des arbitrages : dites pourquoi la décision est "

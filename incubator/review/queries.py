@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..collective.models import CollectiveMembership
@@ -26,7 +26,7 @@ from .models import (
     ReviewSession,
     Vote,
 )
-from .services import active_criteria, settings_for
+from .settings import active_criteria, settings_for
 
 
 def members_with_terms(institution_id: int, on: date) -> list[CollectiveMembership]:
@@ -34,8 +34,7 @@ def members_with_terms(institution_id: int, on: date) -> list[CollectiveMembersh
         select(CollectiveMembership)
         .join(User, User.id == CollectiveMembership.user_id)
         .where(CollectiveMembership.institution_id == institution_id,
-               CollectiveMembership.starts_on <= on,
-               or_(CollectiveMembership.ends_on.is_(None), CollectiveMembership.ends_on >= on),
+               CollectiveMembership.held_on(on),
                User.is_active.is_(True))
         .options(joinedload(CollectiveMembership.user).joinedload(User.org_unit))
         .order_by(User.last_name, User.first_name)
@@ -231,7 +230,8 @@ def session_page(session: ReviewSession, viewer: User, *, item_id: int | None = 
     proposal_ids = [i.proposal_id for i in items]
     votes = db.session.scalars(select(Vote).where(Vote.item_id.in_(item_ids))
                                .options(joinedload(Vote.user))).all()
-    from .services import present_ids, recused_ids
+    from .policy import recused_ids
+    from .voting import present_ids
 
     decided = [i.id for i in items if i.status == ITEMS.target("publish")]
     decisions = {d.item_id: d for d in db.session.scalars(

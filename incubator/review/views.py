@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..admin.forms import ConfirmForm
+from ..collective import services as collective_services
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..exports import csv_response
 from ..extensions import db
@@ -24,7 +25,9 @@ from ..web import (
     page_number,
     render_page,
 )
-from . import forms, policy, queries, services
+from . import assessments, coordination, decisions, forms, policy, queries, voting
+from . import eligibility as eligibility_service
+from . import settings as review_settings
 from .lifecycle import ITEMS
 from .models import (
     CHOICES,
@@ -48,7 +51,7 @@ def _require_coordinator() -> None:
 
 
 def _require_member_or_coordinator() -> None:
-    if not (current_user.has_role("coordinator") or services.is_member(current_user)):
+    if not (current_user.has_role("coordinator") or collective_services.is_member(current_user)):
         raise NotAllowed("Cette page est réservée aux membres du collectif pilote.")
 
 
@@ -60,7 +63,7 @@ def _proposal_or_404(proposal_id: int) -> Proposal:
 
 
 def _common() -> dict:
-    return {"is_member": services.is_member(current_user),
+    return {"is_member": collective_services.is_member(current_user),
             "is_coordinator": current_user.has_role("coordinator")}
 
 
@@ -122,13 +125,13 @@ def _journal_csv(query) -> Response:
 @login_required
 def settings():
     _require_coordinator()
-    current = services.settings_for(current_user.institution_id)
+    current = review_settings.settings_for(current_user.institution_id)
     form = forms.SettingsForm(data={
         "decision_rule": current.decision_rule, "quorum_percent": current.quorum_percent,
         "votes_public": current.votes_public, "target_days": current.target_days,
         "ineligibility_reasons": "\n".join(current.ineligibility_reasons),
     } if request.method == "GET" else None)
-    ok = request.method == "POST" and handle_form(form, lambda: services.save_settings(
+    ok = request.method == "POST" and handle_form(form, lambda: review_settings.save_settings(
         current_user, decision_rule=form.decision_rule.data, quorum_percent=form.quorum_percent.data,
         votes_public=form.votes_public.data, target_days=form.target_days.data,
         ineligibility_reasons=form.ineligibility_reasons.data or ""))
@@ -147,7 +150,7 @@ def criterion(criterion_id: int | None = None):
     _require_coordinator()
     existing = get_in_institution_or_404(Criterion, criterion_id) if criterion_id else None
     form = forms.CriterionForm(obj=existing) if request.method == "GET" else forms.CriterionForm()
-    ok = request.method == "POST" and handle_form(form, lambda: services.save_criterion(
+    ok = request.method == "POST" and handle_form(form, lambda: review_settings.save_criterion(
         current_user, existing, name=form.name.data, description=form.description.data,
         weight=form.weight.data, is_active=form.is_active.data))
     if ok:
@@ -170,7 +173,7 @@ def eligibility_queue():
 
 
 def _eligibility_page(proposal, open_form=None, ineligible_form=None, status=200):
-    reasons = services.settings_for(proposal.institution_id).ineligibility_reasons
+    reasons = review_settings.settings_for(proposal.institution_id).ineligibility_reasons
     ineligible_form = ineligible_form or forms.IneligibleForm(prefix="ne")
     ineligible_form.reason.choices = [("", "— Choisir un motif —")] + [(r, r) for r in reasons]
     return render_page("review/eligibility.html", proposal=proposal,
@@ -183,7 +186,7 @@ def _coordinated_proposal_or_404(proposal_id: int) -> Proposal:
     """A proposal of the institution on which the current user takes the coordinator's
     actions (a coordinator not recused on it, or its substitute); else 404 or 403."""
     proposal = _proposal_or_404(proposal_id)
-    services.require_coordinator_on(current_user, proposal)
+    coordination.require_coordinator_on(current_user, proposal)
     return proposal
 
 
@@ -198,7 +201,7 @@ def eligibility(proposal_id: int):
 def open_review(proposal_id: int):
     proposal = _coordinated_proposal_or_404(proposal_id)
     form = forms.OpenReviewForm(prefix="ok")
-    if handle_form(form, lambda: services.open_review(current_user, proposal, rationale=form.rationale.data or "")):
+    if handle_form(form, lambda: eligibility_service.open_review(current_user, proposal, rationale=form.rationale.data or "")):
         return done("Instruction ouverte : la proposition est à évaluer par le collectif.",
                     url_for("review.eligibility_queue"))
     return _eligibility_page(proposal, open_form=form, status=422)
@@ -209,7 +212,7 @@ def open_review(proposal_id: int):
 def declare_ineligible(proposal_id: int):
     proposal = _coordinated_proposal_or_404(proposal_id)
     form = forms.IneligibleForm(prefix="ne")
-    if handle_form(form, lambda: services.declare_ineligible(
+    if handle_form(form, lambda: eligibility_service.declare_ineligible(
             current_user, proposal, reason=form.reason.data, rationale=form.rationale.data or "",
             duplicate_of_id=form.duplicate_of_id.data)):
         return done("Décision de non-recevabilité publiée.", url_for("review.eligibility_queue"))
@@ -231,7 +234,7 @@ def queue():
 def _assess_page(proposal, *, errors=None, values=None, comment=None, status=200):
     from .models import Assessment
 
-    criteria = services.active_criteria(proposal.institution_id)
+    criteria = review_settings.active_criteria(proposal.institution_id)
     mine = db.session.scalar(db.select(Assessment).where(
         Assessment.proposal_id == proposal.id, Assessment.user_id == current_user.id))
     if values is None:
@@ -239,7 +242,7 @@ def _assess_page(proposal, *, errors=None, values=None, comment=None, status=200
         comment = mine.comment if mine else ""
     return render_page("review/assess.html", proposal=proposal, criteria=criteria, values=values,
                        comment=comment, errors=errors or {}, mine=mine, score_labels=SCORE_LABELS,
-                       recusal=services.recusal_reason(current_user, proposal),
+                       recusal=policy.recusal_reason(current_user, proposal),
                        conflicts=queries.conflicts_for(proposal), form=ConfirmForm(),
                        conflict_form=forms.ConflictForm(), status=status, **_common())
 
@@ -252,12 +255,12 @@ def assess(proposal_id: int):
     if request.method == "GET":
         return _assess_page(proposal)
     form = ConfirmForm()
-    scores = {c.id: request.form.get(f"criterion_{c.id}") for c in services.active_criteria(proposal.institution_id)}
+    scores = {c.id: request.form.get(f"criterion_{c.id}") for c in review_settings.active_criteria(proposal.institution_id)}
     comment = request.form.get("comment", "")
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.save_assessment(current_user, proposal, scores=scores, comment=comment)
+        assessments.save_assessment(current_user, proposal, scores=scores, comment=comment)
     except ValidationFailed as exc:
         db.session.rollback()
         return _assess_page(proposal, errors=exc.errors, values=scores, comment=comment, status=422)
@@ -270,7 +273,7 @@ def assess(proposal_id: int):
 def declare_conflict(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
     form = forms.ConflictForm()
-    if handle_form(form, lambda: services.declare_conflict(current_user, proposal, reason=form.reason.data or "")):
+    if handle_form(form, lambda: assessments.declare_conflict(current_user, proposal, reason=form.reason.data or "")):
         return done("Conflit d'intérêts déclaré : vous êtes récusé·e sur cette proposition.", url_for("review.queue"))
     errors = {name: field.errors for name, field in form._fields.items() if field.errors}
     return _assess_page(proposal, errors={"conflict": [m for ms in errors.values() for m in ms] + form.form_errors},
@@ -295,7 +298,7 @@ def sessions():
     created: list[ReviewSession] = []
     if request.method == "POST":
         _require_coordinator()
-        if handle_form(form, lambda: created.append(services.create_session(
+        if handle_form(form, lambda: created.append(voting.create_session(
                 current_user, starts_on=form.starts_on.data, starts_time=form.starts_time.data,
                 place=form.place.data or "", video_link=form.video_link.data or ""))):
             return done("Séance créée : inscrivez maintenant les propositions à son ordre du jour.",
@@ -322,9 +325,9 @@ def _item_or_404(item_id: int) -> AgendaItem:
 
 def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_item=None, schedule_form=None):
     views, members, present = queries.session_page(session, current_user)
-    settings = services.settings_for(session.institution_id)
+    settings = review_settings.settings_for(session.institution_id)
     # Closed items show their stored tally; only open votes are counted live.
-    tallies = {v.item.id: services.tally(v.item, v.votes) for v in views if ITEMS.transition(v.item.status, "vote")}
+    tallies = {v.item.id: voting.tally(v.item, v.votes) for v in views if ITEMS.transition(v.item.status, "vote")}
     # The coordinator's buttons per item, from the table; the pending ones need the proposal
     # still on the agenda (not withdrawn meanwhile).
     item_actions = {v.item.id: {tr.action for tr in ITEMS.available(v.item.status, {COORDINATOR})
@@ -342,7 +345,7 @@ def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_
         "review/session.html", block=block, session=session, views=views, members=members,
         present=present, settings=settings, tallies=tallies, choices=CHOICES[settings.decision_rule],
         item_statuses=ITEM_STATUSES, outcome_labels=OUTCOME_LABELS,
-        outcomes_by_result=services.OUTCOMES_BY_RESULT, forms_by_item=forms_by_item or {},
+        outcomes_by_result=decisions.OUTCOMES_BY_RESULT, forms_by_item=forms_by_item or {},
         schedule_form=schedule_form, csrf_form=ConfirmForm(), is_past=session.starts_at < utcnow(),
         coordinates=coordinates, refusals=refusals, item_actions=item_actions,
         attendance_refusal=policy.can_record_attendance(current_user, session) if coordinates else None,
@@ -368,7 +371,7 @@ def schedule(session_id: int):
         if number is None:
             raise ValidationFailed({"proposal_id": "Choisissez une proposition en instruction."})
         proposal = _proposal_or_404(number)
-        services.schedule(current_user, session, proposal)
+        voting.schedule(current_user, session, proposal)
 
     if handle_form(form, act):
         return done("Proposition inscrite à l'ordre du jour ; ses auteurs connaissent la date.",
@@ -387,7 +390,7 @@ def attendance(session_id: int):
         ids = [int(v) for v in request.form.getlist("present")]
     except ValueError:
         abort(422)
-    services.set_attendance(current_user, session, present_ids=ids)
+    voting.set_attendance(current_user, session, present_ids=ids)
     db.session.commit()
     return done("Présences enregistrées.", url_for("review.session", session_id=session.id) + "#presences")
 
@@ -406,7 +409,7 @@ def _item_action(item_id: int, action, message: str):
 @bp.post("/points/<int:item_id>/ouvrir")
 @login_required
 def open_vote(item_id: int):
-    return _item_action(item_id, lambda item: services.open_vote(current_user, item),
+    return _item_action(item_id, lambda item: voting.open_vote(current_user, item),
                         "Vote ouvert : les membres présents peuvent voter.")
 
 
@@ -417,14 +420,14 @@ def close_vote(item_id: int):
                 "not_adopted": "Vote clos : proposition non adoptée. Rédigez et publiez la motivation.",
                 "no_quorum": "Quorum non atteint : le point est reporté, la proposition retourne en instruction.",
                 "withdrawn": "La proposition a été retirée par son auteur pendant le vote : le point est clos sans décision."}
-    return _item_action(item_id, lambda item: services.close_vote(current_user, item),
+    return _item_action(item_id, lambda item: voting.close_vote(current_user, item),
                         lambda result: messages[result])
 
 
 @bp.post("/points/<int:item_id>/reporter")
 @login_required
 def postpone(item_id: int):
-    return _item_action(item_id, lambda item: services.postpone_item(current_user, item),
+    return _item_action(item_id, lambda item: voting.postpone_item(current_user, item),
                         "Point retiré de l'ordre du jour : la proposition retourne en instruction.")
 
 
@@ -434,7 +437,7 @@ def vote(item_id: int):
     item = _item_or_404(item_id)
     form = forms.VoteForm()
     response = handle_form_and_respond(
-        form, lambda: services.cast_vote(current_user, item, choice=form.choice.data or "",
+        form, lambda: voting.cast_vote(current_user, item, choice=form.choice.data or "",
                                          reason=form.reason.data or ""),
         lambda: _render_item(item) if is_htmx() else done(
             "Vote enregistré. Vous pouvez le changer tant que le vote est ouvert.",
@@ -449,9 +452,9 @@ def _render_item(item: AgendaItem, *, vote_form=None, status=200):
     """One agenda item's live block (tally and my vote), for htmx."""
     views, _members, present = queries.session_page(item.session, current_user, item_id=item.id, with_members=False)
     view = views[0]
-    settings = services.settings_for(item.session.institution_id)
+    settings = review_settings.settings_for(item.session.institution_id)
     return render_page("review/_item_live.html", view=view, present=present, settings=settings,
-                       tally=services.tally(item, view.votes), choices=CHOICES[settings.decision_rule],
+                       tally=voting.tally(item, view.votes), choices=CHOICES[settings.decision_rule],
                        vote_form=vote_form, csrf_form=ConfirmForm(), status=status, **_common())
 
 
@@ -465,9 +468,9 @@ def live(item_id: int):
 @login_required
 def publish(item_id: int):
     item = _item_or_404(item_id)
-    services.require_coordinator_on(current_user, item.proposal)
+    coordination.require_coordinator_on(current_user, item.proposal)
     form = forms.PublishForm()
-    if handle_form(form, lambda: services.publish_decision(current_user, item, outcome=form.outcome.data or "",
+    if handle_form(form, lambda: decisions.publish_decision(current_user, item, outcome=form.outcome.data or "",
                                                            rationale=form.rationale.data or "")):
         return done("Décision publiée au journal des arbitrages ; les auteurs en sont informés.",
                     url_for("review.session", session_id=item.session_id) + f"#point-{item.id}")
@@ -478,11 +481,11 @@ def publish(item_id: int):
 @login_required
 def correct(decision_id: int):
     decision = get_in_institution_or_404(Decision, decision_id)
-    services.require_coordinator_on(current_user, decision.proposal)
+    coordination.require_coordinator_on(current_user, decision.proposal)
     if request.method == "GET" and (refusal := policy.correction_refusal(decision)):
         raise InvalidTransition(refusal)
     form = forms.CorrectionForm()
-    ok = request.method == "POST" and handle_form(form, lambda: services.correct_decision(
+    ok = request.method == "POST" and handle_form(form, lambda: decisions.correct_decision(
         current_user, decision, rationale=form.rationale.data or ""))
     if ok:
         return done("Correction publiée, liée à la décision d'origine : la proposition retourne en instruction.",
@@ -500,7 +503,7 @@ def designate_substitute(proposal_id: int):
     if refusal:
         raise NotAllowed(refusal)
     form = forms.SubstituteForm()
-    ok = request.method == "POST" and handle_form(form, lambda: services.designate_substitute(
+    ok = request.method == "POST" and handle_form(form, lambda: coordination.designate_substitute(
         current_user, proposal, email=form.email.data or ""))
     if ok:
         return done("Suppléant·e désigné·e : la désignation figure dans l'historique public de la proposition.",

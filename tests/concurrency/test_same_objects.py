@@ -15,7 +15,7 @@ from incubator.projects.models import Project, ProjectMember
 from incubator.proposals.models import CoAuthor, Proposal, Support
 from incubator.release_time import services as time_services
 from incubator.release_time.models import TimeEntry
-from incubator.review import services as review_services
+from incubator.review import voting
 from incubator.review.models import AgendaItem, Decision, Vote
 from incubator.text import normalise
 from incubator.timeutil import today_paris
@@ -86,10 +86,10 @@ def test_votes_closing_and_publishing_at_once(live):
     make_settings(coordinator.institution)
     proposal = make_proposal(author=make_user(org_unit=coordinator.org_unit), state="in_review")
     session = make_session(coordinator.institution, created_by=coordinator)
-    item = review_services.schedule(coordinator, session, proposal)
+    item = voting.schedule(coordinator, session, proposal)
     voters = [coordinator, second, *members]
-    review_services.set_attendance(coordinator, session, present_ids=[u.id for u in voters])
-    review_services.open_vote(coordinator, item)
+    voting.set_attendance(coordinator, session, present_ids=[u.id for u in voters])
+    voting.open_vote(coordinator, item)
     db.session.commit()
     browsers = live.logged_in(*voters)
     vote = f"/arbitrage/points/{item.id}/voter"

@@ -7,7 +7,7 @@ from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.projects import lifecycle, services
 from incubator.projects.models import Project, Retrospective
-from incubator.review import services as review_services
+from incubator.review import decisions, voting
 from incubator.timeutil import today_paris
 from tests.factories import (
     make_institution,
@@ -31,12 +31,12 @@ def test_publishing_an_accepted_initiative_creates_the_project():
     coauthor = make_user(org_unit=coordinator.org_unit)
     proposal = make_proposal(author=make_user(org_unit=coordinator.org_unit), state="in_review", coauthors=(coauthor,))
     session = make_session(coordinator.institution, created_by=coordinator)
-    item = review_services.schedule(coordinator, session, proposal)
-    review_services.set_attendance(coordinator, session, present_ids=[coordinator.id])
-    review_services.open_vote(coordinator, item)
-    review_services.cast_vote(coordinator, item, choice="for")
-    review_services.close_vote(coordinator, item)
-    review_services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
+    item = voting.schedule(coordinator, session, proposal)
+    voting.set_attendance(coordinator, session, present_ids=[coordinator.id])
+    voting.open_vote(coordinator, item)
+    voting.cast_vote(coordinator, item, choice="for")
+    voting.close_vote(coordinator, item)
+    decisions.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
     project = db.session.scalar(select(Project))
     assert (project.state, project.proposal_id, project.lead_id) == ("framing", proposal.id, proposal.author_id)
     assert {m.user_id for m in project.members} == {proposal.author_id, coauthor.id}

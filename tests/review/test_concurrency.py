@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from incubator import create_app
 from incubator.extensions import db
-from incubator.review import services
+from incubator.review import voting
 from incubator.review.models import AgendaItem, Decision, Vote
 from tests.conftest import app_config
 from tests.factories import DEFAULT_PASSWORD, make_proposal, make_session, make_settings, make_user
@@ -47,16 +47,16 @@ def _closed_item():
     make_settings(coordinator.institution)
     proposal = make_proposal(author=make_user(org_unit=coordinator.org_unit), state="in_review")
     session = make_session(coordinator.institution, created_by=coordinator)
-    item = services.schedule(coordinator, session, proposal)
-    services.set_attendance(coordinator, session, present_ids=[coordinator.id, second.id])
-    services.open_vote(coordinator, item)
-    services.cast_vote(coordinator, item, choice="for")
+    item = voting.schedule(coordinator, session, proposal)
+    voting.set_attendance(coordinator, session, present_ids=[coordinator.id, second.id])
+    voting.open_vote(coordinator, item)
+    voting.cast_vote(coordinator, item, choice="for")
     return coordinator, second, proposal, item
 
 
 def test_two_coordinators_publish_at_once_one_decision(database_url):
     coordinator, second, proposal, item = _closed_item()
-    services.close_vote(coordinator, item)
+    voting.close_vote(coordinator, item)
     db.session.commit()
     results = _parallel(database_url, [coordinator, second, coordinator, second],
                         (f"/arbitrage/points/{item.id}/publier", {"outcome": "accepted", "rationale": RATIONALE}))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from incubator.errors import DomainError
 from incubator.extensions import db
 from incubator.proposals.models import Proposal
-from incubator.review import services
+from incubator.review import assessments, decisions, policy, voting
 from incubator.review.models import AgendaItem, Attendance, Decision, ReviewSession, Vote
 from tests.factories import make_criterion, make_proposal, make_session, make_settings, make_user
 from tests.helpers import empty_tables
@@ -74,33 +74,33 @@ class Arbitration(RuleBasedStateMachine):
     @rule(user=USERS, proposal=st.integers(0, 1))
     def schedule(self, user, proposal):
         session = db.session.get(ReviewSession, self.session_id)
-        self._attempt(lambda: services.schedule(self._user(user), session,
+        self._attempt(lambda: voting.schedule(self._user(user), session,
                                                 db.session.get(Proposal, self.proposal_ids[proposal])))
 
     @rule(user=USERS, present=st.one_of(st.just(frozenset(range(5))), st.sets(st.integers(0, 5), max_size=6)))
     def attendance(self, user, present):
         session = db.session.get(ReviewSession, self.session_id)
-        self._attempt(lambda: services.set_attendance(
+        self._attempt(lambda: voting.set_attendance(
             self._user(user), session, present_ids=[self.user_ids[i] for i in present]))
 
     @rule(user=USERS, item=st.integers(0, 3))
     def open_vote(self, user, item):
         found = self._item(item)
         if found is not None:
-            self._attempt(lambda: services.open_vote(self._user(user), found))
+            self._attempt(lambda: voting.open_vote(self._user(user), found))
 
     @rule(user=USERS, item=st.integers(0, 3), choice=st.sampled_from(CHOICES),
           reason=st.sampled_from(["", "Objection motivée par le coût."]))
     def vote(self, user, item, choice, reason):
         found = self._item(item)
         if found is not None:
-            self._attempt(lambda: services.cast_vote(self._user(user), found, choice=choice, reason=reason))
+            self._attempt(lambda: voting.cast_vote(self._user(user), found, choice=choice, reason=reason))
 
     @rule(user=USERS, item=st.integers(0, 3))
     def close_vote(self, user, item):
         found = self._item(item)
         if found is not None:
-            self._attempt(lambda: services.close_vote(self._user(user), found))
+            self._attempt(lambda: voting.close_vote(self._user(user), found))
 
     @rule(user=USERS, item=st.integers(0, 3),
           outcome=st.sampled_from(["accepted", "rejected", "changes_requested", "not_eligible"]),
@@ -108,12 +108,12 @@ class Arbitration(RuleBasedStateMachine):
     def publish(self, user, item, outcome, rationale):
         found = self._item(item)
         if found is not None:
-            self._attempt(lambda: services.publish_decision(self._user(user), found, outcome=outcome,
+            self._attempt(lambda: decisions.publish_decision(self._user(user), found, outcome=outcome,
                                                             rationale=rationale))
 
     @rule(user=USERS, proposal=st.integers(0, 1))
     def conflict(self, user, proposal):
-        self._attempt(lambda: services.declare_conflict(
+        self._attempt(lambda: assessments.declare_conflict(
             self._user(user), db.session.get(Proposal, self.proposal_ids[proposal]),
             reason="Lien personnel avec le projet."))
 
@@ -158,7 +158,7 @@ class Arbitration(RuleBasedStateMachine):
         for item in session.items:
             if item.status != "voting":
                 continue
-            recused = services.recused_ids(item.proposal)
+            recused = policy.recused_ids(item.proposal)
             for vote in db.session.scalars(select(Vote).where(Vote.item_id == item.id)):
                 assert vote.user_id in present and vote.user_id not in recused
 

@@ -6,7 +6,7 @@ import pytest
 from incubator.errors import InvalidTransition
 from incubator.extensions import db
 from incubator.proposals.lifecycle import COORDINATOR
-from incubator.review import services
+from incubator.review import decisions, voting
 from incubator.review.lifecycle import ITEMS, MEMBER
 from incubator.review.models import AgendaItem, Attendance, Vote
 from tests.factories import make_proposal, make_session, make_settings, make_user
@@ -18,12 +18,12 @@ PEOPLE = {"coordinator": {COORDINATOR}, "member": {MEMBER}, "agent": set()}
 PROPOSAL_STATE = {"pending": "scheduled", "voting": "scheduled", "closed": "scheduled",
                   "postponed": "in_review", "decided": "accepted", "withdrawn": "withdrawn"}
 CALLS = {
-    "open_vote": lambda actor, item: services.open_vote(actor, item),
-    "postpone": lambda actor, item: services.postpone_item(actor, item),
-    "vote": lambda actor, item: services.cast_vote(actor, item, choice="for"),
-    "close": lambda actor, item: services.close_vote(actor, item),
-    "publish": lambda actor, item: services.publish_decision(actor, item, outcome="accepted", rationale=RATIONALE),
-    "reschedule": lambda actor, item: services.schedule(actor, item.session, item.proposal),
+    "open_vote": lambda actor, item: voting.open_vote(actor, item),
+    "postpone": lambda actor, item: voting.postpone_item(actor, item),
+    "vote": lambda actor, item: voting.cast_vote(actor, item, choice="for"),
+    "close": lambda actor, item: voting.close_vote(actor, item),
+    "publish": lambda actor, item: decisions.publish_decision(actor, item, outcome="accepted", rationale=RATIONALE),
+    "reschedule": lambda actor, item: voting.schedule(actor, item.session, item.proposal),
 }
 # Taken inside close_vote, by what the vote finds: tested on their own below.
 INNER = {"drop", "adjourn"}
@@ -44,7 +44,7 @@ def cast():
     members = [make_user(org_unit=unit, collective=True, first_name=f"Membre{i}") for i in range(3)]
     make_settings(coordinator.institution)
     session = make_session(coordinator.institution, created_by=coordinator)
-    services.set_attendance(coordinator, session, present_ids=[m.id for m in members])
+    voting.set_attendance(coordinator, session, present_ids=[m.id for m in members])
     return {"coordinator": coordinator, "member": members[0], "agent": make_user(org_unit=unit),
             "session": session}
 
@@ -81,13 +81,13 @@ def test_transition_by_person_and_state(action, state, cast):
 def test_closing_a_withdrawn_proposal_drops_its_item(cast):
     item = _item(cast, "voting")
     item.proposal.state = "withdrawn"
-    assert services.close_vote(cast["coordinator"], item) == ITEMS.target("drop")
+    assert voting.close_vote(cast["coordinator"], item) == ITEMS.target("drop")
     with pytest.raises(InvalidTransition):
-        services.close_vote(cast["coordinator"], item)
+        voting.close_vote(cast["coordinator"], item)
 
 
 def test_closing_without_quorum_adjourns_the_item(cast):
     item = _item(cast, "voting")
     db.session.query(Attendance).filter_by(session_id=cast["session"].id).delete()  # nobody present
-    assert services.close_vote(cast["coordinator"], item) == "no_quorum"
+    assert voting.close_vote(cast["coordinator"], item) == "no_quorum"
     assert item.status == ITEMS.target("adjourn") and item.proposal.state == "in_review"

@@ -33,7 +33,7 @@ from incubator.projects import services as project_services
 from incubator.projects.models import Project
 from incubator.proposals import services as proposal_services
 from incubator.proposals.models import CoAuthor, Proposal
-from incubator.review import services
+from incubator.review import assessments, coordination, decisions, eligibility, voting
 from incubator.review.models import (
     DEFAULT_INELIGIBILITY_REASONS,
     AgendaItem,
@@ -127,9 +127,9 @@ class Recusal(RuleBasedStateMachine):
     def eligibility(self, user, proposal, eligible, rationale):
         user = self._acting(proposal) if user is None else user
         if eligible:
-            self._attempt(lambda: services.open_review(self._user(user), self._proposal(proposal)))
+            self._attempt(lambda: eligibility.open_review(self._user(user), self._proposal(proposal)))
         else:
-            self._attempt(lambda: services.declare_ineligible(
+            self._attempt(lambda: eligibility.declare_ineligible(
                 self._user(user), self._proposal(proposal), reason=DEFAULT_INELIGIBILITY_REASONS[0],
                 rationale=rationale))
 
@@ -139,16 +139,16 @@ class Recusal(RuleBasedStateMachine):
         decision = db.session.scalar(select(Decision).where(Decision.proposal_id == self.proposal_ids[proposal])
                                      .order_by(Decision.published_at.desc(), Decision.id.desc()).limit(1))
         if decision is not None:
-            self._attempt(lambda: services.correct_decision(self._user(user), decision, rationale=LONG))
+            self._attempt(lambda: decisions.correct_decision(self._user(user), decision, rationale=LONG))
 
     @rule(user=PERSONAS, proposal=PROPOSALS)
     def conflict(self, user, proposal):
-        self._attempt(lambda: services.declare_conflict(self._user(user), self._proposal(proposal),
+        self._attempt(lambda: assessments.declare_conflict(self._user(user), self._proposal(proposal),
                                                         reason="Lien personnel avec le projet."))
 
     @rule(user=st.sampled_from([6, 6, 0, 1]), proposal=PROPOSALS, substitute=st.integers(0, 6))
     def designate(self, user, proposal, substitute):
-        self._attempt(lambda: services.designate_substitute(self._user(user), self._proposal(proposal),
+        self._attempt(lambda: coordination.designate_substitute(self._user(user), self._proposal(proposal),
                                                             email=self._user(substitute).email))
 
     @rule(proposal=PROPOSALS)
@@ -161,12 +161,12 @@ class Recusal(RuleBasedStateMachine):
     @rule(user=ACTORS, session=SESSIONS, proposal=PROPOSALS)
     def schedule(self, user, session, proposal):
         user = self._acting(proposal) if user is None else user
-        self._attempt(lambda: services.schedule(self._user(user), self._session(session), self._proposal(proposal)))
+        self._attempt(lambda: voting.schedule(self._user(user), self._session(session), self._proposal(proposal)))
 
     @rule(user=PERSONAS, session=SESSIONS,
           present=st.one_of(st.just(frozenset(range(5))), st.sets(st.integers(0, 6), max_size=7)))
     def attendance(self, user, session, present):
-        self._attempt(lambda: services.set_attendance(self._user(user), self._session(session),
+        self._attempt(lambda: voting.set_attendance(self._user(user), self._session(session),
                                                       present_ids=[self.user_ids[i] for i in present]))
 
     @rule(user=ACTORS, session=SESSIONS, proposal=PROPOSALS,
@@ -180,11 +180,11 @@ class Recusal(RuleBasedStateMachine):
         user = self._acting(proposal) if user is None else user
         actor = self._user(user)
         self._attempt({
-            "open": lambda: services.open_vote(actor, item),
-            "vote": lambda: services.cast_vote(actor, item, choice=choice, reason="Objection motivée par le coût."),
-            "close": lambda: services.close_vote(actor, item),
-            "postpone": lambda: services.postpone_item(actor, item),
-            "publish": lambda: services.publish_decision(actor, item, outcome=outcome, rationale=LONG),
+            "open": lambda: voting.open_vote(actor, item),
+            "vote": lambda: voting.cast_vote(actor, item, choice=choice, reason="Objection motivée par le coût."),
+            "close": lambda: voting.close_vote(actor, item),
+            "postpone": lambda: voting.postpone_item(actor, item),
+            "publish": lambda: decisions.publish_decision(actor, item, outcome=outcome, rationale=LONG),
         }[step])
 
     @rule(user=ACTORS, session=SESSIONS, proposal=PROPOSALS,
@@ -265,7 +265,7 @@ class Recusal(RuleBasedStateMachine):
             item = db.session.get(AgendaItem, decision.item_id) if decision.item_id else None
             assert decision.kind == "session" and item is not None and item.session_id == decision.session_id
             assert item.status == "decided" and item.vote_closed_at is not None  # a closed vote
-            assert decision.outcome in services.OUTCOMES_BY_RESULT[item.result]
+            assert decision.outcome in decisions.OUTCOMES_BY_RESULT[item.result]
             tally = item.tally
             assert tally["present"] > 0 and tally["present"] >= tally["required"]  # quorum reached
             assert decision.tally == tally

@@ -11,7 +11,9 @@ from incubator.extensions import db
 from incubator.projects import services as project_services
 from incubator.projects.models import Application, Project
 from incubator.proposals import services as proposal_services
-from incubator.review import services
+from incubator.review import decisions
+from incubator.review import settings as review_settings
+from incubator.review import voting as review_voting
 from incubator.timeutil import PARIS
 from tests.factories import (
     make_institution,
@@ -35,49 +37,49 @@ def voting():
     author = make_user(org_unit=coordinator.org_unit)
     proposal = make_proposal(author=author, state="in_review")
     session = make_session(coordinator.institution, created_by=coordinator)
-    item = services.schedule(coordinator, session, proposal)
-    services.set_attendance(coordinator, session, present_ids=[coordinator.id, member.id])
-    services.open_vote(coordinator, item)
+    item = review_voting.schedule(coordinator, session, proposal)
+    review_voting.set_attendance(coordinator, session, present_ids=[coordinator.id, member.id])
+    review_voting.open_vote(coordinator, item)
     return coordinator, member, author, proposal, session, item
 
 
 def test_rules_cannot_change_during_a_vote(voting):
     coordinator, member, *_ = voting
     with pytest.raises(ValidationFailed):
-        services.save_settings(coordinator, decision_rule="consent", quorum_percent=50, votes_public=False,
+        review_settings.save_settings(coordinator, decision_rule="consent", quorum_percent=50, votes_public=False,
                                target_days=60, ineligibility_reasons="Motif")
 
 
 def test_withdrawal_during_the_vote_closes_the_item_without_decision(voting):
     coordinator, member, author, proposal, session, item = voting
-    services.cast_vote(member, item, choice="for")
+    review_voting.cast_vote(member, item, choice="for")
     proposal_services.withdraw_proposal(author, proposal)
     with pytest.raises(InvalidTransition):
-        services.cast_vote(coordinator, item, choice="for")
-    assert services.close_vote(coordinator, item) == "withdrawn"
+        review_voting.cast_vote(coordinator, item, choice="for")
+    assert review_voting.close_vote(coordinator, item) == "withdrawn"
     assert item.status == "withdrawn"
 
 
 def test_postponed_item_can_come_back_on_the_same_session_with_votes_cleared(voting):
     coordinator, member, author, proposal, session, item = voting
-    services.cast_vote(member, item, choice="for")
+    review_voting.cast_vote(member, item, choice="for")
     # Quorum 100 %, and two more members, absent: the vote is postponed.
-    services.settings_for(coordinator.institution_id).quorum_percent = 100
+    review_settings.settings_for(coordinator.institution_id).quorum_percent = 100
     make_user(org_unit=coordinator.org_unit, collective=True)
     make_user(org_unit=coordinator.org_unit, collective=True)
-    assert services.close_vote(coordinator, item) == "no_quorum"
+    assert review_voting.close_vote(coordinator, item) == "no_quorum"
     assert proposal.state == "in_review"
-    again = services.schedule(coordinator, session, proposal)
+    again = review_voting.schedule(coordinator, session, proposal)
     assert again.id == item.id and again.status == "pending" and again.tally == {}
 
 
 def test_only_the_latest_decision_is_corrected_and_an_open_project_blocks_it(voting):
     coordinator, member, author, proposal, session, item = voting
-    services.cast_vote(member, item, choice="for")
-    services.close_vote(coordinator, item)
-    decision = services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
+    review_voting.cast_vote(member, item, choice="for")
+    review_voting.close_vote(coordinator, item)
+    decision = decisions.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
     with pytest.raises(InvalidTransition, match="Un projet est déjà ouvert"):
-        services.correct_decision(coordinator, decision, rationale=RATIONALE)
+        decisions.correct_decision(coordinator, decision, rationale=RATIONALE)
     assert proposal.state == "accepted"
 
 
@@ -85,19 +87,19 @@ def test_a_correction_reopens_the_vote_and_only_a_new_vote_accepts(voting):
     """A correction never sets an outcome (it used to accept a rejected proposal and open
     its project): the proposal goes back to review, and is accepted only by a new vote."""
     coordinator, member, author, proposal, session, item = voting
-    services.cast_vote(member, item, choice="against")
-    services.close_vote(coordinator, item)
-    decision = services.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
-    correction = services.correct_decision(coordinator, decision, rationale=RATIONALE)
+    review_voting.cast_vote(member, item, choice="against")
+    review_voting.close_vote(coordinator, item)
+    decision = decisions.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
+    correction = decisions.correct_decision(coordinator, decision, rationale=RATIONALE)
     assert (correction.kind, correction.outcome, correction.corrects_id) == ("correction", "reopened", decision.id)
     assert proposal.state == "in_review" and db.session.scalar(select(Project.id)) is None
     later = make_session(coordinator.institution, days_ahead=14, created_by=coordinator)
-    again = services.schedule(coordinator, later, proposal)
-    services.set_attendance(coordinator, later, present_ids=[coordinator.id, member.id])
-    services.open_vote(coordinator, again)
-    services.cast_vote(member, again, choice="for")
-    assert services.close_vote(coordinator, again) == "adopted"
-    services.publish_decision(coordinator, again, outcome="accepted", rationale=RATIONALE)
+    again = review_voting.schedule(coordinator, later, proposal)
+    review_voting.set_attendance(coordinator, later, present_ids=[coordinator.id, member.id])
+    review_voting.open_vote(coordinator, again)
+    review_voting.cast_vote(member, again, choice="for")
+    assert review_voting.close_vote(coordinator, again) == "adopted"
+    decisions.publish_decision(coordinator, again, outcome="accepted", rationale=RATIONALE)
     assert proposal.state == "accepted" and db.session.scalar(select(Project.proposal_id)) == proposal.id
 
 

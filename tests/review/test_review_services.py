@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
-from incubator.review import services
+from incubator.review import assessments, decisions, eligibility, policy, voting
 from incubator.review.models import Assessment, Decision, Vote
 from incubator.timeutil import today_paris
 from tests.factories import (
@@ -36,7 +36,7 @@ def _scheduled(c, **settings):
     make_settings(c["institution"], **settings)
     proposal = make_proposal(author=c["author"], state="in_review")
     session = make_session(c["institution"], created_by=c["coordinator"])
-    item = services.schedule(c["coordinator"], session, proposal)
+    item = voting.schedule(c["coordinator"], session, proposal)
     return proposal, session, item
 
 
@@ -44,11 +44,11 @@ def test_only_the_coordinator_opens_review_or_declares_ineligible(collective):
     proposal = make_proposal(author=collective["author"], state="submitted")
     for person in (collective["agent"], collective["members"][0], collective["author"]):
         with pytest.raises(NotAllowed):
-            services.open_review(person, proposal)
-    services.open_review(collective["coordinator"], proposal)
+            eligibility.open_review(person, proposal)
+    eligibility.open_review(collective["coordinator"], proposal)
     assert proposal.state == "in_review"
     with pytest.raises(InvalidTransition):
-        services.open_review(collective["coordinator"], proposal)
+        eligibility.open_review(collective["coordinator"], proposal)
     decision = db.session.scalar(select(Decision))
     assert (decision.kind, decision.outcome) == ("eligibility", "eligible")
 
@@ -59,14 +59,14 @@ def test_ineligibility_needs_a_listed_reason_text_and_duplicate_link(collective)
     proposal = make_proposal(author=collective["author"], state="submitted")
     coordinator = collective["coordinator"]
     with pytest.raises(ValidationFailed) as exc:
-        services.declare_ineligible(coordinator, proposal, reason="Parce que", rationale="court")
+        eligibility.declare_ineligible(coordinator, proposal, reason="Parce que", rationale="court")
     assert set(exc.value.errors) == {"reason", "rationale"}
     with pytest.raises(ValidationFailed) as exc:
-        services.declare_ineligible(coordinator, proposal, reason="Doublon d'une proposition existante",
+        eligibility.declare_ineligible(coordinator, proposal, reason="Doublon d'une proposition existante",
                                     rationale=RATIONALE, duplicate_of_id=proposal.id)
     assert "duplicate_of_id" in exc.value.errors
     assert proposal.state == "submitted"
-    decision = services.declare_ineligible(coordinator, proposal, reason="Doublon d'une proposition existante",
+    decision = eligibility.declare_ineligible(coordinator, proposal, reason="Doublon d'une proposition existante",
                                            rationale=RATIONALE, duplicate_of_id=original.id)
     assert proposal.state == "not_eligible" and decision.duplicate_of_id == original.id
 
@@ -76,79 +76,79 @@ def test_assessment_by_members_only_not_recused_and_revisable_until_decided(coll
     member = collective["members"][0]
     good = {c.id: 4 for c in collective["criteria"]}
     with pytest.raises(NotAllowed, match="membres du collectif"):
-        services.save_assessment(collective["agent"], proposal, scores=good, comment="")
+        assessments.save_assessment(collective["agent"], proposal, scores=good, comment="")
     with pytest.raises(NotAllowed, match="récusé"):
-        services.save_assessment(collective["author"], proposal, scores=good, comment="")
+        assessments.save_assessment(collective["author"], proposal, scores=good, comment="")
     with pytest.raises(ValidationFailed) as exc:
-        services.save_assessment(member, proposal, scores={collective["criteria"][0].id: 6}, comment="")
+        assessments.save_assessment(member, proposal, scores={collective["criteria"][0].id: 6}, comment="")
     assert len(exc.value.errors) == 2
-    services.save_assessment(member, proposal, scores=good, comment="Bien.")
-    services.save_assessment(member, proposal, scores={c.id: 2 for c in collective["criteria"]}, comment="Revu.")
+    assessments.save_assessment(member, proposal, scores=good, comment="Bien.")
+    assessments.save_assessment(member, proposal, scores={c.id: 2 for c in collective["criteria"]}, comment="Revu.")
     assessment = db.session.scalar(select(Assessment))
     assert sorted(s.score for s in assessment.scores) == [2, 2] and assessment.comment == "Revu."
     proposal.state = "accepted"
     with pytest.raises(InvalidTransition):
-        services.save_assessment(member, proposal, scores=good, comment="")
+        assessments.save_assessment(member, proposal, scores=good, comment="")
 
 
 def test_declared_conflict_recuses_and_removes_the_assessment(collective):
     proposal = make_proposal(author=collective["author"], state="in_review")
     member = collective["members"][1]
-    services.save_assessment(member, proposal, scores={c.id: 3 for c in collective["criteria"]}, comment="")
+    assessments.save_assessment(member, proposal, scores={c.id: 3 for c in collective["criteria"]}, comment="")
     with pytest.raises(ValidationFailed):
-        services.declare_conflict(member, proposal, reason="")
-    services.declare_conflict(member, proposal, reason="Mon conjoint dirige ce service.")
+        assessments.declare_conflict(member, proposal, reason="")
+    assessments.declare_conflict(member, proposal, reason="Mon conjoint dirige ce service.")
     assert db.session.scalar(select(func.count()).select_from(Assessment)) == 0
-    assert "conflit" in services.recusal_reason(member, proposal)
+    assert "conflit" in policy.recusal_reason(member, proposal)
     with pytest.raises(NotAllowed):
-        services.save_assessment(member, proposal, scores={c.id: 3 for c in collective["criteria"]}, comment="")
+        assessments.save_assessment(member, proposal, scores={c.id: 3 for c in collective["criteria"]}, comment="")
     with pytest.raises(InvalidTransition):
-        services.declare_conflict(member, proposal, reason="Encore une fois.")
+        assessments.declare_conflict(member, proposal, reason="Encore une fois.")
     with pytest.raises(NotAllowed):
-        services.declare_conflict(collective["agent"], proposal, reason="Pas membre du tout.")
+        assessments.declare_conflict(collective["agent"], proposal, reason="Pas membre du tout.")
 
 
 def test_coauthors_invited_or_accepted_are_recused(collective):
     invited, accepted = collective["members"][0], collective["members"][1]
     proposal = make_proposal(author=collective["agent"], state="in_review", coauthors=(accepted,), invited=(invited,))
-    assert services.recused_ids(proposal) == {collective["agent"].id, invited.id, accepted.id}
+    assert policy.recused_ids(proposal) == {collective["agent"].id, invited.id, accepted.id}
 
 
 def test_vote_guards_presence_recusal_state_and_choices(collective):
     proposal, session, item = _scheduled(collective)
     coordinator, (m0, m1, m2, m3) = collective["coordinator"], collective["members"]
     with pytest.raises(InvalidTransition, match="présences"):
-        services.open_vote(coordinator, item)
-    services.set_attendance(coordinator, session, present_ids=[coordinator.id, m0.id, m1.id, m2.id, collective["author"].id])
+        voting.open_vote(coordinator, item)
+    voting.set_attendance(coordinator, session, present_ids=[coordinator.id, m0.id, m1.id, m2.id, collective["author"].id])
     with pytest.raises(ValidationFailed):
-        services.set_attendance(coordinator, session, present_ids=[collective["agent"].id])
+        voting.set_attendance(coordinator, session, present_ids=[collective["agent"].id])
     with pytest.raises(InvalidTransition, match="pas ouvert"):
-        services.cast_vote(m0, item, choice="for")
-    services.open_vote(coordinator, item)
+        voting.cast_vote(m0, item, choice="for")
+    voting.open_vote(coordinator, item)
     with pytest.raises(InvalidTransition):
-        services.open_vote(coordinator, item)
-    services.cast_vote(m0, item, choice="for")
-    services.cast_vote(m0, item, choice="against")  # changed, still one vote
+        voting.open_vote(coordinator, item)
+    voting.cast_vote(m0, item, choice="for")
+    voting.cast_vote(m0, item, choice="against")  # changed, still one vote
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 1
     with pytest.raises(NotAllowed, match="présents"):
-        services.cast_vote(m3, item, choice="for")
+        voting.cast_vote(m3, item, choice="for")
     with pytest.raises(NotAllowed, match="récusé"):
-        services.cast_vote(collective["author"], item, choice="for")
+        voting.cast_vote(collective["author"], item, choice="for")
     with pytest.raises(NotAllowed):
-        services.cast_vote(collective["agent"], item, choice="for")
+        voting.cast_vote(collective["agent"], item, choice="for")
     with pytest.raises(ValidationFailed):
-        services.cast_vote(m1, item, choice="consent")
+        voting.cast_vote(m1, item, choice="consent")
     with pytest.raises(InvalidTransition, match="Un vote est en cours"):
-        services.set_attendance(coordinator, session, present_ids=[m0.id])
+        voting.set_attendance(coordinator, session, present_ids=[m0.id])
 
 
 def _run_vote(c, choices: dict, present: list, **settings):
     proposal, session, item = _scheduled(c, **settings)
-    services.set_attendance(c["coordinator"], session, present_ids=[u.id for u in present])
-    services.open_vote(c["coordinator"], item)
+    voting.set_attendance(c["coordinator"], session, present_ids=[u.id for u in present])
+    voting.open_vote(c["coordinator"], item)
     for user, (choice, *reason) in choices.items():
-        services.cast_vote(user, item, choice=choice, reason=reason[0] if reason else "")
-    return proposal, item, services.close_vote(c["coordinator"], item)
+        voting.cast_vote(user, item, choice=choice, reason=reason[0] if reason else "")
+    return proposal, item, voting.close_vote(c["coordinator"], item)
 
 
 def test_majority_adopts_with_more_for_than_against(collective):
@@ -182,13 +182,13 @@ def test_consent_without_and_with_objection(collective):
 def test_consent_objection_needs_a_reason_and_blocks(collective):
     m = collective["members"]
     proposal, session, item = _scheduled(collective, decision_rule="consent")
-    services.set_attendance(collective["coordinator"], session, present_ids=[u.id for u in m])
-    services.open_vote(collective["coordinator"], item)
+    voting.set_attendance(collective["coordinator"], session, present_ids=[u.id for u in m])
+    voting.open_vote(collective["coordinator"], item)
     with pytest.raises(ValidationFailed):
-        services.cast_vote(m[0], item, choice="objection", reason="non")
-    services.cast_vote(m[0], item, choice="objection", reason="Le coût n'est pas évalué du tout.")
-    services.cast_vote(m[1], item, choice="consent")
-    assert services.close_vote(collective["coordinator"], item) == "not_adopted"
+        voting.cast_vote(m[0], item, choice="objection", reason="non")
+    voting.cast_vote(m[0], item, choice="objection", reason="Le coût n'est pas évalué du tout.")
+    voting.cast_vote(m[1], item, choice="consent")
+    assert voting.close_vote(collective["coordinator"], item) == "not_adopted"
     assert db.session.scalar(select(Vote.reason).where(Vote.choice == "objection")).startswith("Le coût")
 
 
@@ -197,15 +197,15 @@ def test_publish_needs_rationale_and_matching_outcome_then_cannot_be_repeated(co
     proposal, item, result = _run_vote(collective, {u: ("for",) for u in m}, present=m)
     coordinator = collective["coordinator"]
     with pytest.raises(ValidationFailed) as exc:
-        services.publish_decision(coordinator, item, outcome="rejected", rationale="Trop court.")
+        decisions.publish_decision(coordinator, item, outcome="rejected", rationale="Trop court.")
     assert set(exc.value.errors) == {"outcome", "rationale"}
     assert proposal.state == "scheduled"
     with pytest.raises(NotAllowed):
-        services.publish_decision(m[0], item, outcome="accepted", rationale=RATIONALE)
-    decision = services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
+        decisions.publish_decision(m[0], item, outcome="accepted", rationale=RATIONALE)
+    decision = decisions.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
     assert proposal.state == "accepted" and decision.tally["counts"]["for"] == 4
     with pytest.raises(InvalidTransition):
-        services.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
+        decisions.publish_decision(coordinator, item, outcome="accepted", rationale=RATIONALE)
     assert db.session.scalar(select(func.count()).select_from(Decision).where(Decision.item_id == item.id)) == 1
 
 
@@ -213,28 +213,28 @@ def test_correction_is_a_new_linked_decision_that_reopens_the_vote(collective):
     m = collective["members"]
     proposal, item, _ = _run_vote(collective, {u: ("against",) for u in m}, present=m)
     coordinator = collective["coordinator"]
-    original = services.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
+    original = decisions.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
     with pytest.raises(ValidationFailed):
-        services.correct_decision(coordinator, original, rationale="Trop court.")
+        decisions.correct_decision(coordinator, original, rationale="Trop court.")
     with pytest.raises(NotAllowed):
-        services.correct_decision(m[0], original, rationale=RATIONALE)
-    correction = services.correct_decision(coordinator, original, rationale=RATIONALE)
+        decisions.correct_decision(m[0], original, rationale=RATIONALE)
+    correction = decisions.correct_decision(coordinator, original, rationale=RATIONALE)
     assert correction.corrects_id == original.id and correction.outcome == "reopened"
     assert proposal.state == "in_review"  # awaiting a new vote: no outcome set by the correction
     assert original.outcome == "rejected" and original.rationale == RATIONALE
     with pytest.raises(InvalidTransition):
-        services.correct_decision(coordinator, original, rationale=RATIONALE)
+        decisions.correct_decision(coordinator, original, rationale=RATIONALE)
     with pytest.raises(InvalidTransition):  # a correction is no outcome to correct
-        services.correct_decision(coordinator, correction, rationale=RATIONALE)
+        decisions.correct_decision(coordinator, correction, rationale=RATIONALE)
 
 
 def test_correcting_a_not_eligible_decision_sends_the_proposal_back_to_review(collective):
     make_settings(collective["institution"])
     proposal = make_proposal(author=collective["author"], state="submitted")
     coordinator = collective["coordinator"]
-    decision = services.declare_ineligible(coordinator, proposal, reason="Hors du champ de compétence de la collectivité",
+    decision = eligibility.declare_ineligible(coordinator, proposal, reason="Hors du champ de compétence de la collectivité",
                                            rationale=RATIONALE)
-    correction = services.correct_decision(coordinator, decision, rationale=RATIONALE)
+    correction = decisions.correct_decision(coordinator, decision, rationale=RATIONALE)
     assert proposal.state == "in_review" and (correction.kind, correction.outcome) == ("correction", "eligible")
     assert db.session.scalar(select(func.count()).select_from(Decision).where(
         Decision.outcome.in_(("accepted", "rejected", "changes_requested")))) == 0
@@ -245,22 +245,22 @@ def test_session_creation_rules(collective):
 
     coordinator = collective["coordinator"]
     with pytest.raises(ValidationFailed) as exc:
-        services.create_session(coordinator, starts_on=date(2020, 1, 1), starts_time=None, place="", video_link="ftp://x")
+        voting.create_session(coordinator, starts_on=date(2020, 1, 1), starts_time=None, place="", video_link="ftp://x")
     assert set(exc.value.errors) == {"starts_on", "starts_time", "video_link"}
     with pytest.raises(ValidationFailed) as exc:
-        services.create_session(coordinator, starts_on=today_paris(), starts_time=time(9), place="", video_link="")
+        voting.create_session(coordinator, starts_on=today_paris(), starts_time=time(9), place="", video_link="")
     assert set(exc.value.errors) == {"place"}
     with pytest.raises(NotAllowed):
-        services.create_session(collective["members"][0], starts_on=today_paris() + timedelta(days=3),
+        voting.create_session(collective["members"][0], starts_on=today_paris() + timedelta(days=3),
                                 starts_time=time(14), place="Salle", video_link="")
-    session = services.create_session(coordinator, starts_on=today_paris() + timedelta(days=3),
+    session = voting.create_session(coordinator, starts_on=today_paris() + timedelta(days=3),
                                       starts_time=time(14), place="Salle", video_link="https://visio.example/x")
     assert session.id is not None
 
 
 def test_withdrawn_proposal_cannot_be_voted(collective):
     proposal, session, item = _scheduled(collective)
-    services.set_attendance(collective["coordinator"], session, present_ids=[collective["members"][0].id])
+    voting.set_attendance(collective["coordinator"], session, present_ids=[collective["members"][0].id])
     proposal.state = "withdrawn"
     with pytest.raises(InvalidTransition, match="plus inscrite"):
-        services.open_vote(collective["coordinator"], item)
+        voting.open_vote(collective["coordinator"], item)

@@ -16,7 +16,7 @@ import pytest
 
 from incubator.extensions import db
 from incubator.review.models import AgendaItem
-from incubator.review.services import settings_for
+from incubator.review.settings import settings_for
 from incubator.timeutil import today_paris
 from tests.dates import working_span
 from tests.factories import make_session

@@ -1,0 +1,289 @@
+"""Arbitration sessions: agenda, attendance, votes and their tally with quorum."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from ..audit.services import record
+from ..collective.services import current_member_ids, users_by_id
+from ..dbutil import insert_ignoring_duplicates, request_cached
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..extensions import db
+from ..notifications.links import link
+from ..notifications.services import notify
+from ..people.models import User
+from ..proposals.lifecycle import COORDINATOR, SCHEDULED
+from ..proposals.models import Proposal
+from ..proposals.services import authors_of, move, proposal_link
+from ..text import clean
+from ..timeutil import PARIS, to_paris, today_paris, utcnow
+from .coordination import (
+    coordinator_transition,
+    proposal_transition,
+    require_coordinator,
+    require_coordinator_on,
+    require_member_not_recused,
+)
+from .lifecycle import ITEMS
+from .models import (
+    CHOICES,
+    AgendaItem,
+    Attendance,
+    ReviewSession,
+    Vote,
+)
+from .policy import (
+    can_record_attendance,
+    recused_ids,
+)
+from .settings import settings_for
+
+_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+
+
+
+def create_session(actor: User, *, starts_on: date | None, starts_time: time | None,
+                   place: str, video_link: str) -> ReviewSession:
+    require_coordinator(actor, actor.institution_id)
+    errors: dict[str, str] = {}
+    if starts_on is None:
+        errors["starts_on"] = "Indiquez la date de la séance."
+    elif starts_on < today_paris():
+        errors["starts_on"] = "La séance ne peut pas être dans le passé."
+    if starts_time is None:
+        errors["starts_time"] = "Indiquez l'heure de début."
+    place, video_link = clean(place)[:200], clean(video_link)
+    if not place and not video_link:
+        errors["place"] = "Indiquez un lieu ou un lien de visioconférence."
+    if video_link and (not _URL.match(video_link) or len(video_link) > 500):
+        errors["video_link"] = "Un lien commençant par https:// (500 caractères au plus)."
+    if errors:
+        raise ValidationFailed(errors)
+    local = datetime.combine(starts_on, starts_time, tzinfo=PARIS)
+    session = ReviewSession(institution_id=actor.institution_id,
+                            starts_at=local.astimezone(UTC).replace(tzinfo=None),
+                            place=place, video_link=video_link, created_by_id=actor.id)
+    db.session.add(session)
+    db.session.flush()
+    record("review.session_created", actor=actor, institution_id=actor.institution_id,
+           target=session, data={"starts_at": session.starts_at.isoformat()}, public=True)
+    from ..timeutil import format_datetime
+
+    members = users_by_id(current_member_ids(actor.institution_id, starts_on))
+    notify(members, "collective", "Nouvelle séance d'arbitrage",
+           f"Séance le {format_datetime(session.starts_at)}, {place or 'en visioconférence'}. "
+           "Son ordre du jour se complète sur la page de la séance.", link("review.session", session_id=session.id))
+    return session
+
+
+
+def session_day(session: ReviewSession) -> date:
+    return to_paris(session.starts_at).date()
+
+
+
+def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaItem:
+    if session.institution_id != actor.institution_id or proposal.institution_id != session.institution_id:
+        raise NotAllowed("Cette séance ou cette proposition appartient à une autre collectivité.")
+    transition = coordinator_transition(actor, proposal, "schedule")
+    if session_day(session) < today_paris():
+        raise InvalidTransition("Cette séance est passée : inscrivez la proposition à une séance à venir.")
+    position = db.session.scalar(select(func.coalesce(func.max(AgendaItem.position), 0))
+                                 .where(AgendaItem.session_id == session.id)) + 1
+    existing = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == session.id,
+                                                          AgendaItem.proposal_id == proposal.id))
+    if existing is not None:
+        # A point postponed earlier in this session comes back on its agenda, its votes cleared.
+        db.session.execute(delete(Vote).where(Vote.item_id == existing.id))
+        done = db.session.execute(ITEMS.update(AgendaItem, "reschedule", AgendaItem.id == existing.id,
+                                               result=None, tally={}, position=position)).rowcount
+        if done != 1:
+            raise InvalidTransition("Cette proposition est déjà à l'ordre du jour de cette séance.")
+        db.session.refresh(existing)
+    elif not insert_ignoring_duplicates(AgendaItem, session_id=session.id, proposal_id=proposal.id,
+                                        position=position, status=ITEMS.initial, tally={}):
+        raise InvalidTransition("Cette proposition est déjà à l'ordre du jour de cette séance.")
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == session.id,
+                                                      AgendaItem.proposal_id == proposal.id))
+    move(proposal, transition, actor, audit_action="review.scheduled",
+         data={"session_id": session.id, "session_at": session.starts_at.isoformat()})
+    from ..timeutil import format_datetime
+
+    notify(authors_of(proposal), "proposals", "Votre proposition est inscrite en séance",
+           f"« {proposal.title} » sera examinée par le collectif pilote lors de la séance du "
+           f"{format_datetime(session.starts_at)}.", proposal_link(proposal))
+    return item
+
+
+
+def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int]) -> None:
+    refusal = can_record_attendance(actor, session)
+    if refusal:
+        raise NotAllowed(refusal)
+    if db.session.scalar(select(func.count()).select_from(AgendaItem).where(
+            AgendaItem.session_id == session.id, AgendaItem.status.in_(ITEMS.sources("vote")))):
+        raise InvalidTransition("Un vote est en cours : clôturez-le avant de modifier les présences.")
+    members = current_member_ids(session.institution_id, session_day(session))
+    unknown = set(present_ids) - members
+    if unknown:
+        raise ValidationFailed({"present": "Seuls les membres du collectif en mandat peuvent être présents."})
+    db.session.execute(delete(Attendance).where(Attendance.session_id == session.id))
+    for user_id in sorted(set(present_ids)):
+        db.session.add(Attendance(session_id=session.id, user_id=user_id))
+    record("review.attendance_recorded", actor=actor, institution_id=session.institution_id,
+           target=session, data={"present": sorted(set(present_ids))}, public=True)
+
+
+
+@request_cached("attendances")
+def present_ids(session: ReviewSession) -> frozenset[int]:
+    return frozenset(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
+
+
+
+def item_for_update(item: AgendaItem, action: str, message: str) -> None:
+    """Take `action` on an agenda item only if it is still in the table's source state: of
+    two coordinators acting at once, the second gets `message` and changes nothing."""
+    changed = db.session.execute(ITEMS.update(AgendaItem, action, AgendaItem.id == item.id)).rowcount
+    if changed != 1:
+        raise InvalidTransition(message)
+    db.session.refresh(item)
+
+
+
+def open_vote(actor: User, item: AgendaItem) -> None:
+    session = item.session
+    require_coordinator_on(actor, item.proposal)
+    if item.proposal.state != SCHEDULED:
+        raise InvalidTransition("La proposition n'est plus inscrite en séance (retirée ou déjà décidée).")
+    if not present_ids(session):
+        raise InvalidTransition("Enregistrez d'abord les présences de la séance.")
+    item_for_update(item, "open_vote", "Le vote de ce point est déjà ouvert ou clos.")
+    item.vote_opened_at = utcnow()
+    record("review.vote_opened", actor=actor, institution_id=session.institution_id,
+           target=item.proposal, data={"item_id": item.id})
+
+
+
+def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -> None:
+    session = item.session
+    proposal = item.proposal
+    require_member_not_recused(actor, proposal, session_day(session))
+    if ITEMS.transition(item.status, "vote") is None or proposal.state != SCHEDULED:
+        raise InvalidTransition("Le vote n'est pas ouvert sur ce point.")
+    if actor.id not in present_ids(session):
+        raise NotAllowed("Seuls les membres présents à la séance votent.")
+    rule = settings_for(session.institution_id).decision_rule
+    if choice not in CHOICES[rule]:
+        raise ValidationFailed({"choice": "Choix de vote inconnu."})
+    reason = clean(reason)
+    if choice == "objection" and len(reason) < 10:
+        raise ValidationFailed({"reason": "Une objection doit être motivée (10 caractères au moins) ; elle est consignée."})
+    if len(reason) > 2000:
+        raise ValidationFailed({"reason": "2000 caractères au plus."})
+    now = utcnow()
+    if not insert_ignoring_duplicates(Vote, item_id=item.id, user_id=actor.id, choice=choice,
+                                      reason=reason, created_at=now, updated_at=now):
+        db.session.execute(update(Vote).where(Vote.item_id == item.id, Vote.user_id == actor.id)
+                           .values(choice=choice, reason=reason, updated_at=now))
+
+
+
+@dataclass
+class Tally:
+    counts: dict[str, int]
+    members: int  # active, non-recused members of the collective on the session day
+    present: int  # of whom present
+    required: int  # present needed for the quorum
+    quorum_percent: int
+    rule: str
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.present > 0 and self.present >= self.required
+
+    @property
+    def cast(self) -> int:
+        return sum(self.counts.values())
+
+    def result(self) -> str:
+        if not self.quorum_met:
+            return "no_quorum"
+        if self.rule == "consent":
+            return "adopted" if self.counts.get("objection", 0) == 0 else "not_adopted"
+        return "adopted" if self.counts.get("for", 0) > self.counts.get("against", 0) else "not_adopted"
+
+    votes_public: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        # The rules in force when the vote closed travel with its result.
+        return {"counts": self.counts, "members": self.members, "present": self.present,
+                "required": self.required, "quorum_percent": self.quorum_percent,
+                "rule": self.rule, "votes_public": self.votes_public, "result": self.result()}
+
+
+
+def tally(item: AgendaItem, votes: list[Vote] | None = None) -> Tally:
+    """The item's count from the stored votes (read here unless given) of present,
+    non-recused members."""
+    session = item.session
+    settings = settings_for(session.institution_id)
+    eligible = current_member_ids(session.institution_id, session_day(session)) - recused_ids(item.proposal)
+    present = present_ids(session) & eligible
+    counts = {choice: 0 for choice in CHOICES[settings.decision_rule]}
+    if votes is None:
+        rows = db.session.execute(select(Vote.user_id, Vote.choice).where(Vote.item_id == item.id)).all()
+    else:
+        rows = [(v.user_id, v.choice) for v in votes]
+    for user_id, choice in rows:
+        if user_id in present and choice in counts:
+            counts[choice] += 1
+    return Tally(counts=counts, members=len(eligible), present=len(present),
+                 required=math.ceil(settings.quorum_percent * len(eligible) / 100),
+                 quorum_percent=settings.quorum_percent, rule=settings.decision_rule,
+                 votes_public=settings.votes_public)
+
+
+
+def close_vote(actor: User, item: AgendaItem) -> str:
+    """Close the vote; the result follows from the rule and the quorum. Without quorum the
+    item is postponed and the proposal goes back to review, undecided."""
+    session = item.session
+    require_coordinator_on(actor, item.proposal)
+    if item.proposal.state != SCHEDULED:
+        # Withdrawn by its author during the vote: nothing to decide.
+        item_for_update(item, "drop", "Le vote de ce point est déjà clos.")
+        return item.status
+    item_for_update(item, "close", "Le vote de ce point est déjà clos.")
+    result = tally(item)
+    item.tally = result.as_dict()
+    item.result = result.result()
+    item.vote_closed_at = utcnow()
+    if item.result == "no_quorum":
+        ITEMS.move(item, "adjourn", {COORDINATOR})
+        transition = proposal_transition(item.proposal, "postpone", actor)
+        move(item.proposal, transition, actor, audit_action="review.postponed",
+             data={"session_id": session.id, "present": result.present, "required": result.required})
+    else:
+        record("review.vote_closed", actor=actor, institution_id=session.institution_id,
+               target=item.proposal, data={"item_id": item.id, "result": item.result,
+                                           "counts": result.counts})
+    return item.result
+
+
+
+def postpone_item(actor: User, item: AgendaItem) -> None:
+    """Take a pending item off the agenda (before its vote): back to review."""
+    session = item.session
+    require_coordinator_on(actor, item.proposal)
+    item_for_update(item, "postpone", "Ce point n'est plus en attente de vote.")
+    item.result = None
+    transition = proposal_transition(item.proposal, "postpone", actor)
+    move(item.proposal, transition, actor, audit_action="review.postponed",
+         data={"session_id": session.id})
