@@ -35,7 +35,7 @@ def navigation_for(user) -> list[NavItem]:
     ]
     if user.has_role("hr"):
         items.append(NavItem("Relevé RH", "engagement.hr", "/rh/engagement"))
-    from .release_time.services import is_approver
+    from .people.hierarchy import is_approver
 
     if is_approver(user):
         items.append(NavItem("Validations", "release_time.approvals", "/validations"))

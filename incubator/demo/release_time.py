@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..extensions import db
-from ..people.models import User
+from ..people.models import ApprovalDelegation, User
 from ..projects.models import Project, ProjectMember
-from ..release_time.models import ApprovalDelegation, ReleaseSettings, TimeEntry
+from ..release_time.models import ReleaseSettings, TimeEntry
 from ..release_time.services import monday_of
 from ..timeutil import today_paris, utcnow
 from ..workdays import is_working_day

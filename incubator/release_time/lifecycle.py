@@ -1,7 +1,7 @@
 """The time entry lifecycle as data: (state, action) -> (new state, who may).
 
 The agent records hours (a cell of the week grid) and submits the week; the N+1, or whoever
-holds the N+1's delegation that day (release_time.services.can_decide_for), approves or
+holds the N+1's delegation that day (people.hierarchy.can_decide_for), approves or
 refuses. An approved entry is frozen: a new value on it is a new entry that corrects it.
 Week-wide actions move many entries at once, through conditional UPDATEs built here.
 """

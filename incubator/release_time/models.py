@@ -95,18 +95,3 @@ class CapOverride(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class ApprovalDelegation(db.Model):
-    """A manager hands their approvals to another manager for a period (absence)."""
-
-    __tablename__ = "approval_delegations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
-    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    manager: Mapped[User] = relationship(foreign_keys=[manager_id])
-    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id])

@@ -9,18 +9,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..people.models import User
+from ..people.hierarchy import decidable_agents
+from ..people.models import ApprovalDelegation, User
 from ..timeutil import today_paris
 from .lifecycle import AGENT, ENTRIES
-from .models import ApprovalDelegation, TimeEntry
-from .services import (
-    budgets,
-    cap_status,
-    current_entries,
-    decidable_agents,
-    monday_of,
-    week_projects,
-)
+from .models import TimeEntry
+from .services import budgets, cap_status, current_entries, monday_of, week_projects
 
 
 @dataclass

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..admin.forms import ConfirmForm
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..people import hierarchy
 from ..people.models import User
 from ..security import login_required
 from ..text import int_in_range
@@ -123,7 +124,7 @@ def delegate():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.delegate(current_user, delegate_email=request.form.get("delegate_email", ""),
+        hierarchy.delegate(current_user, delegate_email=request.form.get("delegate_email", ""),
                           starts_on=parse_day(request.form.get("starts_on")), ends_on=parse_day(request.form.get("ends_on")))
     except ValidationFailed as exc:
         db.session.rollback()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from incubator.accounts.models import LoginAttempt
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
+from incubator.people import hierarchy
 from incubator.projects.models import Project, ProjectMember
 from incubator.proposals.models import CoAuthor, Proposal, Support
 from incubator.release_time import services as time_services
@@ -142,7 +143,7 @@ def test_time_approvals_at_once_none_lost_none_twice(live):
         time_services.submit_week(agent, MONDAY)
         entry_ids[agent.id] = db.session.scalar(select(TimeEntry.id).where(TimeEntry.user_id == agent.id))
     today = today_paris()
-    time_services.delegate(manager, delegate_email=deputy.email, starts_on=today,
+    hierarchy.delegate(manager, delegate_email=deputy.email, starts_on=today,
                            ends_on=today + timedelta(days=10))
     db.session.commit()
     boss, stand_in, recaller = live.logged_in(manager, deputy, agents[0])

@@ -1,14 +1,16 @@
 """Every transition of a time entry, allowed and refused, by state and by person, walked
 from the table through the services. Time is pinned as in test_self_approval."""
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.projects.models import Project, ProjectMember
-from incubator.release_time import lifecycle, queries, services
+from incubator.release_time import lifecycle, services
 from incubator.release_time.lifecycle import ENTRIES
 from incubator.release_time.models import TimeEntry
 from tests.factories import make_user
@@ -32,9 +34,10 @@ WEEK_REFUSAL = {"submit": ValidationFailed, "recall": InvalidTransition}
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    for module in (services, queries):
-        monkeypatch.setattr(module, "today_paris", lambda: TODAY)
+def pinned_today():
+    """The clock stands still at noon in Paris on TODAY, for every module that reads it."""
+    with time_machine.travel(datetime.combine(TODAY, time(12), tzinfo=ZoneInfo("Europe/Paris")), tick=False):
+        yield
 
 
 def test_table_is_consistent():

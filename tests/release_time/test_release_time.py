@@ -7,6 +7,7 @@ from sqlalchemy import select
 from incubator import create_app
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
+from incubator.people import hierarchy
 from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import services
 from incubator.release_time.models import TimeEntry
@@ -135,15 +136,15 @@ def test_delegation_in_and_out_of_its_period(setup):
     services.submit_week(agent, MONDAY)
     today = today_paris()
     with pytest.raises(ValidationFailed):
-        services.delegate(manager, delegate_email="collegue@ville.fr", starts_on=today, ends_on=today - timedelta(days=1))
+        hierarchy.delegate(manager, delegate_email="collegue@ville.fr", starts_on=today, ends_on=today - timedelta(days=1))
     with pytest.raises(NotAllowed):
-        services.delegate(agent, delegate_email="collegue@ville.fr", starts_on=today, ends_on=today)
-    services.delegate(manager, delegate_email="collegue@ville.fr", starts_on=today + timedelta(days=1),
+        hierarchy.delegate(agent, delegate_email="collegue@ville.fr", starts_on=today, ends_on=today)
+    hierarchy.delegate(manager, delegate_email="collegue@ville.fr", starts_on=today + timedelta(days=1),
                       ends_on=today + timedelta(days=10))
     entry = entries(agent)[0]
     with pytest.raises(NotAllowed):  # not yet in the period
         services.decide(colleague, [entry.id], approve=True)
-    services.delegate(manager, delegate_email="collegue@ville.fr", starts_on=today - timedelta(days=3), ends_on=today)
+    hierarchy.delegate(manager, delegate_email="collegue@ville.fr", starts_on=today - timedelta(days=3), ends_on=today)
     services.decide(colleague, [entry.id], approve=True)
     assert entry.status == "approved" and entry.decided_by_id == colleague.id
 

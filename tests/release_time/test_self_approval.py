@@ -5,15 +5,18 @@ reports; their own lines stay in the delegating N+1's queue.
 Time is pinned: the release-time modules read `today_paris()` as Wednesday 18 November
 2026, inside the delegation, whatever day the tests run."""
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from incubator.audit.models import AuditEvent
 from incubator.errors import NotAllowed
 from incubator.extensions import db
 from incubator.notifications.models import Notification
+from incubator.people import hierarchy
 from incubator.people.models import UserRole
 from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import queries, services
@@ -27,9 +30,10 @@ OWN_LINES = "Personne ne valide ses propres heures"
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    for module in (services, queries):
-        monkeypatch.setattr(module, "today_paris", lambda: TODAY)
+def pinned_today():
+    """The clock stands still at noon in Paris on TODAY, for every module that reads it."""
+    with time_machine.travel(datetime.combine(TODAY, time(12), tzinfo=ZoneInfo("Europe/Paris")), tick=False):
+        yield
 
 
 def project_with(*members):
@@ -55,7 +59,7 @@ def team():
     camille = make_user(org_unit=karim.org_unit, manager=karim, first_name="Camille", last_name="Roux")
     ines = make_user(org_unit=karim.org_unit, manager=karim, first_name="Inès", last_name="Morel",
                      email="ines@ville.fr")
-    services.delegate(karim, delegate_email="ines@ville.fr", starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 27))
+    hierarchy.delegate(karim, delegate_email="ines@ville.fr", starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 27))
     project = project_with(camille, ines)
     ids = {"camille": submit(camille, project), "ines": submit(ines, project)}
     return karim, camille, ines, project, ids
@@ -145,16 +149,16 @@ def test_no_path_to_deciding_on_own_lines(team):
     lou = make_user(org_unit=karim.org_unit, manager=ines, first_name="Lou")
     project.members.append(ProjectMember(user=lou, role="Membre", hours_budget=10))
     lou_entry = submit(lou, project)
-    services.delegate(ines, delegate_email=camille.email, starts_on=MONDAY, ends_on=TODAY)
-    assert services.can_decide_for(camille, lou) is None
-    assert services.can_decide_for(camille, camille) == services.can_decide_for(ines, ines)
+    hierarchy.delegate(ines, delegate_email=camille.email, starts_on=MONDAY, ends_on=TODAY)
+    assert hierarchy.can_decide_for(camille, lou) is None
+    assert hierarchy.can_decide_for(camille, camille) == hierarchy.can_decide_for(ines, ines)
     with pytest.raises(NotAllowed):
         services.decide(camille, [ids["camille"]], approve=True)
     services.decide(camille, [lou_entry], approve=True)
     # One's own N+1 in the data (the admin forms refuse it, the rule does not rely on them).
     karim.manager_id = karim.id
     db.session.flush()
-    assert "Personne" in services.can_decide_for(karim, karim)
+    assert "Personne" in hierarchy.can_decide_for(karim, karim)
     with pytest.raises(NotAllowed, match=OWN_LINES):
         services.grant_override(karim, karim, month=MONDAY, reason="Je me l'accorde.")
 
@@ -162,10 +166,10 @@ def test_no_path_to_deciding_on_own_lines(team):
 def test_a_sole_report_holding_the_delegation_has_no_queue(client, login):
     boss = make_user(first_name="Karim")
     solo = make_user(org_unit=boss.org_unit, manager=boss, first_name="Inès", email="solo@ville.fr")
-    services.delegate(boss, delegate_email="solo@ville.fr", starts_on=MONDAY, ends_on=TODAY)
+    hierarchy.delegate(boss, delegate_email="solo@ville.fr", starts_on=MONDAY, ends_on=TODAY)
     submit(solo, project_with(solo))
-    assert not db.session.scalar(select(services.approver_clause(solo.id)))
-    assert db.session.scalar(select(services.approver_clause(boss.id)))
+    assert not db.session.scalar(select(hierarchy.approver_clause(solo.id)))
+    assert db.session.scalar(select(hierarchy.approver_clause(boss.id)))
     assert db.session.scalars(select(Notification.user_id).where(Notification.category == "approvals")).all() == [boss.id]
     login(client, solo)
     assert 'href="/validations"' not in text(client.get("/"))
