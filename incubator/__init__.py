@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .core import views as core_views
     from .dashboard import views as dashboard_views
     from .engagement import views as engagement_views
+    from .immersions import views as immersions_views
     from .notifications import views as notifications_views
     from .projects import views as projects_views
     from .proposals import views as proposals_views
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(proposals_views.bp)
     app.register_blueprint(review_views.bp)
     app.register_blueprint(projects_views.bp)
+    app.register_blueprint(immersions_views.bp)
     app.register_blueprint(release_time_views.bp)
     app.register_blueprint(engagement_views.bp)
     app.register_blueprint(notifications_views.bp)

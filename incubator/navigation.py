@@ -28,7 +28,7 @@ def navigation_for(user) -> list[NavItem]:
         NavItem("Mes propositions", "proposals.mine", "/mes-propositions"),
         NavItem("Arbitrage", "review.how", "/arbitrage"),
         NavItem("Réalisations", "projects.portfolio", "/realisations"),
-        NavItem("Immersions", "projects.immersions", "/immersions"),
+        NavItem("Immersions", "immersions.index", "/immersions"),
         NavItem("Tableau de bord", "dashboard.index", "/tableau-de-bord"),
         NavItem("Mon temps", "release_time.week", "/mon-temps"),
         NavItem("Mon engagement", "engagement.mine", "/mon-engagement"),

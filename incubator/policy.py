@@ -28,7 +28,7 @@ POLICY: dict[str, frozenset[str]] = {
     "review.how": SIGNED_IN, "review.journal": SIGNED_IN, "review.sessions": SIGNED_IN,
     "review.session": SIGNED_IN, "review.live": SIGNED_IN,
     "projects.portfolio": SIGNED_IN, "projects.show": SIGNED_IN, "projects.charter": SIGNED_IN,
-    "projects.immersions": SIGNED_IN, "projects.apply": SIGNED_IN - {"member"},
+    "immersions.index": SIGNED_IN, "immersions.apply": SIGNED_IN - {"member"},
     "release_time.week": SIGNED_IN, "release_time.save": SIGNED_IN, "release_time.recall": SIGNED_IN,
     "release_time.approvals": SIGNED_IN, "release_time.delegate": frozenset({"manager"}),
     "engagement.mine": SIGNED_IN, "dashboard.index": SIGNED_IN,
@@ -50,9 +50,9 @@ POLICY: dict[str, frozenset[str]] = {
     "projects.close": frozenset({"author", "coordinator"}),
     # The immersed agent (author), their N+1, the host (member), and the coordinators, HR
     # and administrators of the two institutions: see projects.policy.can_read_convention.
-    "projects.convention": SIGNED_IN - {"agent"},
-    "projects.consent": frozenset({"manager"}),
-    "projects.select": frozenset({"member"}),  # the offer's host
+    "immersions.convention": SIGNED_IN - {"agent"},
+    "immersions.consent": frozenset({"manager"}),
+    "immersions.select": frozenset({"member"}),  # the offer's host
     "release_time.decide": frozenset({"manager"}),
     "release_time.override": frozenset({"manager"}),
     # The collectif pilote.

@@ -21,9 +21,10 @@ from sqlalchemy.orm import aliased
 from ..collective.models import CollectiveMembership
 from ..engagement.queries import Period
 from ..extensions import db
+from ..immersions.models import Application
 from ..organisation.models import OrgUnit
 from ..people.models import User
-from ..projects.models import Application, Project, ProjectMember
+from ..projects.models import Project, ProjectMember
 from ..proposals import lifecycle
 from ..proposals.models import Proposal, Theme
 from ..release_time.models import TimeEntry

@@ -10,15 +10,9 @@ from sqlalchemy import select
 
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..immersions.models import Application
 from ..people.models import User
-from ..projects.models import (
-    Application,
-    Milestone,
-    ProgressUpdate,
-    Project,
-    ProjectMember,
-    Retrospective,
-)
+from ..projects.models import Milestone, ProgressUpdate, Project, ProjectMember, Retrospective
 from ..proposals.models import Proposal
 from ..timeutil import today_paris, utcnow
 from ..workdays import working_days

@@ -13,9 +13,10 @@ from sqlalchemy.orm import aliased
 
 from ..collective.models import CollectiveMembership
 from ..extensions import db
+from ..immersions.models import Application
 from ..organisation.models import OrgUnit
 from ..people.models import User
-from ..projects.models import Application, Project, ProjectMember
+from ..projects.models import Project, ProjectMember
 from ..proposals.models import CoAuthor, Proposal
 from ..release_time.models import TimeEntry
 from ..review.models import Assessment, Attendance, ReviewSession

@@ -46,12 +46,3 @@ class CloseForm(Form):
     indicators_reached = TextAreaField("Indicateurs atteints", validators=[Length(max=5000)], render_kw={"rows": 3})
 
 
-class ApplicationForm(Form):
-    motivation = TextAreaField("Votre motivation", validators=[Length(max=3000)], render_kw={"rows": 5},
-                               description="Ce que vous souhaitez découvrir, et ce que vous pouvez apporter.")
-    starts_on = DateField("Début souhaité", validators=[Optional()])
-    ends_on = DateField("Fin souhaitée", validators=[Optional()])
-
-
-class ConsentForm(Form):
-    reason = TextAreaField("Motif (obligatoire en cas de refus)", validators=[Length(max=1000)], render_kw={"rows": 2})

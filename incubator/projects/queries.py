@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.models import AuditEvent
@@ -13,16 +13,7 @@ from ..people.models import User
 from ..proposals.models import Proposal
 from ..text import like_pattern, search_words
 from . import lifecycle
-from .lifecycle import APPLICATIONS
-from .models import (
-    KIND_LABELS,
-    Application,
-    Milestone,
-    ProgressUpdate,
-    Project,
-    ProjectMember,
-    Retrospective,
-)
+from .models import KIND_LABELS, Milestone, ProgressUpdate, Project, ProjectMember, Retrospective
 
 
 @dataclass
@@ -90,35 +81,6 @@ def project_for_proposal(proposal: Proposal) -> tuple[Project | None, Retrospect
     if project is not None:
         retro = db.session.scalar(select(Retrospective).where(Retrospective.project_id == project.id))
     return project, retro
-
-
-def published_offers(user: User) -> list[Proposal]:
-    """Accepted mobility offers the user may see: own institution, or open to partners."""
-    return list(db.session.scalars(
-        select(Proposal).where(Proposal.kind == "mobility", Proposal.state == "accepted",
-                               or_(Proposal.institution_id == user.institution_id, Proposal.open_to == "partners"))
-        .options(selectinload(Proposal.host_org_unit), selectinload(Proposal.institution),
-                 selectinload(Proposal.contact))
-        .order_by(Proposal.window_starts_on, Proposal.id)))
-
-
-def applications_overview(user: User):
-    """My applications; those awaiting my consent as N+1; those to select as host."""
-    options = (selectinload(Application.offer).selectinload(Proposal.author),
-               selectinload(Application.applicant).selectinload(User.institution),
-               selectinload(Application.manager))
-    mine = db.session.scalars(select(Application).where(Application.applicant_id == user.id)
-                              .options(*options).order_by(Application.created_at.desc())).all()
-    to_consent = db.session.scalars(select(Application).where(Application.manager_id == user.id,
-                                                              Application.status.in_(APPLICATIONS.sources("consent")))
-                                    .options(*options).order_by(Application.created_at)).all()
-    author_manager = select(User.manager_id).where(User.id == Proposal.author_id).scalar_subquery()
-    hosted = select(Proposal.id).where(Proposal.kind == "mobility", or_(
-        Proposal.author_id == user.id, Proposal.contact_id == user.id, author_manager == user.id))
-    to_select = db.session.scalars(select(Application).where(
-        Application.offer_id.in_(hosted), Application.status.in_(("consented", "selected", "not_selected")))
-        .options(*options).order_by(Application.created_at)).all()
-    return list(mine), list(to_consent), list(to_select)
 
 
 def overdue_milestones(project: Project, today) -> list[Milestone]:

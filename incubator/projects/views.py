@@ -6,14 +6,14 @@ from flask_login import current_user
 from ..admin.forms import ConfirmForm
 from ..errors import NotAllowed
 from ..extensions import db
+from ..immersions import policy as immersion_policy
+from ..immersions.models import Application
 from ..pagination import paginate_capped
-from ..proposals.models import Proposal
 from ..security import login_required
-from ..timeutil import today_paris, utcnow
+from ..timeutil import today_paris
 from ..web import done, handle_form, page_number, render_page
 from . import forms, lifecycle, policy, queries, services
-from .lifecycle import APPLICATIONS
-from .models import KIND_LABELS, Application, Milestone, Project
+from .models import KIND_LABELS, Milestone, Project
 
 bp = Blueprint("projects", __name__)
 
@@ -59,10 +59,10 @@ def _render_project(project: Project, *, status=200, **form_overrides):
     team_budgets = budgets([project.id])
     if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:
         team_budgets = [b for b in team_budgets if b.member.user_id == current_user.id]
-    application = policy.convention_application(project)
+    application = immersion_policy.convention_application(project)
     return render_page(
         "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
-        convention=application if application and policy.can_read_convention(
+        convention=application if application and immersion_policy.can_read_convention(
             current_user, project, application) else None,
         capacities=capacities, transitions=lifecycle.available(project.state, capacities),
         can_edit_team=bool(capacities & {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}) and not project.is_closed,
@@ -185,106 +185,7 @@ def close(project_id: int):
     return _render_project(_project_or_404(project_id), status=422, close_form=form)
 
 
-@bp.get("/projets/<int:project_id>/convention")
-@login_required
-def convention(project_id: int):
-    """Read by the two institutions (see policy.can_read_convention): not behind
-    _project_or_404, which hides a project from the visitor's institution."""
-    project = queries.load_project(project_id)
-    application = policy.convention_application(project) if project is not None else None
-    if application is None:
-        abort(404)
-    if not policy.can_read_convention(current_user, project, application):
-        if current_user.institution_id not in (project.institution_id, application.applicant.institution_id):
-            abort(404)  # a third institution does not learn that the immersion exists
-        raise NotAllowed(policy.CONVENTION_REFUSED)
-    return render_page("projects/convention.html", project=project, application=application,
-                       visitor_institution=application.applicant.institution,
-                       host_institution=application.offer.institution, today=today_paris())
-
-
 # --------------------------------------------------------------------------- immersions
-
-
-@bp.get("/immersions")
-@login_required
-def immersions():
-    mine, to_consent, to_select = queries.applications_overview(current_user)
-    return render_page("projects/immersions.html", offers=queries.published_offers(current_user),
-                       mine=mine, to_consent=to_consent, to_select=to_select,
-                       host_actions={a.id: APPLICATIONS.available(a.status, {lifecycle.HOST}) for a in to_select},
-                       applied={a.offer_id for a in mine}, csrf_form=ConfirmForm(),
-                       consent_form=forms.ConsentForm(), now=utcnow())
-
-
-def _offer_or_404(offer_id: int) -> Proposal:
-    offer = db.session.get(Proposal, offer_id)
-    if offer is None or not services.can_apply_to(current_user, offer):
-        abort(404)
-    return offer
-
-
-@bp.route("/immersions/<int:offer_id>/candidater", methods=["GET", "POST"])
-@login_required
-def apply(offer_id: int):
-    offer = _offer_or_404(offer_id)
-    if current_user.id in (offer.author_id, offer.contact_id):
-        raise NotAllowed("On ne candidate pas à sa propre offre.")
-    form = forms.ApplicationForm()
-    if request.method == "GET":
-        form.starts_on.data = offer.window_starts_on
-    ok = request.method == "POST" and handle_form(form, lambda: services.apply(
-        current_user, offer, motivation=form.motivation.data or "", starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data))
-    if ok:
-        return done("Candidature envoyée : votre N+1 doit maintenant donner son accord.", url_for("projects.immersions"))
-    return render_page("projects/apply.html", offer=offer, form=form,
-                       status=200 if request.method == "GET" else 422)
-
-
-def _application_or_404(application_id: int) -> Application:
-    application = db.session.get(Application, application_id)
-    if application is None or current_user.id not in (
-            application.manager_id, application.applicant_id, *policy.host_ids(application.offer)):
-        abort(404)
-    return application
-
-
-@bp.post("/immersions/candidatures/<int:application_id>/avis")
-@login_required
-def consent(application_id: int):
-    application = _application_or_404(application_id)
-    if current_user.id != application.manager_id:
-        raise NotAllowed("Seul le N+1 de l'agent donne son accord au départ en immersion.")
-    form = forms.ConsentForm()
-    answer = request.form.get("answer")
-    if answer not in ("consent", "refuse"):
-        abort(400)
-    if handle_form(form, lambda: services.manager_decide(current_user, application, consent=answer == "consent",
-                                                         reason=form.reason.data or "")):
-        return done("Avis enregistré ; l'agent en est informé.", url_for("projects.immersions"))
-    errors = [m for f in form for m in f.errors] + form.form_errors
-    abort(422, description=" ".join(errors) or None)
-
-
-@bp.post("/immersions/candidatures/<int:application_id>/selection")
-@login_required
-def select(application_id: int):
-    application = _application_or_404(application_id)
-    if current_user.id not in policy.host_ids(application.offer):
-        raise NotAllowed("Seul le service d'accueil choisit parmi les candidatures.")
-    answer = request.form.get("answer")
-    if answer not in ("select", "decline"):
-        abort(400)
-    created = []
-    form = ConfirmForm()
-    if handle_form(form, lambda: created.append(services.select_applicant(
-            current_user, application, selected=answer == "select"))):
-        if created and created[0] is not None:
-            return done("Candidature retenue : l'immersion est programmée.",
-                        url_for("projects.show", project_id=created[0].id))
-        return done("Candidature non retenue.", url_for("projects.immersions"))
-    abort(422)
 
 
 PROJECT_EVENTS = {

@@ -15,8 +15,8 @@ import time_machine
 
 from incubator.engagement.queries import Period, figures_for
 from incubator.extensions import db
+from incubator.immersions.services import immersion_checks
 from incubator.projects.models import Project, ProjectMember
-from incubator.projects.services import immersion_checks
 from incubator.release_time import services as time_services
 from incubator.release_time.models import TimeEntry
 from incubator.timeutil import PARIS, paris_day_start, today_paris, utcnow

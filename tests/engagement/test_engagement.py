@@ -11,9 +11,10 @@ from incubator.audit.services import action_label
 from incubator.collective.models import CollectiveMembership
 from incubator.engagement.queries import Period, figures_for
 from incubator.extensions import db
+from incubator.immersions.models import Application
 from incubator.people.models import User
 from incubator.people.services import anonymise_departed
-from incubator.projects.models import Application, Project, ProjectMember
+from incubator.projects.models import Project, ProjectMember
 from incubator.release_time.models import TimeEntry
 from incubator.review.models import Assessment, Attendance, ReviewSession
 from incubator.timeutil import utcnow

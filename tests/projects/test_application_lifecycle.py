@@ -6,27 +6,28 @@ from datetime import timedelta
 import pytest
 
 from incubator.extensions import db
-from incubator.projects import lifecycle, services
-from incubator.projects.lifecycle import APPLICATIONS
-from incubator.projects.models import Application
+from incubator.immersions import lifecycle as immersion_lifecycle
+from incubator.immersions import services as immersion_services
+from incubator.immersions.lifecycle import APPLICATIONS
+from incubator.immersions.models import Application
 from incubator.timeutil import today_paris
 from tests.factories import make_proposal, make_user
 from tests.helpers import table_verdict
 
-PEOPLE = {"applicant": set(), "manager": {lifecycle.MANAGER}, "host": {lifecycle.HOST}, "outsider": set()}
+PEOPLE = {"applicant": set(), "manager": {immersion_lifecycle.MANAGER}, "host": {immersion_lifecycle.HOST}, "outsider": set()}
 CALLS = {
-    "consent": lambda actor, a: services.manager_decide(actor, a, consent=True, reason=""),
-    "refuse": lambda actor, a: services.manager_decide(actor, a, consent=False, reason="Pas ce trimestre-ci."),
-    "select": lambda actor, a: services.select_applicant(actor, a, selected=True),
-    "decline": lambda actor, a: services.select_applicant(actor, a, selected=False),
+    "consent": lambda actor, a: immersion_services.manager_decide(actor, a, consent=True, reason=""),
+    "refuse": lambda actor, a: immersion_services.manager_decide(actor, a, consent=False, reason="Pas ce trimestre-ci."),
+    "select": lambda actor, a: immersion_services.select_applicant(actor, a, selected=True),
+    "decline": lambda actor, a: immersion_services.select_applicant(actor, a, selected=False),
 }
 
 
 def test_table_is_consistent():
     assert set(CALLS) == set(APPLICATIONS.actions)
-    assert APPLICATIONS.roles <= {lifecycle.APPLICANT, lifecycle.MANAGER, lifecycle.HOST}
+    assert APPLICATIONS.roles <= {immersion_lifecycle.APPLICANT, immersion_lifecycle.MANAGER, immersion_lifecycle.HOST}
     # The applicant's N+1 answers first, then the host chooses among consented applications.
-    assert {t.source for t in APPLICATIONS.transitions if lifecycle.HOST in t.who} == {
+    assert {t.source for t in APPLICATIONS.transitions if immersion_lifecycle.HOST in t.who} == {
         APPLICATIONS.target("consent")}
 
 

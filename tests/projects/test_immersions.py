@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
-from incubator.projects import services
-from incubator.projects.models import Application, ImmersionSettings, Project, ProjectMember
+from incubator.immersions import services as immersion_services
+from incubator.immersions.models import Application, ImmersionSettings
+from incubator.projects.models import Project, ProjectMember
 from incubator.timeutil import PARIS
 from incubator.workdays import working_days
 from tests.factories import make_institution, make_org_unit, make_proposal, make_user
@@ -49,33 +50,33 @@ def world():
 def test_between_employers_limits_at_their_edges(world):
     visitor, offer = world["visitor"], world["offer"]
     # 2 to 10 working days.
-    assert services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 2), today=TODAY)[1] == []
-    days, problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)
+    assert immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 2), today=TODAY)[1] == []
+    days, problems = immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)
     assert days == 1 and "de 2 à 10 jours" in problems[0]
-    days, problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 12), today=TODAY)
+    days, problems = immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 12), today=TODAY)
     assert days == 10 and problems == []
-    days, problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 15), today=TODAY)
+    days, problems = immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 15), today=TODAY)
     assert days == 11 and "de 2 à 10 jours" in problems[0]
     # Three months ahead: 91 days is enough, 90 is not.
-    assert services.immersion_checks(visitor, offer, TODAY + timedelta(days=91), TODAY + timedelta(days=95), today=TODAY)[1] == []
-    assert "3 mois" in services.immersion_checks(visitor, offer, TODAY + timedelta(days=90), TODAY + timedelta(days=94), today=TODAY)[1][0]
+    assert immersion_services.immersion_checks(visitor, offer, TODAY + timedelta(days=91), TODAY + timedelta(days=95), today=TODAY)[1] == []
+    assert "3 mois" in immersion_services.immersion_checks(visitor, offer, TODAY + timedelta(days=90), TODAY + timedelta(days=94), today=TODAY)[1][0]
     # At most 20 days over 3 years.
     db.session.add(Application(offer_id=offer.id, applicant_id=visitor.id, motivation="x", starts_on=date(2026, 1, 5),
                                ends_on=date(2026, 1, 30), working_days=15, status="selected"))
     db.session.flush()
-    assert services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 5), today=TODAY)[1] == []
-    problems = services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 8), today=TODAY)[1]
+    assert immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 5), today=TODAY)[1] == []
+    problems = immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 8), today=TODAY)[1]
     assert any("20 jours" in p for p in problems)
 
 
 def test_internal_immersions_follow_the_institution_setting(world):
     applicant, offer = world["applicant"], world["offer"]
-    assert services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1] == []
+    assert immersion_services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1] == []
     db.session.add(ImmersionSettings(institution_id=offer.institution_id, limits_mode="refuse",
                                      internal_min_days=2, internal_max_days=3, daily_hours=7))
     db.session.flush()
-    assert services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1]
-    assert services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 3), today=TODAY)[1] == []
+    assert immersion_services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1]
+    assert immersion_services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 3), today=TODAY)[1] == []
 
 
 def test_refuse_or_warn_per_institution(world):
@@ -84,42 +85,42 @@ def test_refuse_or_warn_per_institution(world):
                                      internal_min_days=1, internal_max_days=3, daily_hours=7))
     db.session.flush()
     with pytest.raises(ValidationFailed) as exc:
-        services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))
+        immersion_services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))
     assert "Règles de l'immersion" in exc.value.errors["starts_on"][0]
     db.session.scalar(select(ImmersionSettings)).limits_mode = "warn"
-    application = services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))
+    application = immersion_services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))
     assert "de 1 à 3 jours" in application.warnings
 
 
 def test_application_consent_and_selection_flow(world):
     offer, applicant = world["offer"], world["applicant"]
     with pytest.raises(NotAllowed):
-        services.apply(world["host"], offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+        immersion_services.apply(world["host"], offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
     with pytest.raises(ValidationFailed) as exc:
-        services.apply(applicant, offer, motivation="court", starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 3))
+        immersion_services.apply(applicant, offer, motivation="court", starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 3))
     assert set(exc.value.errors) == {"motivation", "starts_on"}
-    application = services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+    application = immersion_services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
     with pytest.raises(InvalidTransition):
-        services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+        immersion_services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
     with pytest.raises(InvalidTransition):
-        services.select_applicant(world["host"], application, selected=True)  # no consent yet
+        immersion_services.select_applicant(world["host"], application, selected=True)  # no consent yet
     with pytest.raises(NotAllowed):
-        services.manager_decide(world["host"], application, consent=True, reason="")
+        immersion_services.manager_decide(world["host"], application, consent=True, reason="")
     with pytest.raises(ValidationFailed):
-        services.manager_decide(world["manager"], application, consent=False, reason="")
-    services.manager_decide(world["manager"], application, consent=True, reason="")
+        immersion_services.manager_decide(world["manager"], application, consent=False, reason="")
+    immersion_services.manager_decide(world["manager"], application, consent=True, reason="")
     with pytest.raises(NotAllowed):
-        services.select_applicant(applicant, application, selected=True)
-    project = services.select_applicant(world["host"], application, selected=True)
+        immersion_services.select_applicant(applicant, application, selected=True)
+    project = immersion_services.select_applicant(world["host"], application, selected=True)
     assert (project.kind, project.state, project.starts_on) == ("immersion", "active", date(2027, 3, 1))
     assert [(m.user_id, m.hours_budget) for m in project.members] == [(applicant.id, 21)]
     # Places are limited: a second consented applicant cannot be selected.
     other = make_user(org_unit=applicant.org_unit, manager=world["manager"])
-    second = services.apply(other, offer, motivation=MOTIVATION, starts_on=date(2027, 4, 1), ends_on=date(2027, 4, 2))
-    services.manager_decide(world["manager"], second, consent=True, reason="")
+    second = immersion_services.apply(other, offer, motivation=MOTIVATION, starts_on=date(2027, 4, 1), ends_on=date(2027, 4, 2))
+    immersion_services.manager_decide(world["manager"], second, consent=True, reason="")
     with pytest.raises(InvalidTransition, match="place"):
-        services.select_applicant(world["host"], second, selected=True)
-    services.select_applicant(world["host"], second, selected=False)
+        immersion_services.select_applicant(world["host"], second, selected=True)
+    immersion_services.select_applicant(world["host"], second, selected=False)
     assert second.status == "not_selected"
 
 

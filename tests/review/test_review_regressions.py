@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
+from incubator.immersions import services as immersion_services
+from incubator.immersions.models import Application
 from incubator.projects import services as project_services
-from incubator.projects.models import Application, Project
+from incubator.projects.models import Project
 from incubator.proposals import services as proposal_services
 from incubator.review import decisions
 from incubator.review import settings as review_settings
@@ -146,13 +148,13 @@ def test_selection_rechecks_the_three_year_cap_and_partner_visitor_sees_the_imme
     applications = []
     for n, offer in enumerate(offers):
         start = date(2027, 6, 7) + timedelta(weeks=3 * n)
-        applications.append(project_services.apply(visitor, offer, motivation="Découvrir un autre service public.",
+        applications.append(immersion_services.apply(visitor, offer, motivation="Découvrir un autre service public.",
                                                    starts_on=start, ends_on=start + timedelta(days=11)))
-        project_services.manager_decide(boss, applications[-1], consent=True, reason="")
-    project_services.select_applicant(host, applications[0], selected=True)
-    project_services.select_applicant(host, applications[1], selected=True)
+        immersion_services.manager_decide(boss, applications[-1], consent=True, reason="")
+    immersion_services.select_applicant(host, applications[0], selected=True)
+    immersion_services.select_applicant(host, applications[1], selected=True)
     with pytest.raises(InvalidTransition):
-        project_services.select_applicant(host, applications[2], selected=True)
+        immersion_services.select_applicant(host, applications[2], selected=True)
     project = db.session.scalar(select(Project).where(Project.id == applications[0].project_id))
     login(client, visitor)
     assert client.get(f"/projets/{project.id}").status_code == 200

@@ -21,7 +21,8 @@ from sqlalchemy import select, text
 
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
-from incubator.projects.models import Application, Project, ProjectMember
+from incubator.immersions.models import Application
+from incubator.projects.models import Project, ProjectMember
 from incubator.proposals.models import Comment
 from incubator.release_time.models import TimeEntry
 from incubator.review.models import AgendaItem, Attendance, Decision

@@ -207,16 +207,16 @@ CASES = [
     }, prepare=lambda w: {"project": w.fresh_project()},
        pages=lambda w, t: [f"/projets/{t['project']}", "/realisations"]),
     # ------------------------------------------------------------------ immersions
-    Case("projects.apply", "author", lambda w, t: f"/immersions/{t['offer']}/candidater", {
+    Case("immersions.apply", "author", lambda w, t: f"/immersions/{t['offer']}/candidater", {
         "motivation": F("text", ("Je souhaite découvrir l'accueil des habitants.",)),
         # Two working days in a row, whatever today's weekday (today + 110 may be a Saturday).
         "starts_on": F("date", lambda _w, _t: [working_span(110)[0].isoformat()]),
         "ends_on": F("date", lambda _w, _t: [working_span(110)[1].isoformat()]),
     }, prepare=lambda w: {"offer": w.fresh_offer()}, pages=["/immersions"]),
-    Case("projects.consent", "manager", lambda w, t: f"/immersions/candidatures/{t['application']}/avis", {
+    Case("immersions.consent", "manager", lambda w, t: f"/immersions/candidatures/{t['application']}/avis", {
         "answer": F("choice", ("consent", "refuse")), "reason": F("text", ("", "Le service est en sous-effectif.")),
     }, prepare=lambda w: {"application": w.fresh_application("submitted")}, pages=["/immersions"]),
-    Case("projects.select", "member", lambda w, t: f"/immersions/candidatures/{t['application']}/selection",
+    Case("immersions.select", "member", lambda w, t: f"/immersions/candidatures/{t['application']}/selection",
          {"answer": F("choice", ("select", "decline"))},
          prepare=lambda w: {"application": w.fresh_application("consented")}, pages=["/immersions"]),
 ]

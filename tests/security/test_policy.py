@@ -8,9 +8,10 @@ import pytest
 
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
+from incubator.immersions.models import Application
 from incubator.notifications.models import Notification
 from incubator.policy import POLICY, PUBLIC
-from incubator.projects.models import Application, Milestone, Project, ProjectMember
+from incubator.projects.models import Milestone, Project, ProjectMember
 from incubator.proposals.models import Comment
 from incubator.release_time.models import TimeEntry
 from incubator.review.models import AgendaItem, Decision
@@ -97,7 +98,7 @@ def build_world(prefix: str = ""):
         "user_id": author.id, "unit_id": unit.id, "action": "pause",
     }
     overrides = {"proposals.edit": {"proposal_id": draft.id}, "proposals.submit": {"proposal_id": draft.id},
-                 "projects.convention": {"project_id": immersion.id}}
+                 "immersions.convention": {"project_id": immersion.id}}
     bodies = {"release_time.decide": {"entry": str(entry.id), "action": "approve"}}
     return people, ids, overrides, bodies
 
