@@ -192,7 +192,7 @@ def register_cli(app: Flask) -> None:
         except ImportFailed as exc:
             db.session.rollback()
             click.echo(f"Import refusé, rien n'a été écrit : {exc.message}", err=True)
-            for line, message in exc.errors:
+            for line, message in exc.lines:
                 click.echo(f"  ligne {line} : {message}", err=True)
             sys.exit(1)
         db.session.commit()

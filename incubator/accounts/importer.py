@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..audit.services import record
-from ..errors import DomainError
+from ..errors import ValidationFailed
 from ..extensions import db
 from .models import CATEGORIES, OrgUnit, User
 from .policy import user_edit_refusal
@@ -40,12 +40,12 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-class ImportFailed(DomainError):
-    status_code = 422
+class ImportFailed(ValidationFailed):
+    """The file is refused, nothing is written; `lines` lists (line number, message)."""
 
-    def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__(f"{len(errors)} erreur(s) : aucun agent n'a été importé.")
-        self.errors = errors
+    def __init__(self, lines: list[tuple[int, str]]):
+        super().__init__({}, f"{len(lines)} erreur(s) : aucun agent n'a été importé.")
+        self.lines = lines
 
 
 def _read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
