@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from . import timeutil
+from .dbutil import MAX_ID
 from .errors import WHOLE_FORM, DomainError, ValidationFailed
 from .extensions import db, login_manager
 from .observability import logged_path, note_user, request_id
@@ -142,9 +143,6 @@ def get_in_institution_or_404(model: type[M], object_id: int) -> M:
     if obj is None or getattr(obj, "institution_id", None) != current_user.institution_id:
         abort(404)
     return obj
-
-
-MAX_ID = 2**31 - 1
 
 
 class BoundedIntConverter(IntegerConverter):

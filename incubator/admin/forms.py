@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import CATEGORIES, ROLE_LABELS, ROLES
+from ..dbutil import MAX_ID
 from ..forms import Form as FlaskForm
 
 NO_PARENT = ""
@@ -22,7 +23,7 @@ def coerce_optional_int(value):
     if value in (None, "", "None"):
         return None
     number = int(value)
-    if not 0 < number < 2**31:
+    if not 0 < number <= MAX_ID:
         raise ValueError("out of range")
     return number
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import OrgUnit, User
 from ..audit.models import AuditEvent
+from ..dbutil import MAX_ID
 from ..extensions import db
-from ..text import like_pattern, normalise, search_words
+from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
 from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Theme
 from .search import matching_all, matching_any
@@ -34,11 +35,7 @@ class BoardFilters:
     @classmethod
     def from_args(cls, args) -> BoardFilters:
         def as_int(name: str) -> int | None:
-            try:
-                value = int(args.get(name) or 0)
-                return value if 0 < value < 2**31 else None
-            except ValueError:
-                return None
+            return int_in_range(args.get(name), 1, MAX_ID)
 
         state = args.get("etape") or ""
         return cls(

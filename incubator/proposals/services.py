@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from ..accounts.models import OrgUnit, User
 from ..accounts.services import EMAIL_RE, agent_by_email, normalise_email
 from ..audit.services import record
-from ..dbutil import insert_ignoring_duplicates, lock_row
+from ..dbutil import MAX_ID, insert_ignoring_duplicates, lock_row
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import Link, link
@@ -119,7 +119,7 @@ def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
     theme_id = data.get("theme_id")
     out["theme_id"] = None
     if theme_id not in (None, ""):
-        theme = db.session.get(Theme, _int_or_error(theme_id, "theme_id", 1, 2**31, "Thème inconnu.", errors) or 0)
+        theme = db.session.get(Theme, _int_or_error(theme_id, "theme_id", 1, MAX_ID, "Thème inconnu.", errors) or 0)
         if theme is None or theme.institution_id != institution_id or not theme.is_active:
             errors["theme_id"] = "Thème inconnu."
         else:
@@ -152,7 +152,7 @@ def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
         mobility["open_to"] = open_to
         host_id = data.get("host_org_unit_id")
         if host_id not in (None, ""):
-            unit = db.session.get(OrgUnit, _int_or_error(host_id, "host_org_unit_id", 1, 2**31, "Service inconnu.", errors) or 0)
+            unit = db.session.get(OrgUnit, _int_or_error(host_id, "host_org_unit_id", 1, MAX_ID, "Service inconnu.", errors) or 0)
             if unit is None or unit.institution_id != institution_id:
                 errors["host_org_unit_id"] = "Service inconnu."
             elif not unit.is_open:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from ..accounts.models import CollectiveMembership, User
 from ..accounts.services import agent_by_email
 from ..audit.services import record
-from ..dbutil import insert_ignoring_duplicates, lock_row, request_cached
+from ..dbutil import MAX_ID, insert_ignoring_duplicates, lock_row, request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import link
@@ -251,7 +251,7 @@ def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rational
         errors["reason"] = "Choisissez un motif dans la liste publiée."
     duplicate = None
     if reason == DUPLICATE_REASON:
-        number = int_in_range(duplicate_of_id, 1, 2**31 - 1)
+        number = int_in_range(duplicate_of_id, 1, MAX_ID)
         duplicate = db.session.get(Proposal, number) if number else None
         if (duplicate is None or duplicate.institution_id != proposal.institution_id
                 or duplicate.id == proposal.id or duplicate.submitted_at is None):
