@@ -23,7 +23,7 @@ def _fail(exc: ValidationFailed) -> None:
 def register_cli(app: Flask) -> None:
     from .accounts import services
     from .accounts.importer import ImportFailed, import_agents
-    from .accounts.models import Institution, OrgUnit
+    from .accounts.models import QUOTITE_MAX, Institution, OrgUnit
 
     def institution_by_slug(slug: str) -> Institution:
         institution = db.session.scalar(select(Institution).where(Institution.slug == slug))
@@ -84,7 +84,7 @@ def register_cli(app: Flask) -> None:
         try:
             user = services.create_user(None, institution_id=institution.id, data={
                 "first_name": first_name, "last_name": last_name, "email": email,
-                "category": category, "quotite": 100, "org_unit_id": unit.id,
+                "category": category, "quotite": QUOTITE_MAX, "org_unit_id": unit.id,
             }, password=password, roles=["admin"])
         except ValidationFailed as exc:
             _fail(exc)

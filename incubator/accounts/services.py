@@ -26,6 +26,8 @@ from ..timeutil import utcnow
 from ..web import after_request_transaction
 from .models import (
     CATEGORIES,
+    QUOTITE_MAX,
+    QUOTITE_MIN,
     ROLES,
     AuthSession,
     CollectiveMembership,
@@ -456,11 +458,12 @@ def validate_user_data(
     clean["category"] = category
     try:
         quotite = int(data.get("quotite"))
-        if not 10 <= quotite <= 100:
+        if not QUOTITE_MIN <= quotite <= QUOTITE_MAX:
             raise ValueError
         clean["quotite"] = quotite
     except (TypeError, ValueError):
-        errors["quotite"] = "Quotité en pourcentage, entre 10 et 100 (100 = temps plein)."
+        errors["quotite"] = (f"Quotité en pourcentage, entre {QUOTITE_MIN} et {QUOTITE_MAX} "
+                             f"({QUOTITE_MAX} = temps plein).")
     try:
         unit = _open_unit_in(institution_id, data.get("org_unit_id"), "org_unit_id")
         if unit is None:

@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..accounts.models import CATEGORIES, ROLE_LABELS, ROLES
+from ..accounts.models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLE_LABELS, ROLES
 from ..dbutil import MAX_ID
 from ..forms import Form as FlaskForm
 
@@ -60,10 +60,11 @@ class UserForm(FlaskForm):
                        render_kw={"autocomplete": "off"})
     category = RadioField("Catégorie", choices=[(c, f"Catégorie {c}") for c in CATEGORIES],
                           validators=[InputRequired("Choisissez la catégorie.")])
-    quotite = IntegerField("Quotité de travail (%)", default=100,
-                           description="100 pour un temps plein, 80 pour un temps partiel à 80 %…",
+    quotite = IntegerField("Quotité de travail (%)", default=QUOTITE_MAX,
+                           description=f"{QUOTITE_MAX} pour un temps plein, 80 pour un temps partiel à 80 %…",
                            validators=[InputRequired("Indiquez la quotité (nombre entier)."),
-                                       NumberRange(10, 100, "Entre 10 et 100.")])
+                                       NumberRange(QUOTITE_MIN, QUOTITE_MAX,
+                                                   f"Entre {QUOTITE_MIN} et {QUOTITE_MAX}.")])
     org_unit_id = SelectField("Direction ou service", coerce=coerce_optional_int,
                               validate_choice=False)
     manager_email = EmailField("N+1 (adresse électronique)", validators=[Optional(), Length(max=254)],

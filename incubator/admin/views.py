@@ -7,6 +7,8 @@ from ..accounts import services
 from ..accounts.importer import REQUIRED_COLUMNS, ImportFailed, import_agents
 from ..accounts.models import (
     CATEGORIES,
+    QUOTITE_MAX,
+    QUOTITE_MIN,
     ROLE_LABELS,
     ROLES,
     CollectiveMembership,
@@ -294,7 +296,7 @@ def import_users():
 
     def page(report=None, failure=None):
         return render_page("admin/import.html", form=form, report=report, failure=failure,
-                           required=REQUIRED_COLUMNS)
+                           required=REQUIRED_COLUMNS, quotite_min=QUOTITE_MIN, quotite_max=QUOTITE_MAX)
 
     if request.method == "GET":
         return page()
