@@ -19,6 +19,7 @@ from .services import (
     current_entries,
     decidable_agents,
     monday_of,
+    near_cap,
     week_projects,
 )
 
@@ -33,6 +34,7 @@ class WeekView:
     cap_counted: int
     cap: int
     cap_override: bool
+    near_cap: bool  # WARN_SHARE of the cap reached: the page warns as the submission does
     budgets: list
     has_drafts: bool  # something to submit
     has_submitted: bool  # something to recall
@@ -51,7 +53,7 @@ def week_view(user: User, monday: date) -> WeekView:
     counted, cap, override = cap_status(user, monday)
     return WeekView(
         monday=monday, days=days, projects=projects, cells=cells, day_totals=totals,
-        cap_counted=counted, cap=cap, cap_override=override,
+        cap_counted=counted, cap=cap, cap_override=override, near_cap=near_cap(counted, cap),
         budgets=budgets([p.id for p in projects], user_ids=[user.id]) if projects else [],
         has_drafts=any(ENTRIES.allowed(e.status, "submit", {AGENT}) for e in cells.values()),
         has_submitted=any(ENTRIES.allowed(e.status, "recall", {AGENT}) for e in cells.values()),

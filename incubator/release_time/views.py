@@ -25,6 +25,7 @@ def _render_week(monday: date, *, errors=None, values=None):
     view = queries.week_view(current_user, monday)
     return render_page("release_time/week.html", block="grid", view=view, errors=errors or {},
                        values=values or {}, statuses=STATUSES, daily_limit=services.daily_limit(current_user),
+                       note_max=services.NOTE_MAX,
                        form=ConfirmForm(), prev_week=monday - timedelta(days=7),
                        next_week=monday + timedelta(days=7))
 
