@@ -33,10 +33,14 @@ from .models import (
     Theme,
 )
 
+# Input limits: the services check them, the forms (proposals/forms.py) and so the pages
+# read them from here.
 TEXT_MAX = 5000
 TITLE_MIN, TITLE_MAX = 5, 200
 MAX_COAUTHORS = 10
 COMMENT_MAX = 3000
+HIDDEN_REASON_MIN, HIDDEN_REASON_MAX = 5, 500  # why a comment is hidden (shown in its place)
+THEME_NAME_MIN, THEME_NAME_MAX = 2, 120
 
 REQUIRED = {
     "initiative": {
@@ -413,8 +417,9 @@ def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: s
     if comment.hidden_at is not None:
         raise InvalidTransition("Ce commentaire est déjà masqué.")
     reason = clean(reason)
-    if not 5 <= len(reason) <= 500:
-        raise ValidationFailed({"reason": "Donnez la raison en 5 à 500 caractères : elle sera affichée."})
+    if not HIDDEN_REASON_MIN <= len(reason) <= HIDDEN_REASON_MAX:
+        raise ValidationFailed({"reason": f"Donnez la raison en {HIDDEN_REASON_MIN} à {HIDDEN_REASON_MAX} "
+                                          "caractères : elle sera affichée."})
     comment.hidden_at = utcnow()
     comment.hidden_by_id = actor.id
     comment.hidden_reason = reason
@@ -430,8 +435,9 @@ def create_theme(actor: User, *, name: str) -> Theme:
 
     require_admin(actor, actor.institution_id)
     name = " ".join(clean(name).split())
-    if not 2 <= len(name) <= 120:
-        raise ValidationFailed({"name": "Le nom du thème doit compter entre 2 et 120 caractères."})
+    if not THEME_NAME_MIN <= len(name) <= THEME_NAME_MAX:
+        raise ValidationFailed({"name": f"Le nom du thème doit compter entre {THEME_NAME_MIN} et "
+                                        f"{THEME_NAME_MAX} caractères."})
     if db.session.scalar(select(Theme.id).where(Theme.institution_id == actor.institution_id,
                                                 Theme.name == name)):
         raise ValidationFailed({"name": "Ce thème existe déjà."})

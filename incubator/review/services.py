@@ -53,7 +53,15 @@ from .policy import (
     substitute_for,
 )
 
-RATIONALE_MIN = 80
+# Input limits: the services check them, the forms (review/forms.py) and so the pages read
+# them from here.
+RATIONALE_MIN, RATIONALE_MAX = 80, 5000  # a published decision's motivation
+CRITERION_NAME_MIN, CRITERION_NAME_MAX = 2, 120
+CRITERION_TEXT_MIN, CRITERION_TEXT_MAX = 10, 1000
+CONFLICT_REASON_MIN, CONFLICT_REASON_MAX = 5, 500
+ASSESSMENT_COMMENT_MAX = 3000
+OBJECTION_REASON_MIN, VOTE_REASON_MAX = 10, 2000
+PLACE_MAX, VIDEO_LINK_MAX = 200, 500  # of a session
 OUTCOME_TRANSITIONS = {"accepted": "accept", "rejected": "reject", "changes_requested": "request_changes"}
 OUTCOMES_BY_RESULT = {
     "adopted": ("accepted", "changes_requested"),
@@ -134,8 +142,8 @@ def _check_rationale(rationale: str, field: str = "rationale") -> str:
         raise ValidationFailed({field: (
             f"La motivation est obligatoire et doit expliquer la décision en quelques phrases "
             f"({RATIONALE_MIN} caractères au moins, {len(rationale)} saisis).")})
-    if len(rationale) > 5000:
-        raise ValidationFailed({field: "5000 caractères au plus."})
+    if len(rationale) > RATIONALE_MAX:
+        raise ValidationFailed({field: f"{RATIONALE_MAX} caractères au plus."})
     return rationale
 
 
@@ -186,11 +194,12 @@ def save_criterion(actor: User, criterion: Criterion | None, *, name: str, descr
     require_coordinator(actor, actor.institution_id)
     errors: dict[str, str] = {}
     name = " ".join(clean(name).split())
-    if not 2 <= len(name) <= 120:
-        errors["name"] = "Le nom doit compter entre 2 et 120 caractères."
+    if not CRITERION_NAME_MIN <= len(name) <= CRITERION_NAME_MAX:
+        errors["name"] = f"Le nom doit compter entre {CRITERION_NAME_MIN} et {CRITERION_NAME_MAX} caractères."
     description = clean(description)
-    if not 10 <= len(description) <= 1000:
-        errors["description"] = "Expliquez le critère en 10 à 1000 caractères : il est publié."
+    if not CRITERION_TEXT_MIN <= len(description) <= CRITERION_TEXT_MAX:
+        errors["description"] = (f"Expliquez le critère en {CRITERION_TEXT_MIN} à {CRITERION_TEXT_MAX} "
+                                 "caractères : il est publié.")
     weight_value = int_in_range(weight, 1, 10)
     if weight_value is None:
         errors["weight"] = "Un poids entier entre 1 et 10."
@@ -224,7 +233,7 @@ def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Deci
     text = clean(rationale) or ("La proposition est recevable : elle entre en instruction et sera "
                                 "évaluée par les membres du collectif sur les critères publiés.")
     decision = Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
-                        kind="eligibility", outcome="eligible", rationale=text[:5000],
+                        kind="eligibility", outcome="eligible", rationale=text[:RATIONALE_MAX],
                         decided_by_id=actor.id)
     db.session.add(decision)
     db.session.flush()
@@ -286,8 +295,9 @@ def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflic
             is_member(actor) or actor.has_role("coordinator") or (substitute is not None and substitute.id == actor.id)):
         raise NotAllowed("Seuls les membres du collectif pilote et l'animation déclarent un conflit d'intérêts.")
     reason = clean(reason)
-    if not 5 <= len(reason) <= 500:
-        raise ValidationFailed({"reason": "Indiquez la nature du conflit en 5 à 500 caractères (vue du collectif)."})
+    if not CONFLICT_REASON_MIN <= len(reason) <= CONFLICT_REASON_MAX:
+        raise ValidationFailed({"reason": f"Indiquez la nature du conflit en {CONFLICT_REASON_MIN} à "
+                                          f"{CONFLICT_REASON_MAX} caractères (vue du collectif)."})
     if not insert_ignoring_duplicates(Conflict, proposal_id=proposal.id, user_id=actor.id,
                                       reason=reason, created_at=utcnow()):
         raise InvalidTransition("Vous avez déjà déclaré un conflit d'intérêts sur cette proposition.")
@@ -320,8 +330,8 @@ def save_assessment(actor: User, proposal: Proposal, *, scores: dict[int, Any], 
         except (TypeError, ValueError):
             errors[f"criterion_{criterion.id}"] = f"Notez « {criterion.name} » de 1 à 5."
     comment = clean(comment)
-    if len(comment) > 3000:
-        errors["comment"] = "3000 caractères au plus."
+    if len(comment) > ASSESSMENT_COMMENT_MAX:
+        errors["comment"] = f"{ASSESSMENT_COMMENT_MAX} caractères au plus."
     if errors:
         raise ValidationFailed(errors)
     assessment = db.session.scalar(select(Assessment).where(
@@ -359,11 +369,11 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
         errors["starts_on"] = "La séance ne peut pas être dans le passé."
     if starts_time is None:
         errors["starts_time"] = "Indiquez l'heure de début."
-    place, video_link = clean(place)[:200], clean(video_link)
+    place, video_link = clean(place)[:PLACE_MAX], clean(video_link)
     if not place and not video_link:
         errors["place"] = "Indiquez un lieu ou un lien de visioconférence."
-    if video_link and (not _URL.match(video_link) or len(video_link) > 500):
-        errors["video_link"] = "Un lien commençant par https:// (500 caractères au plus)."
+    if video_link and (not _URL.match(video_link) or len(video_link) > VIDEO_LINK_MAX):
+        errors["video_link"] = f"Un lien commençant par https:// ({VIDEO_LINK_MAX} caractères au plus)."
     if errors:
         raise ValidationFailed(errors)
     local = datetime.combine(starts_on, starts_time, tzinfo=PARIS)
@@ -477,10 +487,11 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
     if choice not in CHOICES[rule]:
         raise ValidationFailed({"choice": "Choix de vote inconnu."})
     reason = clean(reason)
-    if choice == "objection" and len(reason) < 10:
-        raise ValidationFailed({"reason": "Une objection doit être motivée (10 caractères au moins) ; elle est consignée."})
-    if len(reason) > 2000:
-        raise ValidationFailed({"reason": "2000 caractères au plus."})
+    if choice == "objection" and len(reason) < OBJECTION_REASON_MIN:
+        raise ValidationFailed({"reason": f"Une objection doit être motivée ({OBJECTION_REASON_MIN} caractères au "
+                                          "moins) ; elle est consignée."})
+    if len(reason) > VOTE_REASON_MAX:
+        raise ValidationFailed({"reason": f"{VOTE_REASON_MAX} caractères au plus."})
     now = utcnow()
     if not insert_ignoring_duplicates(Vote, item_id=item.id, user_id=actor.id, choice=choice,
                                       reason=reason, created_at=now, updated_at=now):
