@@ -10,7 +10,7 @@ from ..pagination import paginate_capped
 from ..proposals.models import Proposal
 from ..security import login_required
 from ..timeutil import today_paris, utcnow
-from ..web import done, handle_form, page_number, render_page, write
+from ..web import done, page_number, render_page, write
 from . import forms, lifecycle, policy, queries, services
 from .lifecycle import APPLICATIONS
 from .models import KIND_LABELS, Application, Milestone, Project
@@ -213,12 +213,18 @@ def convention(project_id: int):
 @bp.get("/immersions")
 @login_required
 def immersions():
+    return _immersions_page()
+
+
+def _immersions_page(consent_form=None, consenting_id: int | None = None):
+    """The immersions page; `consent_form` and `consenting_id`: a refused answer, its
+    messages shown on that application."""
     mine, to_consent, to_select = queries.applications_overview(current_user)
     return render_page("projects/immersions.html", offers=queries.published_offers(current_user),
                        mine=mine, to_consent=to_consent, to_select=to_select,
                        host_actions={a.id: APPLICATIONS.available(a.status, {lifecycle.HOST}) for a in to_select},
                        applied={a.offer_id for a in mine}, csrf_form=ConfirmForm(),
-                       consent_form=forms.ConsentForm(), now=utcnow())
+                       consent_form=consent_form or forms.ConsentForm(), consenting_id=consenting_id, now=utcnow())
 
 
 def _offer_or_404(offer_id: int) -> Proposal:
@@ -235,15 +241,18 @@ def apply(offer_id: int):
     if current_user.id in (offer.author_id, offer.contact_id):
         raise NotAllowed("On ne candidate pas à sa propre offre.")
     form = forms.ApplicationForm()
+
+    def page(_=None):
+        return render_page("projects/apply.html", offer=offer, form=form)
+
     if request.method == "GET":
         form.starts_on.data = offer.window_starts_on
-    ok = request.method == "POST" and handle_form(form, lambda: services.apply(
-        current_user, offer, motivation=form.motivation.data or "", starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data))
-    if ok:
-        return done("Candidature envoyée : votre N+1 doit maintenant donner son accord.", url_for("projects.immersions"))
-    return render_page("projects/apply.html", offer=offer, form=form,
-                       status=200 if request.method == "GET" else 422)
+        return page()
+    return write(form, lambda: services.apply(current_user, offer, motivation=form.motivation.data or "",
+                                              starts_on=form.starts_on.data, ends_on=form.ends_on.data),
+                 success=lambda _: done("Candidature envoyée : votre N+1 doit maintenant donner son accord.",
+                                        url_for("projects.immersions")),
+                 invalid=page)
 
 
 def _application_or_404(application_id: int) -> Application:
@@ -264,11 +273,10 @@ def consent(application_id: int):
     answer = request.form.get("answer")
     if answer not in ("consent", "refuse"):
         abort(400)
-    if handle_form(form, lambda: services.manager_decide(current_user, application, consent=answer == "consent",
-                                                         reason=form.reason.data or "")):
-        return done("Avis enregistré ; l'agent en est informé.", url_for("projects.immersions"))
-    errors = [m for f in form for m in f.errors] + form.form_errors
-    abort(422, description=" ".join(errors) or None)
+    return write(form, lambda: services.manager_decide(current_user, application, consent=answer == "consent",
+                                                       reason=form.reason.data or ""),
+                 success=lambda _: done("Avis enregistré ; l'agent en est informé.", url_for("projects.immersions")),
+                 invalid=lambda _: _immersions_page(consent_form=form, consenting_id=application_id))
 
 
 @bp.post("/immersions/candidatures/<int:application_id>/selection")
@@ -280,15 +288,15 @@ def select(application_id: int):
     answer = request.form.get("answer")
     if answer not in ("select", "decline"):
         abort(400)
-    created = []
-    form = ConfirmForm()
-    if handle_form(form, lambda: created.append(services.select_applicant(
-            current_user, application, selected=answer == "select"))):
-        if created and created[0] is not None:
+
+    def answered(project):
+        if project is not None:
             return done("Candidature retenue : l'immersion est programmée.",
-                        url_for("projects.show", project_id=created[0].id))
+                        url_for("projects.show", project_id=project.id))
         return done("Candidature non retenue.", url_for("projects.immersions"))
-    abort(422)
+
+    return write(None, lambda: services.select_applicant(current_user, application, selected=answer == "select"),
+                 success=answered)
 
 
 PROJECT_EVENTS = {
