@@ -222,7 +222,7 @@ def cap_status(user: User, month: date) -> tuple[int, int, bool]:
 
 def submit_week(actor: User, monday: date) -> list[str]:
     """Send the week's drafts to the N+1. Refused above the monthly cap unless the N+1
-    granted an override for that month; returns warnings from 80 % of the cap."""
+    granted an override for that month; returns warnings from WARN_SHARE of the cap (near_cap)."""
     monday = monday_of(monday)
     if actor.manager_id is None:
         raise ValidationFailed({"week": "Votre fiche n'indique pas de N+1 pour valider vos heures : contactez l'administration."})
