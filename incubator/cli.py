@@ -25,6 +25,7 @@ def register_cli(app: Flask) -> None:
     from .organisation.models import Institution, OrgUnit
     from .people import services as people_services
     from .people.importer import ImportFailed, import_agents
+    from .people.models import QUOTITE_MAX
 
     def institution_by_slug(slug: str) -> Institution:
         institution = db.session.scalar(select(Institution).where(Institution.slug == slug))
@@ -85,7 +86,7 @@ def register_cli(app: Flask) -> None:
         try:
             user = people_services.create_user(None, institution_id=institution.id, data={
                 "first_name": first_name, "last_name": last_name, "email": email,
-                "category": category, "quotite": 100, "org_unit_id": unit.id,
+                "category": category, "quotite": QUOTITE_MAX, "org_unit_id": unit.id,
             }, password=password, roles=["admin"])
         except ValidationFailed as exc:
             _fail(exc)
@@ -193,7 +194,7 @@ def register_cli(app: Flask) -> None:
         except ImportFailed as exc:
             db.session.rollback()
             click.echo(f"Import refusé, rien n'a été écrit : {exc.message}", err=True)
-            for line, message in exc.errors:
+            for line, message in exc.lines:
                 click.echo(f"  ligne {line} : {message}", err=True)
             sys.exit(1)
         db.session.commit()

@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 
 from .extensions import db
 
+# The largest id a row can have (PostgreSQL `integer`): an id from a form, an address or
+# a query string above it is unknown, never sent to the database (where it would overflow).
+MAX_ID = 2**31 - 1
+
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name

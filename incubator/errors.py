@@ -25,10 +25,18 @@ class InvalidTransition(DomainError):
     status_code = 409
 
 
+# The key of a message about the whole form rather than one field (shown above the form).
+WHOLE_FORM = "__all__"
+
+
 class ValidationFailed(DomainError):
-    """Input refused; `errors` maps a field name to its French messages (HTTP 422)."""
+    """Input refused; `errors` maps a field name (or WHOLE_FORM) to its French messages
+    (HTTP 422). The view answers the form again with the messages next to the fields
+    (web.write); nothing the service wrote is kept, unless `keeps_writes` says that the
+    refusal is itself a fact to record (a failed login attempt, which throttling counts)."""
 
     status_code = 422
+    keeps_writes = False
 
     def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
         self.errors = {k: [v] if isinstance(v, str) else list(v) for k, v in errors.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,12 +27,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from . import timeutil
-from .errors import DomainError, ValidationFailed
+from .dbutil import MAX_ID
+from .errors import WHOLE_FORM, DomainError, ValidationFailed
 from .extensions import db, login_manager
 from .observability import logged_path, note_user, request_id
 from .text import linkify
 
 M = TypeVar("M")
+R = TypeVar("R")
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -121,13 +124,14 @@ def done(message: str, location: str) -> Response:
 def apply_errors(
     form: FlaskForm, exc: ValidationFailed, aliases: dict[str, str] | None = None
 ) -> None:
-    """Put a service's field messages next to the form's fields (or on the form).
+    """Put a service's field messages next to the form's fields; those for the whole form
+    (WHOLE_FORM), or for a field the form does not have, above the form.
 
     `aliases` maps a service's field name to the form's when they differ.
     """
     for name, messages in exc.errors.items():
-        field = getattr(form, (aliases or {}).get(name, name), None)
-        if field is not None and hasattr(field, "errors"):
+        field = form._fields.get((aliases or {}).get(name, name))
+        if field is not None:
             field.errors = list(field.errors) + messages
         else:
             form.form_errors.extend(messages)
@@ -139,9 +143,6 @@ def get_in_institution_or_404(model: type[M], object_id: int) -> M:
     if obj is None or getattr(obj, "institution_id", None) != current_user.institution_id:
         abort(404)
     return obj
-
-
-MAX_ID = 2**31 - 1
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -353,40 +354,68 @@ def database_unavailable(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
-def handle_form(form: FlaskForm, action, *, aliases: dict[str, str] | None = None) -> bool:
-    """Validate `form`, run the service call `action`, and commit once.
+def form_errors(form: FlaskForm) -> dict[str, list[str]]:
+    """The messages the form's own validation put on its fields (and on the whole form)."""
+    errors = {name: list(field.errors) for name, field in form._fields.items() if field.errors}
+    if form.form_errors:
+        errors[WHOLE_FORM] = list(form.form_errors)
+    return errors
 
-    Returns True on success. On refusal, nothing is written (rollback), the messages are
-    put next to the fields, and the caller answers 422 with the form again.
+
+def write(
+    form: FlaskForm | None,
+    action: Callable[[], R],
+    *,
+    success: Callable[[R], Response],
+    invalid: Callable[[ValidationFailed], Response] | None = None,
+    aliases: dict[str, str] | None = None,
+    respond_before_commit: bool = False,
+) -> Response:
+    """The one way a view writes: validate `form`, run the one service call `action`,
+    commit once, answer.
+
+    - Success: the transaction is committed, then `success(result of action)` answers
+      (usually `done(...)`: 303, or HX-Redirect for htmx). With `respond_before_commit`
+      the answer is built after a flush, inside the transaction, then committed: for the
+      hottest writes (a vote during a session), whose fragment would otherwise read
+      again every object the commit expired. A failing commit still answers an error,
+      never a false success.
+    - ValidationFailed (the form's own validators, or the service): rolled back (unless
+      the refusal `keeps_writes`), the messages put next to the form's fields (`aliases`
+      maps a service's field name to the form's when they differ), and `invalid(refusal)`
+      answers with the exception's status, 422: the form again, as a page or as the htmx
+      block that render_page gives. Without `invalid`, the error page says the message.
+    - NotAllowed, InvalidTransition, any other error: raised on, to the handlers of
+      init_web, which roll back and answer 403/404/409 with the service's message.
+
+    CSRF is checked for every unsafe request before its view (CSRFProtect): not here.
+    Called for an unsafe request only (a page that also answers GET renders itself then).
     """
-    if not form.validate_on_submit():
-        return False
-    try:
-        action()
-    except ValidationFailed as exc:
+    if form is not None and not form.validate():
         db.session.rollback()
-        apply_errors(form, exc, aliases)
-        return False
-    db.session.commit()
-    return True
-
-
-def handle_form_and_respond(form: FlaskForm, action, respond) -> Response | None:
-    """Like handle_form, but the response is built inside the transaction, then committed.
-
-    For the hottest writes (a vote during a session): the commit would expire every loaded
-    object, and the fragment would read them all again. Everything is flushed and checked
-    before `respond` runs; a failing commit still answers an error, never a false success.
-    Returns None when the form is refused (the caller answers 422)."""
-    if not form.validate_on_submit():
-        return None
+        return _refused(ValidationFailed(form_errors(form)), invalid)
     try:
-        action()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        apply_errors(form, exc)
-        return None
-    db.session.flush()
-    response = respond()
+        result = action()
+    except ValidationFailed as refusal:
+        if refusal.keeps_writes:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        if form is not None:
+            apply_errors(form, refusal, aliases)
+        return _refused(refusal, invalid)
+    if respond_before_commit:
+        db.session.flush()
+        response = success(result)
+        db.session.commit()
+        return response
     db.session.commit()
+    return success(result)
+
+
+def _refused(refusal: ValidationFailed, invalid: Callable[[ValidationFailed], Response] | None) -> Response:
+    if invalid is None:
+        raise refusal
+    response = invalid(refusal)
+    response.status_code = refusal.status_code
     return response

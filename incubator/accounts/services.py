@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import record
 from ..dbutil import serialise_on
-from ..errors import ValidationFailed
+from ..errors import WHOLE_FORM, ValidationFailed
 from ..extensions import db
 from ..people.models import User
 from ..people.services import normalise_email
@@ -32,11 +32,17 @@ _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 # --------------------------------------------------------------------------- login
 
 
-class LoginRefused(Exception):
+class LoginRefused(ValidationFailed):
+    """Login refused: the message is shown above the form (422, 429 when throttled). The
+    attempt recorded before is kept, not rolled back: throttling counts it."""
+
+    keeps_writes = True
+
     def __init__(self, message: str, *, throttled: bool = False):
-        super().__init__(message)
-        self.message = message
+        super().__init__({WHOLE_FORM: message}, message)
         self.throttled = throttled
+        if throttled:
+            self.status_code = 429
 
 
 @dataclass

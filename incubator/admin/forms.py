@@ -12,8 +12,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..dbutil import MAX_ID
 from ..forms import Form as FlaskForm
-from ..people.models import CATEGORIES, ROLE_LABELS, ROLES
+from ..people.models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLE_LABELS, ROLES
 
 NO_PARENT = ""
 
@@ -22,7 +23,7 @@ def coerce_optional_int(value):
     if value in (None, "", "None"):
         return None
     number = int(value)
-    if not 0 < number < 2**31:
+    if not 0 < number <= MAX_ID:
         raise ValueError("out of range")
     return number
 
@@ -59,10 +60,11 @@ class UserForm(FlaskForm):
                        render_kw={"autocomplete": "off"})
     category = RadioField("Catégorie", choices=[(c, f"Catégorie {c}") for c in CATEGORIES],
                           validators=[InputRequired("Choisissez la catégorie.")])
-    quotite = IntegerField("Quotité de travail (%)", default=100,
-                           description="100 pour un temps plein, 80 pour un temps partiel à 80 %…",
+    quotite = IntegerField("Quotité de travail (%)", default=QUOTITE_MAX,
+                           description=f"{QUOTITE_MAX} pour un temps plein, 80 pour un temps partiel à 80 %…",
                            validators=[InputRequired("Indiquez la quotité (nombre entier)."),
-                                       NumberRange(10, 100, "Entre 10 et 100.")])
+                                       NumberRange(QUOTITE_MIN, QUOTITE_MAX,
+                                                   f"Entre {QUOTITE_MIN} et {QUOTITE_MAX}.")])
     org_unit_id = SelectField("Direction ou service", coerce=coerce_optional_int,
                               validate_choice=False)
     manager_email = EmailField("N+1 (adresse électronique)", validators=[Optional(), Length(max=254)],

@@ -1,28 +1,29 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, request, url_for
 from flask_login import current_user
 
 from ..audit.services import ACTION_LABELS, action_label
 from ..collective import services as collective_services
 from ..collective.models import CollectiveMembership
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..organisation import services as organisation_services
 from ..organisation.models import OrgUnit
 from ..pagination import paginate_capped
 from ..people import services as people_services
 from ..people.importer import REQUIRED_COLUMNS, ImportFailed, import_agents
-from ..people.models import CATEGORIES, ROLE_LABELS, ROLES, User
+from ..people.models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLE_LABELS, ROLES, User
 from ..people.policy import user_edit_refusal
 from ..security import instance_admin_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import (
     done,
     get_in_institution_or_404,
-    handle_form,
     int_arg,
     page_number,
     render_page,
+    write,
 )
 from . import forms, queries
 
@@ -32,10 +33,6 @@ admin_only = roles_required("admin")
 
 def _institution_id() -> int:
     return current_user.institution_id
-
-
-def _status(ok: bool) -> int:
-    return 200 if request.method == "GET" or ok else 422
 
 
 # --------------------------------------------------------------------------- overview
@@ -63,14 +60,17 @@ def org_units():
 def org_unit_create():
     form = forms.OrgUnitCreateForm()
     form.parent_id.choices = queries.unit_choices(_institution_id(), empty="— Aucune (niveau le plus haut) —")
-    ok = request.method == "POST" and handle_form(form, lambda: organisation_services.create_org_unit(
+
+    def page(_=None):
+        return render_page("admin/org_unit_create.html", form=form, block="form")
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: organisation_services.create_org_unit(
         current_user, institution_id=_institution_id(), code=form.code.data,
         name=form.name.data, kind=form.kind.data, parent_id=form.parent_id.data,
-    ))
-    if ok:
-        return done(f"« {form.name.data.strip()} » a été créé.", url_for("admin.org_units"))
-    return render_page("admin/org_unit_create.html", form=form, block="form",
-                       status=_status(ok))
+    ), success=lambda _: done(f"« {form.name.data.strip()} » a été créé.", url_for("admin.org_units")),
+        invalid=page)
 
 
 def _unit_forms(unit: OrgUnit):
@@ -83,13 +83,16 @@ def _unit_forms(unit: OrgUnit):
     return rename, move
 
 
+def _unit_page(unit: OrgUnit, forms_=None, reopen=None):
+    rename, move = forms_ or _unit_forms(unit)
+    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
+                       reopen=reopen or forms.ConfirmForm(prefix="reopen"))
+
+
 @bp.get("/services/<int:unit_id>")
 @admin_only
 def org_unit(unit_id: int):
-    unit = get_in_institution_or_404(OrgUnit, unit_id)
-    rename, move = _unit_forms(unit)
-    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
-                       reopen=forms.ConfirmForm(prefix="reopen"))
+    return _unit_page(get_in_institution_or_404(OrgUnit, unit_id))
 
 
 @bp.post("/services/<int:unit_id>/renommer")
@@ -97,10 +100,9 @@ def org_unit(unit_id: int):
 def org_unit_rename(unit_id: int):
     unit = get_in_institution_or_404(OrgUnit, unit_id)
     rename, move = _unit_forms(unit)
-    if handle_form(rename, lambda: organisation_services.rename_org_unit(current_user, unit, name=rename.name.data)):
-        return done("Le nom a été modifié.", url_for("admin.org_unit", unit_id=unit.id))
-    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
-                       reopen=forms.ConfirmForm(prefix="reopen"), status=422)
+    return write(rename, lambda: organisation_services.rename_org_unit(current_user, unit, name=rename.name.data),
+                 success=lambda _: done("Le nom a été modifié.", url_for("admin.org_unit", unit_id=unit_id)),
+                 invalid=lambda _: _unit_page(unit, (rename, move)))
 
 
 @bp.post("/services/<int:unit_id>/deplacer")
@@ -108,10 +110,9 @@ def org_unit_rename(unit_id: int):
 def org_unit_move(unit_id: int):
     unit = get_in_institution_or_404(OrgUnit, unit_id)
     rename, move = _unit_forms(unit)
-    if handle_form(move, lambda: organisation_services.move_org_unit(current_user, unit, parent_id=move.parent_id.data)):
-        return done("Le rattachement a été modifié.", url_for("admin.org_unit", unit_id=unit.id))
-    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
-                       reopen=forms.ConfirmForm(prefix="reopen"), status=422)
+    return write(move, lambda: organisation_services.move_org_unit(current_user, unit, parent_id=move.parent_id.data),
+                 success=lambda _: done("Le rattachement a été modifié.", url_for("admin.org_unit", unit_id=unit_id)),
+                 invalid=lambda _: _unit_page(unit, (rename, move)))
 
 
 @bp.route("/services/<int:unit_id>/fermer", methods=["GET", "POST"])
@@ -119,13 +120,16 @@ def org_unit_move(unit_id: int):
 def org_unit_close(unit_id: int):
     unit = get_in_institution_or_404(OrgUnit, unit_id)
     form = forms.OrgUnitCloseForm()
+
+    def page(_=None):
+        return render_page("admin/org_unit_close.html", unit=unit, form=form)
+
     if request.method == "GET":
         form.closed_on.data = today_paris()
-    ok = request.method == "POST" and handle_form(form, lambda: organisation_services.close_org_unit(
-        current_user, unit, on=form.closed_on.data))
-    if ok:
-        return done(f"« {unit.name} » est fermé.", url_for("admin.org_units"))
-    return render_page("admin/org_unit_close.html", unit=unit, form=form, status=_status(ok))
+        return page()
+    return write(form, lambda: organisation_services.close_org_unit(current_user, unit, on=form.closed_on.data),
+                 success=lambda _: done(f"« {unit.name} » est fermé.", url_for("admin.org_units")),
+                 invalid=page)
 
 
 @bp.post("/services/<int:unit_id>/rouvrir")
@@ -133,11 +137,9 @@ def org_unit_close(unit_id: int):
 def org_unit_reopen(unit_id: int):
     unit = get_in_institution_or_404(OrgUnit, unit_id)
     form = forms.ConfirmForm(prefix="reopen")
-    if handle_form(form, lambda: organisation_services.reopen_org_unit(current_user, unit)):
-        return done(f"« {unit.name} » est rouvert.", url_for("admin.org_unit", unit_id=unit.id))
-    rename, move = _unit_forms(unit)
-    return render_page("admin/org_unit.html", unit=unit, rename=rename, move=move,
-                       reopen=form, status=422)
+    return write(form, lambda: organisation_services.reopen_org_unit(current_user, unit),
+                 success=lambda _: done(f"« {unit.name} » est rouvert.", url_for("admin.org_unit", unit_id=unit_id)),
+                 invalid=lambda _: _unit_page(unit, reopen=form))
 
 
 # --------------------------------------------------------------------------- agents
@@ -182,18 +184,21 @@ def _user_data(form: forms.UserForm) -> dict:
 def user_create():
     form = forms.UserCreateForm()
     form.org_unit_id.choices = queries.unit_choices(_institution_id(), empty="— Choisir —")
-    created: list[User] = []
-    ok = request.method == "POST" and handle_form(form, lambda: created.append(people_services.create_user(
+
+    def page(_=None):
+        return render_page("admin/user_create.html", form=form, block="form")
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: people_services.create_user(
         current_user, institution_id=_institution_id(), data=_user_data(form),
         password=form.password.data or None, roles=form.roles.data or [],
-    )))
-    if ok:
-        return done(f"Le compte de {created[0].full_name} a été créé.",
-                    url_for("admin.user", user_id=created[0].id))
-    return render_page("admin/user_create.html", form=form, block="form", status=_status(ok))
+    ), success=lambda user: done(f"Le compte de {user.full_name} a été créé.",
+                                 url_for("admin.user", user_id=user.id)),
+        invalid=page)
 
 
-def _user_page(user: User, *, profile=None, roles=None, password=None, status=200):
+def _user_page(user: User, *, profile=None, roles=None, password=None):
     if profile is None:
         profile = forms.UserForm(prefix="profile", data={
             "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
@@ -207,7 +212,7 @@ def _user_page(user: User, *, profile=None, roles=None, password=None, status=20
                        password=password, reactivate=forms.ConfirmForm(prefix="reactivate"),
                        edit_refusal=user_edit_refusal(current_user, user),
                        reports=sorted(user.reports, key=lambda u: u.sort_name),
-                       last_seen=people_services.last_seen(user), status=status)
+                       last_seen=people_services.last_seen(user))
 
 
 @bp.get("/agents/<int:user_id>")
@@ -222,9 +227,9 @@ def user_update(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.UserForm(prefix="profile")
     form.org_unit_id.choices = queries.unit_choices(user.institution_id, empty="— Choisir —")
-    if handle_form(form, lambda: people_services.update_user(current_user, user, data=_user_data(form))):
-        return done("La fiche de l'agent a été enregistrée.", url_for("admin.user", user_id=user.id))
-    return _user_page(user, profile=form, status=422)
+    return write(form, lambda: people_services.update_user(current_user, user, data=_user_data(form)),
+                 success=lambda _: done("La fiche de l'agent a été enregistrée.", url_for("admin.user", user_id=user_id)),
+                 invalid=lambda _: _user_page(user, profile=form))
 
 
 @bp.post("/agents/<int:user_id>/roles")
@@ -232,9 +237,9 @@ def user_update(user_id: int):
 def user_roles(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.RolesForm(prefix="roles")
-    if handle_form(form, lambda: people_services.set_roles(current_user, user, roles=form.roles.data or [])):
-        return done("Les rôles ont été enregistrés.", url_for("admin.user", user_id=user.id))
-    return _user_page(user, roles=form, status=422)
+    return write(form, lambda: people_services.set_roles(current_user, user, roles=form.roles.data or []),
+                 success=lambda _: done("Les rôles ont été enregistrés.", url_for("admin.user", user_id=user_id)),
+                 invalid=lambda _: _user_page(user, roles=form))
 
 
 @bp.post("/agents/<int:user_id>/mot-de-passe")
@@ -242,10 +247,10 @@ def user_roles(user_id: int):
 def user_password(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.PasswordSetForm(prefix="password")
-    if handle_form(form, lambda: people_services.set_password(current_user, user, password=form.password.data)):
-        return done("Le mot de passe a été défini ; les sessions ouvertes de l'agent sont fermées.",
-                    url_for("admin.user", user_id=user.id))
-    return _user_page(user, password=form, status=422)
+    return write(form, lambda: people_services.set_password(current_user, user, password=form.password.data),
+                 success=lambda _: done("Le mot de passe a été défini ; les sessions ouvertes de l'agent sont fermées.",
+                                        url_for("admin.user", user_id=user_id)),
+                 invalid=lambda _: _user_page(user, password=form))
 
 
 @bp.route("/agents/<int:user_id>/desactiver", methods=["GET", "POST"])
@@ -253,12 +258,16 @@ def user_password(user_id: int):
 def user_deactivate(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.ConfirmForm()
-    ok = request.method == "POST" and handle_form(
-        form, lambda: people_services.deactivate_user(current_user, user))
-    if ok:
-        return done(f"Le compte de {user.full_name} est désactivé ; ses sessions sont fermées.",
-                    url_for("admin.user", user_id=user.id))
-    return render_page("admin/user_deactivate.html", user=user, form=form, status=_status(ok))
+
+    def page(_=None):
+        return render_page("admin/user_deactivate.html", user=user, form=form)
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: people_services.deactivate_user(current_user, user),
+                 success=lambda _: done(f"Le compte de {user.full_name} est désactivé ; ses sessions sont fermées.",
+                                        url_for("admin.user", user_id=user_id)),
+                 invalid=page)
 
 
 @bp.post("/agents/<int:user_id>/reactiver")
@@ -266,9 +275,10 @@ def user_deactivate(user_id: int):
 def user_reactivate(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.ConfirmForm(prefix="reactivate")
-    if handle_form(form, lambda: people_services.reactivate_user(current_user, user)):
-        return done(f"Le compte de {user.full_name} est réactivé.", url_for("admin.user", user_id=user.id))
-    return _user_page(user, status=422)
+    return write(form, lambda: people_services.reactivate_user(current_user, user),
+                 success=lambda _: done(f"Le compte de {user.full_name} est réactivé.",
+                                        url_for("admin.user", user_id=user_id)),
+                 invalid=lambda _: _user_page(user))
 
 
 # --------------------------------------------------------------------------- import
@@ -278,37 +288,36 @@ def user_reactivate(user_id: int):
 @admin_only
 def import_users():
     form = forms.ImportForm()
-    report, failure, status = None, None, 200
-    if request.method == "POST":
+
+    def page(report=None, failure=None):
+        return render_page("admin/import.html", form=form, report=report, failure=failure,
+                           required=REQUIRED_COLUMNS, quotite_min=QUOTITE_MIN, quotite_max=QUOTITE_MAX)
+
+    if request.method == "GET":
+        return page()
+
+    def run_import():
         upload = form.file.data
-        if not form.validate_on_submit():
-            status = 422
-        elif upload is None or not getattr(upload, "filename", ""):
-            form.file.errors = ["Choisissez un fichier CSV."]
-            status = 422
-        else:
-            try:
-                report = import_agents(current_user, institution_id=_institution_id(),
-                                       raw=upload.read())
-            except ImportFailed as exc:
-                db.session.rollback()
-                failure, status = exc, 422
-            else:
-                db.session.commit()
-    return render_page("admin/import.html", form=form, report=report, failure=failure,
-                       required=REQUIRED_COLUMNS, status=status)
+        if upload is None or not getattr(upload, "filename", ""):
+            raise ValidationFailed({"file": "Choisissez un fichier CSV."})
+        return import_agents(current_user, institution_id=_institution_id(), raw=upload.read())
+
+    return write(form, run_import, success=lambda report: page(report=report),
+                 invalid=lambda refusal: page(failure=refusal if isinstance(refusal, ImportFailed) else None))
 
 
 # --------------------------------------------------------------------------- collective
 
 
-def _collective_page(form=None, status=200):
+def _collective_page(form=None, end_form=None, ending_id: int | None = None):
+    """The collective's page; `end_form` and `ending_id`: a refused end of mandate, its
+    messages shown on that membership's row."""
     current, past = queries.memberships(_institution_id(), today_paris())
     return render_page(
         "admin/collective.html", current=current, past=past,
         form=form or forms.MembershipForm(data={"starts_on": today_paris()}),
-        end_form=forms.EndMembershipForm(data={"ends_on": today_paris()}),
-        today=today_paris(), status=status,
+        end_form=end_form or forms.EndMembershipForm(data={"ends_on": today_paris()}),
+        ending_id=ending_id, today=today_paris(),
     )
 
 
@@ -332,9 +341,9 @@ def collective_add():
             current_user, institution_id=_institution_id(), user_id=member.id if member else None,
             starts_on=form.starts_on.data, ends_on=form.ends_on.data)
 
-    if handle_form(form, add, aliases={"user_id": "member_email"}):
-        return done("Le mandat a été enregistré.", url_for("admin.collective"))
-    return _collective_page(form=form, status=422)
+    return write(form, add, aliases={"user_id": "member_email"},
+                 success=lambda _: done("Le mandat a été enregistré.", url_for("admin.collective")),
+                 invalid=lambda _: _collective_page(form=form))
 
 
 @bp.post("/collectif/<int:membership_id>/fin")
@@ -342,13 +351,10 @@ def collective_add():
 def collective_end(membership_id: int):
     membership = get_in_institution_or_404(CollectiveMembership, membership_id)
     form = forms.EndMembershipForm()
-    if handle_form(form, lambda: collective_services.end_collective_membership(
-            current_user, membership, ends_on=form.ends_on.data)):
-        return done(f"Le mandat de {membership.user.full_name} se termine le "
-                    f"{form.ends_on.data.strftime('%d/%m/%Y')}.", url_for("admin.collective"))
-    db.session.rollback()
-    errors = [m for field in form for m in field.errors] + list(form.form_errors)
-    abort(422, description=" ".join(errors) or None)
+    return write(form, lambda: collective_services.end_collective_membership(current_user, membership, ends_on=form.ends_on.data),
+                 success=lambda _: done(f"Le mandat de {membership.user.full_name} se termine le "
+                                        f"{form.ends_on.data.strftime('%d/%m/%Y')}.", url_for("admin.collective")),
+                 invalid=lambda _: _collective_page(end_form=form, ending_id=membership_id))
 
 
 # --------------------------------------------------------------------------- audit
@@ -375,10 +381,14 @@ def audit():
 @instance_admin_required
 def institutions():
     form = forms.InstitutionForm()
-    ok = request.method == "POST" and handle_form(form, lambda: organisation_services.create_institution(
-        current_user, name=form.name.data, slug=form.slug.data, kind=form.kind.data))
-    if ok:
-        return done(f"« {form.name.data.strip()} » a été créée. Créez-y un premier compte "
-                    "d'administration avec « flask create-admin ».", url_for("admin.institutions"))
-    return render_page("admin/institutions.html", form=form,
-                       rows=queries.institutions_with_counts(), status=_status(ok))
+
+    def page(_=None):
+        return render_page("admin/institutions.html", form=form, rows=queries.institutions_with_counts())
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: organisation_services.create_institution(
+        current_user, name=form.name.data, slug=form.slug.data, kind=form.kind.data),
+        success=lambda _: done(f"« {form.name.data.strip()} » a été créée. Créez-y un premier compte "
+                               "d'administration avec « flask create-admin ».", url_for("admin.institutions")),
+        invalid=page)

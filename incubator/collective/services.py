@@ -101,10 +101,8 @@ def current_member_ids(institution_id: int, on: date) -> frozenset[int]:
     ))
 
 
-
 def users_by_id(ids) -> list[User]:
     return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))) if ids else []
-
 
 
 def is_member(user: User, on: date | None = None) -> bool:

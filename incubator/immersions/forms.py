@@ -15,6 +15,5 @@ class ApplicationForm(Form):
     ends_on = DateField("Fin souhaitée", validators=[Optional()])
 
 
-
 class ConsentForm(Form):
     reason = TextAreaField("Motif (obligatoire en cas de refus)", validators=[Length(max=1000)], render_kw={"rows": 2})

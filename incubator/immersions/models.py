@@ -65,7 +65,6 @@ class Application(db.Model):
         return self.applicant.institution_id == self.offer.institution_id
 
 
-
 class ImmersionSettings(db.Model):
     """Per institution: how the période d'immersion professionnelle limits are enforced."""
 

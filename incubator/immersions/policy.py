@@ -18,7 +18,6 @@ def host_ids(offer: Proposal) -> set[int]:
     return {i for i in (offer.author_id, offer.contact_id, offer.author.manager_id) if i}
 
 
-
 def application_capacities(actor: User, application: Application) -> set[str]:
     """What `actor` is to an application, in the applications table's terms."""
     found = set()
@@ -31,7 +30,6 @@ def application_capacities(actor: User, application: Application) -> set[str]:
     return found
 
 
-
 # The roles that read an immersion's agreement in either of the two institutions.
 CONVENTION_ROLES = frozenset({"coordinator", "hr", "admin"})
 
@@ -40,13 +38,11 @@ CONVENTION_REFUSED = ("Ce document d'immersion ne peut être lu que par l'agent 
                       "des collectivités concernées.")
 
 
-
 def convention_application(project: Project) -> Application | None:
     """The selected application an immersion project comes from (None for other projects)."""
     if project.kind != "immersion":
         return None
     return db.session.scalar(select(Application).where(Application.project_id == project.id))
-
 
 
 def can_read_convention(actor: User, project: Project, application: Application | None = None) -> bool:

@@ -22,7 +22,6 @@ def published_offers(user: User) -> list[Proposal]:
         .order_by(Proposal.window_starts_on, Proposal.id)))
 
 
-
 def applications_overview(user: User):
     """My applications; those awaiting my consent as N+1; those to select as host."""
     options = (selectinload(Application.offer).selectinload(Proposal.author),

@@ -30,12 +30,10 @@ def immersion_settings(institution_id: int) -> ImmersionSettings:
                                       internal_min_days=1, internal_max_days=10, daily_hours=7)
 
 
-
 def can_apply_to(actor: User, offer: Proposal) -> bool:
     if offer.kind != "mobility" or offer.state != "accepted":
         return False
     return offer.institution_id == actor.institution_id or offer.open_to == "partners"
-
 
 
 def immersion_checks(applicant: User, offer: Proposal, starts_on: date, ends_on: date,
@@ -68,7 +66,6 @@ def immersion_checks(applicant: User, offer: Proposal, starts_on: date, ends_on:
             problems.append(f"une immersion interne dure de {settings.internal_min_days} à "
                             f"{settings.internal_max_days} jours ouvrés ({days} demandés)")
     return days, problems
-
 
 
 def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | None,
@@ -116,7 +113,6 @@ def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | No
     return application
 
 
-
 def manager_decide(actor: User, application: Application, *, consent: bool, reason: str) -> None:
     capacities = policy.application_capacities(actor, application)
     if lifecycle.MANAGER not in capacities:
@@ -138,7 +134,6 @@ def manager_decide(actor: User, application: Application, *, consent: bool, reas
     else:
         notify([application.applicant], "my_time", "Votre demande d'immersion est refusée",
                f"Votre N+1 refuse votre immersion « {application.offer.title} » : {reason}", link("immersions.index"))
-
 
 
 def select_applicant(actor: User, application: Application, *, selected: bool) -> Project | None:

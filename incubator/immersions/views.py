@@ -13,7 +13,7 @@ from ..projects.queries import load_project
 from ..proposals.models import Proposal
 from ..security import login_required
 from ..timeutil import today_paris, utcnow
-from ..web import done, handle_form, render_page
+from ..web import done, render_page, write
 from . import forms, lifecycle, policy, queries, services
 from .lifecycle import APPLICATIONS
 from .models import Application
@@ -39,17 +39,21 @@ def convention(project_id: int):
                        host_institution=application.offer.institution, today=today_paris())
 
 
-
 @bp.get("/immersions")
 @login_required
 def index():
+    return _index_page()
+
+
+def _index_page(consent_form=None, consenting_id: int | None = None):
+    """The immersions page; `consent_form` and `consenting_id`: a refused answer, its
+    messages shown on that application."""
     mine, to_consent, to_select = queries.applications_overview(current_user)
     return render_page("immersions/index.html", offers=queries.published_offers(current_user),
                        mine=mine, to_consent=to_consent, to_select=to_select,
                        host_actions={a.id: APPLICATIONS.available(a.status, {lifecycle.HOST}) for a in to_select},
                        applied={a.offer_id for a in mine}, csrf_form=ConfirmForm(),
-                       consent_form=forms.ConsentForm(), now=utcnow())
-
+                       consent_form=consent_form or forms.ConsentForm(), consenting_id=consenting_id, now=utcnow())
 
 
 def _offer_or_404(offer_id: int) -> Proposal:
@@ -59,7 +63,6 @@ def _offer_or_404(offer_id: int) -> Proposal:
     return offer
 
 
-
 @bp.route("/immersions/<int:offer_id>/candidater", methods=["GET", "POST"])
 @login_required
 def apply(offer_id: int):
@@ -67,16 +70,18 @@ def apply(offer_id: int):
     if current_user.id in (offer.author_id, offer.contact_id):
         raise NotAllowed("On ne candidate pas à sa propre offre.")
     form = forms.ApplicationForm()
+
+    def page(_=None):
+        return render_page("immersions/apply.html", offer=offer, form=form)
+
     if request.method == "GET":
         form.starts_on.data = offer.window_starts_on
-    ok = request.method == "POST" and handle_form(form, lambda: services.apply(
-        current_user, offer, motivation=form.motivation.data or "", starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data))
-    if ok:
-        return done("Candidature envoyée : votre N+1 doit maintenant donner son accord.", url_for("immersions.index"))
-    return render_page("immersions/apply.html", offer=offer, form=form,
-                       status=200 if request.method == "GET" else 422)
-
+        return page()
+    return write(form, lambda: services.apply(current_user, offer, motivation=form.motivation.data or "",
+                                              starts_on=form.starts_on.data, ends_on=form.ends_on.data),
+                 success=lambda _: done("Candidature envoyée : votre N+1 doit maintenant donner son accord.",
+                                        url_for("immersions.index")),
+                 invalid=page)
 
 
 def _application_or_404(application_id: int) -> Application:
@@ -85,7 +90,6 @@ def _application_or_404(application_id: int) -> Application:
             application.manager_id, application.applicant_id, *policy.host_ids(application.offer)):
         abort(404)
     return application
-
 
 
 @bp.post("/immersions/candidatures/<int:application_id>/avis")
@@ -98,12 +102,10 @@ def consent(application_id: int):
     answer = request.form.get("answer")
     if answer not in ("consent", "refuse"):
         abort(400)
-    if handle_form(form, lambda: services.manager_decide(current_user, application, consent=answer == "consent",
-                                                         reason=form.reason.data or "")):
-        return done("Avis enregistré ; l'agent en est informé.", url_for("immersions.index"))
-    errors = [m for f in form for m in f.errors] + form.form_errors
-    abort(422, description=" ".join(errors) or None)
-
+    return write(form, lambda: services.manager_decide(current_user, application, consent=answer == "consent",
+                                                       reason=form.reason.data or ""),
+                 success=lambda _: done("Avis enregistré ; l'agent en est informé.", url_for("immersions.index")),
+                 invalid=lambda _: _index_page(consent_form=form, consenting_id=application_id))
 
 
 @bp.post("/immersions/candidatures/<int:application_id>/selection")
@@ -115,12 +117,12 @@ def select(application_id: int):
     answer = request.form.get("answer")
     if answer not in ("select", "decline"):
         abort(400)
-    created = []
-    form = ConfirmForm()
-    if handle_form(form, lambda: created.append(services.select_applicant(
-            current_user, application, selected=answer == "select"))):
-        if created and created[0] is not None:
+
+    def answered(project):
+        if project is not None:
             return done("Candidature retenue : l'immersion est programmée.",
-                        url_for("projects.show", project_id=created[0].id))
+                        url_for("projects.show", project_id=project.id))
         return done("Candidature non retenue.", url_for("immersions.index"))
-    abort(422)
+
+    return write(None, lambda: services.select_applicant(current_user, application, selected=answer == "select"),
+                 success=answered)

@@ -5,10 +5,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..admin.forms import ConfirmForm
-from ..errors import ValidationFailed
 from ..extensions import db
 from ..security import login_required
-from ..web import done, local_path, page_number, render_page
+from ..web import done, local_path, page_number, render_page, write
 from . import services
 from .models import CATEGORIES, DELIVERY, Notification
 
@@ -40,45 +39,34 @@ def counter():
 @bp.post("/<int:notification_id>/lu")
 @login_required
 def read(notification_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != current_user.id:
         abort(404)
-    services.mark_read(current_user, notification.id)
-    db.session.commit()
-    return done("Notification marquée comme lue.",
-                local_path(request.form.get("next"), url_for("notifications.index")))
+    return write(None, lambda: services.mark_read(current_user, notification_id),
+                 success=lambda _: done("Notification marquée comme lue.",
+                                        local_path(request.form.get("next"), url_for("notifications.index"))))
 
 
 @bp.post("/tout-lu")
 @login_required
 def read_all():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    count = services.mark_read(current_user)
-    db.session.commit()
-    return done(f"{count} notification{'s' if count > 1 else ''} marquée{'s' if count > 1 else ''} comme lue{'s' if count > 1 else ''}.",
-                url_for("notifications.index"))
+    return write(None, lambda: services.mark_read(current_user),
+                 success=lambda count: done(f"{count} notification{'s' if count > 1 else ''} marquée{'s' if count > 1 else ''} "
+                                            f"comme lue{'s' if count > 1 else ''}.", url_for("notifications.index")))
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
-    status = 200
-    if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        try:
-            services.set_preferences(current_user, {c: request.form.get(c, "") for c in CATEGORIES})
-        except ValidationFailed:
-            db.session.rollback()
-            status = 422
-        else:
-            db.session.commit()
-            return done("Préférences enregistrées.", url_for("notifications.preferences"))
-    current = {c: services.preference(current_user, c) for c in CATEGORIES}
-    return render_page("notifications/preferences.html", current=current, categories=CATEGORIES,
-                       deliveries=DELIVERY, form=ConfirmForm(), status=status, invalid=status == 422)
+    def page(refusal=None):
+        current = {c: services.preference(current_user, c) for c in CATEGORIES}
+        return render_page("notifications/preferences.html", current=current, categories=CATEGORIES,
+                           deliveries=DELIVERY, form=ConfirmForm(), invalid=refusal is not None)
+
+    if request.method == "GET":
+        return page()
+    return write(None, lambda: services.set_preferences(current_user, {c: request.form.get(c, "") for c in CATEGORIES}),
+                 success=lambda _: done("Préférences enregistrées.", url_for("notifications.preferences")),
+                 invalid=page)
 
 

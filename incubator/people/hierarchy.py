@@ -25,7 +25,6 @@ def delegators(actor: User, on: date | None = None) -> list[int]:
         ApprovalDelegation.ends_on >= on)))
 
 
-
 def approver_clause(user_id):
     """SQL: the user decides on someone's time today, as their N+1 or holding their N+1's
     delegation: `can_decide_for` true for at least one agent (never counting the user)."""
@@ -35,7 +34,6 @@ def approver_clause(user_id):
             | exists().where(ApprovalDelegation.delegate_id == user_id, ApprovalDelegation.starts_on <= today,
                              ApprovalDelegation.ends_on >= today, report.manager_id == ApprovalDelegation.manager_id,
                              report.id != user_id))
-
 
 
 register_session_fact("is_approver", approver_clause)
@@ -49,11 +47,9 @@ def is_approver(user: User) -> bool:
     return bool(db.session.scalar(select(approver_clause(user.id))))
 
 
-
 def approver_scope(actor: User) -> list[int]:
     """Managers for whom `actor` approves: themself and those who delegated to them."""
     return [actor.id] + delegators(actor)
-
 
 
 def can_decide_for(actor: User, agent: User) -> str | None:
@@ -68,12 +64,10 @@ def can_decide_for(actor: User, agent: User) -> str | None:
     return None
 
 
-
 def decidable_agents(actor: User):
     """SQL filter on User: the agents for whom `can_decide_for(actor, agent)` holds today."""
     return and_(User.institution_id == actor.institution_id, User.manager_id.in_(approver_scope(actor)),
                 User.id != actor.id)
-
 
 
 def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_on: date | None) -> ApprovalDelegation:

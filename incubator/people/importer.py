@@ -9,7 +9,7 @@ Columns (header required, `;` or `,` separated, UTF-8):
   nom         required
   categorie   required, A, B or C
   service     required, code of an open direction or service of the institution
-  quotite     optional, 10 to 100 (default 100)
+  quotite     optional, QUOTITE_MIN to QUOTITE_MAX (default: full time)
   n_plus_1    optional, email of the N+1 (an agent of the institution or of the file)
 """
 
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..audit.services import record
-from ..errors import DomainError
+from ..errors import ValidationFailed
 from ..extensions import db
-from .models import CATEGORIES, OrgUnit, User
+from .models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
 from .policy import user_edit_refusal
 from .services import EMAIL_RE, email_problem, normalise_email, require_admin
 
@@ -40,12 +40,12 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-class ImportFailed(DomainError):
-    status_code = 422
+class ImportFailed(ValidationFailed):
+    """The file is refused, nothing is written; `lines` lists (line number, message)."""
 
-    def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__(f"{len(errors)} erreur(s) : aucun agent n'a été importé.")
-        self.errors = errors
+    def __init__(self, lines: list[tuple[int, str]]):
+        super().__init__({}, f"{len(lines)} erreur(s) : aucun agent n'a été importé.")
+        self.lines = lines
 
 
 def _read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -137,14 +137,14 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         category = row["categorie"].upper()
         if category not in CATEGORIES:
             problems.append(f"catégorie « {row['categorie'][:10]} » : A, B ou C attendu")
-        quotite = 100
+        quotite = QUOTITE_MAX
         if row.get("quotite"):
             try:
                 quotite = int(row["quotite"].rstrip("%").strip())
-                if not 10 <= quotite <= 100:
+                if not QUOTITE_MIN <= quotite <= QUOTITE_MAX:
                     raise ValueError
             except ValueError:
-                problems.append(f"quotité « {row['quotite'][:10]} » : entier de 10 à 100 attendu")
+                problems.append(f"quotité « {row['quotite'][:10]} » : entier de {QUOTITE_MIN} à {QUOTITE_MAX} attendu")
         unit = units.get(row["service"].upper())
         if unit is None:
             problems.append(f"service de code « {row['service'][:40]} » inconnu")

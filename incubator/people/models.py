@@ -35,13 +35,18 @@ ROLE_LABELS = {
 }
 
 
+# Working-time ratio (quotité), in per cent: full time is QUOTITE_MAX, the default. The
+# one range the column, the services, the import, the forms and the pages read.
+QUOTITE_MIN, QUOTITE_MAX = 10, 100
+
+
 class User(db.Model):
     """An agent. 'Manager' is derived: whoever is someone's N+1."""
 
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("category IN ('A', 'B', 'C')", name="category"),
-        CheckConstraint("quotite BETWEEN 10 AND 100", name="quotite"),
+        CheckConstraint(f"quotite BETWEEN {QUOTITE_MIN} AND {QUOTITE_MAX}", name="quotite"),
         Index("ix_users_institution_name", "institution_id", "last_name", "first_name"),
     )
     # Facts other domains read on every page, computed by the query that resolves the
@@ -55,7 +60,7 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str] = mapped_column(String(1))
-    quotite: Mapped[int] = mapped_column(Integer, default=100)
+    quotite: Mapped[int] = mapped_column(Integer, default=QUOTITE_MAX)
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -81,6 +86,10 @@ class User(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_part_time(self) -> bool:
+        return self.quotite < QUOTITE_MAX
 
     @property
     def sort_name(self) -> str:

@@ -17,7 +17,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..organisation.services import open_unit_in
 from ..timeutil import utcnow
-from .models import CATEGORIES, ROLES, User, UserRole
+from .models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLES, User, UserRole
 from .policy import require_admin, require_admin_over
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -77,11 +77,12 @@ def validate_user_data(
     clean["category"] = category
     try:
         quotite = int(data.get("quotite"))
-        if not 10 <= quotite <= 100:
+        if not QUOTITE_MIN <= quotite <= QUOTITE_MAX:
             raise ValueError
         clean["quotite"] = quotite
     except (TypeError, ValueError):
-        errors["quotite"] = "Quotité en pourcentage, entre 10 et 100 (100 = temps plein)."
+        errors["quotite"] = (f"Quotité en pourcentage, entre {QUOTITE_MIN} et {QUOTITE_MAX} "
+                             f"({QUOTITE_MAX} = temps plein).")
     try:
         unit = open_unit_in(institution_id, data.get("org_unit_id"), "org_unit_id")
         if unit is None:

@@ -2,6 +2,7 @@ from wtforms import DateField, EmailField, IntegerField, RadioField, StringField
 from wtforms.validators import Length, Optional
 
 from ..forms import Form
+from .services import INDICATOR_VALUES_MAX, MILESTONE_TITLE_MAX, REASON_MAX, TEXT_MAX
 
 
 class CharterForm(Form):
@@ -10,8 +11,8 @@ class CharterForm(Form):
                                             "ou la cheffe de projet. La lettre de mission est ensuite validée par "
                                             "l'animation du collectif."))
     lead_email = EmailField("Chef·fe de projet (adresse électronique)", validators=[Optional(), Length(max=254)])
-    objectives = TextAreaField("Objectifs", validators=[Length(max=5000)], render_kw={"rows": 4})
-    indicators = TextAreaField("Indicateurs de réussite", validators=[Length(max=5000)], render_kw={"rows": 3},
+    objectives = TextAreaField("Objectifs", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 4})
+    indicators = TextAreaField("Indicateurs de réussite", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3},
                                description="Comment saura-t-on que c'est réussi ? (ex. délai de réparation < 5 jours)")
     starts_on = DateField("Début", validators=[Optional()])
     ends_on = DateField("Fin prévue", validators=[Optional()])
@@ -22,27 +23,27 @@ class CharterForm(Form):
 
 
 class MilestoneForm(Form):
-    title = StringField("Jalon", validators=[Length(max=200)])
+    title = StringField("Jalon", validators=[Length(max=MILESTONE_TITLE_MAX)])
     due_on = DateField("Échéance", validators=[Optional()])
 
 
 class ProgressForm(Form):
-    text = TextAreaField("Où en est le projet ?", validators=[Length(max=5000)], render_kw={"rows": 4})
+    text = TextAreaField("Où en est le projet ?", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 4})
     progress = IntegerField("Avancement (%)", validators=[Optional()])
-    indicator_values = TextAreaField("Valeurs des indicateurs (facultatif)", validators=[Length(max=2000)],
+    indicator_values = TextAreaField("Valeurs des indicateurs (facultatif)", validators=[Length(max=INDICATOR_VALUES_MAX)],
                                      render_kw={"rows": 2})
 
 
 class ReasonForm(Form):
-    reason = TextAreaField("Raison (publiée)", validators=[Length(max=1000)], render_kw={"rows": 3})
+    reason = TextAreaField("Raison (publiée)", validators=[Length(max=REASON_MAX)], render_kw={"rows": 3})
 
 
 class CloseForm(Form):
     action = RadioField("Issue", choices=[("complete", "Terminé : objectifs atteints ou projet livré"),
                                           ("abandon", "Abandonné")], default="complete")
-    worked = TextAreaField("Ce qui a marché", validators=[Length(max=5000)], render_kw={"rows": 3})
-    did_not_work = TextAreaField("Ce qui n'a pas marché", validators=[Length(max=5000)], render_kw={"rows": 3})
-    reusable = TextAreaField("Ce que d'autres peuvent réutiliser", validators=[Length(max=5000)], render_kw={"rows": 3})
-    indicators_reached = TextAreaField("Indicateurs atteints", validators=[Length(max=5000)], render_kw={"rows": 3})
+    worked = TextAreaField("Ce qui a marché", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
+    did_not_work = TextAreaField("Ce qui n'a pas marché", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
+    reusable = TextAreaField("Ce que d'autres peuvent réutiliser", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
+    indicators_reached = TextAreaField("Indicateurs atteints", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
 
 

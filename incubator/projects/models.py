@@ -94,10 +94,13 @@ class Project(db.Model):
         return found
 
 
+HOURS_BUDGET_MAX = 2000  # a member's released hours in the charter
+
+
 class ProjectMember(db.Model):
     __tablename__ = "project_members"
     __table_args__ = (UniqueConstraint("project_id", "user_id"),
-                      CheckConstraint("hours_budget BETWEEN 0 AND 2000", name="hours_budget"))
+                      CheckConstraint(f"hours_budget BETWEEN 0 AND {HOURS_BUDGET_MAX}", name="hours_budget"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)

@@ -19,9 +19,21 @@ from ..proposals.models import Proposal
 from ..text import clean, int_in_range
 from ..timeutil import today_paris, utcnow
 from . import lifecycle, policy
-from .models import Milestone, ProgressUpdate, Project, ProjectMember, Retrospective
+from .models import (
+    HOURS_BUDGET_MAX,
+    Milestone,
+    ProgressUpdate,
+    Project,
+    ProjectMember,
+    Retrospective,
+)
 
-TEXT_MAX = 5000
+# Input limits: the services check them, the forms (projects/forms.py) read them here.
+TEXT_MAX = 5000  # a charter's objectives and indicators, a progress update, a retrospective answer
+TEXT_MIN = 10  # a progress update, each retrospective answer
+MILESTONE_TITLE_MIN, MILESTONE_TITLE_MAX = 3, 200
+INDICATOR_VALUES_MAX = 2000
+REASON_MIN, REASON_MAX = 5, 1000  # why a project is put on hold or resumed (published)
 
 
 def _require(project: Project, action: str, actor: User) -> lifecycle.Transition:
@@ -89,9 +101,9 @@ def parse_members(institution_id: int, raw: str) -> tuple[list[tuple[User, str, 
         if user.id in seen:
             problems.append(f"ligne {number} : {user.full_name} figure deux fois")
             continue
-        hours = int_in_range(parts[2], 0, 2000)
+        hours = int_in_range(parts[2], 0, HOURS_BUDGET_MAX)
         if hours is None:
-            problems.append(f"ligne {number} : heures entre 0 et 2000 (nombre entier)")
+            problems.append(f"ligne {number} : heures entre 0 et {HOURS_BUDGET_MAX} (nombre entier)")
             continue
         role = " ".join(parts[1].split())[:120] or "Membre de l'équipe"
         seen.add(user.id)
@@ -197,8 +209,8 @@ def add_milestone(actor: User, project: Project, *, title: str, due_on: date | N
     _require_open_and(project, actor, TEAM, "Seule l'équipe du projet gère ses jalons.")
     title = " ".join(clean(title).split())
     errors = {}
-    if not 3 <= len(title) <= 200:
-        errors["title"] = "Un intitulé de 3 à 200 caractères."
+    if not MILESTONE_TITLE_MIN <= len(title) <= MILESTONE_TITLE_MAX:
+        errors["title"] = f"Un intitulé de {MILESTONE_TITLE_MIN} à {MILESTONE_TITLE_MAX} caractères."
     if due_on is None:
         errors["due_on"] = "Indiquez l'échéance."
     if errors:
@@ -226,13 +238,13 @@ def add_progress(actor: User, project: Project, *, text: str, progress: Any,
         raise InvalidTransition("Validez d'abord la lettre de mission : le projet n'a pas démarré.")
     errors = {}
     text, indicator_values = clean(text), clean(indicator_values)
-    if not 10 <= len(text) <= TEXT_MAX:
-        errors["text"] = "Décrivez l'avancement en 10 à 5000 caractères."
+    if not TEXT_MIN <= len(text) <= TEXT_MAX:
+        errors["text"] = f"Décrivez l'avancement en {TEXT_MIN} à {TEXT_MAX} caractères."
     value = int_in_range(progress, 0, 100)
     if value is None:
         errors["progress"] = "Un pourcentage entre 0 et 100."
-    if len(indicator_values) > 2000:
-        errors["indicator_values"] = "2000 caractères au plus."
+    if len(indicator_values) > INDICATOR_VALUES_MAX:
+        errors["indicator_values"] = f"{INDICATOR_VALUES_MAX} caractères au plus."
     if errors:
         raise ValidationFailed(errors)
     update = ProgressUpdate(project_id=project.id, author_id=actor.id, text=text, progress=value,
@@ -247,8 +259,9 @@ def add_progress(actor: User, project: Project, *, text: str, progress: Any,
 def hold(actor: User, project: Project, *, reason: str) -> None:
     transition = _require(project, "hold", actor)
     reason = clean(reason)
-    if not 5 <= len(reason) <= 1000:
-        raise ValidationFailed({"reason": "Donnez la raison de la pause (5 à 1000 caractères) : elle est publiée."})
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        raise ValidationFailed({"reason": f"Donnez la raison de la pause ({REASON_MIN} à {REASON_MAX} caractères) : "
+                                          "elle est publiée."})
     project.hold_reason = reason
     _move(project, transition, actor, {"reason": reason})
 
@@ -256,8 +269,8 @@ def hold(actor: User, project: Project, *, reason: str) -> None:
 def resume(actor: User, project: Project, *, reason: str) -> None:
     transition = _require(project, "resume", actor)
     reason = clean(reason)
-    if not 5 <= len(reason) <= 1000:
-        raise ValidationFailed({"reason": "Dites ce qui permet de reprendre (5 à 1000 caractères)."})
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        raise ValidationFailed({"reason": f"Dites ce qui permet de reprendre ({REASON_MIN} à {REASON_MAX} caractères)."})
     project.hold_reason = ""
     _move(project, transition, actor, {"reason": reason})
 
@@ -271,8 +284,8 @@ def close(actor: User, project: Project, *, action: str, worked: str, did_not_wo
     transition = _require(project, action, actor)
     fields = {"worked": clean(worked), "did_not_work": clean(did_not_work), "reusable": clean(reusable),
               "indicators_reached": clean(indicators_reached)}
-    errors = {k: "Le retour d'expérience est obligatoire pour clore : 10 caractères au moins."
-              for k, v in fields.items() if len(v) < 10}
+    errors = {k: f"Le retour d'expérience est obligatoire pour clore : {TEXT_MIN} caractères au moins."
+              for k, v in fields.items() if len(v) < TEXT_MIN}
     errors.update({k: f"{TEXT_MAX} caractères au plus." for k, v in fields.items() if len(v) > TEXT_MAX})
     if errors:
         raise ValidationFailed(errors)

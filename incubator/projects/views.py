@@ -11,7 +11,7 @@ from ..immersions.models import Application
 from ..pagination import paginate_capped
 from ..security import login_required
 from ..timeutil import today_paris
-from ..web import done, handle_form, page_number, render_page
+from ..web import done, page_number, render_page, write
 from . import forms, lifecycle, policy, queries, services
 from .models import KIND_LABELS, Milestone, Project
 
@@ -43,7 +43,7 @@ def portfolio():
                        states=lifecycle.STATES, kinds=KIND_LABELS, today=today_paris())
 
 
-def _render_project(project: Project, *, status=200, **form_overrides):
+def _render_project(project: Project, **form_overrides):
     capacities = project.capacities(current_user)
     forms_ = {
         "milestone_form": forms.MilestoneForm(prefix="jalon"),
@@ -69,7 +69,7 @@ def _render_project(project: Project, *, status=200, **form_overrides):
         can_edit_charter=policy.can_edit_charter(current_user, project) is None,
         can_validate=(lifecycle.transition(project.state, "validate_charter") is not None
                       and policy.can_validate_charter(current_user, project) is None),
-        today=today_paris(), status=status, **forms_)
+        today=today_paris(), **forms_)
 
 
 @bp.get("/projets/<int:project_id>")
@@ -94,25 +94,27 @@ def edit_charter(project_id: int):
         raise NotAllowed(refusal)
     # The sponsor field is offered only to who may appoint the sponsor; the others see why not.
     sponsor_refusal = policy.can_appoint_sponsor(current_user, project)
+
+    def page(form):
+        return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal)
+
     if request.method == "GET":
-        form = forms.CharterForm(data={
+        return page(forms.CharterForm(data={
             "sponsor_email": project.sponsor.email if project.sponsor else "",
             "lead_email": project.lead.email if project.lead else "",
             "objectives": project.objectives, "indicators": project.indicators,
             "starts_on": project.starts_on, "ends_on": project.ends_on,
             "members_text": "\n".join(f"{m.user.email} ; {m.role} ; {m.hours_budget}" for m in project.members),
-        })
-        return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal)
+        }))
     form = forms.CharterForm()
     # A form without the field keeps the sponsor; a change by who may not appoint is refused.
     sponsor_email = form.sponsor_email.data or "" if "sponsor_email" in request.form else None
-    if handle_form(form, lambda: services.save_charter(
-            current_user, project, sponsor_email=sponsor_email, lead_email=form.lead_email.data or "",
-            objectives=form.objectives.data or "", indicators=form.indicators.data or "",
-            starts_on=form.starts_on.data, ends_on=form.ends_on.data, members_text=form.members_text.data or "")):
-        return done("Lettre de mission enregistrée.", url_for("projects.show", project_id=project.id))
-    return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal,
-                       status=422)
+    return write(form, lambda: services.save_charter(
+        current_user, project, sponsor_email=sponsor_email, lead_email=form.lead_email.data or "",
+        objectives=form.objectives.data or "", indicators=form.indicators.data or "",
+        starts_on=form.starts_on.data, ends_on=form.ends_on.data, members_text=form.members_text.data or ""),
+        success=lambda _: done("Lettre de mission enregistrée.", url_for("projects.show", project_id=project_id)),
+        invalid=lambda _: page(form))
 
 
 @bp.post("/projets/<int:project_id>/valider")
@@ -120,9 +122,10 @@ def edit_charter(project_id: int):
 def validate(project_id: int):
     project = _project_or_404(project_id)
     form = ConfirmForm()
-    if handle_form(form, lambda: services.validate_charter(current_user, project)):
-        return done("Lettre de mission validée : le projet démarre.", url_for("projects.show", project_id=project.id))
-    return _render_project(_project_or_404(project_id), status=422, csrf_form=form)
+    return write(form, lambda: services.validate_charter(current_user, project),
+                 success=lambda _: done("Lettre de mission validée : le projet démarre.",
+                                        url_for("projects.show", project_id=project_id)),
+                 invalid=lambda _: _render_project(_project_or_404(project_id), csrf_form=form))
 
 
 @bp.post("/projets/<int:project_id>/jalons")
@@ -130,10 +133,10 @@ def validate(project_id: int):
 def add_milestone(project_id: int):
     project = _project_or_404(project_id)
     form = forms.MilestoneForm(prefix="jalon")
-    if handle_form(form, lambda: services.add_milestone(current_user, project, title=form.title.data or "",
-                                                        due_on=form.due_on.data)):
-        return done("Jalon ajouté.", url_for("projects.show", project_id=project.id) + "#jalons")
-    return _render_project(_project_or_404(project_id), status=422, milestone_form=form)
+    return write(form, lambda: services.add_milestone(current_user, project, title=form.title.data or "",
+                                                      due_on=form.due_on.data),
+                 success=lambda _: done("Jalon ajouté.", url_for("projects.show", project_id=project_id) + "#jalons"),
+                 invalid=lambda _: _render_project(_project_or_404(project_id), milestone_form=form))
 
 
 @bp.post("/projets/<int:project_id>/jalons/<int:milestone_id>")
@@ -143,9 +146,8 @@ def toggle_milestone(project_id: int, milestone_id: int):
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None or milestone.project_id != project.id:
         abort(404)
-    services.toggle_milestone(current_user, project, milestone)
-    db.session.commit()
-    return done("Jalon mis à jour.", url_for("projects.show", project_id=project.id) + "#jalons")
+    return write(None, lambda: services.toggle_milestone(current_user, project, milestone),
+                 success=lambda _: done("Jalon mis à jour.", url_for("projects.show", project_id=project_id) + "#jalons"))
 
 
 @bp.post("/projets/<int:project_id>/avancement")
@@ -153,11 +155,12 @@ def toggle_milestone(project_id: int, milestone_id: int):
 def add_progress(project_id: int):
     project = _project_or_404(project_id)
     form = forms.ProgressForm(prefix="avancement")
-    if handle_form(form, lambda: services.add_progress(current_user, project, text=form.text.data or "",
-                                                       progress=form.progress.data,
-                                                       indicator_values=form.indicator_values.data or "")):
-        return done("Point d'avancement publié.", url_for("projects.show", project_id=project.id) + "#avancement")
-    return _render_project(_project_or_404(project_id), status=422, progress_form=form)
+    return write(form, lambda: services.add_progress(current_user, project, text=form.text.data or "",
+                                                     progress=form.progress.data,
+                                                     indicator_values=form.indicator_values.data or ""),
+                 success=lambda _: done("Point d'avancement publié.",
+                                        url_for("projects.show", project_id=project_id) + "#avancement"),
+                 invalid=lambda _: _render_project(_project_or_404(project_id), progress_form=form))
 
 
 @bp.post("/projets/<int:project_id>/<any(pause, reprise):action>")
@@ -166,10 +169,10 @@ def hold_or_resume(project_id: int, action: str):
     project = _project_or_404(project_id)
     form = forms.ReasonForm(prefix="motif")
     service = services.hold if action == "pause" else services.resume
-    if handle_form(form, lambda: service(current_user, project, reason=form.reason.data or "")):
-        return done("Projet mis en pause." if action == "pause" else "Projet repris.",
-                    url_for("projects.show", project_id=project.id))
-    return _render_project(_project_or_404(project_id), status=422, reason_form=form)
+    return write(form, lambda: service(current_user, project, reason=form.reason.data or ""),
+                 success=lambda _: done("Projet mis en pause." if action == "pause" else "Projet repris.",
+                                        url_for("projects.show", project_id=project_id)),
+                 invalid=lambda _: _render_project(_project_or_404(project_id), reason_form=form))
 
 
 @bp.post("/projets/<int:project_id>/cloture")
@@ -177,12 +180,13 @@ def hold_or_resume(project_id: int, action: str):
 def close(project_id: int):
     project = _project_or_404(project_id)
     form = forms.CloseForm(prefix="cloture")
-    if handle_form(form, lambda: services.close(
-            current_user, project, action=form.action.data or "", worked=form.worked.data or "",
-            did_not_work=form.did_not_work.data or "", reusable=form.reusable.data or "",
-            indicators_reached=form.indicators_reached.data or "")):
-        return done("Projet clos ; son retour d'expérience est publié.", url_for("projects.show", project_id=project.id))
-    return _render_project(_project_or_404(project_id), status=422, close_form=form)
+    return write(form, lambda: services.close(
+        current_user, project, action=form.action.data or "", worked=form.worked.data or "",
+        did_not_work=form.did_not_work.data or "", reusable=form.reusable.data or "",
+        indicators_reached=form.indicators_reached.data or ""),
+        success=lambda _: done("Projet clos ; son retour d'expérience est publié.",
+                               url_for("projects.show", project_id=project_id)),
+        invalid=lambda _: _render_project(_project_or_404(project_id), close_form=form))
 
 
 # --------------------------------------------------------------------------- immersions

@@ -12,15 +12,16 @@ from wtforms.validators import Length, Optional
 from ..admin.forms import coerce_optional_int
 from ..forms import Form
 from .models import OPEN_TO_LABELS
+from .services import COMMENT_MAX, HIDDEN_REASON_MAX, THEME_NAME_MAX, TITLE_MAX
 
 TEXT = {"rows": 5}
 
 
 class _ProposalForm(Form):
     title = StringField(
-        "Titre", validators=[Length(max=200)],
+        "Titre", validators=[Length(max=TITLE_MAX)],
         description="Une phrase qui dit l'idée (ex. « Un carnet de santé numérique des bâtiments »).",
-        render_kw={"autocomplete": "off", "maxlength": 200},
+        render_kw={"autocomplete": "off"},
     )
     theme_id = SelectField("Thème", coerce=coerce_optional_int, validate_choice=False)
     coauthor_emails = StringField(
@@ -56,15 +57,15 @@ class MobilityForm(_ProposalForm):
 
 
 class CommentForm(Form):
-    body = TextAreaField("Votre commentaire", validators=[Length(max=3000)],
+    body = TextAreaField("Votre commentaire", validators=[Length(max=COMMENT_MAX)],
                          description="Texte simple ; les adresses web deviennent des liens. Restez courtois : l'animation peut masquer un commentaire, en le disant.",
                          render_kw={"rows": 4})
 
 
 class HideCommentForm(Form):
-    reason = TextAreaField("Raison du masquage (affichée à tous)", validators=[Length(max=500)],
+    reason = TextAreaField("Raison du masquage (affichée à tous)", validators=[Length(max=HIDDEN_REASON_MAX)],
                            render_kw={"rows": 3})
 
 
 class ThemeForm(Form):
-    name = StringField("Nouveau thème", validators=[Length(max=120)])
+    name = StringField("Nouveau thème", validators=[Length(max=THEME_NAME_MAX)])

@@ -8,10 +8,11 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.models import AuditEvent
+from ..dbutil import MAX_ID
 from ..extensions import db
 from ..organisation.models import OrgUnit
 from ..people.models import User
-from ..text import like_pattern, normalise, search_words
+from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
 from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Theme
 from .search import matching_all, matching_any
@@ -35,11 +36,7 @@ class BoardFilters:
     @classmethod
     def from_args(cls, args) -> BoardFilters:
         def as_int(name: str) -> int | None:
-            try:
-                value = int(args.get(name) or 0)
-                return value if 0 < value < 2**31 else None
-            except ValueError:
-                return None
+            return int_in_range(args.get(name), 1, MAX_ID)
 
         state = args.get("etape") or ""
         return cls(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from ..audit.services import record
-from ..dbutil import insert_ignoring_duplicates, lock_row
+from ..dbutil import MAX_ID, insert_ignoring_duplicates, lock_row
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import Link, link
@@ -34,10 +34,14 @@ from .models import (
     Theme,
 )
 
+# Input limits: the services check them, the forms (proposals/forms.py) and so the pages
+# read them from here.
 TEXT_MAX = 5000
 TITLE_MIN, TITLE_MAX = 5, 200
 MAX_COAUTHORS = 10
 COMMENT_MAX = 3000
+HIDDEN_REASON_MIN, HIDDEN_REASON_MAX = 5, 500  # why a comment is hidden (shown in its place)
+THEME_NAME_MIN, THEME_NAME_MAX = 2, 120
 
 REQUIRED = {
     "initiative": {
@@ -120,7 +124,7 @@ def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
     theme_id = data.get("theme_id")
     out["theme_id"] = None
     if theme_id not in (None, ""):
-        theme = db.session.get(Theme, _int_or_error(theme_id, "theme_id", 1, 2**31, "Thème inconnu.", errors) or 0)
+        theme = db.session.get(Theme, _int_or_error(theme_id, "theme_id", 1, MAX_ID, "Thème inconnu.", errors) or 0)
         if theme is None or theme.institution_id != institution_id or not theme.is_active:
             errors["theme_id"] = "Thème inconnu."
         else:
@@ -153,7 +157,7 @@ def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
         mobility["open_to"] = open_to
         host_id = data.get("host_org_unit_id")
         if host_id not in (None, ""):
-            unit = db.session.get(OrgUnit, _int_or_error(host_id, "host_org_unit_id", 1, 2**31, "Service inconnu.", errors) or 0)
+            unit = db.session.get(OrgUnit, _int_or_error(host_id, "host_org_unit_id", 1, MAX_ID, "Service inconnu.", errors) or 0)
             if unit is None or unit.institution_id != institution_id:
                 errors["host_org_unit_id"] = "Service inconnu."
             elif not unit.is_open:
@@ -414,8 +418,9 @@ def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: s
     if comment.hidden_at is not None:
         raise InvalidTransition("Ce commentaire est déjà masqué.")
     reason = clean(reason)
-    if not 5 <= len(reason) <= 500:
-        raise ValidationFailed({"reason": "Donnez la raison en 5 à 500 caractères : elle sera affichée."})
+    if not HIDDEN_REASON_MIN <= len(reason) <= HIDDEN_REASON_MAX:
+        raise ValidationFailed({"reason": f"Donnez la raison en {HIDDEN_REASON_MIN} à {HIDDEN_REASON_MAX} "
+                                          "caractères : elle sera affichée."})
     comment.hidden_at = utcnow()
     comment.hidden_by_id = actor.id
     comment.hidden_reason = reason
@@ -431,8 +436,9 @@ def create_theme(actor: User, *, name: str) -> Theme:
 
     require_admin(actor, actor.institution_id)
     name = " ".join(clean(name).split())
-    if not 2 <= len(name) <= 120:
-        raise ValidationFailed({"name": "Le nom du thème doit compter entre 2 et 120 caractères."})
+    if not THEME_NAME_MIN <= len(name) <= THEME_NAME_MAX:
+        raise ValidationFailed({"name": f"Le nom du thème doit compter entre {THEME_NAME_MIN} et "
+                                        f"{THEME_NAME_MAX} caractères."})
     if db.session.scalar(select(Theme.id).where(Theme.institution_id == actor.institution_id,
                                                 Theme.name == name)):
         raise ValidationFailed({"name": "Ce thème existe déjà."})

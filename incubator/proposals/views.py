@@ -14,12 +14,12 @@ from ..web import (
     apply_errors,
     done,
     get_in_institution_or_404,
-    handle_form,
     int_arg,
     is_htmx,
     page_number,
     redirect_see_other,
     render_page,
+    write,
 )
 from . import lifecycle, queries, services
 from .forms import CommentForm, HideCommentForm, InitiativeForm, MobilityForm, ThemeForm
@@ -81,12 +81,11 @@ def _form_data(form) -> dict:
     return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
 
 
-def _render_form(form, kind: str, proposal: Proposal | None, status: int = 200):
+def _render_form(form, kind: str, proposal: Proposal | None):
     similar = queries.similar_proposals(current_user.institution_id, form.title.data or "",
                                         exclude_id=proposal.id if proposal else None) if form.title.data else []
     return render_page("proposals/form.html", block="form", form=form, kind=kind,
-                       kind_label=KIND_LABELS[kind], proposal=proposal, similar=similar,
-                       status=status)
+                       kind_label=KIND_LABELS[kind], proposal=proposal, similar=similar)
 
 
 def _intent() -> str:
@@ -96,20 +95,20 @@ def _intent() -> str:
 
 def _new(kind: str):
     form = _form_for(kind)
-    if request.method == "POST":
-        intent = _intent()
-        created: list[Proposal] = []
+    if request.method == "GET":
+        return _render_form(form, kind, None)
+    intent = _intent()
 
-        def act():
-            proposal = services.create_proposal(current_user, kind=kind, data=_form_data(form))
-            created.append(proposal)
-            if intent == "submit":
-                services.submit_proposal(current_user, proposal)
+    def act() -> Proposal:
+        proposal = services.create_proposal(current_user, kind=kind, data=_form_data(form))
+        if intent == "submit":
+            services.submit_proposal(current_user, proposal)
+        return proposal
 
-        if handle_form(form, act):
-            return done(INTENT_MESSAGES[intent], url_for("proposals.show", proposal_id=created[0].id))
-        return _render_form(form, kind, None, status=422)
-    return _render_form(form, kind, None)
+    return write(form, act,
+                 success=lambda proposal: done(INTENT_MESSAGES[intent],
+                                               url_for("proposals.show", proposal_id=proposal.id)),
+                 invalid=lambda _: _render_form(form, kind, None))
 
 
 @bp.route("/propositions/nouvelle", methods=["GET", "POST"])
@@ -131,38 +130,38 @@ def edit(proposal_id: int):
     if not lifecycle.allowed(proposal.state, "edit", proposal.capacities(current_user)):
         raise NotAllowed("Cette proposition ne peut pas être modifiée par vous à cette étape.")
     form = _form_for(proposal.kind, proposal)
-    if request.method == "POST":
-        intent = _intent()
+    if request.method == "GET":
+        return _render_form(form, proposal.kind, proposal)
+    intent = _intent()
 
-        def act():
-            services.update_proposal(current_user, proposal, data=_form_data(form))
-            if intent == "submit":
-                services.submit_proposal(current_user, proposal)
-            elif intent == "resubmit":
-                services.resubmit_proposal(current_user, proposal)
+    def act() -> None:
+        services.update_proposal(current_user, proposal, data=_form_data(form))
+        if intent == "submit":
+            services.submit_proposal(current_user, proposal)
+        elif intent == "resubmit":
+            services.resubmit_proposal(current_user, proposal)
 
-        if handle_form(form, act):
-            message = INTENT_MESSAGES[intent] if intent != "draft" else "Modifications enregistrées."
-            return done(message, url_for("proposals.show", proposal_id=proposal.id))
-        return _render_form(form, proposal.kind, proposal, status=422)
-    return _render_form(form, proposal.kind, proposal)
+    message = INTENT_MESSAGES[intent] if intent != "draft" else "Modifications enregistrées."
+    return write(form, act,
+                 success=lambda _: done(message, url_for("proposals.show", proposal_id=proposal.id)),
+                 invalid=lambda _: _render_form(form, proposal.kind, proposal))
 
 
 def _submit_from_page(proposal_id: int, action: str):
     proposal = _visible_or_404(proposal_id)
     service = services.submit_proposal if action == "submit" else services.resubmit_proposal
-    try:
-        service(current_user, proposal)
-    except ValidationFailed as exc:
-        # Incomplete: show the form with what is missing, next to each field.
-        db.session.rollback()
-        proposal = _visible_or_404(proposal_id)
-        form = _form_for(proposal.kind, proposal, prefill=True)
-        apply_errors(form, exc)
+
+    def incomplete(refusal: ValidationFailed):
+        # The form, filled from the proposal as saved, with what is missing next to each field.
+        saved = _visible_or_404(proposal_id)
+        form = _form_for(saved.kind, saved, prefill=True)
+        apply_errors(form, refusal)
         form.form_errors.append("Pour déposer, complétez d'abord les champs signalés.")
-        return _render_form(form, proposal.kind, proposal, status=422)
-    db.session.commit()
-    return done(INTENT_MESSAGES[action], url_for("proposals.show", proposal_id=proposal.id))
+        return _render_form(form, saved.kind, saved)
+
+    return write(None, lambda: service(current_user, proposal),
+                 success=lambda _: done(INTENT_MESSAGES[action], url_for("proposals.show", proposal_id=proposal_id)),
+                 invalid=incomplete)
 
 
 @bp.post("/propositions/<int:proposal_id>/deposer")
@@ -183,10 +182,9 @@ def withdraw(proposal_id: int):
     proposal = _visible_or_404(proposal_id)
     form = ConfirmForm()
     if request.method == "POST":
-        services.withdraw_proposal(current_user, proposal)
-        db.session.commit()
-        return done("La proposition est retirée. Elle reste consultable.",
-                    url_for("proposals.show", proposal_id=proposal.id))
+        return write(None, lambda: services.withdraw_proposal(current_user, proposal),
+                     success=lambda _: done("La proposition est retirée. Elle reste consultable.",
+                                            url_for("proposals.show", proposal_id=proposal_id)))
     if not lifecycle.allowed(proposal.state, "withdraw", proposal.capacities(current_user)):
         raise NotAllowed("Vous ne pouvez pas retirer cette proposition.")
     return render_page("proposals/withdraw.html", proposal=proposal, form=form)
@@ -199,7 +197,7 @@ def show(proposal_id: int):
     return _render_show(proposal)
 
 
-def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, block=None):
+def _render_show(proposal: Proposal, *, comment_form=None, block=None):
     from ..collective import services as collective_services
     from ..projects.queries import project_for_proposal
     from ..review import policy as review_policy
@@ -234,7 +232,7 @@ def _render_show(proposal: Proposal, *, comment_form=None, status: int = 200, bl
         # A recused member (author, co-author, declared conflict) is not invited to assess.
         can_assess=collective_services.is_member(current_user)
         and current_user.id not in review_policy.recused_ids(proposal),
-        now=utcnow(), status=status,
+        now=utcnow(),
     )
 
 
@@ -250,13 +248,15 @@ def versions(proposal_id: int):
 @login_required
 def support(proposal_id: int):
     proposal = _visible_or_404(proposal_id)
-    supported = services.toggle_support(current_user, proposal)
-    db.session.commit()
-    if is_htmx():
-        return render_page("proposals/_support.html", proposal=proposal, has_supported=supported,
-                           support_refusal=services.can_support(current_user, proposal))
-    flash("Merci pour votre soutien." if supported else "Votre soutien est retiré.", "success")
-    return redirect_see_other(url_for("proposals.show", proposal_id=proposal.id) + "#soutiens")
+
+    def supported(has_supported: bool):
+        if is_htmx():
+            return render_page("proposals/_support.html", proposal=proposal, has_supported=has_supported,
+                               support_refusal=services.can_support(current_user, proposal))
+        flash("Merci pour votre soutien." if has_supported else "Votre soutien est retiré.", "success")
+        return redirect_see_other(url_for("proposals.show", proposal_id=proposal.id) + "#soutiens")
+
+    return write(None, lambda: services.toggle_support(current_user, proposal), success=supported)
 
 
 @bp.post("/propositions/<int:proposal_id>/commentaires")
@@ -264,12 +264,15 @@ def support(proposal_id: int):
 def comment(proposal_id: int):
     proposal = _visible_or_404(proposal_id)
     form = CommentForm()
-    if handle_form(form, lambda: services.add_comment(current_user, proposal, body=form.body.data)):
+
+    def published(_):
         if is_htmx():
             return _render_show(proposal, block="comments", comment_form=CommentForm(formdata=None))
         return done("Commentaire publié.", url_for("proposals.show", proposal_id=proposal.id) + "#commentaires")
-    return _render_show(proposal, comment_form=form, status=422,
-                        block="comments" if is_htmx() else None)
+
+    return write(form, lambda: services.add_comment(current_user, proposal, body=form.body.data),
+                 success=published,
+                 invalid=lambda _: _render_show(proposal, comment_form=form, block="comments"))
 
 
 @bp.route("/propositions/<int:proposal_id>/commentaires/<int:comment_id>/masquer",
@@ -283,13 +286,16 @@ def hide_comment(proposal_id: int, comment_id: int):
     if not current_user.has_role("coordinator"):
         raise NotAllowed("Seule l'animation du collectif peut masquer un commentaire.")
     form = HideCommentForm()
-    ok = request.method == "POST" and handle_form(
-        form, lambda: services.hide_comment(current_user, comment, proposal, reason=form.reason.data))
-    if ok:
-        return done("Le commentaire est masqué ; la raison est affichée à sa place.",
-                    url_for("proposals.show", proposal_id=proposal.id) + "#commentaires")
-    return render_page("proposals/hide_comment.html", proposal=proposal, comment=comment,
-                       form=form, status=200 if request.method == "GET" else 422)
+
+    def page(_=None):
+        return render_page("proposals/hide_comment.html", proposal=proposal, comment=comment, form=form)
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: services.hide_comment(current_user, comment, proposal, reason=form.reason.data),
+                 success=lambda _: done("Le commentaire est masqué ; la raison est affichée à sa place.",
+                                        url_for("proposals.show", proposal_id=proposal.id) + "#commentaires"),
+                 invalid=page)
 
 
 @bp.post("/propositions/<int:proposal_id>/invitation")
@@ -302,11 +308,10 @@ def answer_invitation(proposal_id: int):
     if answer not in ("accept", "decline"):
         abort(400)
     accept = answer == "accept"
-    services.respond_to_invitation(current_user, proposal, accept=accept)
-    db.session.commit()
     message = ("Vous êtes désormais co-auteur ou co-autrice de cette proposition." if accept
                else "Invitation déclinée.")
-    return done(message, url_for("proposals.show", proposal_id=proposal.id))
+    return write(None, lambda: services.respond_to_invitation(current_user, proposal, accept=accept),
+                 success=lambda _: done(message, url_for("proposals.show", proposal_id=proposal_id)))
 
 
 @bp.get("/propositions/similaires")
@@ -345,21 +350,22 @@ def mine():
 @roles_required("admin")
 def themes():
     form = ThemeForm()
-    ok = request.method == "POST" and handle_form(
-        form, lambda: services.create_theme(current_user, name=form.name.data))
-    if ok:
-        return done("Thème ajouté.", url_for("proposals.themes"))
-    all_themes, _units = queries.board_choices(current_user.institution_id)
-    return render_page("proposals/themes.html", form=form, themes=all_themes,
-                       status=200 if request.method == "GET" else 422)
+
+    def page(_=None):
+        all_themes, _units = queries.board_choices(current_user.institution_id)
+        return render_page("proposals/themes.html", form=form, themes=all_themes)
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: services.create_theme(current_user, name=form.name.data),
+                 success=lambda _: done("Thème ajouté.", url_for("proposals.themes")), invalid=page)
 
 
 @bp.post("/admin/themes/<int:theme_id>/basculer")
 @roles_required("admin")
 def toggle_theme(theme_id: int):
     theme = get_in_institution_or_404(Theme, theme_id)
-    services.toggle_theme(current_user, theme)
-    db.session.commit()
-    return done(f"Thème « {theme.name} » {'réactivé' if theme.is_active else 'désactivé'}.",
-                url_for("proposals.themes"))
+    return write(None, lambda: services.toggle_theme(current_user, theme),
+                 success=lambda _: done(f"Thème « {theme.name} » {'réactivé' if theme.is_active else 'désactivé'}.",
+                                        url_for("proposals.themes")))
 

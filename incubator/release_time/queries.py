@@ -14,7 +14,7 @@ from ..people.models import ApprovalDelegation, User
 from ..timeutil import today_paris
 from .lifecycle import AGENT, ENTRIES
 from .models import TimeEntry
-from .services import budgets, cap_status, current_entries, monday_of, week_projects
+from .services import budgets, cap_status, current_entries, monday_of, near_cap, week_projects
 
 
 @dataclass
@@ -27,6 +27,7 @@ class WeekView:
     cap_counted: int
     cap: int
     cap_override: bool
+    near_cap: bool  # WARN_SHARE of the cap reached: the page warns as the submission does
     budgets: list
     has_drafts: bool  # something to submit
     has_submitted: bool  # something to recall
@@ -45,7 +46,7 @@ def week_view(user: User, monday: date) -> WeekView:
     counted, cap, override = cap_status(user, monday)
     return WeekView(
         monday=monday, days=days, projects=projects, cells=cells, day_totals=totals,
-        cap_counted=counted, cap=cap, cap_override=override,
+        cap_counted=counted, cap=cap, cap_override=override, near_cap=near_cap(counted, cap),
         budgets=budgets([p.id for p in projects], user_ids=[user.id]) if projects else [],
         has_drafts=any(ENTRIES.allowed(e.status, "submit", {AGENT}) for e in cells.values()),
         has_submitted=any(ENTRIES.allowed(e.status, "recall", {AGENT}) for e in cells.values()),

@@ -28,7 +28,15 @@ from ..workdays import is_working_day
 from .lifecycle import AGENT, COUNTED, ENTRIES
 from .models import ANNUAL_HOURS, CapOverride, ReleaseSettings, TimeEntry
 
+# From this share of the monthly cap on, the agent is warned (when submitting, and on the
+# week's page: see near_cap).
 WARN_SHARE = 0.8
+NOTE_MAX = 300  # characters of the note on a week's line
+
+
+def near_cap(counted: int, cap: int) -> bool:
+    """Whether `counted` minutes reach WARN_SHARE of the monthly `cap`."""
+    return cap > 0 and counted >= WARN_SHARE * cap
 
 
 def settings_for(institution_id: int) -> ReleaseSettings:
@@ -166,7 +174,7 @@ def save_week(actor: User, monday: date, *, values: dict[tuple[int, date], str],
     if errors:
         raise ValidationFailed(errors)
 
-    notes = {k: clean(v)[:300] for k, v in (notes or {}).items()}
+    notes = {k: clean(v)[:NOTE_MAX] for k, v in (notes or {}).items()}
     changed = 0
     for (project_id, day), minutes in parsed.items():
         entry = cells.get((project_id, day))
@@ -214,7 +222,7 @@ def cap_status(user: User, month: date) -> tuple[int, int, bool]:
 
 def submit_week(actor: User, monday: date) -> list[str]:
     """Send the week's drafts to the N+1. Refused above the monthly cap unless the N+1
-    granted an override for that month; returns warnings from 80 % of the cap."""
+    granted an override for that month; returns warnings from WARN_SHARE of the cap (near_cap)."""
     monday = monday_of(monday)
     if actor.manager_id is None:
         raise ValidationFailed({"week": "Votre fiche n'indique pas de N+1 pour valider vos heures : contactez l'administration."})
@@ -235,7 +243,7 @@ def submit_week(actor: User, monday: date) -> list[str]:
             raise ValidationFailed({"week": (
                 f"Plafond mensuel dépassé en {month:%m/%Y} : {counted / 60:.2f} h pour {cap / 60:.2f} h autorisées. "
                 "Réduisez les heures, ou demandez à votre N+1 une dérogation pour ce mois.").replace(".", ",", 2)})
-        if counted >= WARN_SHARE * cap:
+        if near_cap(counted, cap):
             warnings.append(f"Vous atteignez {round(100 * counted / cap)} % de votre plafond de {month:%m/%Y}.")
     record("time.submitted", actor=actor, institution_id=actor.institution_id, target=actor,
            data={"week": monday.isoformat(), "entries": len(ids)})
@@ -259,7 +267,6 @@ def recall_week(actor: User, monday: date) -> None:
 
 
 # --------------------------------------------------------------------------- approval
-
 
 
 def _require_approver(actor: User, agent: User) -> None:

@@ -32,6 +32,9 @@ from .policy import (
 )
 from .settings import active_criteria
 
+CONFLICT_REASON_MIN, CONFLICT_REASON_MAX = 5, 500
+ASSESSMENT_COMMENT_MAX = 3000
+
 
 def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflict:
     # The coordinators and the proposal's substitute too: the declaration recuses them.
@@ -40,8 +43,9 @@ def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflic
             is_member(actor) or actor.has_role("coordinator") or (substitute is not None and substitute.id == actor.id)):
         raise NotAllowed("Seuls les membres du collectif pilote et l'animation déclarent un conflit d'intérêts.")
     reason = clean(reason)
-    if not 5 <= len(reason) <= 500:
-        raise ValidationFailed({"reason": "Indiquez la nature du conflit en 5 à 500 caractères (vue du collectif)."})
+    if not CONFLICT_REASON_MIN <= len(reason) <= CONFLICT_REASON_MAX:
+        raise ValidationFailed({"reason": f"Indiquez la nature du conflit en {CONFLICT_REASON_MIN} à "
+                                          f"{CONFLICT_REASON_MAX} caractères (vue du collectif)."})
     if not insert_ignoring_duplicates(Conflict, proposal_id=proposal.id, user_id=actor.id,
                                       reason=reason, created_at=utcnow()):
         raise InvalidTransition("Vous avez déjà déclaré un conflit d'intérêts sur cette proposition.")
@@ -56,7 +60,6 @@ def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflic
            target=proposal, data={"reason": reason})
     return db.session.scalar(select(Conflict).where(Conflict.proposal_id == proposal.id,
                                                     Conflict.user_id == actor.id))
-
 
 
 def save_assessment(actor: User, proposal: Proposal, *, scores: dict[int, Any], comment: str) -> Assessment:
@@ -75,8 +78,8 @@ def save_assessment(actor: User, proposal: Proposal, *, scores: dict[int, Any], 
         except (TypeError, ValueError):
             errors[f"criterion_{criterion.id}"] = f"Notez « {criterion.name} » de 1 à 5."
     comment = clean(comment)
-    if len(comment) > 3000:
-        errors["comment"] = "3000 caractères au plus."
+    if len(comment) > ASSESSMENT_COMMENT_MAX:
+        errors["comment"] = f"{ASSESSMENT_COMMENT_MAX} caractères au plus."
     if errors:
         raise ValidationFailed(errors)
     assessment = db.session.scalar(select(Assessment).where(

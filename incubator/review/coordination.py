@@ -37,7 +37,6 @@ def require_coordinator(actor: User, institution_id: int) -> None:
         raise NotAllowed("Cette action revient à l'animation du collectif pilote.")
 
 
-
 def require_coordinator_on(actor: User, proposal: Proposal) -> None:
     """The coordinator's actions on one proposal: a coordinator not recused on it, or its
     designated substitute (review.policy)."""
@@ -46,18 +45,15 @@ def require_coordinator_on(actor: User, proposal: Proposal) -> None:
         raise NotAllowed(refusal)
 
 
-
 def proposal_transition(proposal: Proposal, action: str, actor: User) -> Transition:
     """The lifecycle table's verdict for a coordinator action, once require_coordinator_on
     has let `actor` act on `proposal`."""
     return require_transition(proposal, action, actor, capacities={COORDINATOR})
 
 
-
 def coordinator_transition(actor: User, proposal: Proposal, action: str) -> Transition:
     require_coordinator_on(actor, proposal)
     return proposal_transition(proposal, action, actor)
-
 
 
 def require_member_not_recused(actor: User, proposal: Proposal, on: date | None = None) -> None:
@@ -68,7 +64,6 @@ def require_member_not_recused(actor: User, proposal: Proposal, on: date | None 
     reason = recusal_reason(actor, proposal)
     if reason:
         raise NotAllowed("Vous êtes récusé·e sur cette proposition. " + reason)
-
 
 
 def designate_substitute(actor: User, proposal: Proposal, *, email: str) -> ProposalSubstitute:

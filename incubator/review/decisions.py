@@ -25,7 +25,9 @@ from .policy import (
 )
 from .voting import item_for_update, present_ids
 
-RATIONALE_MIN = 80
+# Input limits: the services check them, the forms (review/forms.py) and so the pages read
+# them from the module of their sub-domain.
+RATIONALE_MIN, RATIONALE_MAX = 80, 5000  # a published decision's motivation
 
 OUTCOME_TRANSITIONS = {"accepted": "accept", "rejected": "reject", "changes_requested": "request_changes"}
 
@@ -35,17 +37,15 @@ OUTCOMES_BY_RESULT = {
 }
 
 
-
 def check_rationale(rationale: str, field: str = "rationale") -> str:
     rationale = clean(rationale)
     if len(rationale) < RATIONALE_MIN:
         raise ValidationFailed({field: (
             f"La motivation est obligatoire et doit expliquer la décision en quelques phrases "
             f"({RATIONALE_MIN} caractères au moins, {len(rationale)} saisis).")})
-    if len(rationale) > 5000:
-        raise ValidationFailed({field: "5000 caractères au plus."})
+    if len(rationale) > RATIONALE_MAX:
+        raise ValidationFailed({field: f"{RATIONALE_MAX} caractères au plus."})
     return rationale
-
 
 
 def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: str) -> Decision:
@@ -88,7 +88,6 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
 
         create_from_proposal(item.proposal, actor)
     return decision
-
 
 
 def correct_decision(actor: User, decision: Decision, *, rationale: str) -> Decision:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..dbutil import MAX_ID
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..notifications.services import notify
@@ -14,7 +15,7 @@ from ..proposals.services import authors_of, move, proposal_link
 from ..text import clean, int_in_range
 from .assessments import notify_members_to_assess
 from .coordination import coordinator_transition
-from .decisions import check_rationale
+from .decisions import RATIONALE_MAX, check_rationale
 from .models import (
     DUPLICATE_REASON,
     Decision,
@@ -27,7 +28,7 @@ def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Deci
     text = clean(rationale) or ("La proposition est recevable : elle entre en instruction et sera "
                                 "évaluée par les membres du collectif sur les critères publiés.")
     decision = Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
-                        kind="eligibility", outcome="eligible", rationale=text[:5000],
+                        kind="eligibility", outcome="eligible", rationale=text[:RATIONALE_MAX],
                         decided_by_id=actor.id)
     db.session.add(decision)
     db.session.flush()
@@ -39,9 +40,6 @@ def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Deci
     return decision
 
 
-
-
-
 def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rationale: str,
                        duplicate_of_id: Any = None) -> Decision:
     transition = coordinator_transition(actor, proposal, "declare_ineligible")
@@ -51,7 +49,7 @@ def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rational
         errors["reason"] = "Choisissez un motif dans la liste publiée."
     duplicate = None
     if reason == DUPLICATE_REASON:
-        number = int_in_range(duplicate_of_id, 1, 2**31 - 1)
+        number = int_in_range(duplicate_of_id, 1, MAX_ID)
         duplicate = db.session.get(Proposal, number) if number else None
         if (duplicate is None or duplicate.institution_id != proposal.institution_id
                 or duplicate.id == proposal.id or duplicate.submitted_at is None):

@@ -24,6 +24,9 @@ from .models import (
     ReviewSettings,
 )
 
+CRITERION_NAME_MIN, CRITERION_NAME_MAX = 2, 120
+CRITERION_TEXT_MIN, CRITERION_TEXT_MAX = 10, 1000
+
 
 @request_cached("review_settings")
 def settings_for(institution_id: int) -> ReviewSettings:
@@ -34,7 +37,6 @@ def settings_for(institution_id: int) -> ReviewSettings:
                                quorum_percent=50, votes_public=False, target_days=60,
                                ineligibility_reasons=list(DEFAULT_INELIGIBILITY_REASONS))
     return found
-
 
 
 def save_settings(actor: User, *, decision_rule: str, quorum_percent: Any, votes_public: bool,
@@ -76,17 +78,17 @@ def save_settings(actor: User, *, decision_rule: str, quorum_percent: Any, votes
     return settings
 
 
-
 def save_criterion(actor: User, criterion: Criterion | None, *, name: str, description: str,
                    weight: Any, is_active: bool = True) -> Criterion:
     require_coordinator(actor, actor.institution_id)
     errors: dict[str, str] = {}
     name = " ".join(clean(name).split())
-    if not 2 <= len(name) <= 120:
-        errors["name"] = "Le nom doit compter entre 2 et 120 caractères."
+    if not CRITERION_NAME_MIN <= len(name) <= CRITERION_NAME_MAX:
+        errors["name"] = f"Le nom doit compter entre {CRITERION_NAME_MIN} et {CRITERION_NAME_MAX} caractères."
     description = clean(description)
-    if not 10 <= len(description) <= 1000:
-        errors["description"] = "Expliquez le critère en 10 à 1000 caractères : il est publié."
+    if not CRITERION_TEXT_MIN <= len(description) <= CRITERION_TEXT_MAX:
+        errors["description"] = (f"Expliquez le critère en {CRITERION_TEXT_MIN} à {CRITERION_TEXT_MAX} "
+                                 "caractères : il est publié.")
     weight_value = int_in_range(weight, 1, 10)
     if weight_value is None:
         errors["weight"] = "Un poids entier entre 1 et 10."
@@ -104,7 +106,6 @@ def save_criterion(actor: User, criterion: Criterion | None, *, name: str, descr
            target=criterion, data={"name": name, "weight": weight_value, "active": is_active},
            public=True)
     return criterion
-
 
 
 def active_criteria(institution_id: int) -> list[Criterion]:

@@ -17,13 +17,13 @@ from ..security import login_required
 from ..text import int_in_range
 from ..timeutil import format_datetime, parse_day, utcnow
 from ..web import (
+    MAX_ID,
     done,
     get_in_institution_or_404,
-    handle_form,
-    handle_form_and_respond,
     is_htmx,
     page_number,
     render_page,
+    write,
 )
 from . import assessments, coordination, decisions, forms, policy, queries, voting
 from . import eligibility as eligibility_service
@@ -131,16 +131,21 @@ def settings():
         "votes_public": current.votes_public, "target_days": current.target_days,
         "ineligibility_reasons": "\n".join(current.ineligibility_reasons),
     } if request.method == "GET" else None)
-    ok = request.method == "POST" and handle_form(form, lambda: review_settings.save_settings(
+
+    def page(_=None):
+        criteria = db.session.scalars(db.select(Criterion).where(
+            Criterion.institution_id == current_user.institution_id).order_by(Criterion.position)).all()
+        return render_page("review/settings.html", form=form, criteria=criteria, **_common())
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: review_settings.save_settings(
         current_user, decision_rule=form.decision_rule.data, quorum_percent=form.quorum_percent.data,
         votes_public=form.votes_public.data, target_days=form.target_days.data,
-        ineligibility_reasons=form.ineligibility_reasons.data or ""))
-    if ok:
-        return done("Règles enregistrées et publiées sur « Comment nous décidons ».", url_for("review.settings"))
-    criteria = db.session.scalars(db.select(Criterion).where(
-        Criterion.institution_id == current_user.institution_id).order_by(Criterion.position)).all()
-    return render_page("review/settings.html", form=form, criteria=criteria,
-                       status=200 if request.method == "GET" else 422, **_common())
+        ineligibility_reasons=form.ineligibility_reasons.data or ""),
+        success=lambda _: done("Règles enregistrées et publiées sur « Comment nous décidons ».",
+                               url_for("review.settings")),
+        invalid=page)
 
 
 @bp.route("/criteres/nouveau", methods=["GET", "POST"])
@@ -150,13 +155,16 @@ def criterion(criterion_id: int | None = None):
     _require_coordinator()
     existing = get_in_institution_or_404(Criterion, criterion_id) if criterion_id else None
     form = forms.CriterionForm(obj=existing) if request.method == "GET" else forms.CriterionForm()
-    ok = request.method == "POST" and handle_form(form, lambda: review_settings.save_criterion(
+
+    def page(_=None):
+        return render_page("review/criterion.html", form=form, criterion=existing, **_common())
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: review_settings.save_criterion(
         current_user, existing, name=form.name.data, description=form.description.data,
-        weight=form.weight.data, is_active=form.is_active.data))
-    if ok:
-        return done("Critère enregistré.", url_for("review.settings"))
-    return render_page("review/criterion.html", form=form, criterion=existing,
-                       status=200 if request.method == "GET" else 422, **_common())
+        weight=form.weight.data, is_active=form.is_active.data),
+        success=lambda _: done("Critère enregistré.", url_for("review.settings")), invalid=page)
 
 
 # --------------------------------------------------------------------------- eligibility
@@ -172,14 +180,13 @@ def eligibility_queue():
                        now=utcnow(), **_common())
 
 
-def _eligibility_page(proposal, open_form=None, ineligible_form=None, status=200):
+def _eligibility_page(proposal, open_form=None, ineligible_form=None):
     reasons = review_settings.settings_for(proposal.institution_id).ineligibility_reasons
     ineligible_form = ineligible_form or forms.IneligibleForm(prefix="ne")
     ineligible_form.reason.choices = [("", "— Choisir un motif —")] + [(r, r) for r in reasons]
     return render_page("review/eligibility.html", proposal=proposal,
                        open_form=open_form or forms.OpenReviewForm(prefix="ok"),
-                       ineligible_form=ineligible_form, duplicate_reason=DUPLICATE_REASON,
-                       status=status, **_common())
+                       ineligible_form=ineligible_form, duplicate_reason=DUPLICATE_REASON, **_common())
 
 
 def _coordinated_proposal_or_404(proposal_id: int) -> Proposal:
@@ -201,10 +208,10 @@ def eligibility(proposal_id: int):
 def open_review(proposal_id: int):
     proposal = _coordinated_proposal_or_404(proposal_id)
     form = forms.OpenReviewForm(prefix="ok")
-    if handle_form(form, lambda: eligibility_service.open_review(current_user, proposal, rationale=form.rationale.data or "")):
-        return done("Instruction ouverte : la proposition est à évaluer par le collectif.",
-                    url_for("review.eligibility_queue"))
-    return _eligibility_page(proposal, open_form=form, status=422)
+    return write(form, lambda: eligibility_service.open_review(current_user, proposal, rationale=form.rationale.data or ""),
+                 success=lambda _: done("Instruction ouverte : la proposition est à évaluer par le collectif.",
+                                        url_for("review.eligibility_queue")),
+                 invalid=lambda _: _eligibility_page(proposal, open_form=form))
 
 
 @bp.post("/recevabilite/<int:proposal_id>/non-recevable")
@@ -212,11 +219,11 @@ def open_review(proposal_id: int):
 def declare_ineligible(proposal_id: int):
     proposal = _coordinated_proposal_or_404(proposal_id)
     form = forms.IneligibleForm(prefix="ne")
-    if handle_form(form, lambda: eligibility_service.declare_ineligible(
-            current_user, proposal, reason=form.reason.data, rationale=form.rationale.data or "",
-            duplicate_of_id=form.duplicate_of_id.data)):
-        return done("Décision de non-recevabilité publiée.", url_for("review.eligibility_queue"))
-    return _eligibility_page(_proposal_or_404(proposal_id), ineligible_form=form, status=422)
+    return write(form, lambda: eligibility_service.declare_ineligible(
+        current_user, proposal, reason=form.reason.data, rationale=form.rationale.data or "",
+        duplicate_of_id=form.duplicate_of_id.data),
+        success=lambda _: done("Décision de non-recevabilité publiée.", url_for("review.eligibility_queue")),
+        invalid=lambda _: _eligibility_page(_proposal_or_404(proposal_id), ineligible_form=form))
 
 
 # --------------------------------------------------------------------------- assessments
@@ -231,7 +238,7 @@ def queue():
                        recused=recused, now=utcnow(), **_common())
 
 
-def _assess_page(proposal, *, errors=None, values=None, comment=None, status=200):
+def _assess_page(proposal, *, errors=None, values=None, comment=None):
     from .models import Assessment
 
     criteria = review_settings.active_criteria(proposal.institution_id)
@@ -244,7 +251,7 @@ def _assess_page(proposal, *, errors=None, values=None, comment=None, status=200
                        comment=comment, errors=errors or {}, mine=mine, score_labels=SCORE_LABELS,
                        recusal=policy.recusal_reason(current_user, proposal),
                        conflicts=queries.conflicts_for(proposal), form=ConfirmForm(),
-                       conflict_form=forms.ConflictForm(), status=status, **_common())
+                       conflict_form=forms.ConflictForm(), **_common())
 
 
 @bp.route("/evaluer/<int:proposal_id>", methods=["GET", "POST"])
@@ -254,18 +261,13 @@ def assess(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
     if request.method == "GET":
         return _assess_page(proposal)
-    form = ConfirmForm()
     scores = {c.id: request.form.get(f"criterion_{c.id}") for c in review_settings.active_criteria(proposal.institution_id)}
     comment = request.form.get("comment", "")
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        assessments.save_assessment(current_user, proposal, scores=scores, comment=comment)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _assess_page(proposal, errors=exc.errors, values=scores, comment=comment, status=422)
-    db.session.commit()
-    return done("Évaluation enregistrée. Vous pouvez la réviser jusqu'à la décision.", url_for("review.queue"))
+    return write(None, lambda: assessments.save_assessment(current_user, proposal, scores=scores, comment=comment),
+                 success=lambda _: done("Évaluation enregistrée. Vous pouvez la réviser jusqu'à la décision.",
+                                        url_for("review.queue")),
+                 invalid=lambda refusal: _assess_page(proposal, errors=refusal.errors, values=scores,
+                                                      comment=comment))
 
 
 @bp.post("/conflit/<int:proposal_id>")
@@ -273,11 +275,16 @@ def assess(proposal_id: int):
 def declare_conflict(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
     form = forms.ConflictForm()
-    if handle_form(form, lambda: assessments.declare_conflict(current_user, proposal, reason=form.reason.data or "")):
-        return done("Conflit d'intérêts déclaré : vous êtes récusé·e sur cette proposition.", url_for("review.queue"))
-    errors = {name: field.errors for name, field in form._fields.items() if field.errors}
-    return _assess_page(proposal, errors={"conflict": [m for ms in errors.values() for m in ms] + form.form_errors},
-                        status=422)
+
+    def refused(_):
+        # The assessment page shows the conflict form's messages together, under its one field.
+        messages = [m for field in form for m in field.errors] + list(form.form_errors)
+        return _assess_page(proposal, errors={"conflict": messages})
+
+    return write(form, lambda: assessments.declare_conflict(current_user, proposal, reason=form.reason.data or ""),
+                 success=lambda _: done("Conflit d'intérêts déclaré : vous êtes récusé·e sur cette proposition.",
+                                        url_for("review.queue")),
+                 invalid=refused)
 
 
 @bp.get("/delais")
@@ -295,20 +302,23 @@ def waiting():
 @login_required
 def sessions():
     form = forms.SessionForm()
-    created: list[ReviewSession] = []
-    if request.method == "POST":
-        _require_coordinator()
-        if handle_form(form, lambda: created.append(voting.create_session(
-                current_user, starts_on=form.starts_on.data, starts_time=form.starts_time.data,
-                place=form.place.data or "", video_link=form.video_link.data or ""))):
-            return done("Séance créée : inscrivez maintenant les propositions à son ordre du jour.",
-                        url_for("review.session", session_id=created[0].id))
-    upcoming = queries.upcoming_sessions(current_user.institution_id)
-    past = db.paginate(queries.past_sessions_query(current_user.institution_id), page=page_number(),
-                       per_page=20, error_out=False)
-    return render_page("review/sessions.html", upcoming=upcoming, past=past, form=form,
-                       item_counts=queries.item_counts(upcoming + list(past.items)),
-                       status=200 if request.method == "GET" else 422, **_common())
+
+    def page(_=None):
+        upcoming = queries.upcoming_sessions(current_user.institution_id)
+        past = db.paginate(queries.past_sessions_query(current_user.institution_id), page=page_number(),
+                           per_page=20, error_out=False)
+        return render_page("review/sessions.html", upcoming=upcoming, past=past, form=form,
+                           item_counts=queries.item_counts(upcoming + list(past.items)), **_common())
+
+    if request.method == "GET":
+        return page()
+    _require_coordinator()
+    return write(form, lambda: voting.create_session(
+        current_user, starts_on=form.starts_on.data, starts_time=form.starts_time.data,
+        place=form.place.data or "", video_link=form.video_link.data or ""),
+        success=lambda created: done("Séance créée : inscrivez maintenant les propositions à son ordre du jour.",
+                                     url_for("review.session", session_id=created.id)),
+        invalid=page)
 
 
 def _session_or_404(session_id: int) -> ReviewSession:
@@ -323,7 +333,7 @@ def _item_or_404(item_id: int) -> AgendaItem:
     return item
 
 
-def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_item=None, schedule_form=None):
+def _render_session(session: ReviewSession, *, block=None, forms_by_item=None, schedule_form=None):
     views, members, present = queries.session_page(session, current_user)
     settings = review_settings.settings_for(session.institution_id)
     # Closed items show their stored tally; only open votes are counted live.
@@ -349,7 +359,7 @@ def _render_session(session: ReviewSession, *, status=200, block=None, forms_by_
         schedule_form=schedule_form, csrf_form=ConfirmForm(), is_past=session.starts_at < utcnow(),
         coordinates=coordinates, refusals=refusals, item_actions=item_actions,
         attendance_refusal=policy.can_record_attendance(current_user, session) if coordinates else None,
-        status=status, **_common())
+        **_common())
 
 
 @bp.get("/seances/<int:session_id>")
@@ -367,43 +377,35 @@ def schedule(session_id: int):
     form = forms.ScheduleForm()
 
     def act():
-        number = int_in_range(form.proposal_id.data, 1, 2**31 - 1)
+        number = int_in_range(form.proposal_id.data, 1, MAX_ID)
         if number is None:
             raise ValidationFailed({"proposal_id": "Choisissez une proposition en instruction."})
         proposal = _proposal_or_404(number)
         voting.schedule(current_user, session, proposal)
 
-    if handle_form(form, act):
-        return done("Proposition inscrite à l'ordre du jour ; ses auteurs connaissent la date.",
-                    url_for("review.session", session_id=session.id))
-    return _render_session(session, status=422, schedule_form=form)
+    return write(form, act,
+                 success=lambda _: done("Proposition inscrite à l'ordre du jour ; ses auteurs connaissent la date.",
+                                        url_for("review.session", session_id=session_id)),
+                 invalid=lambda _: _render_session(session, schedule_form=form))
 
 
 @bp.post("/seances/<int:session_id>/presences")
 @login_required
 def attendance(session_id: int):
     session = _session_or_404(session_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        ids = [int(v) for v in request.form.getlist("present")]
-    except ValueError:
-        abort(422)
-    voting.set_attendance(current_user, session, present_ids=ids)
-    db.session.commit()
-    return done("Présences enregistrées.", url_for("review.session", session_id=session.id) + "#presences")
+    ids = [int_in_range(v, 1, MAX_ID) for v in request.form.getlist("present")]
+    if None in ids:
+        abort(400)  # not an id the database could hold: no form of the application sends it
+    return write(None, lambda: voting.set_attendance(current_user, session, present_ids=ids),
+                 success=lambda _: done("Présences enregistrées.",
+                                        url_for("review.session", session_id=session_id) + "#presences"))
 
 
 def _item_action(item_id: int, action, message: str):
     item = _item_or_404(item_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    result = action(item)
-    db.session.commit()
-    return done(message(result) if callable(message) else message,
-                url_for("review.session", session_id=item.session_id) + f"#point-{item.id}")
+    anchor = url_for("review.session", session_id=item.session_id) + f"#point-{item.id}"
+    return write(None, lambda: action(item),
+                 success=lambda result: done(message(result) if callable(message) else message, anchor))
 
 
 @bp.post("/points/<int:item_id>/ouvrir")
@@ -436,26 +438,25 @@ def postpone(item_id: int):
 def vote(item_id: int):
     item = _item_or_404(item_id)
     form = forms.VoteForm()
-    response = handle_form_and_respond(
-        form, lambda: voting.cast_vote(current_user, item, choice=form.choice.data or "",
-                                         reason=form.reason.data or ""),
-        lambda: _render_item(item) if is_htmx() else done(
-            "Vote enregistré. Vous pouvez le changer tant que le vote est ouvert.",
-            url_for("review.session", session_id=item.session_id) + f"#point-{item.id}"))
-    if response is not None:
-        return response
-    return _render_item(item, vote_form=form, status=422) if is_htmx() else \
-        _render_session(item.session, status=422, forms_by_item={item.id: form})
+    # The answer is built before the commit (see web.write): a vote is the hottest write.
+    return write(form, lambda: voting.cast_vote(current_user, item, choice=form.choice.data or "",
+                                                  reason=form.reason.data or ""),
+                 respond_before_commit=True,
+                 success=lambda _: _render_item(item) if is_htmx() else done(
+                     "Vote enregistré. Vous pouvez le changer tant que le vote est ouvert.",
+                     url_for("review.session", session_id=item.session_id) + f"#point-{item.id}"),
+                 invalid=lambda _: _render_item(item, vote_form=form) if is_htmx() else
+                 _render_session(item.session, forms_by_item={item.id: form}))
 
 
-def _render_item(item: AgendaItem, *, vote_form=None, status=200):
+def _render_item(item: AgendaItem, *, vote_form=None):
     """One agenda item's live block (tally and my vote), for htmx."""
     views, _members, present = queries.session_page(item.session, current_user, item_id=item.id, with_members=False)
     view = views[0]
     settings = review_settings.settings_for(item.session.institution_id)
     return render_page("review/_item_live.html", view=view, present=present, settings=settings,
                        tally=voting.tally(item, view.votes), choices=CHOICES[settings.decision_rule],
-                       vote_form=vote_form, csrf_form=ConfirmForm(), status=status, **_common())
+                       vote_form=vote_form, csrf_form=ConfirmForm(), **_common())
 
 
 @bp.get("/points/<int:item_id>/decompte")
@@ -470,11 +471,12 @@ def publish(item_id: int):
     item = _item_or_404(item_id)
     coordination.require_coordinator_on(current_user, item.proposal)
     form = forms.PublishForm()
-    if handle_form(form, lambda: decisions.publish_decision(current_user, item, outcome=form.outcome.data or "",
-                                                           rationale=form.rationale.data or "")):
-        return done("Décision publiée au journal des arbitrages ; les auteurs en sont informés.",
-                    url_for("review.session", session_id=item.session_id) + f"#point-{item.id}")
-    return _render_session(item.session, status=422, forms_by_item={item.id: form})
+    anchor = url_for("review.session", session_id=item.session_id) + f"#point-{item.id}"
+    return write(form, lambda: decisions.publish_decision(current_user, item, outcome=form.outcome.data or "",
+                                                         rationale=form.rationale.data or ""),
+                 success=lambda _: done("Décision publiée au journal des arbitrages ; les auteurs en sont informés.",
+                                        anchor),
+                 invalid=lambda _: _render_session(item.session, forms_by_item={item.id: form}))
 
 
 @bp.route("/decisions/<int:decision_id>/corriger", methods=["GET", "POST"])
@@ -485,13 +487,17 @@ def correct(decision_id: int):
     if request.method == "GET" and (refusal := policy.correction_refusal(decision)):
         raise InvalidTransition(refusal)
     form = forms.CorrectionForm()
-    ok = request.method == "POST" and handle_form(form, lambda: decisions.correct_decision(
-        current_user, decision, rationale=form.rationale.data or ""))
-    if ok:
-        return done("Correction publiée, liée à la décision d'origine : la proposition retourne en instruction.",
-                    url_for("proposals.show", proposal_id=decision.proposal_id))
-    return render_page("review/correct.html", decision=decision, form=form,
-                       status=200 if request.method == "GET" else 422, **_common())
+
+    def page(_=None):
+        return render_page("review/correct.html", decision=decision, form=form, **_common())
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: decisions.correct_decision(current_user, decision, rationale=form.rationale.data or ""),
+                 success=lambda _: done("Correction publiée, liée à la décision d'origine : la proposition "
+                                        "retourne en instruction.",
+                                        url_for("proposals.show", proposal_id=decision.proposal_id)),
+                 invalid=page)
 
 
 @bp.route("/propositions/<int:proposal_id>/suppleance", methods=["GET", "POST"])
@@ -503,13 +509,16 @@ def designate_substitute(proposal_id: int):
     if refusal:
         raise NotAllowed(refusal)
     form = forms.SubstituteForm()
-    ok = request.method == "POST" and handle_form(form, lambda: coordination.designate_substitute(
-        current_user, proposal, email=form.email.data or ""))
-    if ok:
-        return done("Suppléant·e désigné·e : la désignation figure dans l'historique public de la proposition.",
-                    url_for("proposals.show", proposal_id=proposal.id))
-    return render_page("review/substitute.html", proposal=proposal, form=form,
-                       coordination=policy.coordination_of(proposal),
-                       substitute=policy.substitute_for(proposal),
-                       status=200 if request.method == "GET" else 422, **_common())
+
+    def page(_=None):
+        return render_page("review/substitute.html", proposal=proposal, form=form,
+                           coordination=policy.coordination_of(proposal),
+                           substitute=policy.substitute_for(proposal), **_common())
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: coordination.designate_substitute(current_user, proposal, email=form.email.data or ""),
+                 success=lambda _: done("Suppléant·e désigné·e : la désignation figure dans l'historique public "
+                                        "de la proposition.", url_for("proposals.show", proposal_id=proposal_id)),
+                 invalid=page)
 

@@ -44,8 +44,10 @@ from .policy import (
 )
 from .settings import settings_for
 
-_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+OBJECTION_REASON_MIN, VOTE_REASON_MAX = 10, 2000
+PLACE_MAX, VIDEO_LINK_MAX = 200, 500  # of a session
 
+_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
 def create_session(actor: User, *, starts_on: date | None, starts_time: time | None,
@@ -58,11 +60,11 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
         errors["starts_on"] = "La séance ne peut pas être dans le passé."
     if starts_time is None:
         errors["starts_time"] = "Indiquez l'heure de début."
-    place, video_link = clean(place)[:200], clean(video_link)
+    place, video_link = clean(place)[:PLACE_MAX], clean(video_link)
     if not place and not video_link:
         errors["place"] = "Indiquez un lieu ou un lien de visioconférence."
-    if video_link and (not _URL.match(video_link) or len(video_link) > 500):
-        errors["video_link"] = "Un lien commençant par https:// (500 caractères au plus)."
+    if video_link and (not _URL.match(video_link) or len(video_link) > VIDEO_LINK_MAX):
+        errors["video_link"] = f"Un lien commençant par https:// ({VIDEO_LINK_MAX} caractères au plus)."
     if errors:
         raise ValidationFailed(errors)
     local = datetime.combine(starts_on, starts_time, tzinfo=PARIS)
@@ -82,10 +84,8 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
     return session
 
 
-
 def session_day(session: ReviewSession) -> date:
     return to_paris(session.starts_at).date()
-
 
 
 def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaItem:
@@ -121,7 +121,6 @@ def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaI
     return item
 
 
-
 def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int]) -> None:
     refusal = can_record_attendance(actor, session)
     if refusal:
@@ -140,11 +139,9 @@ def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int
            target=session, data={"present": sorted(set(present_ids))}, public=True)
 
 
-
 @request_cached("attendances")
 def present_ids(session: ReviewSession) -> frozenset[int]:
     return frozenset(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
-
 
 
 def item_for_update(item: AgendaItem, action: str, message: str) -> None:
@@ -154,7 +151,6 @@ def item_for_update(item: AgendaItem, action: str, message: str) -> None:
     if changed != 1:
         raise InvalidTransition(message)
     db.session.refresh(item)
-
 
 
 def open_vote(actor: User, item: AgendaItem) -> None:
@@ -170,7 +166,6 @@ def open_vote(actor: User, item: AgendaItem) -> None:
            target=item.proposal, data={"item_id": item.id})
 
 
-
 def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -> None:
     session = item.session
     proposal = item.proposal
@@ -183,16 +178,16 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
     if choice not in CHOICES[rule]:
         raise ValidationFailed({"choice": "Choix de vote inconnu."})
     reason = clean(reason)
-    if choice == "objection" and len(reason) < 10:
-        raise ValidationFailed({"reason": "Une objection doit être motivée (10 caractères au moins) ; elle est consignée."})
-    if len(reason) > 2000:
-        raise ValidationFailed({"reason": "2000 caractères au plus."})
+    if choice == "objection" and len(reason) < OBJECTION_REASON_MIN:
+        raise ValidationFailed({"reason": f"Une objection doit être motivée ({OBJECTION_REASON_MIN} caractères au "
+                                          "moins) ; elle est consignée."})
+    if len(reason) > VOTE_REASON_MAX:
+        raise ValidationFailed({"reason": f"{VOTE_REASON_MAX} caractères au plus."})
     now = utcnow()
     if not insert_ignoring_duplicates(Vote, item_id=item.id, user_id=actor.id, choice=choice,
                                       reason=reason, created_at=now, updated_at=now):
         db.session.execute(update(Vote).where(Vote.item_id == item.id, Vote.user_id == actor.id)
                            .values(choice=choice, reason=reason, updated_at=now))
-
 
 
 @dataclass
@@ -228,7 +223,6 @@ class Tally:
                 "rule": self.rule, "votes_public": self.votes_public, "result": self.result()}
 
 
-
 def tally(item: AgendaItem, votes: list[Vote] | None = None) -> Tally:
     """The item's count from the stored votes (read here unless given) of present,
     non-recused members."""
@@ -248,7 +242,6 @@ def tally(item: AgendaItem, votes: list[Vote] | None = None) -> Tally:
                  required=math.ceil(settings.quorum_percent * len(eligible) / 100),
                  quorum_percent=settings.quorum_percent, rule=settings.decision_rule,
                  votes_public=settings.votes_public)
-
 
 
 def close_vote(actor: User, item: AgendaItem) -> str:
@@ -275,7 +268,6 @@ def close_vote(actor: User, item: AgendaItem) -> str:
                target=item.proposal, data={"item_id": item.id, "result": item.result,
                                            "counts": result.counts})
     return item.result
-
 
 
 def postpone_item(actor: User, item: AgendaItem) -> None:

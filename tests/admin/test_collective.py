@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from tests.factories import make_org_unit, make_user
-from tests.helpers import text
+from tests.helpers import field_errors, text
 
 
 def test_coordinator_adds_and_ends_a_membership(client, login):
@@ -22,8 +22,11 @@ def test_coordinator_adds_and_ends_a_membership(client, login):
     # Overlapping term refused.
     response = client.post("/admin/collectif", data={"member_email": volunteer.email, "starts_on": "2027-06-01"})
     assert response.status_code == 422 and "déjà un mandat sur cette période" in text(response)
-    # End before start refused, then ended.
-    assert client.post(f"/admin/collectif/{membership.id}/fin", data={"ends_on": "2025-01-01"}).status_code == 422
+    # End before start refused, its message on that membership's row of the page, then ended.
+    response = client.post(f"/admin/collectif/{membership.id}/fin", data={"ends_on": "2025-01-01"})
+    assert response.status_code == 422 and "<h1>Collectif pilote</h1>" in text(response)
+    assert field_errors(text(response), f"ends_on-{membership.id}") == "La fin du mandat doit suivre son début."
+    assert 'value="2025-01-01"' in text(response) and membership.ends_on == date(2027, 12, 31)
     assert client.post(f"/admin/collectif/{membership.id}/fin", data={"ends_on": "2026-06-30"}).status_code == 303
     assert membership.ends_on == date(2026, 6, 30)
 

@@ -4,7 +4,7 @@ from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.organisation.models import OrgUnit
 from tests.factories import make_org_unit, make_user
-from tests.helpers import text
+from tests.helpers import field_errors, text
 
 
 def _admin(login, client):
@@ -100,3 +100,22 @@ def test_tree_lists_units_in_order_with_counts(client, login):
     page = client.get("/admin/services").get_data(as_text=True)
     assert page.index("Aaa direction") < page.index("Aaa service")
     assert "tree-depth-1" in page
+
+
+def test_create_org_unit_through_htmx_answers_the_form_block_then_redirects(client, login, make_client):
+    admin = _admin(login, client)
+    before = db.session.scalar(select(func.count()).select_from(OrgUnit))
+    htmx = {"HX-Request": "true"}
+    response = client.post("/admin/services/nouveau", data={"name": "", "code": "X", "kind": "service"}, headers=htmx)
+    body = text(response)
+    assert response.status_code == 422 and body.lstrip().startswith('<div class="card narrow" id="org-unit-form"')
+    assert "<html" not in body and field_errors(body, "name") == "Indiquez un nom."
+    assert db.session.scalar(select(func.count()).select_from(OrgUnit)) == before
+    response = client.post("/admin/services/nouveau", data={"name": "Bâtiments", "code": "BAT", "kind": "service"},
+                           headers=htmx)
+    assert (response.status_code, response.headers["HX-Redirect"]) == (204, "/admin/services")
+    assert db.session.scalar(select(OrgUnit.institution_id).where(OrgUnit.code == "BAT")) == admin.institution_id
+    # Who is not an administrator of the institution is refused, with the reason.
+    agent = make_client()
+    login(agent, make_user(org_unit=admin.org_unit))
+    assert agent.post("/admin/services/nouveau", data={"name": "Autre", "code": "AUT", "kind": "service"}).status_code == 403

@@ -132,7 +132,9 @@ def test_preferences_digest_and_app_only(smtp, client, login):
                                                                 "approvals": "immediate", "my_time": "immediate",
                                                                 "projects": "immediate"})
     assert response.status_code == 303
-    assert client.post("/notifications/preferences", data={"proposals": "jamais"}).status_code == 422
+    refused = client.post("/notifications/preferences", data={"proposals": "jamais", "collective": "immediate"})
+    assert refused.status_code == 422 and "Choix inconnu : rien n'a été enregistré." in text(refused)
+    assert services.preference(author, "collective") == "app"  # nothing of the refused form written
     for _ in range(2):
         proposal_services.submit_proposal(author, make_proposal(author=author, state="draft"))
     db.session.commit()

@@ -12,7 +12,7 @@ from incubator.projects.models import Project, ProjectMember
 from incubator.timeutil import PARIS
 from incubator.workdays import working_days
 from tests.factories import make_institution, make_org_unit, make_proposal, make_user
-from tests.helpers import text
+from tests.helpers import field_errors, text
 
 MOTIVATION = "Je souhaite découvrir l'accueil du public et ses outils."
 TODAY = date(2026, 11, 22)
@@ -134,7 +134,12 @@ def test_partner_applicant_and_convention_page(world, client, login, make_client
     boss = make_client()
     login(boss, world["partner_boss"])
     assert boss.post(f"/immersions/candidatures/{application.id}/avis", data={"answer": "peut-être"}).status_code == 400
-    assert boss.post(f"/immersions/candidatures/{application.id}/avis", data={"answer": "refuse", "reason": ""}).status_code == 422
+    # A refusal without its reason: the immersions page, the message on that application.
+    response = boss.post(f"/immersions/candidatures/{application.id}/avis", data={"answer": "refuse", "reason": "Non"})
+    assert response.status_code == 422 and "<h1>Immersions</h1>" in text(response)
+    assert field_errors(text(response), f"reason-{application.id}") == (
+        "Un refus doit être motivé (5 à 1000 caractères) ; l'agent le lira.")
+    assert application.status == "submitted"
     assert boss.post(f"/immersions/candidatures/{application.id}/avis", data={"answer": "consent"}).status_code == 303
     host = make_client()
     login(host, world["host"])

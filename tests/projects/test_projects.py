@@ -17,7 +17,7 @@ from tests.factories import (
     make_settings,
     make_user,
 )
-from tests.helpers import text
+from tests.helpers import field_errors, text
 
 RATIONALE = ("Le collectif retient la proposition : elle répond à un besoin réel des usagers, "
              "reste faisable avec les moyens actuels et a été bien évaluée.")
@@ -191,3 +191,30 @@ def test_validating_an_incomplete_charter_says_what_is_missing(client, login, te
     assert response.status_code == 422
     assert "Avant de valider, complétez : le commanditaire" in text(response)
     assert team["project"].state == "framing"
+
+
+def test_project_writes_the_one_way(client, login, make_client, team):
+    """Success commits then redirects (303, HX-Redirect for htmx); a refused form answers
+    422 with its messages and writes nothing; the services' refusals answer 403 and 409
+    with their own messages (web.write)."""
+    project = team["project"]  # framing: the charter is not validated yet
+    login(client, team["lead"])
+    response = client.post(f"/projets/{project.id}/avancement", data={"avancement-text": "Le site pilote est équipé.",
+                                                                     "avancement-progress": "30"})
+    assert response.status_code == 409
+    assert "Validez d'abord la lettre de mission : le projet n'a pas démarré." in text(response)
+    response = client.post(f"/projets/{project.id}/jalons", data={"jalon-title": "Xy", "jalon-due_on": ""})
+    body = text(response)
+    assert response.status_code == 422 and "<html" in body
+    assert field_errors(body, "jalon-title") == "Un intitulé de 3 à 200 caractères."
+    assert field_errors(body, "jalon-due_on") == "Indiquez l'échéance."
+    assert not project.milestones
+    response = client.post(f"/projets/{project.id}/jalons", data={"jalon-title": "Site pilote", "jalon-due_on": "2026-05-01"},
+                           headers={"HX-Request": "true"})
+    assert (response.status_code, response.headers["HX-Redirect"]) == (204, f"/projets/{project.id}#jalons")
+    assert [m.title for m in project.milestones] == ["Site pilote"]
+    agent = make_client()
+    login(agent, team["agent"])
+    response = agent.post(f"/projets/{project.id}/jalons", data={"jalon-title": "Forcé", "jalon-due_on": "2026-05-01"})
+    assert response.status_code == 403 and "Seule l'équipe du projet gère ses jalons." in text(response)
+    assert len(project.milestones) == 1

@@ -7,6 +7,7 @@ from incubator.extensions import db
 from incubator.proposals import lifecycle
 from incubator.proposals.models import Proposal, ProposalVersion
 from tests.factories import make_institution, make_org_unit, make_proposal, make_user
+from tests.helpers import field_errors, text
 
 PEOPLE = ["author", "coauthor", "coordinator", "agent", "outsider"]
 ENDPOINTS = {"submit": "deposer", "resubmit": "redeposer", "withdraw": "retirer"}
@@ -168,3 +169,37 @@ def test_drafts_are_private(client, login, make_client):
     login(mine, author)
     assert "Mon idée secrète" in mine.get("/mes-propositions").get_data(as_text=True)
     assert db.session.get(Proposal, draft.id).state == "draft"
+
+
+def test_edit_and_withdraw_write_the_one_way(client, login, make_client):
+    """Success commits then redirects (303, HX-Redirect for htmx); a refused form answers
+    422 with its messages, as a page or as the form's block, and writes nothing; the
+    lifecycle's refusals answer 403 and 409 with its messages (web.write)."""
+    author = make_user()
+    proposal = make_proposal(author=author, state="draft", title="Un carnet numérique")
+    login(client, author)
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(f"/propositions/{proposal.id}/modifier", data={"title": "Non", "intent": "draft"},
+                               headers=headers)
+        body = text(response)
+        assert response.status_code == 422
+        assert "Le titre doit compter entre 5 et 200 caractères." in field_errors(body, "title")
+        assert ("<html" in body) is not bool(headers)  # htmx: the form's block alone
+        if headers:
+            assert body.lstrip().startswith('<div class="card" id="proposal-form"')
+        assert proposal.title == "Un carnet numérique"
+    response = client.post(f"/propositions/{proposal.id}/modifier", data={"title": "Un carnet partagé", "intent": "draft"})
+    assert (response.status_code, response.headers["Location"]) == (303, f"/propositions/{proposal.id}")
+    assert proposal.title == "Un carnet partagé"
+
+    proposal = make_proposal(author=author, state="in_review")
+    other = make_client()
+    login(other, make_user(org_unit=author.org_unit))
+    refused = other.post(f"/propositions/{proposal.id}/retirer")
+    assert refused.status_code == 403 and lifecycle.MACHINE.refused in text(refused)
+    response = client.post(f"/propositions/{proposal.id}/retirer", headers={"HX-Request": "true"})
+    assert (response.status_code, response.headers["HX-Redirect"]) == (204, f"/propositions/{proposal.id}")
+    assert proposal.state == "withdrawn"
+    again = client.post(f"/propositions/{proposal.id}/retirer")
+    assert again.status_code == 409
+    assert "Action impossible : la proposition est à l'étape « " + lifecycle.STATES["withdrawn"].label in text(again)

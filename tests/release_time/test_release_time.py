@@ -239,3 +239,31 @@ def test_approval_queue_is_paginated_by_agent_with_a_fixed_number_of_queries(cli
     last = [e.id for e in entries(agents[-1])]
     assert client.post("/validations?page=2", data={"entry": str(last[0]), "action": "approve"}).status_code == 303
     assert entries(agents[-1])[0].status == "approved"
+
+
+def test_the_week_and_the_cap_override_write_the_one_way(client, login, make_client, setup):
+    """The week's grid, posted by htmx, answers its block again with the messages (422) and
+    writes nothing, or HX-Redirect once saved; a refused override answers the approvals
+    page with its messages, a second one 409 (web.write)."""
+    manager, agent, project = setup
+    login(client, agent)
+    htmx = {"HX-Request": "true"}
+    data = {f"h-{project.id}-20261116": "x", "action": "save"}
+    response = client.post(f"/mon-temps?semaine={MONDAY}", data=data, headers=htmx)
+    body = text(response)
+    assert response.status_code == 422 and body.lstrip().startswith('<div id="week-grid"') and "<html" not in body
+    assert "Heures par quarts d'heure" in body and entries(agent) == []
+    data[f"h-{project.id}-20261116"] = "2"
+    response = client.post(f"/mon-temps?semaine={MONDAY}", data=data, headers=htmx)
+    assert (response.status_code, response.headers["HX-Redirect"]) == (204, f"/mon-temps?semaine={MONDAY}")
+    assert [(e.minutes, e.status) for e in entries(agent)] == [(120, "draft")]
+    boss = make_client()
+    login(boss, manager)
+    response = boss.post(f"/validations/derogation/{agent.id}", data={"month": "2026-11", "reason": ""})
+    body = text(response)
+    assert response.status_code == 422 and "Motivez la dérogation (5 à 1000 caractères)." in body
+    assert "Validations" in body.split("<h1>")[1]  # the approvals page, not the error page
+    reason = {"month": "2026-11", "reason": "Rush de fin de projet."}
+    assert boss.post(f"/validations/derogation/{agent.id}", data=reason).status_code == 303
+    response = boss.post(f"/validations/derogation/{agent.id}", data=reason)
+    assert response.status_code == 409 and "Une dérogation existe déjà pour ce mois." in text(response)

@@ -169,9 +169,21 @@ def test_a_whole_session_through_the_pages_with_live_tally(make_client, login, p
     assert "Pour : <strong>2</strong>" in text(voter.get(f"/arbitrage/points/{item.id}/decompte"))
     response = voter.post(f"/arbitrage/points/{item.id}/voter", data={"choice": "maybe"}, headers={"HX-Request": "true"})
     assert response.status_code == 422 and "Choix de vote inconnu." in text(response)
+    assert text(response).lstrip().startswith(f'<div id="point-{item.id}-live"') and "<html" not in text(response)
+    # Without htmx: the session's page, the message next to the item's vote; the vote unchanged.
+    response = voter.post(f"/arbitrage/points/{item.id}/voter", data={"choice": "maybe"})
+    assert response.status_code == 422 and "<html" in text(response) and "Choix de vote inconnu." in text(response)
+    assert "Votre vote : <strong>Pour</strong>" in text(voter.get(f"/arbitrage/points/{item.id}/decompte"))
+    onlooker = make_client()
+    login(onlooker, people["agent"])
+    response = onlooker.post(f"/arbitrage/points/{item.id}/voter", data={"choice": "for"})
+    assert response.status_code == 403
+    assert "Seuls les membres du collectif pilote en mandat peuvent évaluer et voter." in text(response)
     assert voter.post(f"/arbitrage/points/{item.id}/clore").status_code == 403
     assert chair.post(f"/arbitrage/points/{item.id}/clore").status_code == 303
     assert chair.post(f"/arbitrage/points/{item.id}/clore").status_code == 409
+    response = voter.post(f"/arbitrage/points/{item.id}/voter", data={"choice": "against"})
+    assert response.status_code == 409 and "Le vote n'est pas ouvert sur ce point." in text(response)
     response = chair.post(f"/arbitrage/points/{item.id}/publier", data={"outcome": "accepted", "rationale": "Oui."})
     assert response.status_code == 422 and "La motivation est obligatoire" in text(response)
     assert proposal.state == "scheduled"
