@@ -419,9 +419,9 @@ def make_application(offer: Proposal | None = None, applicant: User | None = Non
 def make_time_entry(user: User | None = None, project: Project | None = None, *, day: date | None = None,
                     minutes: int | None = None, hours: float | None = None, status: str = "draft",
                     **fields) -> TimeEntry:
-    """Released time on one day. Without a user, an agent who is a member of the project
-    (of a new active project without one); the day is a past working day unless given.
-    Lines past the draft have their submission time."""
+    """Released time on one day. Without a user: a new agent, made a member of `project`
+    (of a new active project when none is given). The day is a past working day unless
+    given; lines past the draft have their submission time."""
     if user is None:
         user = make_user(institution=_institution_of(project) if project else None)
         if project is not None:
