@@ -6,7 +6,7 @@ from incubator.accounts.models import AuthSession, LoginAttempt
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.timeutil import utcnow
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_login_attempt, make_user
 from tests.helpers import text
 
 
@@ -112,13 +112,13 @@ def test_throttling_expires_after_the_window(client):
     user = make_user()
     old = utcnow() - timedelta(minutes=16)
     for _ in range(5):
-        db.session.add(LoginAttempt(email=user.email, ip_address="127.0.0.1", succeeded=False, attempted_at=old))
+        make_login_attempt(user.email, attempted_at=old)
     assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 303
 
 
 def test_throttling_per_address(client):
     for n in range(20):
-        db.session.add(LoginAttempt(email=f"x{n}@example.fr", ip_address="127.0.0.1", succeeded=False))
+        make_login_attempt(f"x{n}@example.fr")
     user = make_user()
     assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 429
 

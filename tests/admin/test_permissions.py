@@ -5,9 +5,8 @@ from datetime import date
 
 import pytest
 
-from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
-from tests.factories import make_institution, make_org_unit, make_user
+from tests.factories import make_collective_membership, make_institution, make_org_unit, make_user
 
 ROLES = ["anonymous", "agent", "manager", "collective", "coordinator", "hr", "admin",
          "instance_admin_elsewhere"]
@@ -18,8 +17,7 @@ def world():
     institution = make_institution("Ville de Test", slug="ville-de-test")
     unit = make_org_unit(institution, code="SRV")
     target = make_user(org_unit=unit, email="cible@example.fr")
-    membership = CollectiveMembership(institution=institution, user=target, starts_on=date(2024, 1, 1))
-    db.session.add(membership)
+    membership = make_collective_membership(target, starts_on=date(2024, 1, 1))
     users = {
         "agent": make_user(org_unit=unit),
         "collective": make_user(org_unit=unit, collective=True),

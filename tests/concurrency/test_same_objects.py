@@ -12,7 +12,7 @@ from incubator.accounts.models import LoginAttempt
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.people import hierarchy
-from incubator.projects.models import Project, ProjectMember
+from incubator.projects.models import Project
 from incubator.proposals.models import CoAuthor, Proposal, Support
 from incubator.release_time import services as time_services
 from incubator.release_time.models import TimeEntry
@@ -20,7 +20,7 @@ from incubator.review import voting
 from incubator.review.models import AgendaItem, Decision, Vote
 from incubator.text import normalise
 from incubator.timeutil import today_paris
-from tests.factories import make_proposal, make_session, make_settings, make_user
+from tests.factories import make_project, make_proposal, make_session, make_settings, make_user
 
 from .live import Answer, at_once, statuses
 
@@ -132,11 +132,8 @@ def test_time_approvals_at_once_none_lost_none_twice(live):
     deputy = make_user(org_unit=manager.org_unit, first_name="Inès")
     make_user(org_unit=manager.org_unit, manager=deputy)  # the deputy is a manager too
     agents = [make_user(org_unit=manager.org_unit, manager=manager) for _ in range(6)]
-    project = Project(institution_id=manager.institution_id, kind="initiative", state="active",
-                      title="Carnet des bâtiments", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
-    project.members.extend(ProjectMember(user=a, role="Membre", hours_budget=10) for a in agents)
-    db.session.add(project)
-    db.session.flush()
+    project = make_project(title="Carnet des bâtiments", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30),
+                           members=agents, member_role="Membre", hours_budget=10)
     entry_ids = {}
     for agent in agents:
         time_services.save_week(agent, MONDAY, values={(project.id, MONDAY): "2"})

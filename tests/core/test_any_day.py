@@ -16,13 +16,12 @@ import time_machine
 from incubator.engagement.queries import Period, figures_for
 from incubator.extensions import db
 from incubator.immersions.services import immersion_checks
-from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import services as time_services
 from incubator.release_time.models import TimeEntry
 from incubator.timeutil import PARIS, paris_day_start, today_paris, utcnow
 from incubator.workdays import is_working_day, working_days
 from tests.dates import monday_of, working_span
-from tests.factories import make_institution, make_org_unit, make_proposal, make_user
+from tests.factories import make_institution, make_org_unit, make_project, make_proposal, make_user
 
 MOMENTS = {
     "un lundi": datetime(2026, 11, 30, 9, 0, tzinfo=PARIS),
@@ -52,11 +51,8 @@ def test_today_is_the_day_in_paris(moment):
 def test_the_week_grid_opens_on_this_week_and_counts_hours_in_their_month(moment, client, login):
     today = moment.date()
     agent = make_user(manager=make_user())
-    project = Project(institution_id=agent.institution_id, kind="initiative", state="active",
-                      title="Projet de toute l'année", lead_id=agent.id,
-                      starts_on=today - timedelta(days=60), ends_on=today + timedelta(days=60))
-    project.members.append(ProjectMember(user=agent, hours_budget=500))
-    db.session.add(project)
+    project = make_project(title="Projet de toute l'année", lead=agent, members=(agent,), hours_budget=500,
+                           starts_on=today - timedelta(days=60), ends_on=today + timedelta(days=60))
     db.session.commit()
     monday = monday_of(today)
     login(client, agent)

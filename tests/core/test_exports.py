@@ -13,10 +13,15 @@ import pytest
 from openpyxl import load_workbook
 
 from incubator.extensions import db
-from incubator.projects.models import Project
-from incubator.release_time.models import TimeEntry
-from incubator.review.models import Decision
-from tests.factories import make_org_unit, make_proposal, make_theme, make_user
+from tests.factories import (
+    make_decision,
+    make_org_unit,
+    make_project,
+    make_proposal,
+    make_theme,
+    make_time_entry,
+    make_user,
+)
 
 # Written here, not imported: the test must not trust the module it checks.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -50,19 +55,15 @@ def hostile_world():
         direction = make_org_unit(hr.institution, kind="direction", name=value)
         agent = make_user(org_unit=direction, last_name=value, first_name=value, email=f"{value}{n}@exemple.fr",
                           category="C")
-        project = Project(institution_id=hr.institution_id, kind="initiative", state="active", title=value)
-        db.session.add(project)
-        db.session.flush()
-        db.session.add(TimeEntry(institution_id=hr.institution_id, user_id=agent.id, project_id=project.id,
-                                 day=date(2026, 3, 2), minutes=90, status="approved"))
+        project = make_project(hr.institution, title=value)
+        make_time_entry(agent, project, day=date(2026, 3, 2), minutes=90, status="approved")
         theme_ids.append(make_theme(hr.institution, value).id)
         agents.append(agent)
     for n, (agent, value) in enumerate(zip(agents, HOSTILE, strict=True)):
         proposal = make_proposal(author=agent, state="not_eligible", title=value, theme_id=theme_ids[n])
         proposal.submitted_at = datetime(2026, 3, 2, 9)
-        db.session.add(Decision(institution_id=hr.institution_id, proposal_id=proposal.id, kind="eligibility",
-                                outcome="not_eligible", reason=value, rationale=value, decided_by_id=hr.id,
-                                published_at=datetime(2026, 3, 3, 9)))
+        make_decision(proposal, outcome="not_eligible", reason=value, rationale=value, decided_by=hr,
+                      published_at=datetime(2026, 3, 3, 9))
     db.session.flush()
     return hr
 

@@ -5,10 +5,9 @@ from datetime import date, timedelta
 import pytest
 
 from incubator.accounts.models import AuthSession
-from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from incubator.timeutil import utcnow
-from tests.factories import make_org_unit, make_proposal, make_user
+from tests.factories import make_collective_membership, make_org_unit, make_proposal, make_user
 from tests.helpers import text
 
 HUGE = "99999999999999999999"
@@ -118,9 +117,8 @@ def test_import_refuses_an_inactive_manager_listed_in_the_file(client, login):
 def test_ending_a_term_cannot_create_an_overlap(client, login):
     admin = make_user(roles=["admin"])
     member = make_user(org_unit=admin.org_unit)
-    old = CollectiveMembership(institution_id=admin.institution_id, user=member, starts_on=date(2020, 1, 1), ends_on=date(2021, 12, 31))
-    db.session.add_all([old, CollectiveMembership(institution_id=admin.institution_id, user=member, starts_on=date(2022, 1, 1))])
-    db.session.flush()
+    old = make_collective_membership(member, starts_on=date(2020, 1, 1), ends_on=date(2021, 12, 31))
+    make_collective_membership(member, starts_on=date(2022, 1, 1))
     login(client, admin)
     response = client.post(f"/admin/collectif/{old.id}/fin", data={"ends_on": "2023-06-30"})
     assert response.status_code == 422

@@ -14,10 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from incubator.errors import ValidationFailed
 from incubator.extensions import db
 from incubator.people import services as people_services
-from incubator.people.models import QUOTITE_MAX, QUOTITE_MIN, User
-from incubator.projects.models import Project, ProjectMember
+from incubator.people.models import QUOTITE_MAX, QUOTITE_MIN
 from incubator.release_time import services as time_services
-from tests.factories import make_org_unit, make_user
+from tests.factories import make_org_unit, make_project, make_user
 from tests.helpers import field_errors, text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,13 +52,13 @@ def test_the_quotite_range_is_the_same_everywhere(client, login, quotite, accept
     if not accepted:
         assert f"entier de {QUOTITE_MIN} à {QUOTITE_MAX} attendu" in text(response)
     # The column.
-    db.session.add(User(institution_id=admin.institution_id, org_unit_id=admin.org_unit_id, first_name="Col",
-                        last_name="Onne", email="col@ville.fr", category="A", quotite=quotite))
+    column = {"org_unit": admin.org_unit, "first_name": "Col", "last_name": "Onne", "email": "col@ville.fr",
+              "category": "A", "quotite": quotite}
     if accepted:
-        db.session.flush()
+        make_user(**column)
     else:
         with pytest.raises(IntegrityError):
-            db.session.flush()
+            make_user(**column)
     db.session.rollback()
 
 
@@ -77,11 +76,8 @@ def test_the_week_page_warns_from_the_share_the_submission_warns_from(client, lo
     monkeypatch.setattr(time_services, "WARN_SHARE", share)
     manager = make_user()
     agent = make_user(org_unit=manager.org_unit, manager=manager)
-    project = Project(institution_id=agent.institution_id, kind="initiative", state="active", title="Carnet",
-                      starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
-    project.members.append(ProjectMember(user=agent, role="Membre", hours_budget=100))
-    db.session.add(project)
-    db.session.flush()
+    project = make_project(title="Carnet", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30),
+                           members=(agent,), member_role="Membre", hours_budget=100)
     login(client, agent)
     monday = date(2026, 11, 16)  # cap of the month: 26,78 h; 16 h are 60 % of it
     hours = {f"h-{project.id}-202611{day}": "4" for day in (16, 17, 18, 19)}

@@ -24,6 +24,7 @@ from incubator.forms import Form
 from incubator.organisation.models import Institution
 from incubator.web import done, write
 from tests.conftest import Client, app_config
+from tests.factories import make_institution
 from tests.helpers import text
 
 PACKAGE = Path(__file__).resolve().parents[2] / "incubator"
@@ -79,10 +80,7 @@ class NameForm(Form):
 
 
 def _add(name: str) -> Institution:
-    institution = Institution(name=name, slug=name.lower())
-    db.session.add(institution)
-    db.session.flush()
-    return institution
+    return make_institution(name, slug=name.lower())
 
 
 def _form_page(form) -> Response:

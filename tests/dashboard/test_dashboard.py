@@ -7,11 +7,16 @@ import pytest
 
 from incubator.dashboard import queries
 from incubator.engagement.queries import Period
-from incubator.extensions import db
-from incubator.projects.models import Project
-from incubator.release_time.models import TimeEntry
-from incubator.review.models import Decision, ReviewSession
-from tests.factories import make_org_unit, make_proposal, make_theme, make_user
+from tests.factories import (
+    make_decision,
+    make_org_unit,
+    make_project,
+    make_proposal,
+    make_session,
+    make_theme,
+    make_time_entry,
+    make_user,
+)
 from tests.helpers import text
 
 YEAR = Period.year(2026)
@@ -44,28 +49,19 @@ def data():
     waiting = submitted(make_proposal(author=author, state="in_review"), jan)
     submitted(make_proposal(author=author, state="accepted"), datetime(2025, 12, 31, 22, 59))  # 2025 in Paris? 23:59
     submitted(make_proposal(author=author, state="submitted"), datetime(2027, 1, 1, 9))  # after
-    for proposal, days in ((accepted, 20), (ineligible, 10)):
-        db.session.add(Decision(institution_id=coordinator.institution_id, proposal_id=proposal.id,
-                                kind="session" if proposal is accepted else "eligibility", outcome=proposal.state,
-                                rationale="Motivation.", decided_by_id=coordinator.id,
-                                published_at=proposal.submitted_at + timedelta(days=days)))
+    for proposal, days in ((accepted, 20), (ineligible, 10)):  # a session decision, an eligibility one
+        make_decision(proposal, outcome=proposal.state, rationale="Motivation.", decided_by=coordinator,
+                      published_at=proposal.submitted_at + timedelta(days=days))
     # An "eligible" decision is not an answer.
-    db.session.add(Decision(institution_id=coordinator.institution_id, proposal_id=waiting.id, kind="eligibility",
-                            outcome="eligible", rationale="Recevable.", decided_by_id=coordinator.id,
-                            published_at=jan + timedelta(days=2)))
-    project = Project(institution_id=coordinator.institution_id, kind="initiative", state="active", title="P",
-                      proposal_id=accepted.id, starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
-    done = Project(institution_id=coordinator.institution_id, kind="initiative", state="completed", title="Q",
-                   state_changed_at=datetime(2026, 6, 1))
-    db.session.add_all([project, done])
-    db.session.flush()
+    make_decision(waiting, outcome="eligible", rationale="Recevable.", decided_by=coordinator,
+                  published_at=jan + timedelta(days=2))
+    project = make_project(coordinator.institution, title="P", proposal=accepted, starts_on=date(2026, 1, 1),
+                           ends_on=date(2026, 12, 31))
+    make_project(coordinator.institution, state="completed", title="Q", state_changed_at=datetime(2026, 6, 1))
     for day, minutes, status in ((date(2026, 3, 2), 120, "approved"), (date(2026, 3, 3), 60, "submitted"),
                                  (date(2026, 4, 1), 30, "approved"), (date(2025, 12, 31), 600, "approved")):
-        db.session.add(TimeEntry(institution_id=author.institution_id, user_id=author.id, project_id=project.id,
-                                 day=day, minutes=minutes, status=status))
-    db.session.add(ReviewSession(institution_id=coordinator.institution_id, starts_at=datetime(2026, 2, 5, 13),
-                                 place="Salle", created_by_id=coordinator.id))
-    db.session.flush()
+        make_time_entry(author, project, day=day, minutes=minutes, status=status)
+    make_session(coordinator.institution, created_by=coordinator, starts_at=datetime(2026, 2, 5, 13), place="Salle")
     return coordinator
 
 
@@ -116,13 +112,8 @@ def test_agents_see_no_coordinator_charts(data, client, login):
 
 def test_a_paused_then_resumed_project_counts_as_running_not_completed(data):
     from incubator.projects import services as project_services
-    from incubator.projects.models import ProjectMember
 
-    project = Project(institution_id=data.institution_id, kind="initiative", state="active", title="Reprise",
-                      lead_id=data.id)
-    project.members.append(ProjectMember(user=data))
-    db.session.add(project)
-    db.session.flush()
+    project = make_project(data.institution, title="Reprise", lead=data, members=(data,))
     before = dict(queries.build(data.institution_id, YEAR, coordinator=False).funnel.rows)
     project_services.hold(data, project, reason="Budget en attente.")
     paused = dict(queries.build(data.institution_id, YEAR, coordinator=False).funnel.rows)

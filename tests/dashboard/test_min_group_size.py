@@ -8,9 +8,15 @@ from datetime import date, datetime
 import pytest
 
 from incubator.extensions import db
-from incubator.projects.models import Project
-from incubator.release_time.models import TimeEntry
-from tests.factories import make_org_unit, make_proposal, make_theme, make_user
+from tests.factories import (
+    make_decision,
+    make_org_unit,
+    make_project,
+    make_proposal,
+    make_theme,
+    make_time_entry,
+    make_user,
+)
 from tests.helpers import text
 
 DAY = date(2026, 3, 2)  # a one-day period, fixed: nothing here depends on today
@@ -25,15 +31,10 @@ def viewer():
 def agents_with_hours(viewer, direction_name: str, count: int, minutes: int) -> list:
     direction = make_org_unit(viewer.institution, kind="direction", name=direction_name)
     service = make_org_unit(viewer.institution, parent=direction)
-    project = Project(institution_id=viewer.institution_id, kind="initiative", state="active",
-                      title=f"Projet {direction_name}")
-    db.session.add(project)
-    db.session.flush()
+    project = make_project(viewer.institution, title=f"Projet {direction_name}")
     agents = [make_user(org_unit=service) for _ in range(count)]
     for agent in agents:
-        db.session.add(TimeEntry(institution_id=viewer.institution_id, user_id=agent.id, project_id=project.id,
-                                 day=DAY, minutes=minutes, status="approved"))
-    db.session.flush()
+        make_time_entry(agent, project, day=DAY, minutes=minutes, status="approved")
     return agents
 
 
@@ -97,15 +98,11 @@ def test_proposal_and_participation_figures_count_their_authors(viewer, client, 
 
 
 def test_answer_share_and_delays_of_one_author_are_not_shown(viewer, client, login):
-    from incubator.review.models import Decision
-
     author = make_user(institution=viewer.institution)
     proposal = make_proposal(author=author, state="not_eligible")
     proposal.submitted_at = datetime(2026, 3, 2, 9)
-    db.session.add(Decision(institution_id=viewer.institution_id, proposal_id=proposal.id, kind="eligibility",
-                            outcome="not_eligible", rationale="Hors champ.", decided_by_id=viewer.id,
-                            published_at=datetime(2026, 3, 2, 15)))
-    db.session.flush()
+    make_decision(proposal, outcome="not_eligible", rationale="Hors champ.", decided_by=viewer,
+                  published_at=datetime(2026, 3, 2, 15))
     login(client, viewer)
     page = text(client.get(f"/tableau-de-bord?{ONE_DAY}"))
     cards = page.split('<div class="grid">')[1].split("</div>")[0]

@@ -8,28 +8,32 @@ from sqlalchemy import select
 
 from incubator.audit.models import AuditEvent
 from incubator.audit.services import action_label
-from incubator.collective.models import CollectiveMembership
 from incubator.engagement.queries import Period, figures_for
 from incubator.extensions import db
-from incubator.immersions.models import Application
 from incubator.people.models import User
 from incubator.people.services import anonymise_departed
-from incubator.projects.models import Project, ProjectMember
-from incubator.release_time.models import TimeEntry
-from incubator.review.models import Assessment, Attendance, ReviewSession
 from incubator.timeutil import utcnow
-from tests.factories import make_org_unit, make_proposal, make_user
+from tests.factories import (
+    make_application,
+    make_assessment,
+    make_attendance,
+    make_collective_membership,
+    make_org_unit,
+    make_project,
+    make_project_member,
+    make_proposal,
+    make_session,
+    make_time_entry,
+    make_user,
+)
 from tests.helpers import text
 
 YEAR = Period.year(2026)
 
 
 def entry(user, project, day, minutes, status="approved", corrects=None):
-    e = TimeEntry(institution_id=user.institution_id, user_id=user.id, project_id=project.id, day=day,
-                  minutes=minutes, status=status, corrects_id=corrects.id if corrects else None)
-    db.session.add(e)
-    db.session.flush()
-    return e
+    return make_time_entry(user, project, day=day, minutes=minutes, status=status,
+                           corrects_id=corrects.id if corrects else None)
 
 
 @pytest.fixture
@@ -41,12 +45,10 @@ def dataset():
     other_service = make_org_unit(hr.institution, name="Accueil")
     agent = make_user(org_unit=service, last_name="Martin", first_name="Camille", quotite=80, category="C")
     colleague = make_user(org_unit=other_service, last_name="Benali", category="B")
-    project = Project(institution_id=hr.institution_id, kind="initiative", state="active", title="Carnet des bâtiments",
-                      lead_id=agent.id, sponsor_id=colleague.id, starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
-    project.members.append(ProjectMember(user=agent, hours_budget=100))
-    project.members.append(ProjectMember(user=colleague, hours_budget=50))
-    db.session.add(project)
-    db.session.flush()
+    project = make_project(hr.institution, title="Carnet des bâtiments", lead=agent, sponsor=colleague,
+                           starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+    make_project_member(project, agent, hours_budget=100)
+    make_project_member(project, colleague, hours_budget=50)
     entry(agent, project, date(2025, 12, 31), 600)  # before the period: excluded
     entry(agent, project, date(2026, 1, 2), 120)  # counted
     first = entry(agent, project, date(2026, 3, 2), 180)  # corrected below: counted once, as 90
@@ -65,16 +67,12 @@ def dataset():
     # Immersion made in 2026; collective term from 2026-10-15 (3 months in the year); a session; an assessment.
     offer = make_proposal(author=colleague, kind="mobility", state="accepted")
     offer.submitted_at = in_2026
-    db.session.add(Application(offer_id=offer.id, applicant_id=agent.id, motivation="x", starts_on=date(2026, 5, 4),
-                               ends_on=date(2026, 5, 6), working_days=3, status="selected"))
-    db.session.add(CollectiveMembership(institution_id=hr.institution_id, user=agent, starts_on=date(2026, 10, 15)))
-    session = ReviewSession(institution_id=hr.institution_id, starts_at=datetime(2026, 11, 5, 13), place="Salle",
-                            created_by_id=hr.id)
-    db.session.add(session)
-    db.session.flush()
-    db.session.add(Attendance(session_id=session.id, user_id=agent.id))
-    db.session.add(Assessment(proposal_id=offer.id, user_id=agent.id, created_at=datetime(2026, 11, 1, 9)))
-    db.session.flush()
+    make_application(offer, agent, motivation="x", starts_on=date(2026, 5, 4), ends_on=date(2026, 5, 6),
+                     working_days=3, status="selected")
+    make_collective_membership(agent, starts_on=date(2026, 10, 15))
+    session = make_session(hr.institution, created_by=hr, starts_at=datetime(2026, 11, 5, 13), place="Salle")
+    make_attendance(session, agent)
+    make_assessment(offer, agent, created_at=datetime(2026, 11, 1, 9))
     # The agent changed service after all this: figures follow the person, not the unit.
     agent.org_unit = other_service
     return {"hr": hr, "agent": agent, "colleague": colleague, "project": project, "direction": direction,

@@ -12,7 +12,7 @@ from incubator.notifications import services
 from incubator.notifications.links import link
 from incubator.notifications.models import Notification, OutboxMessage
 from incubator.proposals import services as proposal_services
-from tests.factories import make_proposal, make_user
+from tests.factories import make_notification, make_proposal, make_user
 from tests.helpers import text
 
 
@@ -44,11 +44,9 @@ def test_query_values_and_anchors_and_addresses_outside_a_request(app):
 
 def test_an_address_that_no_longer_exists_falls_back_to_the_recorded_path(client, login):
     agent = make_user()
-    db.session.add(Notification(user_id=agent.id, category="proposals", subject="Ancienne", body="x",
-                                link="/propositions/1", link_endpoint="proposals.ancienne_page",
-                                link_values={"proposal_id": 1}))
-    db.session.add(Notification(user_id=agent.id, category="proposals", subject="D'avant", body="x",
-                                link="/arbitrage/journal"))
+    make_notification(agent, subject="Ancienne", body="x", link="/propositions/1",
+                      link_endpoint="proposals.ancienne_page", link_values={"proposal_id": 1})
+    make_notification(agent, subject="D'avant", body="x", link="/arbitrage/journal")
     login(client, agent)
     page = text(client.get("/notifications"))
     assert 'href="/propositions/1"' in page and 'href="/arbitrage/journal"' in page

@@ -19,7 +19,7 @@ from incubator.notifications.models import Notification, OutboxMessage
 from incubator.proposals import services as proposal_services
 from incubator.timeutil import utcnow
 from tests.conftest import TEST_DATABASE_URL, app_config
-from tests.factories import make_proposal, make_user
+from tests.factories import make_notification, make_proposal, make_user
 from tests.helpers import text
 
 
@@ -162,8 +162,7 @@ def test_in_app_list_counter_and_mark_read(client, login):
     assert client.post("/notifications/tout-lu").status_code == 303
     assert "non lue" not in text(client.get("/notifications/compteur"))
     # Someone else's notification: not found.
-    notification = Notification(user_id=other.id, category="proposals", subject="x", body="x", link="/")
-    db.session.add(notification)
+    notification = make_notification(other, subject="x", body="x")
     db.session.commit()
     assert client.post(f"/notifications/{notification.id}/lu").status_code == 404
 

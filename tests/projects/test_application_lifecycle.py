@@ -5,13 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from incubator.extensions import db
 from incubator.immersions import lifecycle as immersion_lifecycle
 from incubator.immersions import services as immersion_services
 from incubator.immersions.lifecycle import APPLICATIONS
-from incubator.immersions.models import Application
 from incubator.timeutil import today_paris
-from tests.factories import make_proposal, make_user
+from tests.factories import make_application, make_proposal, make_user
 from tests.helpers import table_verdict
 
 PEOPLE = {"applicant": set(), "manager": {immersion_lifecycle.MANAGER}, "host": {immersion_lifecycle.HOST}, "outsider": set()}
@@ -41,11 +39,8 @@ def test_transition_by_person_and_state(action, state):
               "outsider": make_user(org_unit=host.org_unit)}
     offer = make_proposal(author=host, kind="mobility", state="accepted")
     start = today_paris() + timedelta(days=100)
-    application = Application(offer_id=offer.id, applicant_id=applicant.id, manager_id=manager.id,
-                              motivation="Découvrir l'accueil des habitants.", starts_on=start,
-                              ends_on=start + timedelta(days=4), working_days=3, status=state)
-    db.session.add(application)
-    db.session.flush()
+    application = make_application(offer, applicant, motivation="Découvrir l'accueil des habitants.",
+                                   starts_on=start, ends_on=start + timedelta(days=4), working_days=3, status=state)
     # Refused people first (they change nothing), the permitted one last.
     for person in sorted(PEOPLE, key=lambda p: not isinstance(
             table_verdict(APPLICATIONS, state, action, PEOPLE[p]), type)):

@@ -8,10 +8,19 @@ from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.immersions import services as immersion_services
 from incubator.immersions.models import Application, ImmersionSettings
-from incubator.projects.models import Project, ProjectMember
+from incubator.projects.models import Project
 from incubator.timeutil import PARIS
 from incubator.workdays import working_days
-from tests.factories import make_institution, make_org_unit, make_proposal, make_user
+from tests.factories import (
+    make_application,
+    make_immersion_settings,
+    make_institution,
+    make_org_unit,
+    make_project,
+    make_project_member,
+    make_proposal,
+    make_user,
+)
 from tests.helpers import field_errors, text
 
 MOTIVATION = "Je souhaite découvrir l'accueil du public et ses outils."
@@ -61,9 +70,8 @@ def test_between_employers_limits_at_their_edges(world):
     assert immersion_services.immersion_checks(visitor, offer, TODAY + timedelta(days=91), TODAY + timedelta(days=95), today=TODAY)[1] == []
     assert "3 mois" in immersion_services.immersion_checks(visitor, offer, TODAY + timedelta(days=90), TODAY + timedelta(days=94), today=TODAY)[1][0]
     # At most 20 days over 3 years.
-    db.session.add(Application(offer_id=offer.id, applicant_id=visitor.id, motivation="x", starts_on=date(2026, 1, 5),
-                               ends_on=date(2026, 1, 30), working_days=15, status="selected"))
-    db.session.flush()
+    make_application(offer, visitor, manager=None, motivation="x", starts_on=date(2026, 1, 5),
+                     ends_on=date(2026, 1, 30), working_days=15, status="selected")
     assert immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 5), today=TODAY)[1] == []
     problems = immersion_services.immersion_checks(visitor, offer, date(2027, 3, 1), date(2027, 3, 8), today=TODAY)[1]
     assert any("20 jours" in p for p in problems)
@@ -72,18 +80,16 @@ def test_between_employers_limits_at_their_edges(world):
 def test_internal_immersions_follow_the_institution_setting(world):
     applicant, offer = world["applicant"], world["offer"]
     assert immersion_services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1] == []
-    db.session.add(ImmersionSettings(institution_id=offer.institution_id, limits_mode="refuse",
-                                     internal_min_days=2, internal_max_days=3, daily_hours=7))
-    db.session.flush()
+    make_immersion_settings(offer.institution, limits_mode="refuse", internal_min_days=2, internal_max_days=3,
+                            daily_hours=7)
     assert immersion_services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 1), today=TODAY)[1]
     assert immersion_services.immersion_checks(applicant, offer, date(2027, 3, 1), date(2027, 3, 3), today=TODAY)[1] == []
 
 
 def test_refuse_or_warn_per_institution(world):
     applicant, offer = world["applicant"], world["offer"]
-    db.session.add(ImmersionSettings(institution_id=offer.institution_id, limits_mode="refuse",
-                                     internal_min_days=1, internal_max_days=3, daily_hours=7))
-    db.session.flush()
+    make_immersion_settings(offer.institution, limits_mode="refuse", internal_min_days=1, internal_max_days=3,
+                            daily_hours=7)
     with pytest.raises(ValidationFailed) as exc:
         immersion_services.apply(applicant, offer, motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))
     assert "Règles de l'immersion" in exc.value.errors["starts_on"][0]
@@ -165,18 +171,13 @@ CONVENTION_REFUSED = ("Ce document d'immersion ne peut être lu que par l'agent 
 
 def _immersion(offer, visitor, manager) -> Project:
     """A selected application and its immersion project, on fixed dates."""
-    project = Project(institution_id=offer.institution_id, kind="immersion", state="active",
-                      title=f"Immersion de {visitor.full_name}", proposal_id=offer.id, lead_id=offer.author_id,
-                      host_org_unit_id=offer.host_org_unit_id, objectives=offer.mission,
-                      starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 5))
-    project.members.append(ProjectMember(user=visitor, role="Agent en immersion", hours_budget=35))
-    db.session.add(project)
-    db.session.flush()
-    db.session.add(Application(offer_id=offer.id, applicant_id=visitor.id, manager_id=manager.id,
-                               motivation=MOTIVATION, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 5),
-                               working_days=5, status="selected", project_id=project.id,
-                               decided_at=datetime(2026, 11, 2, 9, 0)))
-    db.session.flush()
+    project = make_project(offer.institution, kind="immersion", title=f"Immersion de {visitor.full_name}",
+                           proposal=offer, lead=offer.author, host_org_unit_id=offer.host_org_unit_id,
+                           objectives=offer.mission, starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 5))
+    make_project_member(project, visitor, role="Agent en immersion", hours_budget=35)
+    make_application(offer, visitor, manager=manager, motivation=MOTIVATION, starts_on=date(2027, 3, 1),
+                     ends_on=date(2027, 3, 5), working_days=5, status="selected", project_id=project.id,
+                     decided_at=datetime(2026, 11, 2, 9, 0))
     return project
 
 
@@ -244,9 +245,7 @@ def test_an_internal_immersion_has_an_internal_sheet_not_an_agreement_between_em
 
 def test_a_project_that_is_not_an_immersion_has_no_convention(client, login):
     coordinator = make_user(roles=["coordinator"])
-    project = Project(institution_id=coordinator.institution_id, kind="initiative", state="active", title="Projet")
-    db.session.add(project)
-    db.session.flush()
+    project = make_project(coordinator.institution, title="Projet")
     login(client, coordinator)
     assert client.get(f"/projets/{project.id}/convention").status_code == 404
     assert client.get("/projets/999999/convention").status_code == 404

@@ -1,13 +1,16 @@
 from datetime import timedelta
 
-from sqlalchemy import insert
-
 from incubator.extensions import db
-from incubator.proposals.models import Proposal
 from incubator.proposals.services import _refresh_search_text
-from incubator.text import normalise
 from incubator.timeutil import utcnow
-from tests.factories import make_institution, make_org_unit, make_proposal, make_theme, make_user
+from tests.factories import (
+    make_institution,
+    make_many_proposals,
+    make_org_unit,
+    make_proposal,
+    make_theme,
+    make_user,
+)
 from tests.helpers import text
 
 
@@ -68,28 +71,15 @@ def test_search_filters_and_sorts(client, login):
     assert fragment.lstrip().startswith('<section id="results"') and "<html" not in fragment
 
 
-def _bulk_proposals(author, count: int) -> None:
-    now = utcnow()
-    db.session.execute(insert(Proposal), [
-        {"institution_id": author.institution_id, "kind": "initiative" if n % 3 else "mobility",
-         "state": ("submitted", "in_review", "accepted", "rejected")[n % 4], "author_id": author.id,
-         "org_unit_id": author.org_unit_id, "title": f"Proposition générée {n}",
-         "search_text": normalise(f"proposition generee {n}"), "submitted_at": now - timedelta(minutes=n),
-         "state_changed_at": now - timedelta(minutes=n), "created_at": now, "updated_at": now,
-         "support_count": n % 17, "comment_count": 0, "version_number": 1}
-        for n in range(count)
-    ])
-
-
 def test_board_query_count_is_fixed_whatever_the_volume(client, login, count_queries):
     agent = make_user()
     make_theme(agent.institution)
-    _bulk_proposals(agent, 10)
+    make_many_proposals(agent, 10)
     login(client, agent)
     counts = {}
     for label in ("ten", "thousand"):
         if label == "thousand":
-            _bulk_proposals(agent, 990)
+            make_many_proposals(agent, 990)
         for query in ("", "?tri=supported", "?q=generee&nature=initiative", "?tri=waiting"):
             with count_queries() as counter:
                 response = client.get("/propositions" + query)
@@ -105,7 +95,7 @@ def test_board_query_count_is_fixed_whatever_the_volume(client, login, count_que
 def test_long_lists_count_up_to_a_cap_and_every_page_stays_reachable(client, login, server, monkeypatch):
     monkeypatch.setitem(server.config, "LIST_COUNT_CAP", 40)
     agent = make_user()
-    _bulk_proposals(agent, 65)  # "Proposition générée 0" is the newest
+    make_many_proposals(agent, 65)  # "Proposition générée 0" is the newest
     login(client, agent)
     first = text(client.get("/propositions"))
     assert "Plus de 40 propositions" in first

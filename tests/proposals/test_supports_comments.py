@@ -5,7 +5,7 @@ from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.proposals import lifecycle
 from incubator.proposals.models import Comment, Support
-from tests.factories import make_institution, make_org_unit, make_proposal, make_user
+from tests.factories import make_comment, make_institution, make_org_unit, make_proposal, make_user
 from tests.helpers import text
 
 
@@ -100,9 +100,7 @@ def test_comments_newest_last_with_links_and_moderation(client, login, make_clie
 
 def test_only_the_coordinator_hides_comments(client, login):
     proposal = make_proposal(state="submitted")
-    comment = Comment(proposal_id=proposal.id, author_id=proposal.author_id, body="Un avis.")
-    db.session.add(comment)
-    db.session.flush()
+    comment = make_comment(proposal, proposal.author)
     login(client, make_user(org_unit=proposal.author.org_unit, roles=["admin"]))
     assert client.get(f"/propositions/{proposal.id}/commentaires/{comment.id}/masquer").status_code == 403
     assert client.post(f"/propositions/{proposal.id}/commentaires/{comment.id}/masquer",

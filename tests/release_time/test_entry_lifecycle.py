@@ -9,11 +9,10 @@ import time_machine
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
-from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import lifecycle, services
 from incubator.release_time.lifecycle import ENTRIES
 from incubator.release_time.models import TimeEntry
-from tests.factories import make_user
+from tests.factories import make_project, make_time_entry, make_user
 from tests.helpers import table_verdict
 
 MONDAY = date(2026, 11, 16)
@@ -61,14 +60,9 @@ def test_transition_by_person_and_state(action, state):
     agent = make_user(org_unit=manager.org_unit, manager=manager, first_name="Camille")
     people = {"agent": agent, "manager": manager,
               "colleague": make_user(org_unit=manager.org_unit, manager=manager, first_name="Inès")}
-    project = Project(institution_id=agent.institution_id, kind="initiative", state="active", title="Carnet",
-                      starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
-    project.members.extend(ProjectMember(user=m, role="Membre", hours_budget=10) for m in people.values())
-    db.session.add(project)
-    entry = TimeEntry(institution_id=agent.institution_id, user_id=agent.id, project=project, day=MONDAY,
-                      minutes=120, status=state)
-    db.session.add(entry)
-    db.session.flush()
+    project = make_project(title="Carnet", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30),
+                           members=tuple(people.values()), member_role="Membre", hours_budget=10)
+    entry = make_time_entry(agent, project, day=MONDAY, minutes=120, status=state)
     verdicts = {person: _verdict(state, action, person) for person in PEOPLE}
     for person in sorted(PEOPLE, key=lambda p: not isinstance(verdicts[p], type)):
         verdict = verdicts[person]

@@ -8,12 +8,17 @@ from incubator import create_app
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.people import hierarchy
-from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import services
 from incubator.release_time.models import TimeEntry
 from incubator.timeutil import today_paris
 from tests.conftest import app_config
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    make_project,
+    make_project_member,
+    make_time_entry,
+    make_user,
+)
 from tests.helpers import text
 
 MONDAY = date(2026, 11, 16)  # a full working week (no public holiday)
@@ -27,11 +32,8 @@ def key(project, day):
 def setup():
     manager = make_user(first_name="Karim")
     agent = make_user(org_unit=manager.org_unit, manager=manager, first_name="Camille", quotite=100)
-    project = Project(institution_id=agent.institution_id, kind="initiative", state="active", title="Carnet des bâtiments",
-                      starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
-    project.members.append(ProjectMember(user=agent, role="Membre", hours_budget=10))
-    db.session.add(project)
-    db.session.flush()
+    project = make_project(title="Carnet des bâtiments", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30),
+                           members=(agent,), member_role="Membre", hours_budget=10)
     return manager, agent, project
 
 
@@ -62,9 +64,7 @@ def test_caps_and_day_limits_follow_the_quotite(setup):
 
 def test_only_members_within_project_dates(setup):
     manager, agent, project = setup
-    other = Project(institution_id=agent.institution_id, kind="initiative", state="active", title="Autre")
-    db.session.add(other)
-    db.session.flush()
+    other = make_project(agent.institution, title="Autre")
     with pytest.raises(ValidationFailed) as exc:
         services.save_week(agent, MONDAY, values={key(other, MONDAY): "1"})
     assert "membre" in exc.value.errors[f"h-{other.id}-20261116"][0]
@@ -224,9 +224,8 @@ def test_approval_queue_is_paginated_by_agent_with_a_fixed_number_of_queries(cli
                                   last_name=f"Zeta{n:02d}") for n in range(11)]
     for agent in agents:
         if agent is not first:
-            db.session.add(ProjectMember(project_id=project.id, user_id=agent.id))
-        db.session.add(TimeEntry(institution_id=agent.institution_id, user_id=agent.id, project_id=project.id,
-                                 day=MONDAY, minutes=60, status="submitted"))
+            make_project_member(project, agent)
+        make_time_entry(agent, project, day=MONDAY, minutes=60, status="submitted")
     login(client, manager)
     with count_queries() as first_page:
         page = text(client.get("/validations"))

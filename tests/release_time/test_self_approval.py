@@ -17,11 +17,9 @@ from incubator.errors import NotAllowed
 from incubator.extensions import db
 from incubator.notifications.models import Notification
 from incubator.people import hierarchy
-from incubator.people.models import UserRole
-from incubator.projects.models import Project, ProjectMember
 from incubator.release_time import queries, services
 from incubator.release_time.models import CapOverride, TimeEntry
-from tests.factories import make_user
+from tests.factories import make_project, make_project_member, make_role, make_user
 from tests.helpers import text
 
 MONDAY = date(2026, 11, 16)  # a full working week (no public holiday)
@@ -37,12 +35,8 @@ def pinned_today():
 
 
 def project_with(*members):
-    project = Project(institution_id=members[0].institution_id, kind="initiative", state="active",
-                      title="Carnet des bâtiments", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
-    project.members.extend(ProjectMember(user=m, role="Membre", hours_budget=10) for m in members)
-    db.session.add(project)
-    db.session.flush()
-    return project
+    return make_project(title="Carnet des bâtiments", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30),
+                        members=members, member_role="Membre", hours_budget=10)
 
 
 def submit(agent, project, hours="2"):
@@ -77,7 +71,7 @@ def events(action):
 def test_a_report_holding_the_delegation_cannot_decide_on_own_lines(client, login, team, role):
     karim, camille, ines, _project, ids = team
     if role:
-        ines.roles.append(UserRole(institution_id=ines.institution_id, role=role))
+        make_role(ines, role)
     login(client, ines)
     for data in ({"entry": str(ids["ines"]), "action": "approve"},
                  {"entry": str(ids["ines"]), "action": "refuse", "reason": "Je me refuse cette ligne."},
@@ -147,7 +141,7 @@ def test_no_path_to_deciding_on_own_lines(team):
     # No chain: Inès, N+1 of Lou, hands her approvals to Camille, who gets Lou's lines,
     # not Karim's (Camille's own among them).
     lou = make_user(org_unit=karim.org_unit, manager=ines, first_name="Lou")
-    project.members.append(ProjectMember(user=lou, role="Membre", hours_budget=10))
+    make_project_member(project, lou, role="Membre", hours_budget=10)
     lou_entry = submit(lou, project)
     hierarchy.delegate(ines, delegate_email=camille.email, starts_on=MONDAY, ends_on=TODAY)
     assert hierarchy.can_decide_for(camille, lou) is None

@@ -8,8 +8,8 @@ from incubator.extensions import db
 from incubator.proposals.lifecycle import COORDINATOR
 from incubator.review import decisions, voting
 from incubator.review.lifecycle import ITEMS, MEMBER
-from incubator.review.models import AgendaItem, Attendance, Vote
-from tests.factories import make_proposal, make_session, make_settings, make_user
+from incubator.review.models import Attendance, Vote
+from tests.factories import make_agenda_item, make_proposal, make_session, make_settings, make_user
 from tests.helpers import table_verdict
 
 RATIONALE = ("Le collectif retient la proposition : elle répond à un besoin réel des usagers, "
@@ -51,11 +51,8 @@ def cast():
 
 def _item(cast, state):
     proposal = make_proposal(author=cast["agent"], state=PROPOSAL_STATE[state])
-    item = AgendaItem(session_id=cast["session"].id, proposal_id=proposal.id, position=1, status=state,
-                      result="adopted" if state in ("closed", "decided") else None, tally={})
-    db.session.add(item)
-    db.session.flush()
-    return item
+    return make_agenda_item(cast["session"], proposal, position=1, status=state,
+                            result="adopted" if state in ("closed", "decided") else None)
 
 
 @pytest.mark.parametrize("state", ITEMS.states)

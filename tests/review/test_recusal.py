@@ -13,17 +13,22 @@ from sqlalchemy import func, select
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.projects import services as project_services
-from incubator.projects.models import Project, ProjectMember
+from incubator.projects.models import Project
 from incubator.proposals.models import Proposal
-from incubator.review.models import (
-    DEFAULT_INELIGIBILITY_REASONS,
-    AgendaItem,
-    Attendance,
-    Conflict,
-    Decision,
-    Vote,
+from incubator.review.models import DEFAULT_INELIGIBILITY_REASONS, AgendaItem, Attendance, Decision
+from tests.factories import (
+    make_agenda_item,
+    make_attendance,
+    make_conflict,
+    make_decision,
+    make_project,
+    make_project_member,
+    make_proposal,
+    make_session,
+    make_settings,
+    make_user,
+    make_vote,
 )
-from tests.factories import make_proposal, make_session, make_settings, make_user
 from tests.helpers import text
 
 RATIONALE = ("Le collectif a examiné la proposition au regard des critères publiés et des évaluations de "
@@ -58,19 +63,16 @@ def _recused_proposal(w, kind: str, state: str) -> Proposal:
     if kind == "coauthor":
         return make_proposal(author=w.agent, state=state, coauthors=(w.chair,))
     proposal = make_proposal(author=w.agent, state=state)
-    db.session.add(Conflict(proposal_id=proposal.id, user_id=w.chair.id, reason="Mon conjoint porte ce projet."))
-    db.session.flush()
+    make_conflict(proposal, w.chair, reason="Mon conjoint porte ce projet.")
     return proposal
 
 
 def _item(w, proposal, status: str, *, present=True, result=None, tally=None) -> AgendaItem:
     session = make_session(w.institution, created_by=w.other)
-    item = AgendaItem(session_id=session.id, proposal_id=proposal.id, position=1, status=status,
-                      result=result, tally=tally or {})
-    db.session.add(item)
+    item = make_agenda_item(session, proposal, position=1, status=status, result=result, tally=tally or {})
     if present:
-        db.session.add_all([Attendance(session_id=session.id, user_id=u.id) for u in [w.other, *w.members]])
-    db.session.flush()
+        for user in [w.other, *w.members]:
+            make_attendance(session, user)
     return item
 
 
@@ -79,16 +81,12 @@ ADOPTED = {"counts": {"for": 3, "against": 0, "abstain": 0}, "members": 4, "pres
 
 
 def _project(w, proposal, *, complete=False) -> Project:
-    project = Project(institution_id=w.institution.id, kind="initiative", state="framing", title=proposal.title,
-                      proposal_id=proposal.id, lead_id=proposal.author_id, objectives="Réduire les délais.")
-    project.members.append(ProjectMember(user_id=proposal.author_id, role="Porteur", hours_budget=40))
-    if complete:
-        from datetime import date
+    from datetime import date
 
-        project.sponsor_id = w.dgs.id
-        project.starts_on, project.ends_on = date(2027, 1, 4), date(2027, 6, 30)
-    db.session.add(project)
-    db.session.flush()
+    charter = {"sponsor": w.dgs, "starts_on": date(2027, 1, 4), "ends_on": date(2027, 6, 30)} if complete else {}
+    project = make_project(w.institution, state="framing", title=proposal.title, proposal=proposal,
+                           lead=proposal.author, objectives="Réduire les délais.", **charter)
+    make_project_member(project, proposal.author, role="Porteur", hours_budget=40)
     return project
 
 
@@ -127,20 +125,16 @@ ACTIONS = {
 
 def _voting(w, proposal) -> AgendaItem:
     item = _item(w, proposal, "voting")
-    db.session.add_all([Vote(item_id=item.id, user_id=m.id, choice="for") for m in w.members])
-    db.session.flush()
+    for member in w.members:
+        make_vote(item, member, choice="for")
     return item
 
 
 def _decided(w, proposal) -> Decision:
     not_adopted = {**ADOPTED, "counts": {"for": 0, "against": 3, "abstain": 0}, "result": "not_adopted"}
     item = _item(w, proposal, "decided", result="not_adopted", tally=not_adopted)
-    decision = Decision(institution_id=w.institution.id, proposal_id=proposal.id, item_id=item.id,
-                        session_id=item.session_id, kind="session", outcome="rejected", rationale=RATIONALE,
-                        tally=not_adopted, decided_by_id=w.other.id)
-    db.session.add(decision)
-    db.session.flush()
-    return decision
+    return make_decision(proposal, item=item, kind="session", outcome="rejected", rationale=RATIONALE,
+                         tally=not_adopted, decided_by=w.other)
 
 
 def _snapshot(proposal_id: int):
@@ -254,7 +248,7 @@ def test_substitute_designation_form_journal_and_scope(w, make_client, login):
         assert client.get(url).status_code == 403
         assert client.post(url, data={"email": "omar@ville.fr"}).status_code == 403
     recused_admin = make_user(org_unit=w.chair.org_unit, roles=["admin"], email="admin2@ville.fr")
-    db.session.add(Conflict(proposal_id=proposal.id, user_id=recused_admin.id, reason="Ma sœur porte ce projet."))
+    make_conflict(proposal, recused_admin, reason="Ma sœur porte ce projet.")
     client = make_client()
     login(client, recused_admin)
     assert client.post(url, data={"email": "omar@ville.fr"}).status_code == 403
@@ -309,8 +303,7 @@ def test_the_session_page_hides_a_recused_coordinators_controls(w, make_client, 
     mine = make_proposal(author=w.chair, state="scheduled", title="Ma proposition")
     theirs = make_proposal(author=w.agent, state="scheduled", title="Leur proposition")
     own_item = _item(w, mine, "pending", present=False)
-    item = AgendaItem(session_id=own_item.session_id, proposal_id=theirs.id, position=2, status="pending", tally={})
-    db.session.add(item)
+    item = make_agenda_item(own_item.session, theirs, position=2)
     db.session.commit()
     client = make_client()
     login(client, w.chair)
@@ -405,7 +398,7 @@ def test_the_proposal_page_invites_members_to_assess_unless_they_are_recused(cli
     author = make_user()
     proposal = make_proposal(author=author, state="in_review")
     member, conflicted = (make_user(institution=author.institution, collective=True) for _ in range(2))
-    db.session.add(Conflict(proposal_id=proposal.id, user_id=conflicted.id, reason="Je travaille avec l'auteur."))
+    make_conflict(proposal, conflicted, reason="Je travaille avec l'auteur.")
     db.session.commit()
     invitation = "évaluer cette proposition"
     login(client, member)

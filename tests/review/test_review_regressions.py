@@ -18,6 +18,7 @@ from incubator.review import settings as review_settings
 from incubator.review import voting as review_voting
 from incubator.timeutil import PARIS
 from tests.factories import (
+    make_decision,
     make_institution,
     make_org_unit,
     make_proposal,
@@ -163,12 +164,9 @@ def test_selection_rechecks_the_three_year_cap_and_partner_visitor_sees_the_imme
 
 
 def test_csv_cells_cannot_become_formulas(client, login):
-    from incubator.review.models import Decision
-
     coordinator = make_user(roles=["coordinator"])
     proposal = make_proposal(author=coordinator, state="not_eligible", title="=HYPERLINK(\"http://x\")")
-    db.session.add(Decision(institution_id=coordinator.institution_id, proposal_id=proposal.id, kind="eligibility",
-                            outcome="not_eligible", rationale="-1+1", decided_by_id=coordinator.id))
+    make_decision(proposal, outcome="not_eligible", rationale="-1+1", decided_by=coordinator)
     login(client, coordinator)
     body = client.get("/arbitrage/journal?format=csv").get_data(as_text=True)
     assert "'=HYPERLINK" in body and ";'-1+1" in body

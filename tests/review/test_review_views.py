@@ -10,6 +10,7 @@ from incubator.extensions import db
 from incubator.review.models import Decision, ReviewSession
 from tests.factories import (
     make_criterion,
+    make_decision,
     make_institution,
     make_org_unit,
     make_proposal,
@@ -200,16 +201,13 @@ def test_a_whole_session_through_the_pages_with_live_tally(make_client, login, p
 
 
 def test_journal_filters_and_csv_export(client, login, people):
-    institution = people["coordinator"].institution
     a = make_proposal(author=people["agent"], state="accepted", title="Fontaines à eau")
     b = make_proposal(author=people["agent"], state="not_eligible", title="Répertoire des compétences")
-    db.session.add_all([
-        Decision(institution_id=institution.id, proposal_id=a.id, kind="session", outcome="accepted",
-                 rationale="Motivation ; avec un point-virgule\net une ligne.", decided_by_id=people["coordinator"].id,
-                 tally={"counts": {"for": 5, "against": 1, "abstain": 0}, "present": 6, "members": 8, "required": 4}),
-        Decision(institution_id=institution.id, proposal_id=b.id, kind="eligibility", outcome="not_eligible",
-                 reason="Hors du champ", rationale="Pas de notre ressort.", decided_by_id=people["coordinator"].id),
-    ])
+    make_decision(a, outcome="accepted", rationale="Motivation ; avec un point-virgule\net une ligne.",
+                  decided_by=people["coordinator"],
+                  tally={"counts": {"for": 5, "against": 1, "abstain": 0}, "present": 6, "members": 8, "required": 4})
+    make_decision(b, outcome="not_eligible", reason="Hors du champ", rationale="Pas de notre ressort.",
+                  decided_by=people["coordinator"])
     login(client, people["agent"])
     page = text(client.get("/arbitrage/journal?nature=eligibility"))
     assert "Répertoire des compétences" in page and "Fontaines à eau" not in page

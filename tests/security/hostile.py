@@ -21,20 +21,26 @@ from sqlalchemy import select, text
 
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
-from incubator.immersions.models import Application
-from incubator.projects.models import Project, ProjectMember
-from incubator.proposals.models import Comment
+from incubator.projects.models import Project
+from incubator.proposals.models import Proposal
 from incubator.release_time.models import TimeEntry
-from incubator.review.models import AgendaItem, Attendance, Decision
-from incubator.timeutil import today_paris, utcnow
+from incubator.review.models import ReviewSession
+from incubator.timeutil import today_paris
 from tests.dates import working_span
 from tests.factories import (
+    make_agenda_item,
+    make_application,
+    make_attendance,
+    make_comment,
     make_criterion,
+    make_decision,
     make_org_unit,
+    make_project,
     make_proposal,
     make_session,
     make_settings,
     make_theme,
+    make_time_entry,
     make_user,
 )
 
@@ -386,62 +392,41 @@ class World:
                              window_ends_on=today + timedelta(days=160), **fields).id
 
     def fresh_comment(self) -> int:
-        comment = Comment(proposal_id=self.ids["proposal"], author_id=self.people["agent"].id, body="Un avis.")
-        db.session.add(comment)
-        db.session.flush()
-        return comment.id
+        return make_comment(db.session.get(Proposal, self.ids["proposal"]), self.people["agent"]).id
 
     def fresh_project(self, state: str = "active") -> int:
         today = today_paris()
-        project = Project(institution_id=self.institution.id, kind="initiative", state=state,
-                          title="Projet éphémère", proposal_id=self.ids["accepted"],
-                          lead_id=self.people["author"].id, starts_on=today - timedelta(days=60),
-                          ends_on=today + timedelta(days=300))
-        project.members.append(ProjectMember(user=self.people["author"], hours_budget=200))
-        db.session.add(project)
-        db.session.flush()
-        return project.id
+        author = self.people["author"]
+        return make_project(self.institution, state=state, title="Projet éphémère", proposal_id=self.ids["accepted"],
+                            lead=author, members=(author,), hours_budget=200,
+                            starts_on=today - timedelta(days=60), ends_on=today + timedelta(days=300)).id
 
     def fresh_closed_item(self) -> int:
-        proposal = self.fresh_proposal("scheduled", author="agent")
+        proposal = make_proposal(author=self.people["agent"], state="scheduled")
         tally = {"counts": {"for": 2, "against": 0, "abstain": 0}, "members": 3, "present": 2, "required": 2,
                  "quorum_percent": 50, "rule": "majority", "votes_public": False, "result": "adopted"}
-        item = AgendaItem(session_id=self.ids["session"], proposal_id=proposal, position=1,
-                          status="closed", result="adopted", tally=tally)
-        db.session.add(item)
-        db.session.flush()
-        return item.id
+        return make_agenda_item(db.session.get(ReviewSession, self.ids["session"]), proposal, position=1,
+                                status="closed", result="adopted", tally=tally).id
 
     def fresh_decision(self) -> int:
-        proposal = self.fresh_proposal("rejected", author="agent")
-        decision = Decision(institution_id=self.institution.id, proposal_id=proposal, kind="session",
-                            outcome="rejected", rationale="Motivation initiale de la décision.",
-                            decided_by_id=self.people["coordinator"].id)
-        db.session.add(decision)
-        db.session.flush()
-        return decision.id
+        proposal = make_proposal(author=self.people["agent"], state="rejected")
+        return make_decision(proposal, kind="session", outcome="rejected",
+                             rationale="Motivation initiale de la décision.",
+                             decided_by=self.people["coordinator"]).id
 
     def fresh_application(self, status: str) -> int:
-        offer = self.fresh_offer()
+        offer = db.session.get(Proposal, self.fresh_offer())
         starts, ends = working_span(105)
-        application = Application(offer_id=offer, applicant_id=self.people["author"].id,
-                                  manager_id=self.people["manager"].id, motivation="Découvrir le métier.",
-                                  starts_on=starts, ends_on=ends, working_days=2,
-                                  status=status)
-        db.session.add(application)
-        db.session.flush()
-        return application.id
+        return make_application(offer, self.people["author"], manager=self.people["manager"],
+                                motivation="Découvrir le métier.", starts_on=starts, ends_on=ends,
+                                working_days=2, status=status).id
 
     def fresh_entry(self) -> int:
         # A different past weekday each time: one submitted line to decide on.
         count = db.session.scalar(select(db.func.count()).select_from(TimeEntry)) or 0
         day = today_paris() - timedelta(days=7 + count % 50)
-        entry = TimeEntry(institution_id=self.institution.id, user_id=self.people["author"].id,
-                          project_id=self.ids["project"], day=day, minutes=60, status="submitted",
-                          submitted_at=utcnow())
-        db.session.add(entry)
-        db.session.flush()
-        return entry.id
+        return make_time_entry(self.people["author"], db.session.get(Project, self.ids["project"]), day=day,
+                               minutes=60, status="submitted").id
 
     def fresh_membership(self) -> int:
         user = make_user(org_unit=self.unit, collective=True)
@@ -480,12 +465,10 @@ def build_world() -> World:
     ids["offer"] = world.fresh_offer()
     session = make_session(institution, created_by=people["coordinator"])
     ids["session"] = session.id
-    voted = world.fresh_proposal("scheduled", author="agent")
-    item = AgendaItem(session_id=session.id, proposal_id=voted, position=1, status="voting", tally={})
-    db.session.add_all([item, Attendance(session_id=session.id, user_id=people["member"].id),
-                        Attendance(session_id=session.id, user_id=people["member2"].id)])
-    db.session.flush()
-    ids["voting_item"] = item.id
+    voted = make_proposal(author=people["agent"], state="scheduled")
+    ids["voting_item"] = make_agenda_item(session, voted, position=1, status="voting").id
+    make_attendance(session, people["member"])
+    make_attendance(session, people["member2"])
     ids["unit"] = world.fresh_unit()
     db.session.commit()
     return world

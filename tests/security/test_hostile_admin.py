@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incubator.extensions import db
-from incubator.notifications.models import CATEGORIES, DELIVERY, Notification
+from incubator.notifications.models import CATEGORIES, DELIVERY
 from incubator.people.models import ROLES
 from incubator.release_time.services import monday_of
 from incubator.timeutil import today_paris
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_notification, make_user
 from tests.security.hostile import (
     DATES,
     MISSING,
@@ -85,11 +85,7 @@ def _agents_csv(world, _target):
 
 
 def _fresh_notification(world) -> dict:
-    notification = Notification(user_id=world.people["author"].id, category="proposals",
-                                subject="Une nouvelle", body="Le corps.", link="/")
-    db.session.add(notification)
-    db.session.flush()
-    return {"notification": notification.id}
+    return {"notification": make_notification(world.people["author"], subject="Une nouvelle", body="Le corps.").id}
 
 
 UNIT = F("int", lambda w, _t: [str(w.unit.id)])

@@ -8,22 +8,25 @@ import pytest
 
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
-from incubator.immersions.models import Application
-from incubator.notifications.models import Notification
 from incubator.policy import POLICY, PUBLIC
-from incubator.projects.models import Milestone, Project, ProjectMember
-from incubator.proposals.models import Comment
-from incubator.release_time.models import TimeEntry
-from incubator.review.models import AgendaItem, Decision
 from incubator.timeutil import today_paris
 from tests.factories import (
+    make_agenda_item,
+    make_application,
+    make_comment,
     make_criterion,
+    make_decision,
     make_institution,
+    make_milestone,
+    make_notification,
     make_org_unit,
+    make_project,
+    make_project_member,
     make_proposal,
     make_session,
     make_settings,
     make_theme,
+    make_time_entry,
     make_user,
 )
 
@@ -62,36 +65,27 @@ def build_world(prefix: str = ""):
     # An internal immersion of the author, hosted by the member: its sheet (convention).
     hosting = make_proposal(author=member, kind="mobility", state="accepted", open_to="institution",
                             window_starts_on=date(2027, 3, 1), window_ends_on=date(2027, 3, 31))
-    immersion = Project(institution_id=institution.id, kind="immersion", state="active", title="Immersion",
-                        proposal_id=hosting.id, lead_id=member.id, starts_on=date(2027, 3, 1),
-                        ends_on=date(2027, 3, 3))
-    immersion.members.append(ProjectMember(user=author, role="Agent en immersion", hours_budget=21))
-    comment = Comment(proposal_id=proposal.id, author_id=agent.id, body="Un avis.")
-    project = Project(institution_id=institution.id, kind="initiative", state="active", title="Projet",
-                      proposal_id=accepted.id, lead_id=author.id)
-    project.members.append(ProjectMember(user=author, hours_budget=10))
-    project.milestones.append(Milestone(title="Jalon", due_on=today_paris()))
+    comment = make_comment(proposal, agent)
+    project = make_project(institution, title="Projet", proposal=accepted, lead=author, members=(author,),
+                           hours_budget=10)
+    milestone = make_milestone(project, title="Jalon", due_on=today_paris())
+    immersion = make_project(institution, kind="immersion", title="Immersion", proposal=hosting, lead=member,
+                             starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+    make_project_member(immersion, author, role="Agent en immersion", hours_budget=21)
     session = make_session(institution, created_by=people["coordinator"])
-    db.session.add_all([comment, project, immersion])
-    db.session.flush()
-    item = AgendaItem(session_id=session.id, proposal_id=scheduled.id, position=1, status="pending", tally={})
-    decision = Decision(institution_id=institution.id, proposal_id=accepted.id, kind="session", outcome="accepted",
-                        rationale="Motivation.", decided_by_id=people["coordinator"].id)
-    application = Application(offer_id=offer.id, applicant_id=author.id, manager_id=people["manager"].id,
-                              motivation="x", starts_on=offer.window_starts_on, ends_on=offer.window_starts_on,
-                              working_days=1)
-    entry = TimeEntry(institution_id=institution.id, user_id=author.id, project_id=project.id,
-                      day=today_paris(), minutes=60, status="submitted")
-    notification = Notification(user_id=author.id, category="proposals", subject="x", body="x", link="/")
+    item = make_agenda_item(session, scheduled, position=1)
+    decision = make_decision(accepted, kind="session", outcome="accepted", rationale="Motivation.",
+                             decided_by=people["coordinator"])
+    application = make_application(offer, author, manager=people["manager"], motivation="x",
+                                   starts_on=offer.window_starts_on, ends_on=offer.window_starts_on, working_days=1)
+    make_application(hosting, author, manager=people["manager"], motivation="x", starts_on=date(2027, 3, 1),
+                     ends_on=date(2027, 3, 3), working_days=3, status="selected", project_id=immersion.id)
+    entry = make_time_entry(author, project, day=today_paris(), minutes=60, status="submitted")
+    notification = make_notification(author, subject="x", body="x")
     membership = db.session.query(CollectiveMembership).filter_by(user_id=member.id).one()
-    selected = Application(offer_id=hosting.id, applicant_id=author.id, manager_id=people["manager"].id,
-                           motivation="x", starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3), working_days=3,
-                           status="selected", project_id=immersion.id)
-    db.session.add_all([item, decision, application, selected, entry, notification])
-    db.session.flush()
     ids = {
         "proposal_id": proposal.id, "comment_id": comment.id, "project_id": project.id,
-        "milestone_id": project.milestones[0].id, "session_id": session.id, "item_id": item.id,
+        "milestone_id": milestone.id, "session_id": session.id, "item_id": item.id,
         "decision_id": decision.id, "offer_id": offer.id, "application_id": application.id,
         "notification_id": notification.id, "theme_id": make_theme(institution).id,
         "criterion_id": make_criterion(institution).id, "membership_id": membership.id,
