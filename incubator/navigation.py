@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from flask import request, url_for
 
+from .people.hierarchy import is_approver
+
 
 @dataclass
 class NavItem:
@@ -35,8 +37,6 @@ def navigation_for(user) -> list[NavItem]:
     ]
     if user.has_role("hr"):
         items.append(NavItem("Relevé RH", "engagement.hr", "/rh/engagement"))
-    from .people.hierarchy import is_approver
-
     if is_approver(user):
         items.append(NavItem("Validations", "release_time.approvals", "/validations"))
     if user.has_role("admin") or user.has_role("coordinator"):

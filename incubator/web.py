@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Flask,
@@ -178,8 +178,6 @@ def url_with(**changes: Any) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    from urllib.parse import urlencode
-
     query = urlencode(args)
     return request.path + (f"?{query}" if query else "")
 

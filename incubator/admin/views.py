@@ -6,6 +6,7 @@ from flask_login import current_user
 from ..audit.services import ACTION_LABELS, action_label
 from ..collective import services as collective_services
 from ..collective.models import CollectiveMembership
+from ..core.queries import home_summary
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..organisation import services as organisation_services
@@ -41,8 +42,6 @@ def _institution_id() -> int:
 @bp.get("/")
 @admin_only
 def index():
-    from ..core.queries import home_summary
-
     return render_page("admin/index.html", counts=home_summary(current_user).admin_counts)
 
 

@@ -10,6 +10,7 @@ from ..collective.models import CollectiveMembership
 from ..extensions import db
 from ..organisation.models import OrgUnit
 from ..people.models import User
+from ..proposals.models import CoAuthor, Proposal
 from ..timeutil import today_paris
 
 
@@ -40,8 +41,6 @@ def home_summary(user: User) -> HomeSummary:
     if membership is not None:
         summary.is_collective_member = True
         summary.collective_term_ends_on = membership.ends_on
-    from ..proposals.models import CoAuthor, Proposal
-
     row = db.session.execute(select(
         select(func.count()).select_from(Proposal)
         .where(Proposal.author_id == user.id, Proposal.state == "draft").scalar_subquery(),

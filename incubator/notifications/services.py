@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..people.models import User
 from ..timeutil import utcnow
@@ -70,8 +71,6 @@ def notify(users, category: str, subject: str, body: str, link: Link, *, exclude
 
 
 def set_preferences(user: User, choices: dict[str, str]) -> None:
-    from ..errors import ValidationFailed
-
     bad = {k for k, v in choices.items() if k not in CATEGORIES or v not in DELIVERY}
     if bad:
         raise ValidationFailed({"preferences": "Choix inconnu."})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..people.hierarchy import decidable_agents
 from ..people.models import ApprovalDelegation, User
+from ..projects.models import ProjectMember
 from ..timeutil import today_paris
 from .lifecycle import AGENT, ENTRIES
 from .models import TimeEntry
@@ -89,8 +90,6 @@ def approval_queue(user: User, page: int = 1):
 
 def reports_budgets(agent_ids: list[int]):
     """Budgets of these agents (the approval page's) on their projects."""
-    from ..projects.models import ProjectMember
-
     if not agent_ids:
         return []
     project_ids = select(ProjectMember.project_id).where(ProjectMember.user_id.in_(agent_ids))

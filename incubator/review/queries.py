@@ -14,7 +14,7 @@ from ..people.models import User
 from ..proposals import lifecycle
 from ..proposals.models import CoAuthor, Proposal
 from ..text import like_pattern, search_words
-from ..timeutil import paris_day_start, today_paris, utcnow
+from ..timeutil import paris_day_start, to_paris, today_paris, utcnow
 from .lifecycle import ITEMS
 from .models import (
     AgendaItem,
@@ -26,7 +26,9 @@ from .models import (
     ReviewSession,
     Vote,
 )
+from .policy import recused_ids
 from .settings import active_criteria, settings_for
+from .voting import present_ids
 
 
 def members_with_terms(institution_id: int, on: date) -> list[CollectiveMembership]:
@@ -230,9 +232,6 @@ def session_page(session: ReviewSession, viewer: User, *, item_id: int | None = 
     proposal_ids = [i.proposal_id for i in items]
     votes = db.session.scalars(select(Vote).where(Vote.item_id.in_(item_ids))
                                .options(joinedload(Vote.user))).all()
-    from .policy import recused_ids
-    from .voting import present_ids
-
     decided = [i.id for i in items if i.status == ITEMS.target("publish")]
     decisions = {d.item_id: d for d in db.session.scalars(
         select(Decision).where(Decision.item_id.in_(decided)))} if decided else {}
@@ -255,8 +254,6 @@ def session_page(session: ReviewSession, viewer: User, *, item_id: int | None = 
         views.append(ItemView(item=item, recused_ids=recused[item.proposal_id],
                               my_vote=next((v for v in item_votes if v.user_id == viewer.id), None),
                               votes=item_votes, decision=decisions.get(item.id)))
-    from ..timeutil import to_paris
-
     members = members_with_terms(session.institution_id, to_paris(session.starts_at).date()) if with_members else []
     return views, members, present_ids(session)
 
