@@ -337,7 +337,7 @@ def _render_session(session: ReviewSession, *, block=None, forms_by_item=None, s
     views, members, present = queries.session_page(session, current_user)
     settings = review_settings.settings_for(session.institution_id)
     # Closed items show their stored tally; only open votes are counted live.
-    tallies = {v.item.id: voting.tally(v.item, v.votes) for v in views if ITEMS.transition(v.item.status, "vote")}
+    tallies = {v.item.id: voting.tally(v.item, v.votes) for v in views if v.item.is_voting}
     # The coordinator's buttons per item, from the table; the pending ones need the proposal
     # still on the agenda (not withdrawn meanwhile).
     item_actions = {v.item.id: {tr.action for tr in ITEMS.available(v.item.status, {COORDINATOR})

@@ -33,6 +33,7 @@ from .coordination import (
 from .lifecycle import ITEMS
 from .models import (
     CHOICES,
+    OBJECTION,
     AgendaItem,
     Attendance,
     ReviewSession,
@@ -178,7 +179,7 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
     if choice not in CHOICES[rule]:
         raise ValidationFailed({"choice": "Choix de vote inconnu."})
     reason = clean(reason)
-    if choice == "objection" and len(reason) < OBJECTION_REASON_MIN:
+    if choice == OBJECTION and len(reason) < OBJECTION_REASON_MIN:
         raise ValidationFailed({"reason": f"Une objection doit être motivée ({OBJECTION_REASON_MIN} caractères au "
                                           "moins) ; elle est consignée."})
     if len(reason) > VOTE_REASON_MAX:
@@ -211,7 +212,7 @@ class Tally:
         if not self.quorum_met:
             return "no_quorum"
         if self.rule == "consent":
-            return "adopted" if self.counts.get("objection", 0) == 0 else "not_adopted"
+            return "adopted" if self.counts.get(OBJECTION, 0) == 0 else "not_adopted"
         return "adopted" if self.counts.get("for", 0) > self.counts.get("against", 0) else "not_adopted"
 
     votes_public: bool = False
