@@ -41,3 +41,28 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
         self.errors = {k: [v] if isinstance(v, str) else list(v) for k, v in errors.items()}
         super().__init__(message or "Certaines informations sont à corriger.")
+
+
+class Refusal(str):
+    """Why a `can_<action>` predicate refuses: the French reason (a str, shown as is by the
+    page that hides the button) and the error the service raises with it: `NotAllowed`
+    (who asks), or `InvalidTransition` (the object's state; see `not_now`)."""
+
+    error: type[DomainError]
+
+    def __new__(cls, message: str, error: type[DomainError] = NotAllowed) -> Refusal:
+        refusal = super().__new__(cls, message)
+        refusal.error = error
+        return refusal
+
+
+def not_now(message: str) -> Refusal:
+    """A refusal because of the object's state (HTTP 409), not of who asks."""
+    return Refusal(message, InvalidTransition)
+
+
+def refuse(refusal: str | None) -> None:
+    """Raise what a `can_<action>` predicate answered, if it refused: its own error for a
+    `Refusal`, `NotAllowed` for a plain reason. The services' one way to say no."""
+    if refusal:
+        raise getattr(refusal, "error", NotAllowed)(str(refusal))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, abort, g, request, session
+from flask import Flask, Response, abort, current_app, g, request, session
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -32,6 +32,8 @@ def init_security(app: Flask) -> None:
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # the server-side AuthSession does this job
+    # Pages ask it before linking to a page reserved to some roles.
+    app.jinja_env.globals["may_open"] = may_open
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -88,21 +90,39 @@ def login_required(view: Callable) -> Callable:
     return wrapper
 
 
+def holds_any(user, roles: frozenset[str]) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and any(user.has_role(r) for r in roles)
+
+
 def roles_required(*roles: str) -> Callable:
-    """Logged in, and holding one of `roles` in one's own institution (else 403)."""
+    """Logged in, and holding one of `roles` in one's own institution (else 403). The
+    roles stay on the view (`required_roles`), for `may_open`."""
+    required = frozenset(roles)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if not any(current_user.has_role(r) for r in roles):
+            if not holds_any(current_user, required):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = required
         return wrapper
 
     return decorator
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the current user passes the role guard of `endpoint` (roles_required): what
+    a page asks before linking to a page reserved to some roles, instead of testing the
+    roles itself. An endpoint without a role guard has its rule in its domain's policy:
+    asking here about it is a mistake, and raises."""
+    roles = getattr(current_app.view_functions[endpoint], "required_roles", None)
+    if roles is None:
+        raise LookupError(f"{endpoint} has no role guard: ask its domain's policy.")
+    return holds_any(current_user, roles)
 
 
 def instance_admin_required(view: Callable) -> Callable:

@@ -1,6 +1,6 @@
 """One small state machine for every lifecycle: a table of (state, action) -> (new state,
 who may), read by the services (the only way a state changes), the templates (which
-buttons to show) and the tests (every allowed and refused transition).
+buttons to show, each state's badge) and the tests (every allowed and refused transition).
 
 A lifecycle's "who" are capacities (author, coordinator, N+1…) that the domain's policy
 grants an actor on one object; the machine only compares them with the table.
@@ -14,7 +14,18 @@ from typing import Any
 
 from sqlalchemy import update
 
-from .errors import InvalidTransition, NotAllowed
+from .errors import InvalidTransition, NotAllowed, Refusal, not_now, refuse
+
+
+@dataclass(frozen=True)
+class State:
+    """One state as the pages show it: its French label and the tone of its badge (neutral,
+    info, success, warning, danger; the label always says it in words too). A lifecycle may
+    describe its states with a subclass that says more (next step, is open...)."""
+
+    code: str
+    label: str
+    tone: str
 
 
 @dataclass(frozen=True)
@@ -31,14 +42,15 @@ def t(action: str, source: str, target: str, who: Iterable[str], label: str = ""
 
 
 class Lifecycle:
-    """A lifecycle table. `labels` maps each state to its French label; `column` is the
-    model attribute that holds the state; `initial` the state a new object starts in
-    (default: the first label); `refused` is the NotAllowed message and
+    """A lifecycle table. `states` maps each state's code to its `State` (label, tone);
+    `column` is the model attribute that holds the state; `initial` the state a new object
+    starts in (default: the first one); `refused` is the NotAllowed message and
     `impossible` the InvalidTransition one (`{label}` is the current state's label)."""
 
-    def __init__(self, labels: Mapping[str, str], transitions: Iterable[Transition], *,
+    def __init__(self, states: Mapping[str, State], transitions: Iterable[Transition], *,
                  column: str = "state", initial: str | None = None, refused: str, impossible: str):
-        self.labels = dict(labels)
+        self._states = dict(states)
+        self.labels = {code: state.label for code, state in self._states.items()}
         self.initial = initial or next(iter(self.labels))  # the state a new object starts in
         self.transitions = list(transitions)
         self.column = column
@@ -61,6 +73,10 @@ class Lifecycle:
 
     def label(self, state: str) -> str:
         return self.labels[state]
+
+    def info(self, state: str) -> State:
+        """The state as pages show it (label, badge tone...)."""
+        return self._states[state]
 
     def transition(self, state: str, action: str) -> Transition | None:
         return self._by_key.get((state, action))
@@ -93,18 +109,26 @@ class Lifecycle:
 
     # ------------------------------------------------------------------ guarding, moving
 
+    def refusal(self, state: str, action: str, capacities: set[str] | frozenset[str], *,
+                impossible: str | None = None) -> Refusal | None:
+        """The table's verdict as a policy's answer: None, or why not (these capacities
+        never take this action, or not from here: NotAllowed; not from this state:
+        InvalidTransition)."""
+        if not self.may(action, capacities):
+            return Refusal(self.refused, NotAllowed)
+        found = self.transition(state, action)
+        if found is None:
+            return not_now((impossible or self.impossible).format(label=self.labels.get(state, state)))
+        if not found.who & capacities:
+            return Refusal(self.refused, NotAllowed)
+        return None
+
     def require(self, state: str, action: str, capacities: set[str] | frozenset[str], *,
                 impossible: str | None = None) -> Transition:
         """The table's verdict: the transition, or NotAllowed (these capacities never take
         this action, or not from here) or InvalidTransition (not from this state)."""
-        if not self.may(action, capacities):
-            raise NotAllowed(self.refused)
-        found = self.transition(state, action)
-        if found is None:
-            raise InvalidTransition((impossible or self.impossible).format(label=self.labels.get(state, state)))
-        if not found.who & capacities:
-            raise NotAllowed(self.refused)
-        return found
+        refuse(self.refusal(state, action, capacities, impossible=impossible))
+        return self.transition(state, action)
 
     def state_of(self, obj: Any) -> str:
         return getattr(obj, self.column)

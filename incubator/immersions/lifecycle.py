@@ -4,7 +4,7 @@ author's N+1: immersions.policy.host_ids)."""
 
 from __future__ import annotations
 
-from ..statemachine import Lifecycle, Transition  # noqa: F401  (re-exported)
+from ..statemachine import Lifecycle, State, Transition  # noqa: F401  (re-exported)
 from ..statemachine import t as _t
 
 # An agent's application to a published mobility offer (an immersion). Who acts: the
@@ -32,7 +32,7 @@ APPLICATION_TRANSITIONS = [
     _t("decline", "consented", "not_selected", {HOST}, "Ne pas retenir"),
 ]
 
-APPLICATIONS = Lifecycle({code: label for code, (label, _tone) in APPLICATION_STATUSES.items()},
+APPLICATIONS = Lifecycle({code: State(code, label, tone) for code, (label, tone) in APPLICATION_STATUSES.items()},
                          APPLICATION_TRANSITIONS, column="status",
                          refused="Vous ne pouvez pas faire cette action sur cette candidature.",
                          impossible="Action impossible : la candidature est « {label} ».")

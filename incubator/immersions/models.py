@@ -20,8 +20,9 @@ from ..extensions import db
 from ..people.models import User
 from ..projects.models import Project
 from ..proposals.models import Proposal
+from ..statemachine import State
 from ..timeutil import utcnow
-from .lifecycle import APPLICATION_STATUSES
+from .lifecycle import APPLICATIONS
 
 
 class Application(db.Model):
@@ -51,12 +52,13 @@ class Application(db.Model):
     project: Mapped[Project | None] = relationship()
 
     @property
-    def status_label(self) -> str:
-        return APPLICATION_STATUSES[self.status][0]
+    def status_info(self) -> State:
+        return APPLICATIONS.info(self.status)
 
     @property
-    def status_tone(self) -> str:
-        return APPLICATION_STATUSES[self.status][1]
+    def manager_refusal(self) -> str:
+        """The N+1's reason, once they refused (their reason for consenting is not shown)."""
+        return self.manager_reason if self.status == APPLICATIONS.target("refuse") else ""
 
     @property
     def is_internal(self) -> bool:

@@ -18,6 +18,21 @@ def host_ids(offer: Proposal) -> set[int]:
     return {i for i in (offer.author_id, offer.contact_id, offer.author.manager_id) if i}
 
 
+def is_open_to(actor: User, offer: Proposal) -> bool:
+    """A published mobility offer, of the actor's institution or open to partners."""
+    return (offer.kind == "mobility" and offer.state == "accepted"
+            and (offer.institution_id == actor.institution_id or offer.open_to == "partners"))
+
+
+def can_apply(actor: User, offer: Proposal) -> str | None:
+    """An agent applies to an offer open to them, never to their own."""
+    if not is_open_to(actor, offer):
+        return "Cette offre n'est pas ouverte à votre candidature."
+    if actor.id in (offer.author_id, offer.contact_id):
+        return "On ne candidate pas à sa propre offre."
+    return None
+
+
 def application_capacities(actor: User, application: Application) -> set[str]:
     """What `actor` is to an application, in the applications table's terms."""
     found = set()

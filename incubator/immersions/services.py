@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from ..audit.services import record
-from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
@@ -31,9 +31,8 @@ def immersion_settings(institution_id: int) -> ImmersionSettings:
 
 
 def can_apply_to(actor: User, offer: Proposal) -> bool:
-    if offer.kind != "mobility" or offer.state != "accepted":
-        return False
-    return offer.institution_id == actor.institution_id or offer.open_to == "partners"
+    """The offer's form exists for `actor` (else 404); who may apply: policy.can_apply."""
+    return policy.is_open_to(actor, offer)
 
 
 def immersion_checks(applicant: User, offer: Proposal, starts_on: date, ends_on: date,
@@ -70,10 +69,7 @@ def immersion_checks(applicant: User, offer: Proposal, starts_on: date, ends_on:
 
 def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | None,
           ends_on: date | None) -> Application:
-    if not can_apply_to(actor, offer):
-        raise NotAllowed("Cette offre n'est pas ouverte à votre candidature.")
-    if actor.id in (offer.author_id, offer.contact_id):
-        raise NotAllowed("On ne candidate pas à sa propre offre.")
+    refuse(policy.can_apply(actor, offer))
     errors: dict[str, str] = {}
     motivation = clean(motivation)
     if not 20 <= len(motivation) <= 3000:

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from ..admin.forms import ConfirmForm
-from ..errors import NotAllowed
+from ..errors import NotAllowed, refuse
 from ..extensions import db
 from ..projects.queries import load_project
 from ..proposals.models import Proposal
@@ -49,7 +49,9 @@ def _index_page(consent_form=None, consenting_id: int | None = None):
     """The immersions page; `consent_form` and `consenting_id`: a refused answer, its
     messages shown on that application."""
     mine, to_consent, to_select = queries.applications_overview(current_user)
-    return render_page("immersions/index.html", offers=queries.published_offers(current_user),
+    offers = queries.published_offers(current_user)
+    return render_page("immersions/index.html", offers=offers,
+                       may_apply={o.id for o in offers if policy.can_apply(current_user, o) is None},
                        mine=mine, to_consent=to_consent, to_select=to_select,
                        host_actions={a.id: APPLICATIONS.available(a.status, {lifecycle.HOST}) for a in to_select},
                        applied={a.offer_id for a in mine}, csrf_form=ConfirmForm(),
@@ -67,8 +69,7 @@ def _offer_or_404(offer_id: int) -> Proposal:
 @login_required
 def apply(offer_id: int):
     offer = _offer_or_404(offer_id)
-    if current_user.id in (offer.author_id, offer.contact_id):
-        raise NotAllowed("On ne candidate pas à sa propre offre.")
+    refuse(policy.can_apply(current_user, offer))
     form = forms.ApplicationForm()
 
     def page(_=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..statemachine import Lifecycle, Transition  # noqa: F401  (re-exported)
+from ..statemachine import State as BaseState
 from ..statemachine import t as _t
 
 LEAD = "lead"
@@ -14,10 +15,7 @@ COORDINATOR = "coordinator"
 
 
 @dataclass(frozen=True)
-class State:
-    code: str
-    label: str
-    tone: str
+class State(BaseState):
     is_closed: bool
 
 
@@ -41,10 +39,11 @@ TRANSITIONS = [
     _t("abandon", "active", "abandoned", {LEAD, SPONSOR, COORDINATOR}, "Clore : projet abandonné"),
     _t("abandon", "on_hold", "abandoned", {LEAD, SPONSOR, COORDINATOR}, "Clore : projet abandonné"),
 ]
-MACHINE = Lifecycle({code: s.label for code, s in STATES.items()}, TRANSITIONS, column="state",
+MACHINE = Lifecycle(STATES, TRANSITIONS, column="state",
                     refused="Vous ne pouvez pas faire cette action sur ce projet.",
                     impossible="Action impossible : le projet est « {label} ».")
 OPEN_STATES = tuple(code for code, s in STATES.items() if not s.is_closed)
+ON_HOLD = MACHINE.target("hold")
 
 transition = MACHINE.transition
 allowed = MACHINE.allowed

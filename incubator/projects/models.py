@@ -79,6 +79,10 @@ class Project(db.Model):
     def is_closed(self) -> bool:
         return self.state_info.is_closed
 
+    @property
+    def is_on_hold(self) -> bool:
+        return self.state == lifecycle.ON_HOLD
+
     def capacities(self, user) -> set[str]:
         if user is None or not getattr(user, "is_authenticated", False) or user.institution_id != self.institution_id:
             return set()

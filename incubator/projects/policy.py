@@ -12,6 +12,7 @@ The immersion's agreement is read only by the people of the immersion.
 
 from __future__ import annotations
 
+from ..errors import not_now
 from ..people.models import User
 from ..review.policy import NOT_COORDINATOR, can_act_as_coordinator
 from . import lifecycle
@@ -71,14 +72,52 @@ def can_appoint_sponsor(actor: User, project: Project) -> str | None:
 
 def can_validate_charter(actor: User, project: Project) -> str | None:
     """Whoever validates is neither the lead nor the sponsor, and takes the coordinator's
-    actions on the project. (The state is the lifecycle table's business.)"""
+    actions on the project; then the lifecycle table says whether the state allows it."""
     if actor.institution_id != project.institution_id:
         return OTHER_INSTITUTION
     if actor.id == project.lead_id:
         return LEAD_VALIDATES
     if actor.id == project.sponsor_id:
         return SPONSOR_VALIDATES
-    return coordination_refusal(actor, project)
+    return (coordination_refusal(actor, project)
+            or lifecycle.MACHINE.refusal(project.state, "validate_charter", {lifecycle.COORDINATOR}))
+
+
+# --------------------------------------------------------------------------- running
+
+TEAM = frozenset({lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR})
+
+
+def _open_to(actor: User, project: Project, capacities: frozenset[str], message: str) -> str | None:
+    """None if the project is open and `actor` is one of `capacities` to it, else why not."""
+    if actor.institution_id != project.institution_id:
+        return OTHER_INSTITUTION
+    if project.is_closed:
+        return not_now(CLOSED)
+    if not project.capacities(actor) & capacities:
+        return message
+    return None
+
+
+def can_manage_milestones(actor: User, project: Project) -> str | None:
+    """The team (lead, members, coordinator) adds milestones and marks them reached."""
+    return _open_to(actor, project, TEAM, "Seule l'équipe du projet gère ses jalons.")
+
+
+def can_close(actor: User, project: Project) -> str | None:
+    """The lead, the sponsor or the coordinator closes an open project (the table then says
+    which outcomes each may choose: completed, abandoned)."""
+    return _open_to(actor, project, frozenset({lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}),
+                    "Seuls le chef de projet, le commanditaire ou l'animation clôturent un projet.")
+
+
+def can_add_progress(actor: User, project: Project) -> str | None:
+    """The team publishes progress updates, once the charter is validated (the project has
+    started: the table no longer offers to validate it)."""
+    refusal = _open_to(actor, project, TEAM, "Seule l'équipe du projet publie ses points d'avancement.")
+    if refusal is None and lifecycle.transition(project.state, "validate_charter") is not None:
+        return not_now("Validez d'abord la lettre de mission : le projet n'a pas démarré.")
+    return refusal
 
 
 def roles_problem(lead_id: int | None, sponsor_id: int | None,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..audit.services import record
-from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
@@ -47,15 +47,6 @@ def _move(project: Project, transition: lifecycle.Transition, actor: User, data:
     project.state_changed_at = utcnow()
     record(f"project.{transition.action}", actor=actor, institution_id=project.institution_id,
            target=project, data={"from": before, "to": transition.target, **(data or {})}, public=True)
-
-
-def _require_open_and(project: Project, actor: User, capacities: set[str], message: str) -> None:
-    if actor.institution_id != project.institution_id:
-        raise NotAllowed("Ce projet appartient à une autre collectivité.")
-    if project.is_closed:
-        raise InvalidTransition("Ce projet est clos : il ne peut plus être modifié.")
-    if not (project.capacities(actor) & capacities):
-        raise NotAllowed(message)
 
 
 # --------------------------------------------------------------------------- creation
@@ -171,10 +162,8 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
 def validate_charter(actor: User, project: Project) -> None:
     """By a coordinator (not recused on the proposal, or its substitute) who is neither the
     lead nor the sponsor: the three are distinct people."""
-    refusal = policy.can_validate_charter(actor, project)
-    if refusal:
-        raise NotAllowed(refusal)
-    transition = lifecycle.MACHINE.require(project.state, "validate_charter", {lifecycle.COORDINATOR})
+    refuse(policy.can_validate_charter(actor, project))
+    transition = lifecycle.transition(project.state, "validate_charter")
     missing = []
     if not project.sponsor_id:
         missing.append("le commanditaire")
@@ -202,11 +191,8 @@ def validate_charter(actor: User, project: Project) -> None:
 # --------------------------------------------------------------------------- running
 
 
-TEAM = {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}
-
-
 def add_milestone(actor: User, project: Project, *, title: str, due_on: date | None) -> Milestone:
-    _require_open_and(project, actor, TEAM, "Seule l'équipe du projet gère ses jalons.")
+    refuse(policy.can_manage_milestones(actor, project))
     title = " ".join(clean(title).split())
     errors = {}
     if not MILESTONE_TITLE_MIN <= len(title) <= MILESTONE_TITLE_MAX:
@@ -224,7 +210,7 @@ def add_milestone(actor: User, project: Project, *, title: str, due_on: date | N
 
 
 def toggle_milestone(actor: User, project: Project, milestone: Milestone) -> None:
-    _require_open_and(project, actor, TEAM, "Seule l'équipe du projet gère ses jalons.")
+    refuse(policy.can_manage_milestones(actor, project))
     milestone.done_on = None if milestone.done_on else today_paris()
     record("project.milestone_done" if milestone.done_on else "project.milestone_reopened", actor=actor,
            institution_id=project.institution_id, target=project, data={"title": milestone.title},
@@ -233,9 +219,7 @@ def toggle_milestone(actor: User, project: Project, milestone: Milestone) -> Non
 
 def add_progress(actor: User, project: Project, *, text: str, progress: Any,
                  indicator_values: str) -> ProgressUpdate:
-    _require_open_and(project, actor, TEAM, "Seule l'équipe du projet publie ses points d'avancement.")
-    if project.state == "framing":
-        raise InvalidTransition("Validez d'abord la lettre de mission : le projet n'a pas démarré.")
+    refuse(policy.can_add_progress(actor, project))
     errors = {}
     text, indicator_values = clean(text), clean(indicator_values)
     if not TEXT_MIN <= len(text) <= TEXT_MAX:
@@ -277,8 +261,7 @@ def resume(actor: User, project: Project, *, reason: str) -> None:
 
 def close(actor: User, project: Project, *, action: str, worked: str, did_not_work: str,
           reusable: str, indicators_reached: str) -> Retrospective:
-    _require_open_and(project, actor, {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR},
-                      "Seuls le chef de projet, le commanditaire ou l'animation clôturent un projet.")
+    refuse(policy.can_close(actor, project))
     if action not in ("complete", "abandon"):
         raise ValidationFailed({"action": "Choisissez : terminé ou abandonné."})
     transition = _require(project, action, actor)

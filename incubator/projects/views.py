@@ -60,15 +60,22 @@ def _render_project(project: Project, **form_overrides):
     if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:
         team_budgets = [b for b in team_budgets if b.member.user_id == current_user.id]
     application = immersion_policy.convention_application(project)
+    transitions = lifecycle.available(project.state, capacities)
+    # The outcomes offered when closing: those the table lets this person choose.
+    closing = {t.action for t in transitions if t.action in ("complete", "abandon")}
+    close_form = forms_["close_form"]
+    close_form.action.choices = [choice for choice in close_form.action.choices if choice[0] in closing]
+    if close_form.action.data not in closing and close_form.action.choices:
+        close_form.action.data = close_form.action.choices[0][0]
     return render_page(
         "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
         convention=application if application and immersion_policy.can_read_convention(
             current_user, project, application) else None,
-        capacities=capacities, transitions=lifecycle.available(project.state, capacities),
-        can_edit_team=bool(capacities & {lifecycle.LEAD, lifecycle.MEMBER, lifecycle.COORDINATOR}) and not project.is_closed,
+        capacities=capacities, transitions=transitions,
+        can_manage_milestones=policy.can_manage_milestones(current_user, project) is None,
+        can_add_progress=policy.can_add_progress(current_user, project) is None,
         can_edit_charter=policy.can_edit_charter(current_user, project) is None,
-        can_validate=(lifecycle.transition(project.state, "validate_charter") is not None
-                      and policy.can_validate_charter(current_user, project) is None),
+        can_validate=policy.can_validate_charter(current_user, project) is None,
         today=today_paris(), **forms_)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..statemachine import Lifecycle, Transition  # noqa: F401  (re-exported)
+from ..statemachine import State as BaseState
 from ..statemachine import t as _t
 
 # Who may act: the main author, an accepted co-author, or the collective's coordinator (a
@@ -22,10 +23,7 @@ COORDINATOR = "coordinator"
 
 
 @dataclass(frozen=True)
-class State:
-    code: str
-    label: str
-    tone: str  # badge colour; the label always says it in words too
+class State(BaseState):
     next_step: str  # what happens next, in one sentence
     actor: str  # who acts next, for the board
     is_open: bool  # still waiting for an answer
@@ -84,13 +82,15 @@ TRANSITIONS: list[Transition] = [
     _t("correct", "not_eligible", "in_review", {COORDINATOR}, "Corriger : ouvrir l'instruction"),
 ]
 
-MACHINE = Lifecycle({code: s.label for code, s in STATES.items()}, TRANSITIONS, column="state",
+MACHINE = Lifecycle(STATES, TRANSITIONS, column="state",
                     refused="Vous ne pouvez pas faire cette action sur cette proposition.",
                     impossible="Action impossible : la proposition est à l'étape « {label} ».")
 ACTIONS = MACHINE.actions
 # States in which a proposal is still awaiting its answer (supports allowed, etc.).
 OPEN_STATES = tuple(code for code, s in STATES.items() if s.is_open and code != "draft")
 DECIDED_STATES = ("accepted", "rejected", "not_eligible", "changes_requested")
+# States in which the collective's members assess it (review.policy.can_assess).
+ASSESSED_STATES = ("in_review", "scheduled")
 
 transition = MACHINE.transition
 allowed = MACHINE.allowed

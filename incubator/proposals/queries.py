@@ -17,6 +17,8 @@ from . import lifecycle
 from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Theme
 from .search import matching_all, matching_any
 
+# The board lists submitted proposals: its step filter offers every state but the draft.
+BOARD_STATES = {code: state for code, state in lifecycle.STATES.items() if code != lifecycle.MACHINE.initial}
 SORTS = {
     "recent": "Les plus récentes",
     "supported": "Les plus soutenues",
@@ -42,7 +44,7 @@ class BoardFilters:
         return cls(
             q=(args.get("q") or "").strip()[:100],
             kind=args.get("nature") if args.get("nature") in KINDS else "",
-            state=state if state in lifecycle.STATES and state != "draft" else "",
+            state=state if state in BOARD_STATES else "",
             theme_id=as_int("theme"),
             org_unit_id=as_int("service"),
             sort=args.get("tri") if args.get("tri") in SORTS else "recent",

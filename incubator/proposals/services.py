@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from ..audit.services import record
 from ..dbutil import MAX_ID, insert_ignoring_duplicates, lock_row
-from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import Link, link
 from ..notifications.services import notify
@@ -20,7 +20,7 @@ from ..people.models import User
 from ..people.services import EMAIL_RE, agent_by_email, normalise_email
 from ..text import clean, int_in_range, normalise
 from ..timeutil import today_paris, utcnow
-from . import lifecycle
+from . import lifecycle, policy
 from .models import (
     CONTENT_FIELDS,
     INITIATIVE_FIELDS,
@@ -261,7 +261,7 @@ def update_proposal(actor: User, proposal: Proposal, *, data: dict[str, Any]) ->
         setattr(proposal, field, value)
     if proposal.kind == "mobility" and content.get("host_org_unit_id"):
         proposal.org_unit_id = content["host_org_unit_id"]
-    if "coauthor_emails" in data and lifecycle.AUTHOR in proposal.capacities(actor):
+    if "coauthor_emails" in data and policy.can_manage_coauthors(actor, proposal):
         coauthors, errors = _parse_coauthor_emails(data.get("coauthor_emails"), proposal.author)
         if errors:
             raise ValidationFailed(errors)
@@ -333,13 +333,8 @@ def respond_to_invitation(actor: User, proposal: Proposal, *, accept: bool) -> N
     db.session.expire(proposal, ["coauthors"])
     db.session.scalars(select(CoAuthor).where(CoAuthor.proposal_id == proposal.id)
                        .execution_options(populate_existing=True)).all()
-    link = next((c for c in proposal.coauthors if c.user_id == actor.id), None)
-    if link is None:
-        raise NotAllowed("Vous n'êtes pas invité·e à co-signer cette proposition.")
-    if link.status != "invited":
-        raise InvalidTransition("Vous avez déjà répondu à cette invitation.")
-    if not proposal.state_info.is_open:
-        raise InvalidTransition("Cette proposition n'attend plus de co-auteurs.")
+    refuse(policy.can_answer_invitation(actor, proposal))
+    link = next(c for c in proposal.coauthors if c.user_id == actor.id)
     link.status = "accepted" if accept else "declined"
     link.responded_at = utcnow()
     if accept:
@@ -413,8 +408,7 @@ def add_comment(actor: User, proposal: Proposal, *, body: str) -> Comment:
 
 
 def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: str) -> None:
-    if actor.institution_id != proposal.institution_id or not actor.has_role("coordinator"):
-        raise NotAllowed("Seule l'animation du collectif peut masquer un commentaire.")
+    refuse(policy.can_hide_comment(actor, proposal))
     if comment.hidden_at is not None:
         raise InvalidTransition("Ce commentaire est déjà masqué.")
     reason = clean(reason)

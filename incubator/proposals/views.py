@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ..admin.forms import ConfirmForm
 from ..admin.queries import unit_choices
-from ..errors import NotAllowed, ValidationFailed
+from ..errors import NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..pagination import paginate_capped
 from ..security import login_required, roles_required
@@ -21,7 +21,7 @@ from ..web import (
     render_page,
     write,
 )
-from . import lifecycle, queries, services
+from . import lifecycle, policy, queries, services
 from .forms import CommentForm, HideCommentForm, InitiativeForm, MobilityForm, ThemeForm
 from .models import KIND_LABELS, OPEN_TO_LABELS, Comment, Proposal, Theme
 
@@ -84,8 +84,15 @@ def _form_data(form) -> dict:
 def _render_form(form, kind: str, proposal: Proposal | None):
     similar = queries.similar_proposals(current_user.institution_id, form.title.data or "",
                                         exclude_id=proposal.id if proposal else None) if form.title.data else []
+    # Its buttons: save, and the deposit (submit, or resubmit a revision) the table lets the
+    # current user take from the form (the creator of a new proposal is its author).
+    state, capacities = ((proposal.state, proposal.capacities(current_user)) if proposal
+                         else (lifecycle.MACHINE.initial, {lifecycle.AUTHOR}))
+    deposit = next((t for t in lifecycle.available(state, capacities) if t.action in ("submit", "resubmit")), None)
     return render_page("proposals/form.html", block="form", form=form, kind=kind,
-                       kind_label=KIND_LABELS[kind], proposal=proposal, similar=similar)
+                       kind_label=KIND_LABELS[kind], proposal=proposal, similar=similar, deposit=deposit,
+                       revising=lifecycle.transition(state, "resubmit") is not None,
+                       manages_coauthors=policy.can_manage_coauthors(current_user, proposal))
 
 
 def _intent() -> str:
@@ -198,7 +205,6 @@ def show(proposal_id: int):
 
 
 def _render_show(proposal: Proposal, *, comment_form=None, block=None):
-    from ..collective import services as collective_services
     from ..projects.queries import project_for_proposal
     from ..review import policy as review_policy
     from ..review import queries as review_queries
@@ -221,7 +227,8 @@ def _render_show(proposal: Proposal, *, comment_form=None, block=None):
         "proposals/show.html", block=block, page=page, proposal=proposal, content=content, actions=actions,
         support_refusal=services.can_support(current_user, proposal),
         comment_form=comment_form or CommentForm(),
-        can_moderate=current_user.has_role("coordinator"),
+        can_moderate=policy.can_hide_comment(current_user, proposal) is None,
+        can_answer_invitation=policy.can_answer_invitation(current_user, proposal) is None,
         open_to_labels=OPEN_TO_LABELS, timeline_label=queries.timeline_sentence,
         decisions=decisions, correctable_id=correctable,
         can_examine=refusal is None and lifecycle.transition(proposal.state, "open_review") is not None,
@@ -230,8 +237,7 @@ def _render_show(proposal: Proposal, *, comment_form=None, block=None):
         scores=review_queries.published_scores(proposal),
         project_and_retro=project_for_proposal(proposal) if proposal.state == "accepted" else (None, None),
         # A recused member (author, co-author, declared conflict) is not invited to assess.
-        can_assess=collective_services.is_member(current_user)
-        and current_user.id not in review_policy.recused_ids(proposal),
+        can_assess=review_policy.can_assess(current_user, proposal) is None,
         now=utcnow(),
     )
 
@@ -283,8 +289,7 @@ def hide_comment(proposal_id: int, comment_id: int):
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.proposal_id != proposal.id:
         abort(404)
-    if not current_user.has_role("coordinator"):
-        raise NotAllowed("Seule l'animation du collectif peut masquer un commentaire.")
+    refuse(policy.can_hide_comment(current_user, proposal))
     form = HideCommentForm()
 
     def page(_=None):
@@ -331,7 +336,7 @@ def board():
                            page=page_number(), per_page=20, key=Proposal.id, load=queries.board_cards)
     themes, units = queries.board_choices(current_user.institution_id)
     return render_page("proposals/board.html", block="results", page=page, filters=filters,
-                       themes=themes, units=units, states=lifecycle.STATES,
+                       themes=themes, units=units, states=queries.BOARD_STATES,
                        sorts=queries.SORTS, kinds=KIND_LABELS, now=utcnow())
 
 
@@ -340,6 +345,7 @@ def board():
 def mine():
     proposals, invitations = queries.my_proposals(current_user)
     return render_page("proposals/mine.html", proposals=proposals, invitations=invitations,
+                       invitation_refusals={p.id: policy.invitation_refusal(c, p) for c, p in invitations},
                        now=utcnow())
 
 

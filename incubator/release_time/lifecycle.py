@@ -8,7 +8,7 @@ Week-wide actions move many entries at once, through conditional UPDATEs built h
 
 from __future__ import annotations
 
-from ..statemachine import Lifecycle
+from ..statemachine import Lifecycle, State
 from ..statemachine import t as _t
 
 AGENT = "agent"  # the entry's own agent
@@ -34,10 +34,12 @@ TRANSITIONS = [
     _t("correct", "approved", "approved", {AGENT}, "Corriger par une nouvelle saisie"),
 ]
 
-ENTRIES = Lifecycle({code: label for code, (label, _tone) in STATUSES.items()}, TRANSITIONS,
+ENTRIES = Lifecycle({code: State(code, label, tone) for code, (label, tone) in STATUSES.items()}, TRANSITIONS,
                     column="status", initial="draft",
                     refused="Vous ne pouvez pas faire cette action sur ces heures.",
                     impossible="Action impossible : ces heures sont « {label} ».")
 
 # Hours that count against the cap and the budgets: awaiting approval or approved.
 COUNTED = (ENTRIES.target("submit"), ENTRIES.target("approve"))
+# Hours the N+1 refused: shown with the reason until the agent corrects them.
+REFUSED = ENTRIES.target("refuse")

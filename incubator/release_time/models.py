@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..people.models import User
 from ..projects.models import Project
+from ..statemachine import State
 from ..timeutil import utcnow
 from . import lifecycle
 
@@ -77,8 +78,13 @@ class TimeEntry(db.Model):
         return self.minutes / 60
 
     @property
-    def status_label(self) -> str:
-        return STATUSES[self.status][0]
+    def status_info(self) -> State:
+        return lifecycle.ENTRIES.info(self.status)
+
+    @property
+    def is_refused(self) -> bool:
+        """Refused by the N+1: shown with the reason until the agent corrects it."""
+        return self.status == lifecycle.REFUSED
 
 
 class CapOverride(db.Model):

@@ -13,7 +13,6 @@ from ..text import int_in_range
 from ..timeutil import parse_day, today_paris
 from ..web import MAX_ID, done, get_in_institution_or_404, page_number, render_page, write
 from . import queries, services
-from .models import STATUSES
 
 bp = Blueprint("release_time", __name__)
 
@@ -25,7 +24,7 @@ def _week() -> date:
 def _render_week(monday: date, *, errors=None, values=None):
     view = queries.week_view(current_user, monday)
     return render_page("release_time/week.html", block="grid", view=view, errors=errors or {},
-                       values=values or {}, statuses=STATUSES, daily_limit=services.daily_limit(current_user),
+                       values=values or {}, daily_limit=services.daily_limit(current_user),
                        note_max=services.NOTE_MAX,
                        form=ConfirmForm(), prev_week=monday - timedelta(days=7),
                        next_week=monday + timedelta(days=7))

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ..audit.services import record
-from ..collective.services import current_member_ids, is_member, users_by_id
+from ..collective.services import current_member_ids, users_by_id
 from ..dbutil import insert_ignoring_duplicates
-from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..errors import InvalidTransition, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
@@ -17,7 +17,6 @@ from ..people.models import User
 from ..proposals.models import Proposal
 from ..text import clean
 from ..timeutil import today_paris, utcnow
-from .coordination import require_member_not_recused
 from .lifecycle import ITEMS
 from .models import (
     AgendaItem,
@@ -27,8 +26,9 @@ from .models import (
     Vote,
 )
 from .policy import (
+    can_assess,
+    can_declare_conflict,
     recused_ids,
-    substitute_for,
 )
 from .settings import active_criteria
 
@@ -37,11 +37,7 @@ ASSESSMENT_COMMENT_MAX = 3000
 
 
 def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflict:
-    # The coordinators and the proposal's substitute too: the declaration recuses them.
-    substitute = substitute_for(proposal)
-    if actor.institution_id != proposal.institution_id or not (
-            is_member(actor) or actor.has_role("coordinator") or (substitute is not None and substitute.id == actor.id)):
-        raise NotAllowed("Seuls les membres du collectif pilote et l'animation déclarent un conflit d'intérêts.")
+    refuse(can_declare_conflict(actor, proposal))
     reason = clean(reason)
     if not CONFLICT_REASON_MIN <= len(reason) <= CONFLICT_REASON_MAX:
         raise ValidationFailed({"reason": f"Indiquez la nature du conflit en {CONFLICT_REASON_MIN} à "
@@ -63,9 +59,7 @@ def declare_conflict(actor: User, proposal: Proposal, *, reason: str) -> Conflic
 
 
 def save_assessment(actor: User, proposal: Proposal, *, scores: dict[int, Any], comment: str) -> Assessment:
-    require_member_not_recused(actor, proposal)
-    if proposal.state not in ("in_review", "scheduled"):
-        raise InvalidTransition("Cette proposition n'est plus en cours d'évaluation.")
+    refuse(can_assess(actor, proposal))
     criteria = active_criteria(proposal.institution_id)
     errors: dict[str, str] = {}
     clean_scores: dict[int, int] = {}

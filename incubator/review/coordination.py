@@ -1,14 +1,11 @@
 """Who coordinates what: the coordinator's guard on one proposal (recusal binds coordinators
-too; a substitute stands in), the members' guard, and moves along the proposal lifecycle."""
+too; a substitute stands in), and moves along the proposal lifecycle."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from sqlalchemy import select, update
 
 from ..audit.services import record
-from ..collective.services import is_member
 from ..dbutil import insert_ignoring_duplicates, lock_row
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
@@ -26,7 +23,6 @@ from .policy import (
     NO_SUBSTITUTE_STATES,
     can_act_as_coordinator,
     can_designate_substitute,
-    recusal_reason,
     recused_ids,
     substitute_for,
 )
@@ -55,15 +51,6 @@ def coordinator_transition(actor: User, proposal: Proposal, action: str) -> Tran
     require_coordinator_on(actor, proposal)
     return proposal_transition(proposal, action, actor)
 
-
-def require_member_not_recused(actor: User, proposal: Proposal, on: date | None = None) -> None:
-    if actor.institution_id != proposal.institution_id:
-        raise NotAllowed("Cette proposition appartient à une autre collectivité.")
-    if not is_member(actor, on):
-        raise NotAllowed("Seuls les membres du collectif pilote en mandat peuvent évaluer et voter.")
-    reason = recusal_reason(actor, proposal)
-    if reason:
-        raise NotAllowed("Vous êtes récusé·e sur cette proposition. " + reason)
 
 
 def designate_substitute(actor: User, proposal: Proposal, *, email: str) -> ProposalSubstitute:

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from ..collective.services import users_by_id
 from ..dbutil import lock_row
-from ..errors import InvalidTransition, ValidationFailed
+from ..errors import InvalidTransition, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
 from ..people.models import User
-from ..proposals.lifecycle import COORDINATOR
 from ..proposals.services import authors_of, move, proposal_link
 from ..text import clean
 from .assessments import notify_members_to_assess
 from .coordination import proposal_transition, require_coordinator_on
-from .lifecycle import ITEMS
 from .models import (
     AgendaItem,
     Decision,
 )
 from .policy import (
+    can_act_on_item,
     correction_refusal,
 )
 from .voting import item_for_update, present_ids
@@ -52,9 +51,7 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     """The outcome of a closed vote held with quorum: the only way a proposal is accepted,
     rejected, or sent back for changes."""
     session = item.session
-    require_coordinator_on(actor, item.proposal)
-    ITEMS.require(item.status, "publish", {COORDINATOR},
-                  impossible="La décision de ce point est déjà publiée, ou son vote n'est pas clos.")
+    refuse(can_act_on_item(actor, item, "publish"))
     allowed = OUTCOMES_BY_RESULT.get(item.result or "", ())
     errors: dict[str, str] = {}
     if outcome not in allowed:

@@ -9,19 +9,20 @@ act at once: the services move items through conditional UPDATEs built from this
 from __future__ import annotations
 
 from ..proposals.lifecycle import COORDINATOR
-from ..statemachine import Lifecycle
+from ..statemachine import Lifecycle, State
 from ..statemachine import t as _t
 
 MEMBER = "member"  # a member of the collective, present at the session, not recused
 
-ITEM_STATUSES = {
-    "pending": "À l'ordre du jour",
-    "voting": "Vote ouvert",
-    "closed": "Vote clos, décision à publier",
-    "decided": "Décision publiée",
-    "postponed": "Reporté (quorum non atteint)",
-    "withdrawn": "Retiré par son auteur",
-}
+ITEM_STATES = {s.code: s for s in [
+    State("pending", "À l'ordre du jour", "info"),
+    State("voting", "Vote ouvert", "info"),
+    State("closed", "Vote clos, décision à publier", "warning"),
+    State("decided", "Décision publiée", "success"),
+    State("postponed", "Reporté (quorum non atteint)", "warning"),
+    State("withdrawn", "Retiré par son auteur", "warning"),
+]}
+ITEM_STATUSES = {code: s.label for code, s in ITEM_STATES.items()}
 
 TRANSITIONS = [
     _t("open_vote", "pending", "voting", {COORDINATOR}, "Ouvrir le vote"),
@@ -37,7 +38,7 @@ TRANSITIONS = [
     _t("reschedule", "postponed", "pending", {COORDINATOR}, "Inscrire à nouveau"),
 ]
 
-ITEMS = Lifecycle(ITEM_STATUSES, TRANSITIONS, column="status", initial="pending",
+ITEMS = Lifecycle(ITEM_STATES, TRANSITIONS, column="status", initial="pending",
                   refused="Vous ne pouvez pas faire cette action sur ce point de l'ordre du jour.",
                   impossible="Action impossible : ce point est « {label} ».")
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,7 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..people.models import User
 from ..proposals.models import Proposal
-from ..timeutil import utcnow
+from ..statemachine import State
+from ..timeutil import to_paris, utcnow
 from . import lifecycle
 
 DECISION_RULES = {
@@ -42,9 +43,10 @@ SCORE_LABELS = {
     4: "bon",
     5: "excellent",
 }
+OBJECTION = "objection"  # the choice that must give its reason, and is recorded with it
 CHOICES = {
     "majority": {"for": "Pour", "against": "Contre", "abstain": "Abstention"},
-    "consent": {"consent": "Je consens", "objection": "Objection (motivée)"},
+    "consent": {"consent": "Je consens", OBJECTION: "Objection (motivée)"},
 }
 OUTCOME_LABELS = {
     "eligible": "Recevable : instruction ouverte",
@@ -76,6 +78,11 @@ class ReviewSettings(db.Model):
     @property
     def rule_label(self) -> str:
         return DECISION_RULES[self.decision_rule]
+
+    @property
+    def takes_objections(self) -> bool:
+        """The rule offers the reasoned objection (the vote form then asks its reason)."""
+        return OBJECTION in CHOICES[self.decision_rule]
 
 
 class Criterion(db.Model):
@@ -152,6 +159,11 @@ class ReviewSession(db.Model):
     items: Mapped[list[AgendaItem]] = relationship(
         back_populates="session", order_by="AgendaItem.position")
 
+    @property
+    def day(self) -> date:
+        """The session's day in Paris: whose members vote, and whether it is past."""
+        return to_paris(self.starts_at).date()
+
 
 ITEM_STATUSES = lifecycle.ITEM_STATUSES
 
@@ -174,8 +186,19 @@ class AgendaItem(db.Model):
     proposal: Mapped[Proposal] = relationship()
 
     @property
-    def status_label(self) -> str:
-        return ITEM_STATUSES[self.status]
+    def status_info(self) -> State:
+        return lifecycle.ITEMS.info(self.status)
+
+    @property
+    def is_voting(self) -> bool:
+        """Its vote is open: the table lets members vote from its state."""
+        return lifecycle.ITEMS.transition(self.status, "vote") is not None
+
+    @property
+    def has_result(self) -> bool:
+        """Its vote was closed and counted (the tally and result are stored; cleared when it
+        is scheduled again)."""
+        return self.result is not None and bool(self.tally)
 
 
 class Attendance(db.Model):
@@ -202,6 +225,10 @@ class Vote(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+    @property
+    def is_objection(self) -> bool:
+        return self.choice == OBJECTION
 
 
 class Decision(db.Model):

@@ -1,6 +1,8 @@
-"""Who takes the coordinator's actions on a proposal: one rule, asked by the services (which
-raise NotAllowed with its reason), by the views and by the templates.
+"""Who does what in the arbitration: one rule per action, asked by the services (which raise
+with its reason), by the views and by the templates (which show a button exactly when its
+rule lets the person act).
 
+Who takes the coordinator's actions on a proposal:
 Authors, co-authors (invited or accepted) and members who declared a conflict of interest
 are recused on a proposal. A recused coordinator takes no coordinator action on it:
 eligibility, scheduling, attendance while it waits for its vote, opening and closing its
@@ -12,16 +14,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from types import EllipsisType
 
-from sqlalchemy import select, union
+from sqlalchemy import func, select, union
 
+from ..collective.services import is_member
 from ..dbutil import request_cached
+from ..errors import Refusal, not_now
 from ..extensions import db
 from ..people.models import User, UserRole
 from ..projects.models import Project
+from ..proposals.lifecycle import ASSESSED_STATES, COORDINATOR, SCHEDULED
+from ..proposals.lifecycle import MACHINE as PROPOSALS
 from ..proposals.models import CoAuthor, Proposal
+from ..timeutil import today_paris
 from .lifecycle import ITEMS
-from .models import AgendaItem, Conflict, Decision, ProposalSubstitute, ReviewSession
+from .models import AgendaItem, Attendance, Conflict, Decision, ProposalSubstitute, ReviewSession
 
 OTHER_INSTITUTION = "Cette proposition appartient à une autre collectivité."
 NOT_COORDINATOR = "Cette action revient à l'animation du collectif pilote."
@@ -68,7 +77,66 @@ def substitute_for(proposal: Proposal) -> User | None:
                              .where(ProposalSubstitute.proposal_id == proposal.id))
 
 
-# --------------------------------------------------------------------------- the rule
+# --------------------------------------------------------------------------- the members
+
+
+@request_cached("attendances")
+def present_ids(session: ReviewSession) -> frozenset[int]:
+    return frozenset(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
+
+
+NOT_MEMBER = "Seuls les membres du collectif pilote en mandat peuvent évaluer et voter."
+
+
+def member_refusal(actor: User, proposal: Proposal, on: date | None = None) -> str | None:
+    """None if `actor` assesses and votes on `proposal` (on day `on`, default today): a
+    member of the collective in office, not recused on it."""
+    if actor.institution_id != proposal.institution_id:
+        return OTHER_INSTITUTION
+    if not is_member(actor, on):
+        return NOT_MEMBER
+    reason = recusal_reason(actor, proposal)
+    if reason:
+        return "Vous êtes récusé·e sur cette proposition. " + reason
+    return None
+
+
+def can_assess(actor: User, proposal: Proposal) -> str | None:
+    """A member not recused, while the proposal is assessed (in review or scheduled)."""
+    refusal = member_refusal(actor, proposal)
+    if refusal is None and proposal.state not in ASSESSED_STATES:
+        return not_now("Cette proposition n'est plus en cours d'évaluation.")
+    return refusal
+
+
+def can_vote(actor: User, item: AgendaItem) -> str | None:
+    """A member of the collective on the session's day, not recused, noted present, while
+    the item's vote is open."""
+    proposal = item.proposal
+    refusal = member_refusal(actor, proposal, item.session.day)
+    if refusal:
+        return refusal
+    if not item.is_voting or proposal.state != SCHEDULED:
+        return not_now("Le vote n'est pas ouvert sur ce point.")
+    if actor.id not in present_ids(item.session):
+        return "Seuls les membres présents à la séance votent."
+    return None
+
+
+def can_declare_conflict(actor: User, proposal: Proposal) -> str | None:
+    """The members of the collective, the coordinators and the proposal's substitute
+    declare a conflict of interest, which recuses them: not who is recused on it already."""
+    substitute = substitute_for(proposal)
+    if actor.institution_id != proposal.institution_id or not (
+            is_member(actor) or actor.has_role("coordinator") or (substitute is not None and substitute.id == actor.id)):
+        return "Seuls les membres du collectif pilote et l'animation déclarent un conflit d'intérêts."
+    reason = recusal_reason(actor, proposal)
+    if reason:
+        return not_now(f"Vous êtes déjà récusé·e sur cette proposition. {reason}")
+    return None
+
+
+# --------------------------------------------------------------------------- the coordinator's rule
 
 
 def _refusal(actor: User, proposal: Proposal, *, recused: bool, substitute: bool) -> str | None:
@@ -126,11 +194,15 @@ def may_coordinate_something(actor: User) -> bool:
                                     Proposal.institution_id == actor.institution_id).limit(1)) is not None
 
 
+OTHER_SESSION = "Cette séance appartient à une autre collectivité."
+
+
 def can_record_attendance(actor: User, session: ReviewSession) -> str | None:
     """Attendance makes the quorum of every item still to be voted: whoever is recused on
-    one of them does not record it; a substitute may, for the items they act on."""
+    one of them does not record it; a substitute may, for the items they act on. Not
+    while a vote is open (its quorum is counted from it)."""
     if actor.institution_id != session.institution_id:
-        return "Cette séance appartient à une autre collectivité."
+        return OTHER_SESSION
     waiting = list(db.session.scalars(select(Proposal).join(AgendaItem, AgendaItem.proposal_id == Proposal.id)
                                       .where(AgendaItem.session_id == session.id, AgendaItem.status.in_(ITEMS.sources("open_vote")))
                                       .order_by(AgendaItem.position)))
@@ -140,9 +212,61 @@ def can_record_attendance(actor: User, session: ReviewSession) -> str | None:
             return (f"Vous êtes récusé·e sur « {proposal.title} », à l'ordre du jour de cette séance et pas encore "
                     "votée : les présences, qui font son quorum, sont enregistrées par une autre personne de "
                     "l'animation du collectif ou par le ou la suppléant·e désigné·e pour cette proposition.")
-    if actor.has_role("coordinator") or (substitute and actor.is_active):
-        return None
-    return NOT_COORDINATOR
+    if not (actor.has_role("coordinator") or (substitute and actor.is_active)):
+        return NOT_COORDINATOR
+    if db.session.scalar(select(func.count()).select_from(AgendaItem).where(
+            AgendaItem.session_id == session.id, AgendaItem.status.in_(ITEMS.sources("vote")))):
+        return not_now("Un vote est en cours : clôturez-le avant de modifier les présences.")
+    return None
+
+
+def can_schedule_in(actor: User, session: ReviewSession) -> str | None:
+    """Who fills a session's agenda: whoever takes the coordinator's actions on some
+    proposal (each proposal then asks can_act_as_coordinator), while the session is to come."""
+    if actor.institution_id != session.institution_id:
+        return OTHER_SESSION
+    if not may_coordinate_something(actor):
+        return NOT_COORDINATOR
+    if session.day < today_paris():
+        return not_now("Cette séance est passée : inscrivez la proposition à une séance à venir.")
+    return None
+
+
+# The coordinator's buttons on an agenda item, and what each says when the item's state
+# refuses it (the table's InvalidTransition).
+ITEM_ACTIONS = {
+    "open_vote": "Le vote de ce point est déjà ouvert ou clos.",
+    "postpone": "Ce point n'est plus en attente de vote.",
+    "close": "Le vote de ce point est déjà clos.",
+    "publish": "La décision de ce point est déjà publiée, ou son vote n'est pas clos.",
+}
+
+
+def item_refusal(item: AgendaItem, action: str) -> Refusal | None:
+    """What an agenda item, its proposal and its session say of the coordinator's `action`
+    (one of ITEM_ACTIONS) now, whoever asks: None, or why not."""
+    proposal = item.proposal
+    if action == "open_vote":
+        if proposal.state != SCHEDULED:
+            return not_now("La proposition n'est plus inscrite en séance (retirée ou déjà décidée).")
+        if not present_ids(item.session):
+            return not_now("Enregistrez d'abord les présences de la séance.")
+    refusal = ITEMS.refusal(item.status, action, {COORDINATOR}, impossible=ITEM_ACTIONS[action])
+    if refusal is None and action == "postpone":
+        # The proposal goes back to review with it.
+        refusal = PROPOSALS.refusal(proposal.state, "postpone", {COORDINATOR})
+    return refusal
+
+
+def can_act_on_item(actor: User, item: AgendaItem, action: str, *,
+                    coordination: str | None | EllipsisType = ...) -> str | None:
+    """None if `actor` may take the coordinator's `action` on an agenda item now, else why
+    not: the coordinator's rule on its proposal, then the item's state. `coordination` is
+    that rule's answer when the caller read it for many proposals at once
+    (coordinator_refusals)."""
+    if coordination is ...:
+        coordination = can_act_as_coordinator(actor, item.proposal)
+    return coordination or item_refusal(item, action)
 
 
 # --------------------------------------------------------------------------- corrections

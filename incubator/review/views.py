@@ -10,7 +10,7 @@ from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..exports import csv_response
 from ..extensions import db
 from ..pagination import paginate_capped
-from ..proposals.lifecycle import COORDINATOR, SCHEDULED
+from ..proposals.lifecycle import COORDINATOR
 from ..proposals.models import Proposal
 from ..proposals.queries import load_proposal
 from ..security import login_required
@@ -250,6 +250,8 @@ def _assess_page(proposal, *, errors=None, values=None, comment=None):
     return render_page("review/assess.html", proposal=proposal, criteria=criteria, values=values,
                        comment=comment, errors=errors or {}, mine=mine, score_labels=SCORE_LABELS,
                        recusal=policy.recusal_reason(current_user, proposal),
+                       assess_refusal=policy.can_assess(current_user, proposal),
+                       conflict_refusal=policy.can_declare_conflict(current_user, proposal),
                        conflicts=queries.conflicts_for(proposal), form=ConfirmForm(),
                        conflict_form=forms.ConflictForm(), **_common())
 
@@ -337,15 +339,21 @@ def _render_session(session: ReviewSession, *, block=None, forms_by_item=None, s
     views, members, present = queries.session_page(session, current_user)
     settings = review_settings.settings_for(session.institution_id)
     # Closed items show their stored tally; only open votes are counted live.
-    tallies = {v.item.id: voting.tally(v.item, v.votes) for v in views if ITEMS.transition(v.item.status, "vote")}
-    # The coordinator's buttons per item, from the table; the pending ones need the proposal
-    # still on the agenda (not withdrawn meanwhile).
-    item_actions = {v.item.id: {tr.action for tr in ITEMS.available(v.item.status, {COORDINATOR})
-                                if tr.source not in ITEMS.sources("open_vote") or v.item.proposal.state == SCHEDULED}
-                    for v in views}
+    tallies = {v.item.id: voting.tally(v.item, v.votes) for v in views if v.item.is_voting}
     coordinates = policy.may_coordinate_something(current_user)
     # Per item: None if the current user takes its coordinator actions, else why not.
     refusals = policy.coordinator_refusals(current_user, [v.item.proposal for v in views]) if coordinates else {}
+    # The coordinator's buttons per item: those its policy lets the current user take now;
+    # and why not, instead of a button the table offers from its state (a recusal is told to
+    # the coordinators only: a substitute acts on their proposals and sees no other).
+    item_actions, item_notes = {}, {}
+    for v in views if coordinates else ():
+        coordination = refusals[v.item.proposal_id]
+        answers = {tr.action: policy.can_act_on_item(current_user, v.item, tr.action, coordination=coordination)
+                   for tr in ITEMS.available(v.item.status, {COORDINATOR}) if tr.action in policy.ITEM_ACTIONS}
+        item_actions[v.item.id] = {action for action, refusal in answers.items() if refusal is None}
+        if coordination is None or current_user.has_role("coordinator"):
+            item_notes[v.item.id] = coordination or next(filter(None, answers.values()), None)
     schedule_form = schedule_form or forms.ScheduleForm()
     schedulable = queries.schedulable(session.institution_id) if coordinates else []
     may_schedule = policy.coordinator_refusals(current_user, schedulable)
@@ -356,9 +364,11 @@ def _render_session(session: ReviewSession, *, block=None, forms_by_item=None, s
         present=present, settings=settings, tallies=tallies, choices=CHOICES[settings.decision_rule],
         item_statuses=ITEM_STATUSES, outcome_labels=OUTCOME_LABELS,
         outcomes_by_result=decisions.OUTCOMES_BY_RESULT, forms_by_item=forms_by_item or {},
-        schedule_form=schedule_form, csrf_form=ConfirmForm(), is_past=session.starts_at < utcnow(),
-        coordinates=coordinates, refusals=refusals, item_actions=item_actions,
-        attendance_refusal=policy.can_record_attendance(current_user, session) if coordinates else None,
+        schedule_form=schedule_form, csrf_form=ConfirmForm(),
+        may_schedule=coordinates and policy.can_schedule_in(current_user, session) is None,
+        coordinates=coordinates, item_actions=item_actions, item_notes=item_notes,
+        vote_refusals={v.item.id: policy.can_vote(current_user, v.item) for v in views if v.item.is_voting},
+        attendance_refusal=policy.can_record_attendance(current_user, session) if coordinates else policy.NOT_COORDINATOR,
         **_common())
 
 
@@ -456,7 +466,8 @@ def _render_item(item: AgendaItem, *, vote_form=None):
     settings = review_settings.settings_for(item.session.institution_id)
     return render_page("review/_item_live.html", view=view, present=present, settings=settings,
                        tally=voting.tally(item, view.votes), choices=CHOICES[settings.decision_rule],
-                       vote_form=vote_form, csrf_form=ConfirmForm(), **_common())
+                       vote_form=vote_form, vote_refusal=policy.can_vote(current_user, item),
+                       csrf_form=ConfirmForm(), **_common())
 
 
 @bp.get("/points/<int:item_id>/decompte")

@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select, update
 
 from ..audit.services import record
 from ..collective.services import current_member_ids, users_by_id
-from ..dbutil import insert_ignoring_duplicates, request_cached
-from ..errors import InvalidTransition, NotAllowed, ValidationFailed
+from ..dbutil import insert_ignoring_duplicates
+from ..errors import InvalidTransition, NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
@@ -22,24 +22,28 @@ from ..proposals.lifecycle import COORDINATOR, SCHEDULED
 from ..proposals.models import Proposal
 from ..proposals.services import authors_of, move, proposal_link
 from ..text import clean
-from ..timeutil import PARIS, to_paris, today_paris, utcnow
+from ..timeutil import PARIS, today_paris, utcnow
 from .coordination import (
     coordinator_transition,
     proposal_transition,
     require_coordinator,
-    require_coordinator_on,
-    require_member_not_recused,
 )
 from .lifecycle import ITEMS
 from .models import (
     CHOICES,
+    OBJECTION,
     AgendaItem,
     Attendance,
     ReviewSession,
     Vote,
 )
-from .policy import (
+from .policy import (  # noqa: F401  (present_ids re-exported)
+    ITEM_ACTIONS,
+    can_act_on_item,
     can_record_attendance,
+    can_schedule_in,
+    can_vote,
+    present_ids,
     recused_ids,
 )
 from .settings import settings_for
@@ -84,16 +88,12 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
     return session
 
 
-def session_day(session: ReviewSession) -> date:
-    return to_paris(session.starts_at).date()
-
 
 def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaItem:
     if session.institution_id != actor.institution_id or proposal.institution_id != session.institution_id:
         raise NotAllowed("Cette séance ou cette proposition appartient à une autre collectivité.")
     transition = coordinator_transition(actor, proposal, "schedule")
-    if session_day(session) < today_paris():
-        raise InvalidTransition("Cette séance est passée : inscrivez la proposition à une séance à venir.")
+    refuse(can_schedule_in(actor, session))
     position = db.session.scalar(select(func.coalesce(func.max(AgendaItem.position), 0))
                                  .where(AgendaItem.session_id == session.id)) + 1
     existing = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == session.id,
@@ -122,13 +122,8 @@ def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaI
 
 
 def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int]) -> None:
-    refusal = can_record_attendance(actor, session)
-    if refusal:
-        raise NotAllowed(refusal)
-    if db.session.scalar(select(func.count()).select_from(AgendaItem).where(
-            AgendaItem.session_id == session.id, AgendaItem.status.in_(ITEMS.sources("vote")))):
-        raise InvalidTransition("Un vote est en cours : clôturez-le avant de modifier les présences.")
-    members = current_member_ids(session.institution_id, session_day(session))
+    refuse(can_record_attendance(actor, session))
+    members = current_member_ids(session.institution_id, session.day)
     unknown = set(present_ids) - members
     if unknown:
         raise ValidationFailed({"present": "Seuls les membres du collectif en mandat peuvent être présents."})
@@ -138,10 +133,6 @@ def set_attendance(actor: User, session: ReviewSession, *, present_ids: list[int
     record("review.attendance_recorded", actor=actor, institution_id=session.institution_id,
            target=session, data={"present": sorted(set(present_ids))}, public=True)
 
-
-@request_cached("attendances")
-def present_ids(session: ReviewSession) -> frozenset[int]:
-    return frozenset(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
 
 
 def item_for_update(item: AgendaItem, action: str, message: str) -> None:
@@ -155,12 +146,8 @@ def item_for_update(item: AgendaItem, action: str, message: str) -> None:
 
 def open_vote(actor: User, item: AgendaItem) -> None:
     session = item.session
-    require_coordinator_on(actor, item.proposal)
-    if item.proposal.state != SCHEDULED:
-        raise InvalidTransition("La proposition n'est plus inscrite en séance (retirée ou déjà décidée).")
-    if not present_ids(session):
-        raise InvalidTransition("Enregistrez d'abord les présences de la séance.")
-    item_for_update(item, "open_vote", "Le vote de ce point est déjà ouvert ou clos.")
+    refuse(can_act_on_item(actor, item, "open_vote"))
+    item_for_update(item, "open_vote", ITEM_ACTIONS["open_vote"])
     item.vote_opened_at = utcnow()
     record("review.vote_opened", actor=actor, institution_id=session.institution_id,
            target=item.proposal, data={"item_id": item.id})
@@ -168,17 +155,12 @@ def open_vote(actor: User, item: AgendaItem) -> None:
 
 def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -> None:
     session = item.session
-    proposal = item.proposal
-    require_member_not_recused(actor, proposal, session_day(session))
-    if ITEMS.transition(item.status, "vote") is None or proposal.state != SCHEDULED:
-        raise InvalidTransition("Le vote n'est pas ouvert sur ce point.")
-    if actor.id not in present_ids(session):
-        raise NotAllowed("Seuls les membres présents à la séance votent.")
+    refuse(can_vote(actor, item))
     rule = settings_for(session.institution_id).decision_rule
     if choice not in CHOICES[rule]:
         raise ValidationFailed({"choice": "Choix de vote inconnu."})
     reason = clean(reason)
-    if choice == "objection" and len(reason) < OBJECTION_REASON_MIN:
+    if choice == OBJECTION and len(reason) < OBJECTION_REASON_MIN:
         raise ValidationFailed({"reason": f"Une objection doit être motivée ({OBJECTION_REASON_MIN} caractères au "
                                           "moins) ; elle est consignée."})
     if len(reason) > VOTE_REASON_MAX:
@@ -211,7 +193,7 @@ class Tally:
         if not self.quorum_met:
             return "no_quorum"
         if self.rule == "consent":
-            return "adopted" if self.counts.get("objection", 0) == 0 else "not_adopted"
+            return "adopted" if self.counts.get(OBJECTION, 0) == 0 else "not_adopted"
         return "adopted" if self.counts.get("for", 0) > self.counts.get("against", 0) else "not_adopted"
 
     votes_public: bool = False
@@ -228,7 +210,7 @@ def tally(item: AgendaItem, votes: list[Vote] | None = None) -> Tally:
     non-recused members."""
     session = item.session
     settings = settings_for(session.institution_id)
-    eligible = current_member_ids(session.institution_id, session_day(session)) - recused_ids(item.proposal)
+    eligible = current_member_ids(session.institution_id, session.day) - recused_ids(item.proposal)
     present = present_ids(session) & eligible
     counts = {choice: 0 for choice in CHOICES[settings.decision_rule]}
     if votes is None:
@@ -248,12 +230,12 @@ def close_vote(actor: User, item: AgendaItem) -> str:
     """Close the vote; the result follows from the rule and the quorum. Without quorum the
     item is postponed and the proposal goes back to review, undecided."""
     session = item.session
-    require_coordinator_on(actor, item.proposal)
+    refuse(can_act_on_item(actor, item, "close"))
     if item.proposal.state != SCHEDULED:
         # Withdrawn by its author during the vote: nothing to decide.
-        item_for_update(item, "drop", "Le vote de ce point est déjà clos.")
+        item_for_update(item, "drop", ITEM_ACTIONS["close"])
         return item.status
-    item_for_update(item, "close", "Le vote de ce point est déjà clos.")
+    item_for_update(item, "close", ITEM_ACTIONS["close"])
     result = tally(item)
     item.tally = result.as_dict()
     item.result = result.result()
@@ -273,8 +255,8 @@ def close_vote(actor: User, item: AgendaItem) -> str:
 def postpone_item(actor: User, item: AgendaItem) -> None:
     """Take a pending item off the agenda (before its vote): back to review."""
     session = item.session
-    require_coordinator_on(actor, item.proposal)
-    item_for_update(item, "postpone", "Ce point n'est plus en attente de vote.")
+    refuse(can_act_on_item(actor, item, "postpone"))
+    item_for_update(item, "postpone", ITEM_ACTIONS["postpone"])
     item.result = None
     transition = proposal_transition(item.proposal, "postpone", actor)
     move(item.proposal, transition, actor, audit_action="review.postponed",

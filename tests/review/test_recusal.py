@@ -302,7 +302,7 @@ def test_substitute_designation_form_journal_and_scope(w, make_client, login):
 def test_the_session_page_hides_a_recused_coordinators_controls(w, make_client, login):
     mine = make_proposal(author=w.chair, state="scheduled", title="Ma proposition")
     theirs = make_proposal(author=w.agent, state="scheduled", title="Leur proposition")
-    own_item = _item(w, mine, "pending", present=False)
+    own_item = _item(w, mine, "pending")  # attendance recorded: opening a vote needs it
     item = make_agenda_item(own_item.session, theirs, position=2)
     db.session.commit()
     client = make_client()
