@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, abort, current_app, g, request, session
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -35,10 +35,12 @@ def init_security(app: Flask) -> None:
     # Pages ask it before linking to a page reserved to some roles.
     app.jinja_env.globals["may_open"] = may_open
 
+    # Imported here: the session and web layers import this module for its decorators.
+    from .accounts.sessions import resolve_session
+    from .web import is_htmx
+
     @login_manager.user_loader
     def load_user(user_id: str):
-        from .accounts.sessions import resolve_session
-
         token = session.get(SESSION_TOKEN_KEY)
         if not token:
             return None
@@ -46,10 +48,6 @@ def init_security(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import flash, redirect, url_for
-
-        from .web import is_htmx
-
         target = url_for("accounts.login", next=request.full_path.rstrip("?"))
         if is_htmx():
             response = Response(status=401)

@@ -16,6 +16,7 @@ from ..notifications.services import notify
 from ..people.models import User
 from ..projects.models import Project, ProjectMember
 from ..proposals.models import Proposal
+from ..release_time.services import plan_immersion
 from ..text import clean
 from ..timeutil import today_paris, utcnow
 from ..workdays import working_days
@@ -177,8 +178,6 @@ def select_applicant(actor: User, application: Application, *, selected: bool) -
     db.session.refresh(application)
     application.project_id = project.id
     application.decided_at = utcnow()
-    from ..release_time.services import plan_immersion
-
     plan_immersion(project, visitor)
     record("immersion.selected", actor=actor, institution_id=offer.institution_id, target=application,
            data={"project_id": project.id})

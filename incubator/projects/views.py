@@ -9,6 +9,7 @@ from ..extensions import db
 from ..immersions import policy as immersion_policy
 from ..immersions.models import Application
 from ..pagination import paginate_capped
+from ..release_time.services import budgets
 from ..security import login_required
 from ..timeutil import today_paris
 from ..web import done, page_number, render_page, write
@@ -53,8 +54,6 @@ def _render_project(project: Project, **form_overrides):
         "csrf_form": ConfirmForm(),
     }
     forms_.update(form_overrides)
-    from ..release_time.services import budgets
-
     # Budgets: the whole team for its lead, sponsor and the coordinator; one's own line otherwise.
     team_budgets = budgets([project.id])
     if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:

@@ -8,13 +8,14 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.models import AuditEvent
+from ..audit.services import action_label
 from ..dbutil import MAX_ID
 from ..extensions import db
 from ..organisation.models import OrgUnit
 from ..people.models import User
 from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
-from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Theme
+from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Support, Theme
 from .search import matching_all, matching_any
 
 # The board lists submitted proposals: its step filter offers every state but the draft.
@@ -143,8 +144,6 @@ class ProposalPage:
 
 
 def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
-    from .models import Support
-
     comments = db.session.scalars(
         select(Comment).where(Comment.proposal_id == proposal.id)
         .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
@@ -237,8 +236,6 @@ def timeline_sentence(event: AuditEvent) -> str:
     values = {"actor": event.actor.full_name if event.actor else "l'application",
               **{k: v for k, v in (event.data or {}).items() if isinstance(v, str | int)}}
     if template is None:
-        from ..audit.services import action_label
-
         return action_label(event.action) + "."
     try:
         return template.format(**values)

@@ -17,6 +17,7 @@ from ..notifications.links import Link, link
 from ..notifications.services import notify
 from ..organisation.models import OrgUnit
 from ..people.models import User
+from ..people.policy import require_admin
 from ..people.services import EMAIL_RE, agent_by_email, normalise_email
 from ..text import clean, int_in_range, normalise
 from ..timeutil import today_paris, utcnow
@@ -426,8 +427,6 @@ def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: s
 
 
 def create_theme(actor: User, *, name: str) -> Theme:
-    from ..people.policy import require_admin
-
     require_admin(actor, actor.institution_id)
     name = " ".join(clean(name).split())
     if not THEME_NAME_MIN <= len(name) <= THEME_NAME_MAX:
@@ -445,8 +444,6 @@ def create_theme(actor: User, *, name: str) -> Theme:
 
 
 def toggle_theme(actor: User, theme: Theme) -> None:
-    from ..people.policy import require_admin
-
     require_admin(actor, theme.institution_id)
     theme.is_active = not theme.is_active
     record("theme.activated" if theme.is_active else "theme.deactivated", actor=actor,

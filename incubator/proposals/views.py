@@ -8,6 +8,9 @@ from ..admin.queries import unit_choices
 from ..errors import NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..pagination import paginate_capped
+from ..projects.queries import project_for_proposal
+from ..review import policy as review_policy
+from ..review import queries as review_queries
 from ..security import login_required, roles_required
 from ..timeutil import utcnow
 from ..web import (
@@ -205,10 +208,6 @@ def show(proposal_id: int):
 
 
 def _render_show(proposal: Proposal, *, comment_form=None, block=None):
-    from ..projects.queries import project_for_proposal
-    from ..review import policy as review_policy
-    from ..review import queries as review_queries
-
     page = queries.proposal_page(proposal, current_user)
     decisions = review_queries.decisions_for(proposal) if proposal.submitted_at else []
     # Who takes the coordinator's actions (review.policy): the links this user is offered.

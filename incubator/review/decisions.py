@@ -10,11 +10,13 @@ from ..extensions import db
 from ..notifications.links import link
 from ..notifications.services import notify
 from ..people.models import User
+from ..projects.services import create_from_proposal
 from ..proposals.services import authors_of, move, proposal_link
 from ..text import clean
 from .assessments import notify_members_to_assess
 from .coordination import proposal_transition, require_coordinator_on
 from .models import (
+    OUTCOME_LABELS,
     AgendaItem,
     Decision,
 )
@@ -71,8 +73,6 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     db.session.flush()
     move(item.proposal, transition, actor, audit_action="review.decided",
          data={"decision_id": decision.id, "outcome": outcome})
-    from .models import OUTCOME_LABELS
-
     notify(authors_of(item.proposal), "proposals", "Décision sur votre proposition",
            f"Le collectif pilote a rendu sa décision sur « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}. "
            f"Motivation : {text[:300]}{'…' if len(text) > 300 else ''}", proposal_link(item.proposal))
@@ -81,8 +81,6 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
            f"Décision publiée pour « {item.proposal.title} » : {OUTCOME_LABELS[outcome]}.", link("review.journal"),
            exclude=actor)
     if outcome == "accepted" and item.proposal.kind == "initiative":
-        from ..projects.services import create_from_proposal
-
         create_from_proposal(item.proposal, actor)
     return decision
 

@@ -37,6 +37,7 @@ from .models import (
     OUTCOME_LABELS,
     SCORE_LABELS,
     AgendaItem,
+    Assessment,
     Criterion,
     Decision,
     ReviewSession,
@@ -239,8 +240,6 @@ def queue():
 
 
 def _assess_page(proposal, *, errors=None, values=None, comment=None):
-    from .models import Assessment
-
     criteria = review_settings.active_criteria(proposal.institution_id)
     mine = db.session.scalar(db.select(Assessment).where(
         Assessment.proposal_id == proposal.id, Assessment.user_id == current_user.id))

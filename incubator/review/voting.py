@@ -22,7 +22,7 @@ from ..proposals.lifecycle import COORDINATOR, SCHEDULED
 from ..proposals.models import Proposal
 from ..proposals.services import authors_of, move, proposal_link
 from ..text import clean
-from ..timeutil import PARIS, today_paris, utcnow
+from ..timeutil import PARIS, format_datetime, today_paris, utcnow
 from .coordination import (
     coordinator_transition,
     proposal_transition,
@@ -79,8 +79,6 @@ def create_session(actor: User, *, starts_on: date | None, starts_time: time | N
     db.session.flush()
     record("review.session_created", actor=actor, institution_id=actor.institution_id,
            target=session, data={"starts_at": session.starts_at.isoformat()}, public=True)
-    from ..timeutil import format_datetime
-
     members = users_by_id(current_member_ids(actor.institution_id, starts_on))
     notify(members, "collective", "Nouvelle séance d'arbitrage",
            f"Séance le {format_datetime(session.starts_at)}, {place or 'en visioconférence'}. "
@@ -113,8 +111,6 @@ def schedule(actor: User, session: ReviewSession, proposal: Proposal) -> AgendaI
                                                       AgendaItem.proposal_id == proposal.id))
     move(proposal, transition, actor, audit_action="review.scheduled",
          data={"session_id": session.id, "session_at": session.starts_at.isoformat()})
-    from ..timeutil import format_datetime
-
     notify(authors_of(proposal), "proposals", "Votre proposition est inscrite en séance",
            f"« {proposal.title} » sera examinée par le collectif pilote lors de la séance du "
            f"{format_datetime(session.starts_at)}.", proposal_link(proposal))
