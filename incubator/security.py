@@ -36,7 +36,7 @@ def init_security(app: Flask) -> None:
     app.jinja_env.globals["may_open"] = may_open
 
     # Imported here: the session and web layers import this module for its decorators.
-    from .accounts.sessions import resolve_session
+    from .accounts import sessions
     from .web import is_htmx
 
     @login_manager.user_loader
@@ -44,7 +44,7 @@ def init_security(app: Flask) -> None:
         token = session.get(SESSION_TOKEN_KEY)
         if not token:
             return None
-        return resolve_session(token, user_id)
+        return sessions.resolve_session(token, user_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
