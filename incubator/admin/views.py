@@ -15,7 +15,7 @@ from ..pagination import paginate_capped
 from ..people import services as people_services
 from ..people.importer import REQUIRED_COLUMNS, ImportFailed, import_agents
 from ..people.models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLE_LABELS, ROLES, User
-from ..people.policy import user_edit_refusal
+from ..people.policy import deactivation_refusal, user_edit_refusal
 from ..security import instance_admin_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import (
@@ -210,6 +210,7 @@ def _user_page(user: User, *, profile=None, roles=None, password=None):
     return render_page("admin/user.html", user=user, profile=profile, roles=roles,
                        password=password, reactivate=forms.ConfirmForm(prefix="reactivate"),
                        edit_refusal=user_edit_refusal(current_user, user),
+                       deactivation_refusal=deactivation_refusal(current_user, user),
                        reports=sorted(user.reports, key=lambda u: u.sort_name),
                        last_seen=people_services.last_seen(user))
 

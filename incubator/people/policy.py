@@ -42,3 +42,20 @@ def require_admin_over(actor: User, user: User) -> None:
 def require_instance_admin(actor: User) -> None:
     if not actor.is_instance_admin:
         raise NotAllowed("Cette action est réservée à l'administration de l'instance.")
+
+
+OWN_ACCOUNT = "Vous ne pouvez pas désactiver votre propre compte."
+ALREADY_DEACTIVATED = "Ce compte est déjà désactivé."
+
+
+def deactivation_refusal(actor: User, user: User) -> str | None:
+    """Why `actor` may not deactivate `user`'s account, or None: the account rule above, then
+    nobody deactivates their own account (an institution keeps an administrator), nor an
+    account already deactivated."""
+    if refusal := user_edit_refusal(actor, user):
+        return refusal
+    if user.id == actor.id:
+        return OWN_ACCOUNT
+    if not user.is_active:
+        return ALREADY_DEACTIVATED
+    return None

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..organisation.services import open_unit_in
 from ..timeutil import utcnow
 from .models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLES, User, UserRole
-from .policy import require_admin, require_admin_over
+from .policy import deactivation_refusal, require_admin, require_admin_over
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -215,10 +215,8 @@ def set_password(actor: User, user: User, *, password: str) -> None:
 
 def deactivate_user(actor: User, user: User) -> None:
     require_admin_over(actor, user)
-    if user.id == actor.id:
-        raise ValidationFailed({"user": "Vous ne pouvez pas désactiver votre propre compte."})
-    if not user.is_active:
-        raise ValidationFailed({"user": "Ce compte est déjà désactivé."})
+    if refusal := deactivation_refusal(actor, user):
+        raise ValidationFailed({"user": refusal})
     user.is_active = False
     user.deactivated_at = utcnow()
     revoke_sessions(user)

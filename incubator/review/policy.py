@@ -32,6 +32,22 @@ from ..timeutil import today_paris
 from .lifecycle import ITEMS
 from .models import AgendaItem, Attendance, Conflict, Decision, ProposalSubstitute, ReviewSession
 
+MEMBER_PAGES_ONLY = "Cette page est réservée aux membres du collectif pilote."
+COORDINATION_PAGES_ONLY = "Cette page est réservée à l'animation du collectif pilote."
+
+
+def member_pages_refusal(user: User) -> str | None:
+    """The members' pages (proposals to assess, waiting times): a member of the collective
+    in office today, or a coordinator. None when allowed, else why not."""
+    if user.has_role("coordinator") or is_member(user):
+        return None
+    return MEMBER_PAGES_ONLY
+
+
+def coordination_pages_refusal(user: User) -> str | None:
+    """The coordination's pages (eligibility, settings and criteria, new sessions)."""
+    return None if user.has_role("coordinator") else COORDINATION_PAGES_ONLY
+
 OTHER_INSTITUTION = "Cette proposition appartient à une autre collectivité."
 NOT_COORDINATOR = "Cette action revient à l'animation du collectif pilote."
 INSTEAD = ("Une autre personne de l'animation du collectif agit à votre place ou, s'il n'y en a pas, "

@@ -47,13 +47,13 @@ bp = Blueprint("review", __name__, url_prefix="/arbitrage")
 
 
 def _require_coordinator() -> None:
-    if not current_user.has_role("coordinator"):
-        raise NotAllowed("Cette page est réservée à l'animation du collectif pilote.")
+    if refusal := policy.coordination_pages_refusal(current_user):
+        raise NotAllowed(refusal)
 
 
 def _require_member_or_coordinator() -> None:
-    if not (current_user.has_role("coordinator") or collective_services.is_member(current_user)):
-        raise NotAllowed("Cette page est réservée aux membres du collectif pilote.")
+    if refusal := policy.member_pages_refusal(current_user):
+        raise NotAllowed(refusal)
 
 
 def _proposal_or_404(proposal_id: int) -> Proposal:
@@ -64,8 +64,10 @@ def _proposal_or_404(proposal_id: int) -> Proposal:
 
 
 def _common() -> dict:
-    return {"is_member": collective_services.is_member(current_user),
-            "is_coordinator": current_user.has_role("coordinator")}
+    """What every arbitration page's navigation asks: the same predicates as the pages' guards."""
+    return {"is_member": collective_services.is_member(current_user),  # in office today: wording only
+            "opens_member_pages": policy.member_pages_refusal(current_user) is None,
+            "opens_coordination_pages": policy.coordination_pages_refusal(current_user) is None}
 
 
 # --------------------------------------------------------------------------- public

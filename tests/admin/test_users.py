@@ -217,3 +217,19 @@ def test_a_local_admin_sees_and_changes_nothing_of_the_instance_admin(client, lo
     other_local = make_user(org_unit=root.org_unit, roles=["admin"])
     page = text(client.get(f"/admin/agents/{other_local.id}"))
     assert "Enregistrer la fiche" in page and "Ce compte administre l'instance" not in page
+
+
+def test_the_deactivate_button_shows_exactly_when_the_service_accepts(client, login):
+    """The agent's page asks people.policy.deactivation_refusal, as the service does."""
+    admin = make_user(roles=["admin"])
+    agent = make_user(org_unit=admin.org_unit)
+    login(client, admin)
+    link = "Désactiver ce compte…"
+    page = text(client.get(f"/admin/agents/{agent.id}"))
+    assert link in page
+    own = text(client.get(f"/admin/agents/{admin.id}"))
+    assert link not in own and "Vous ne pouvez pas désactiver votre propre compte." in own
+    refused = client.post(f"/admin/agents/{admin.id}/desactiver")
+    assert refused.status_code == 422 and "Vous ne pouvez pas désactiver votre propre compte." in text(refused)
+    assert client.post(f"/admin/agents/{agent.id}/desactiver").status_code == 303
+    assert link not in text(client.get(f"/admin/agents/{agent.id}"))  # deactivated: reactivate instead
