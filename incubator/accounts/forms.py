@@ -2,12 +2,13 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import Form as FlaskForm
+from ..people.models import EMAIL_MAX
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
         "Adresse électronique professionnelle",
-        validators=[DataRequired("Indiquez votre adresse électronique."), Length(max=254)],
+        validators=[DataRequired("Indiquez votre adresse électronique."), Length(max=EMAIL_MAX)],
         render_kw={"autocomplete": "username", "autofocus": True},
     )
     password = PasswordField(

@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..dbutil import MAX_ID
 from ..forms import Form as FlaskForm
-from ..people.models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLE_LABELS, ROLES
+from ..people.models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, ROLE_LABELS, ROLES
 
 NO_PARENT = ""
 
@@ -56,7 +56,7 @@ class UserForm(FlaskForm):
     last_name = StringField("Nom", validators=[DataRequired("Le nom est obligatoire."), Length(max=100)],
                             render_kw={"autocomplete": "off"})
     email = EmailField("Adresse électronique professionnelle",
-                       validators=[DataRequired("L'adresse est obligatoire."), Length(max=254)],
+                       validators=[DataRequired("L'adresse est obligatoire."), Length(max=EMAIL_MAX)],
                        render_kw={"autocomplete": "off"})
     category = RadioField("Catégorie", choices=[(c, f"Catégorie {c}") for c in CATEGORIES],
                           validators=[InputRequired("Choisissez la catégorie.")])
@@ -67,7 +67,7 @@ class UserForm(FlaskForm):
                                                    f"Entre {QUOTITE_MIN} et {QUOTITE_MAX}.")])
     org_unit_id = SelectField("Direction ou service", coerce=coerce_optional_int,
                               validate_choice=False)
-    manager_email = EmailField("N+1 (adresse électronique)", validators=[Optional(), Length(max=254)],
+    manager_email = EmailField("N+1 (adresse électronique)", validators=[Optional(), Length(max=EMAIL_MAX)],
                                description="Laisser vide si l'agent n'a pas de N+1 dans l'outil.",
                                render_kw={"autocomplete": "off", "list": "agents-emails"})
 
@@ -97,7 +97,7 @@ class ConfirmForm(FlaskForm):
 
 class MembershipForm(FlaskForm):
     member_email = EmailField("Agent (adresse électronique)",
-                              validators=[DataRequired("Indiquez l'adresse de l'agent."), Length(max=254)],
+                              validators=[DataRequired("Indiquez l'adresse de l'agent."), Length(max=EMAIL_MAX)],
                               render_kw={"autocomplete": "off", "list": "agents-emails"})
     starts_on = DateField("Début du mandat", validators=[InputRequired("Indiquez une date valide.")])
     ends_on = DateField("Fin du mandat", validators=[Optional()],

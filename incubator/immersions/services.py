@@ -24,6 +24,10 @@ from . import lifecycle, policy
 from .lifecycle import APPLICATIONS
 from .models import Application, ImmersionSettings
 
+# Input limits: the services check them, the forms (immersions/forms.py) read them here.
+MOTIVATION_MIN, MOTIVATION_MAX = 20, 3000
+REFUSAL_REASON_MIN, REFUSAL_REASON_MAX = 5, 1000  # the N+1's refusal, read by the agent
+
 
 def immersion_settings(institution_id: int) -> ImmersionSettings:
     found = db.session.scalar(select(ImmersionSettings).where(ImmersionSettings.institution_id == institution_id))
@@ -73,8 +77,8 @@ def apply(actor: User, offer: Proposal, *, motivation: str, starts_on: date | No
     refuse(policy.can_apply(actor, offer))
     errors: dict[str, str] = {}
     motivation = clean(motivation)
-    if not 20 <= len(motivation) <= 3000:
-        errors["motivation"] = "Expliquez votre motivation en 20 à 3000 caractères."
+    if not MOTIVATION_MIN <= len(motivation) <= MOTIVATION_MAX:
+        errors["motivation"] = f"Expliquez votre motivation en {MOTIVATION_MIN} à {MOTIVATION_MAX} caractères."
     if starts_on is None:
         errors["starts_on"] = "Indiquez la date de début souhaitée."
     if ends_on is None:
@@ -117,8 +121,9 @@ def manager_decide(actor: User, application: Application, *, consent: bool, reas
     transition = APPLICATIONS.require(application.status, "consent" if consent else "refuse", capacities,
                                       impossible="Cet avis a déjà été donné.")
     reason = clean(reason)
-    if not consent and not 5 <= len(reason) <= 1000:
-        raise ValidationFailed({"reason": "Un refus doit être motivé (5 à 1000 caractères) ; l'agent le lira."})
+    if not consent and not REFUSAL_REASON_MIN <= len(reason) <= REFUSAL_REASON_MAX:
+        raise ValidationFailed({"reason": f"Un refus doit être motivé ({REFUSAL_REASON_MIN} à {REFUSAL_REASON_MAX} "
+                                          "caractères) ; l'agent le lira."})
     APPLICATIONS.enter(application, transition)
     application.manager_reason = reason
     application.decided_at = utcnow()

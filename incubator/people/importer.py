@@ -24,7 +24,7 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..errors import ValidationFailed
 from ..extensions import db
-from .models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
+from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
 from .policy import user_edit_refusal
 from .services import EMAIL_RE, email_problem, normalise_email, require_admin
 
@@ -116,7 +116,7 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
             continue
         problems = []
         email = normalise_email(row["email"])
-        if not EMAIL_RE.match(email) or len(email) > 254:
+        if not EMAIL_RE.match(email) or len(email) > EMAIL_MAX:
             problems.append(f"adresse électronique invalide « {row['email'][:80]} »")
         elif email in seen:
             problems.append(f"adresse déjà présente ligne {seen[email]}")

@@ -35,6 +35,9 @@ ROLE_LABELS = {
 }
 
 
+# The longest address a mailbox can have (RFC 5321), the login.
+EMAIL_MAX = 254
+
 # Working-time ratio (quotité), in per cent: full time is QUOTITE_MAX, the default. The
 # one range the column, the services, the import, the forms and the pages read.
 QUOTITE_MIN, QUOTITE_MAX = 10, 100
@@ -57,7 +60,7 @@ class User(db.Model):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str] = mapped_column(String(1))
     quotite: Mapped[int] = mapped_column(Integer, default=QUOTITE_MAX)

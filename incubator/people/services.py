@@ -17,7 +17,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..organisation.services import open_unit_in
 from ..timeutil import utcnow
-from .models import CATEGORIES, QUOTITE_MAX, QUOTITE_MIN, ROLES, User, UserRole
+from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, ROLES, User, UserRole
 from .policy import deactivation_refusal, require_admin, require_admin_over
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -63,7 +63,7 @@ def validate_user_data(
             errors[field] = f"{label} est obligatoire (100 caractères au plus)."
         clean[field] = value
     email = normalise_email(data.get("email") or "")
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if not EMAIL_RE.match(email) or len(email) > EMAIL_MAX:
         errors["email"] = "Adresse électronique invalide (ex. prenom.nom@ville.fr)."
     elif user is None or email != user.email:
         problem = email_problem(institution_id, email, db.session.scalar(

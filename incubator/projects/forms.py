@@ -2,15 +2,16 @@ from wtforms import DateField, EmailField, IntegerField, RadioField, StringField
 from wtforms.validators import Length, Optional
 
 from ..forms import Form
+from ..people.models import EMAIL_MAX
 from .services import INDICATOR_VALUES_MAX, MILESTONE_TITLE_MAX, REASON_MAX, TEXT_MAX
 
 
 class CharterForm(Form):
-    sponsor_email = EmailField("Commanditaire (adresse électronique)", validators=[Optional(), Length(max=254)],
+    sponsor_email = EmailField("Commanditaire (adresse électronique)", validators=[Optional(), Length(max=EMAIL_MAX)],
                                description=("L'élu·e ou le directeur·rice qui commande le projet : une autre personne que le chef "
                                             "ou la cheffe de projet. La lettre de mission est ensuite validée par "
                                             "l'animation du collectif."))
-    lead_email = EmailField("Chef·fe de projet (adresse électronique)", validators=[Optional(), Length(max=254)])
+    lead_email = EmailField("Chef·fe de projet (adresse électronique)", validators=[Optional(), Length(max=EMAIL_MAX)])
     objectives = TextAreaField("Objectifs", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 4})
     indicators = TextAreaField("Indicateurs de réussite", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3},
                                description="Comment saura-t-on que c'est réussi ? (ex. délai de réparation < 5 jours)")

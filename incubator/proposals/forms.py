@@ -11,6 +11,7 @@ from wtforms.validators import Length, Optional
 
 from ..admin.forms import coerce_optional_int
 from ..forms import Form
+from ..people.models import EMAIL_MAX
 from .models import OPEN_TO_LABELS
 from .services import COMMENT_MAX, HIDDEN_REASON_MAX, THEME_NAME_MAX, TITLE_MAX
 
@@ -52,7 +53,7 @@ class MobilityForm(_ProposalForm):
     places = IntegerField("Nombre de places", validators=[Optional()], default=1)
     open_to = RadioField("Ouverte à", choices=list(OPEN_TO_LABELS.items()), default="institution")
     contact_email = EmailField("Personne à contacter (adresse électronique)",
-                               validators=[Optional(), Length(max=254)],
+                               validators=[Optional(), Length(max=EMAIL_MAX)],
                                render_kw={"autocomplete": "off"})
 
 

@@ -30,6 +30,8 @@ from .models import ANNUAL_HOURS, CapOverride, ReleaseSettings, TimeEntry
 
 # From this share of the monthly cap on, the agent is warned (when submitting, and on the
 # week's page: see near_cap).
+# A refusal of hours or a cap override is motivated: the agent reads it.
+REASON_MIN, REASON_MAX = 5, 1000
 WARN_SHARE = 0.8
 NOTE_MAX = 300  # characters of the note on a week's line
 
@@ -283,8 +285,9 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
     for agent_id in {e.user_id for e in entries}:
         _require_approver(actor, db.session.get(User, agent_id))
     reason = clean(reason)
-    if not approve and not 5 <= len(reason) <= 1000:
-        raise ValidationFailed({"reason": "Un refus doit être motivé (5 à 1000 caractères) : l'agent le lira."})
+    if not approve and not REASON_MIN <= len(reason) <= REASON_MAX:
+        raise ValidationFailed({"reason": f"Un refus doit être motivé ({REASON_MIN} à {REASON_MAX} caractères) : "
+                                          "l'agent le lira."})
     done = db.session.execute(ENTRIES.update(
         TimeEntry, "approve" if approve else "refuse", TimeEntry.id.in_(entry_ids),
         decided_at=utcnow(), decided_by_id=actor.id, refusal_reason="" if approve else reason)).rowcount
@@ -308,8 +311,8 @@ def grant_override(actor: User, agent: User, *, month: date | None, reason: str)
     errors = {}
     if month is None:
         errors["month"] = "Indiquez le mois."
-    if not 5 <= len(reason) <= 1000:
-        errors["reason"] = "Motivez la dérogation (5 à 1000 caractères)."
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        errors["reason"] = f"Motivez la dérogation ({REASON_MIN} à {REASON_MAX} caractères)."
     if errors:
         raise ValidationFailed(errors)
     start = month_start(month)

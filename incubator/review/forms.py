@@ -12,6 +12,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from ..forms import Form
+from ..people.models import EMAIL_MAX
 from .assessments import CONFLICT_REASON_MAX
 from .decisions import RATIONALE_MAX
 from .models import DECISION_RULES
@@ -91,6 +92,6 @@ class CorrectionForm(Form):
 
 
 class SubstituteForm(Form):
-    email = EmailField("Adresse électronique de l'agent désigné·e", validators=[Length(max=254)],
+    email = EmailField("Adresse électronique de l'agent désigné·e", validators=[Length(max=EMAIL_MAX)],
                        description=("Un agent actif de la collectivité, qui n'est ni auteur, ni co-auteur de la "
                                     "proposition, et n'a pas déclaré de conflit d'intérêts à son sujet."))
