@@ -51,7 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .projects import views as projects_views
     from .proposals import views as proposals_views
     from .release_time import views as release_time_views
-    from .review import views as review_views
+    from .review import blueprint as review_blueprint
+    from .review import session_views, views  # noqa: F401  (their pages join the review blueprint)
     from .security import init_security
 
     init_security(app)
@@ -60,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(proposals_views.bp)
-    app.register_blueprint(review_views.bp)
+    app.register_blueprint(review_blueprint.bp)
     app.register_blueprint(projects_views.bp)
     app.register_blueprint(immersions_views.bp)
     app.register_blueprint(release_time_views.bp)
