@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     _load_config(app, config or {})
+    _trust_proxies(app)
     try:
         init_logging(app)  # first: its timer must start before the other hooks run
     except ValueError as exc:
@@ -105,6 +106,55 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
                 "SECRET_KEY manquante : définissez la variable d'environnement SECRET_KEY "
                 "ou SECRET_KEY dans instance/config.py (make run en crée une pour le poste local)."
             )
+    _check_counts(app)
+
+
+# Whole numbers the application cannot run with below their minimum (or if not numbers):
+# name -> (minimum, what it counts).
+_COUNT_SETTINGS = {
+    "TRUSTED_PROXIES": (0, "nombre de mandataires inverses devant l'application, 0 si aucun"),
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": (1, "échecs de connexion refusant un compte"),
+    "LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT": (1, "échecs de connexion refusant un compte depuis une adresse"),
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": (1, "échecs de connexion d'une adresse avant ralentissement"),
+}
+
+
+def _check_counts(app: Flask) -> None:
+    """Whole numbers (a string of digits, as from an environment variable, is converted)
+    at least their minimum; anything else stops the start with a message in French."""
+    for name, (minimum, meaning) in _COUNT_SETTINGS.items():
+        value = app.config.get(name)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigurationError(
+                f"{name} invalide : {app.config.get(name)!r} ({meaning} : un nombre entier "
+                f"supérieur ou égal à {minimum} est attendu)."
+            )
+        app.config[name] = value
+    delay = app.config.get("LOGIN_ADDRESS_DELAY_SECONDS")
+    if isinstance(delay, str):
+        try:
+            delay = float(delay.strip())
+        except ValueError:
+            pass
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 60:
+        raise ConfigurationError(
+            f"LOGIN_ADDRESS_DELAY_SECONDS invalide : {app.config.get('LOGIN_ADDRESS_DELAY_SECONDS')!r} "
+            "(délai en secondes, entre 0 et 60, imposé aux connexions d'une adresse aux nombreux échecs)."
+        )
+    app.config["LOGIN_ADDRESS_DELAY_SECONDS"] = delay
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address, scheme, host,
+    port and prefix from the X-Forwarded-* headers they set; with 0 those headers are ignored."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
+                                x_port=proxies, x_prefix=proxies)
 
 
 def normalise_database_url(url: str) -> str:

@@ -34,10 +34,27 @@ class Defaults:
     LOG_LEVEL = "INFO"
     LOG_FORMAT = "text"
 
-    # Login throttling (stored in the database, so shared by all workers).
+    # Number of reverse proxies in front of the app (0: X-Forwarded-* headers are ignored).
+    # With n > 0, Werkzeug's ProxyFix trusts the last n values of X-Forwarded-For, -Proto,
+    # -Host, -Port and -Prefix, so that client addresses (throttling, sessions, logs) are
+    # the real ones. Never set it higher than the proxies really there: a client could then
+    # choose its own address.
+    TRUSTED_PROXIES = 0
+
+    # Login throttling (stored in the database, so shared by all workers). Within the window,
+    # failures refuse logins per account (reset by a success) and per (address, account);
+    # failures from one address, whatever the account, only slow its logins down: a whole
+    # institution behind one address is never locked out by someone else's mistakes.
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    # The same 5 tries as the account limit by default: a person at her desk keeps today's
+    # budget. Raising LOGIN_MAX_FAILURES_PER_ACCOUNT makes a lockout of an account from
+    # elsewhere harder while one address still gets only this many guesses at it.
+    LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT = 5
+    # Above this many failures from one address (any accounts), each login from it waits
+    # LOGIN_ADDRESS_DELAY_SECONDS before its password is checked; it is never refused for it.
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 100
+    LOGIN_ADDRESS_DELAY_SECONDS = 1.0
 
     PASSWORD_MIN_LENGTH = 12
 

@@ -74,7 +74,8 @@ def init_security(app: Flask) -> None:
 
 
 def client_address() -> str:
-    """The client's address; behind a proxy, configure ProxyFix so this is the real one."""
+    """The client's address: the socket's peer, or behind TRUSTED_PROXIES reverse proxies
+    the one they forwarded (ProxyFix, see create_app)."""
     return (request.remote_addr or "inconnue")[:45]
 
 

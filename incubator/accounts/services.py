@@ -8,6 +8,7 @@ records its audit event and leaves the commit to the caller.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -51,7 +52,17 @@ class LoginResult:
     session_token: str
 
 
+def _failures(*conditions) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.succeeded.is_(False), *conditions)
+    )
+
+
 def _throttled(email: str, ip_address: str) -> bool:
+    """Whether logins to this account are refused: too many failures on the account, from
+    anywhere, or on the account from this address. Both counts restart at its last success.
+    Failures from the address on other accounts never refuse (see _address_is_noisy)."""
     config = current_app.config
     since = utcnow() - config["LOGIN_THROTTLE_WINDOW"]
     last_success = db.session.scalar(
@@ -61,21 +72,26 @@ def _throttled(email: str, ip_address: str) -> bool:
         )
     )
     account_since = max(since, last_success) if last_success else since
-    account_failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at > account_since,
-        )
-    )
-    if account_failures >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+    on_account = (LoginAttempt.email == email, LoginAttempt.attempted_at > account_since)
+    if _failures(*on_account) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
         return True
-    address_failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.ip_address == ip_address, LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at >= since,
-        )
-    )
-    return address_failures >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    pair_failures = _failures(*on_account, LoginAttempt.ip_address == ip_address)
+    return pair_failures >= config["LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT"]
+
+
+def _address_is_noisy(ip_address: str) -> bool:
+    """Many failures from one address, whatever the accounts: its logins are slowed down,
+    not refused, since a whole institution may share that address."""
+    config = current_app.config
+    since = utcnow() - config["LOGIN_THROTTLE_WINDOW"]
+    failures = _failures(LoginAttempt.ip_address == ip_address, LoginAttempt.attempted_at >= since)
+    return failures >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+
+
+def slow_down(seconds: float) -> None:
+    """The delay imposed on a noisy address (tests replace it: they never sleep)."""
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 def _refuse_if_throttled(email: str, ip_address: str) -> None:
@@ -96,6 +112,10 @@ def log_in(email: str, password: str, ip_address: str) -> LoginResult:
     """
     email = normalise_email(email)
     _refuse_if_throttled(email, ip_address)
+    if _address_is_noisy(ip_address):
+        # Before the password is checked, whatever the account (known or not): a guesser
+        # behind the address waits, the agents sharing it still get in.
+        slow_down(current_app.config["LOGIN_ADDRESS_DELAY_SECONDS"])
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password or "")
@@ -104,7 +124,8 @@ def log_in(email: str, password: str, ip_address: str) -> LoginResult:
         ok = check_password_hash(user.password_hash, password or "")
     # Attempts on one account, and from one address, are counted one at a time across
     # workers and servers: a burst of parallel guesses cannot slip under the limits. The
-    # check is made again under the locks; the slow password hash stays outside them.
+    # check is made again under the locks; the slow password hash (and the delay) stay
+    # outside them.
     serialise_on(f"login-account:{email}", f"login-address:{ip_address}")
     _refuse_if_throttled(email, ip_address)
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))

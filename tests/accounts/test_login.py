@@ -116,11 +116,87 @@ def test_throttling_expires_after_the_window(client):
     assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 303
 
 
-def test_throttling_per_address(client):
-    for n in range(20):
-        make_login_attempt(f"x{n}@example.fr")
+def test_failures_on_many_accounts_from_one_address_do_not_lock_it_out(client, server, monkeypatch):
+    """An institution behind one address: 25 failures there, on 25 accounts, leave the
+    others free to log in, and even the accounts that failed are not refused."""
+    delays = []
+    monkeypatch.setattr("incubator.accounts.services.slow_down", delays.append)
+    for n in range(25):
+        response = client.post("/connexion", data={"email": f"x{n}@example.fr", "password": "mauvais"})
+        assert response.status_code == 422, n
     user = make_user()
-    assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 429
+    assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 303
+    assert delays == []  # under the per-address limit (100 by default): not even slowed down
+    assert server.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] >= 100
+
+
+def test_many_failures_from_one_address_only_slow_it_down(client, server, monkeypatch):
+    """Over the per-address limit, each login from the address waits (whatever the account,
+    known or not, before its password is checked), and a correct password still gets in."""
+    monkeypatch.setitem(server.config, "LOGIN_ADDRESS_DELAY_SECONDS", 0)
+    delays = []
+    monkeypatch.setattr("incubator.accounts.services.slow_down", delays.append)
+    limit = server.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    for n in range(limit - 1):
+        make_login_attempt(f"x{n}@example.fr")
+    make_login_attempt("ailleurs@example.fr", ip_address="10.9.9.9")
+    user = make_user()
+    client.post("/connexion", data={"email": "x-dernier@example.fr", "password": "mauvais"})
+    assert delays == []  # the limit is reached by this failure, not before
+    assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 303
+    assert delays == [0]
+    client.post("/deconnexion")
+    assert client.post("/connexion", data={"email": "inconnu@example.fr", "password": "mauvais"}).status_code == 422
+    assert delays == [0, 0]
+    # Another address is not slowed down.
+    client.post("/connexion", data={"email": user.email, "password": "mauvais"},
+                environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert delays == [0, 0]
+
+
+def test_failures_on_one_account_from_many_addresses_block_it(client):
+    user = make_user()
+    for n in range(25):
+        response = client.post("/connexion", data={"email": user.email, "password": "mauvais"},
+                               environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+        assert response.status_code == (422 if n < 5 else 429), n
+    response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    assert response.status_code == 429
+    assert "Trop de tentatives de connexion. Par sécurité, réessayez dans 15 minutes" in text(response)
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 5  # refusals unchecked
+
+
+def test_failures_on_an_account_from_one_address_block_that_pair_first(client, server, monkeypatch):
+    monkeypatch.setitem(server.config, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 8)
+    monkeypatch.setitem(server.config, "LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT", 3)
+    user, other = make_user(), make_user()
+    x, y = {"REMOTE_ADDR": "10.0.0.1"}, {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(3):
+        assert client.post("/connexion", data={"email": user.email, "password": "mauvais"}, environ_base=x).status_code == 422
+    # From X the account is refused, even with the right password...
+    response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}, environ_base=x)
+    assert response.status_code == 429 and "Trop de tentatives" in text(response)
+    # ...another account from X is not...
+    assert client.post("/connexion", data={"email": other.email, "password": DEFAULT_PASSWORD},
+                       environ_base=x).status_code == 303
+    client.post("/deconnexion")
+    # ...and from Y the account still works, with its own tries (3 from X + 2 from Y < 8).
+    for _ in range(2):
+        assert client.post("/connexion", data={"email": user.email, "password": "mauvais"}, environ_base=y).status_code == 422
+    assert make_client_login(client, user, y) == 303
+    client.post("/deconnexion")
+    # The success restarts both counts; spread over addresses, failures then reach the
+    # account's limit and block it everywhere.
+    for n in range(8):
+        assert client.post("/connexion", data={"email": user.email, "password": "mauvais"},
+                           environ_base={"REMOTE_ADDR": f"10.0.1.{n // 2}"}).status_code == 422
+    assert make_client_login(client, user, {"REMOTE_ADDR": "10.0.2.1"}) == 429
+
+
+def make_client_login(client, user, environ_base) -> int:
+    return client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD},
+                       environ_base=environ_base).status_code
 
 
 def test_deactivated_account_cannot_log_in(client):
