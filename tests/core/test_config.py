@@ -55,3 +55,34 @@ def test_models_and_migrations_agree(app):
             "include_name": lambda name, type_, _parents: not is_search_index_object(name, type_)})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+@pytest.mark.parametrize("value", ["deux", "-1", "1.5", "true"])
+def test_bad_trusted_proxies_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("INCUBATEUR_TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES invalide .*nombre entier"):
+        create_app({"TESTING": True})
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT", "0"),
+    ("LOGIN_MAX_FAILURES_PER_ADDRESS", "beaucoup"),
+    ("LOGIN_ADDRESS_DELAY_SECONDS", "-1"),
+    ("LOGIN_ADDRESS_DELAY_SECONDS", "une"),
+])
+def test_bad_login_throttling_settings_are_clear_errors(monkeypatch, name, value):
+    monkeypatch.setenv(f"INCUBATEUR_{name}", value)
+    with pytest.raises(ConfigurationError, match=f"{name} invalide"):
+        create_app({"TESTING": True})
+
+
+def test_trusted_proxies_from_environment_wires_proxy_fix(monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    assert not isinstance(create_app({"TESTING": True}).wsgi_app, ProxyFix)  # default 0
+    monkeypatch.setenv("INCUBATEUR_TRUSTED_PROXIES", "2")
+    app = create_app({"TESTING": True})
+    assert app.config["TRUSTED_PROXIES"] == 2
+    assert isinstance(app.wsgi_app, ProxyFix)
+    assert (app.wsgi_app.x_for, app.wsgi_app.x_proto, app.wsgi_app.x_host, app.wsgi_app.x_port,
+            app.wsgi_app.x_prefix) == (2, 2, 2, 2, 2)
