@@ -114,7 +114,10 @@ def log_in(email: str, password: str, ip_address: str) -> LoginResult:
     _refuse_if_throttled(email, ip_address)
     if _address_is_noisy(ip_address):
         # Before the password is checked, whatever the account (known or not): a guesser
-        # behind the address waits, the agents sharing it still get in.
+        # behind the address waits, the agents sharing it still get in. The reads so far
+        # end first (nothing is written yet): on SQLite a login holds the write lock from
+        # its first statement, and a waiting login must not hold up every other writer.
+        db.session.rollback()
         slow_down(current_app.config["LOGIN_ADDRESS_DELAY_SECONDS"])
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.password_hash:
