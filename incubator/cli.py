@@ -94,6 +94,24 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Compte d'administration {user.email} créé dans « {institution.name} ».")
 
+    @app.cli.command("check")
+    def check_command() -> None:
+        """Vérifie la configuration et l'environnement (code de sortie 1 si une erreur)."""
+        from .checks import ERROR, run_checks
+
+        findings = run_checks(app)
+        for finding in findings:
+            prefix = "ERREUR" if finding.level == ERROR else "AVERTISSEMENT"
+            click.echo(f"{prefix} : {finding.message}")
+        errors = sum(finding.level == ERROR for finding in findings)
+        warnings = len(findings) - errors
+        if not findings:
+            click.echo("Configuration vérifiée : aucun problème.")
+        else:
+            click.echo(f"Configuration vérifiée : {errors} erreur(s), {warnings} avertissement(s).")
+        if errors:
+            sys.exit(1)
+
     @app.cli.group("notifications")
     def notifications() -> None:
         """Envoi des courriels de la boîte d'envoi."""
@@ -101,8 +119,13 @@ def register_cli(app: Flask) -> None:
     @notifications.command("send")
     def notifications_send() -> None:
         """Envoie une fois ce qui est dû."""
+        from .checks import email_refusal
         from .notifications.services import deliver_batch
 
+        refusal = email_refusal(app)
+        if refusal:
+            click.echo(f"Erreur : {refusal}", err=True)
+            sys.exit(1)
         total_sent = total_failed = 0
         while True:
             sent, failed = deliver_batch()

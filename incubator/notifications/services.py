@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from ..checks import email_refusal
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..people.models import User
@@ -127,6 +128,11 @@ def deliver_batch(limit: int = 50) -> tuple[int, int]:
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)).all()
+    if rows and (refusal := email_refusal(current_app)):
+        # Nothing leaves with links that lead nowhere: the messages wait in the outbox.
+        log.error("%d courriel(s) non envoyé(s), laissé(s) dans la boîte d'envoi. %s", len(rows), refusal)
+        db.session.rollback()
+        return 0, 0
     sent = failed = 0
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     for message in rows:
