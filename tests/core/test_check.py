@@ -13,8 +13,17 @@ from flask_migrate import stamp
 from sqlalchemy import select
 
 from incubator import create_app
-from incubator.checks import (BASE_URL_MISSING, ERROR, WARNING, Finding, check_base_url, check_instance_folder,
-                              check_secret_key, check_smtp, run_checks)
+from incubator.checks import (
+    BASE_URL_MISSING,
+    ERROR,
+    WARNING,
+    Finding,
+    check_base_url,
+    check_instance_folder,
+    check_secret_key,
+    check_smtp,
+    run_checks,
+)
 from incubator.extensions import db
 from incubator.notifications import services
 from incubator.notifications.models import OutboxMessage
