@@ -24,6 +24,7 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..spreadsheets import UnreadableFile, decode_csv
 from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
 from .policy import user_edit_refusal
 from .services import EMAIL_RE, email_problem, normalise_email, require_admin
@@ -50,9 +51,9 @@ class ImportFailed(ValidationFailed):
 
 def _read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFailed([(0, "Le fichier doit être encodé en UTF-8.")]) from exc
+        text = decode_csv(raw)
+    except UnreadableFile as exc:
+        raise ImportFailed([(0, str(exc))]) from exc
     if not text.strip():
         raise ImportFailed([(0, "Le fichier est vide.")])
     if "\x00" in text:

@@ -182,3 +182,21 @@ def test_import_never_changes_the_instance_administrators_account_for_a_local_ad
     assert response.status_code == 200, _lines(text(response))
     db.session.refresh(root)
     assert (root.first_name, root.category, root.quotite) == ("Pris", "C", 50)
+
+
+def test_files_as_french_spreadsheets_save_them(client, login):
+    """Excel's "CSV (séparateur : point-virgule)" (Windows-1252), "CSV UTF-8" (with its byte
+    order mark) and LibreOffice's UTF-8 are read alike; "Texte Unicode" (UTF-16) is refused
+    with how to save the file, and nothing is written."""
+    _setup(login, client)
+    for number, encoding in enumerate(("cp1252", "utf-8-sig", "utf-8")):
+        content = HEADER + f"helene{number}@ville.fr;Hélène;Lefèvre-Œuvray;B;DST-BAT;;\n"
+        response = _upload(client, content.encode(encoding))
+        assert response.status_code == 200, (encoding, text(response))
+        helene = db.session.scalar(select(User).where(User.email == f"helene{number}@ville.fr"))
+        assert (helene.first_name, helene.last_name) == ("Hélène", "Lefèvre-Œuvray"), encoding
+    before = db.session.scalar(select(func.count()).select_from(User))
+    refused = _upload(client, (HEADER + "ana@ville.fr;Ana;Agent;B;DST-BAT;;\n").encode("utf-16"))
+    assert refused.status_code == 422
+    assert "Texte Unicode" in text(refused) and "CSV UTF-8" in text(refused)
+    assert db.session.scalar(select(func.count()).select_from(User)) == before
