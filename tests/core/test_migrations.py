@@ -1,13 +1,25 @@
 """Data migrations carry stored rows along with the code: tried on a database of their own,
 upgraded step by step from the revision before (SQLite; the schema on both databases is
-compared with the models in test_config)."""
+compared with the models in test_config).
 
+Upgrades are safe: a database built at each earlier revision, with data in it, is upgraded
+to the head (SQLite, or PostgreSQL with TEST_DATABASE_URL, on a database of this module's
+own) and keeps every row and value, with the schema the models describe."""
+
+import os
+from datetime import date, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import text
+from sqlalchemy import MetaData, Table, create_engine, inspect, make_url, select, text
 
-from incubator import create_app
+from incubator import create_app, normalise_database_url
 from incubator.extensions import db
-from tests.conftest import app_config
+from incubator.proposals.search import is_search_index_object
+from tests.conftest import TEST_DATABASE_URL, XDIST_WORKER, app_config, worker_database
 
 
 def test_stored_notification_endpoints_follow_the_immersion_pages(tmp_path):
@@ -38,3 +50,169 @@ def _endpoints():
     endpoints = list(db.session.scalars(text("SELECT link_endpoint FROM notifications ORDER BY id")))
     db.session.rollback()  # end the read: the next migration runs on a connection of its own
     return endpoints
+
+
+# --- Every earlier revision upgrades to the head with its data --------------------------
+#
+# One dataset serves every revision: each row is written with the columns that exist at
+# the revision (read from the database, not from the models, which describe the head), in
+# tables that exist there; a NOT NULL column the dataset does not fill fails loudly, naming
+# it. Rows go in through tables reflected from the database at that revision (plain SQL
+# with the dialect's types: booleans, JSON, dates), and come back after the upgrade with
+# the same values.
+
+AT = datetime(2026, 3, 2, 9, 30)
+LATER = datetime(2026, 3, 9, 14, 0)
+DAY = date(2026, 3, 2)
+
+# In foreign-key order. Values are those of the first revision with each column.
+DATASET: list[tuple[str, list[dict]]] = [
+    ("institutions", [dict(id=1, name="Ville de Test", slug="ville", kind="commune", accent_color="#1f5f8b",
+                           created_at=AT)]),
+    ("org_units", [dict(id=1, institution_id=1, parent_id=None, code="DGS", name="Direction générale",
+                        kind="direction", created_at=AT),
+                   dict(id=2, institution_id=1, parent_id=1, code="SI", name="Service informatique",
+                        kind="service", closed_on=DAY, created_at=AT)]),
+    ("users", [dict(id=1, institution_id=1, first_name="Ana", last_name="Agent", email="ana@ville.fr",
+                    password_hash="hash-ana", category="B", quotite=80, org_unit_id=2, manager_id=None,
+                    is_active=True, is_instance_admin=False, created_at=AT),
+               dict(id=2, institution_id=1, first_name="Marc", last_name="Manager", email="marc@ville.fr",
+                    category="A", quotite=100, org_unit_id=1, manager_id=None, is_active=True,
+                    is_instance_admin=True, created_at=AT),
+               dict(id=3, institution_id=1, first_name="Zoé", last_name="Partie", email="zoe@ville.fr",
+                    category="C", quotite=50, org_unit_id=2, manager_id=2, is_active=False,
+                    is_instance_admin=False, deactivated_at=LATER, created_at=AT)]),
+    ("user_roles", [dict(id=1, user_id=2, institution_id=1, role="coordinator")]),
+    ("collective_memberships", [dict(id=1, institution_id=1, user_id=1, starts_on=DAY, created_at=AT)]),
+    ("audit_events", [dict(id=1, institution_id=1, actor_id=2, action="user.created", target_type="user",
+                           target_id=1, data={"email": "ana@ville.fr", "roles": ["hr"]}, is_public=False,
+                           created_at=AT)]),
+    ("themes", [dict(id=1, institution_id=1, name="Numérique", is_active=True)]),
+    ("proposals", [dict(id=1, institution_id=1, kind="initiative", state="submitted", author_id=1,
+                        org_unit_id=2, theme_id=1, host_org_unit_id=None, contact_id=None, version_number=1,
+                        support_count=1, comment_count=1, search_text="guichet numérique unique",
+                        created_at=AT, updated_at=AT, submitted_at=AT, state_changed_at=AT,
+                        title="Guichet numérique", problem="Files d'attente", change="Un guichet en ligne",
+                        beneficiaries="Usagers", gain="Du temps", needs="Un développeur", mission="",
+                        learning="", contribution="")]),
+    ("proposal_versions", [dict(id=1, proposal_id=1, number=1, theme_id=1, submitted_by_id=1, created_at=AT,
+                                title="Guichet numérique", problem="Files d'attente",
+                                change="Un guichet en ligne", beneficiaries="Usagers", gain="Du temps",
+                                needs="Un développeur", mission="", learning="", contribution="")]),
+    ("supports", [dict(id=1, proposal_id=1, user_id=2, created_at=AT)]),
+    ("comments", [dict(id=1, proposal_id=1, author_id=2, body="Bonne idée", created_at=AT)]),
+    ("proposal_substitutes", [dict(id=1, proposal_id=1, user_id=3, designated_by_id=2, designated_at=AT)]),
+    ("review_settings", [dict(id=1, institution_id=1, decision_rule="majority", quorum_percent=50,
+                              votes_public=True, target_days=30, ineligibility_reasons=["Hors périmètre"])]),
+    ("criteria", [dict(id=1, institution_id=1, name="Impact", description="Pour les usagers", weight=3,
+                       is_active=True, position=1)]),
+    ("review_sessions", [dict(id=1, institution_id=1, starts_at=LATER, place="Salle du conseil",
+                              video_link="", created_by_id=2, created_at=AT)]),
+    ("agenda_items", [dict(id=1, session_id=1, proposal_id=1, position=1, status="pending",
+                           tally={"for": 0}, vote_opened_at=None)]),
+    ("projects", [dict(id=1, institution_id=1, kind="initiative", state="active", title="Guichet numérique",
+                       proposal_id=1, sponsor_id=2, lead_id=1, host_org_unit_id=2, objectives="Ouvrir",
+                       indicators="Demandes en ligne", starts_on=DAY, progress=40, hold_reason="",
+                       created_at=AT, state_changed_at=LATER)]),
+    ("project_members", [dict(id=1, project_id=1, user_id=1, role="Cheffe de projet", hours_budget=120)]),
+    ("milestones", [dict(id=1, project_id=1, title="Maquette", due_on=DAY)]),
+    ("release_settings", [dict(id=1, institution_id=1, monthly_cap_percent=20, daily_minutes_full_time=420)]),
+    ("time_entries", [dict(id=1, institution_id=1, user_id=1, project_id=1, day=DAY, minutes=90,
+                           note="Atelier", status="approved", refusal_reason="", submitted_at=AT,
+                           decided_at=LATER, decided_by_id=2, created_at=AT)]),
+    ("notification_preferences", [dict(id=1, user_id=1, category="projects", delivery="digest")]),
+    ("notifications", [dict(id=1, user_id=1, category="projects", subject="Nouveau jalon", body="Maquette",
+                            link="/projets/1", created_at=AT, read_at=None, digest_pending=True,
+                            link_endpoint="projects.show", link_values={"project_id": 1})]),
+    ("outbox_messages", [dict(id=1, recipient="ana@ville.fr", subject="Résumé", text="Texte", html="<p>Texte</p>",
+                              status="sent", attempts=1, next_attempt_at=AT, last_error="", created_at=AT,
+                              sent_at=LATER)]),
+]
+
+SCRIPTS = ScriptDirectory(os.path.join(os.path.dirname(__file__), "..", "..", "migrations"))
+HEAD = SCRIPTS.get_current_head()
+EARLIER = [script.revision for script in reversed(list(SCRIPTS.walk_revisions())) if script.revision != HEAD]
+
+
+@pytest.fixture(scope="module")
+def upgrade_database_url(tmp_path_factory):
+    """A database of this module's own: a SQLite file, or on PostgreSQL `<name>_migrations...`
+    (never the workers' databases), dropped at the end."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('upgrades') / 'upgrades.db'}"
+        return
+    url = worker_database(TEST_DATABASE_URL, f"migrations_{XDIST_WORKER or 'main'}")
+    yield url
+    engine = create_engine(normalise_database_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def _empty(app) -> None:
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        engine.dispose()
+        path = make_url(str(engine.url)).database
+        if path and os.path.exists(path):
+            os.remove(path)
+
+
+def _insert_dataset(connection) -> dict[str, list[dict]]:
+    """The dataset rows the database at its revision can hold, inserted: {table: rows as written}."""
+    inspector = inspect(connection)
+    existing = set(inspector.get_table_names())
+    written = {}
+    for name, rows in DATASET:
+        if name not in existing:
+            continue
+        columns = {column["name"]: column for column in inspector.get_columns(name)}
+        table = Table(name, MetaData(), autoload_with=connection)
+        kept = []
+        for row in rows:
+            values = {key: value for key, value in row.items() if key in columns}
+            missing = [c for c, column in columns.items() if c not in values and not column["nullable"]
+                       and column.get("default") is None and c != "id"]
+            assert not missing, f"{name} : colonnes obligatoires sans valeur dans le jeu de données : {missing}"
+            kept.append(values)
+        for values in kept:  # one by one: the rows do not all fill the same columns
+            connection.execute(table.insert(), values)
+        written[name] = kept
+    return written
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_upgrade_from_each_revision_keeps_the_data(upgrade_database_url, revision):
+    app = create_app(app_config(upgrade_database_url))
+    with app.app_context():
+        _empty(app)
+        upgrade(revision=revision)
+        with db.engine.begin() as connection:
+            written = _insert_dataset(connection)
+        assert {"institutions", "org_units", "users"} <= written.keys()
+
+        upgrade()
+
+        with db.engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == HEAD
+            for name, rows in written.items():
+                table = Table(name, MetaData(), autoload_with=connection)
+                stored = [dict(row._mapping) for row in connection.execute(select(table).order_by(table.c.id))]
+                assert len(stored) == len(rows), name
+                for before, after in zip(rows, stored, strict=True):
+                    assert {key: after[key] for key in before} == before, name
+            if "proposals" in written and connection.dialect.name == "sqlite":
+                # The search index (0008) covers proposals written before it.
+                assert list(connection.scalars(text(
+                    "SELECT rowid FROM proposal_search WHERE proposal_search MATCH 'numérique'"))) == [1]
+            # The upgraded schema is the one the models describe (as in test_config).
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True,
+                "include_name": lambda name, type_, _parents: not is_search_index_object(name, type_)})
+            assert compare_metadata(context, db.metadata) == []
+        db.engine.dispose()
