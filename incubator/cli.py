@@ -21,10 +21,10 @@ def _fail(exc: ValidationFailed) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .organisation import importer as units_importer
     from .organisation import services as organisation_services
     from .organisation.models import Institution, OrgUnit
     from .people import services as people_services
-    from .organisation import importer as units_importer
     from .people.importer import ImportFailed, import_agents
     from .people.models import QUOTITE_MAX
 

@@ -8,10 +8,10 @@ from ..collective import services as collective_services
 from ..collective.models import CollectiveMembership
 from ..core.queries import home_summary
 from ..errors import ValidationFailed
-from ..extensions import db
-from ..organisation import services as organisation_services
 from ..exports import csv_response
+from ..extensions import db
 from ..organisation import importer as units_importer
+from ..organisation import services as organisation_services
 from ..organisation.models import OrgUnit
 from ..pagination import paginate_capped
 from ..people import services as people_services

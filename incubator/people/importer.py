@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from .. import spreadsheets
 from ..audit.services import record
 from ..extensions import db
-from .. import spreadsheets
 from ..spreadsheets import MAX_LINES, read_csv
 from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
 from .policy import user_edit_refusal
