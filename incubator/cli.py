@@ -21,6 +21,7 @@ def _fail(exc: ValidationFailed) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .organisation import importer as units_importer
     from .organisation import services as organisation_services
     from .organisation.models import Institution, OrgUnit
     from .people import services as people_services
@@ -222,4 +223,21 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         db.session.commit()
         click.echo(f"Import terminé : {report.created} agent(s) créé(s), {report.updated} mis à jour.")
+
+    @app.cli.command("import-units")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--institution", "slug", required=True, help="Identifiant de la collectivité.")
+    def import_units_command(path: Path, slug: str) -> None:
+        """Importe des directions et services depuis un CSV (tout ou rien ; voir le README)."""
+        institution = institution_by_slug(slug)
+        try:
+            report = units_importer.import_units(None, institution_id=institution.id, raw=path.read_bytes())
+        except units_importer.ImportFailed as exc:
+            db.session.rollback()
+            click.echo(f"Import refusé, rien n'a été écrit : {exc.message}", err=True)
+            for line, message in exc.lines:
+                click.echo(f"  ligne {line} : {message}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"Import terminé : {report.created} unité(s) créée(s), {report.updated} mise(s) à jour.")
 

@@ -112,6 +112,10 @@ class ImportForm(FlaskForm):
     file = FileField("Fichier CSV des agents")
 
 
+class UnitImportForm(FlaskForm):
+    file = FileField("Fichier CSV des directions et services")
+
+
 class InstitutionForm(FlaskForm):
     name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), Length(max=200)])
     slug = StringField("Identifiant", description="Minuscules, chiffres et tirets (ex. ccas-belleville).",

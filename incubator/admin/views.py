@@ -8,7 +8,9 @@ from ..collective import services as collective_services
 from ..collective.models import CollectiveMembership
 from ..core.queries import home_summary
 from ..errors import ValidationFailed
+from ..exports import csv_response
 from ..extensions import db
+from ..organisation import importer as units_importer
 from ..organisation import services as organisation_services
 from ..organisation.models import OrgUnit
 from ..pagination import paginate_capped
@@ -304,6 +306,45 @@ def import_users():
 
     return write(form, run_import, success=lambda report: page(report=report),
                  invalid=lambda refusal: page(failure=refusal if isinstance(refusal, ImportFailed) else None))
+
+
+AGENTS_TEMPLATE_HEADER = ("email", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1")
+AGENTS_TEMPLATE_ROWS = (("lea.petit@ville.fr", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr"),)
+
+
+@bp.get("/import/modele.csv")
+@admin_only
+def import_users_template():
+    return csv_response("modele-import-agents.csv", AGENTS_TEMPLATE_HEADER, AGENTS_TEMPLATE_ROWS)
+
+
+@bp.route("/import-unites", methods=["GET", "POST"])
+@admin_only
+def import_units():
+    form = forms.UnitImportForm()
+
+    def page(report=None, failure=None):
+        return render_page("admin/import_units.html", form=form, report=report, failure=failure,
+                           header=units_importer.TEMPLATE_HEADER, example=units_importer.TEMPLATE_ROWS)
+
+    if request.method == "GET":
+        return page()
+
+    def run_import():
+        upload = form.file.data
+        if upload is None or not getattr(upload, "filename", ""):
+            raise ValidationFailed({"file": "Choisissez un fichier CSV."})
+        return units_importer.import_units(current_user, institution_id=_institution_id(), raw=upload.read())
+
+    return write(form, run_import, success=lambda report: page(report=report),
+                 invalid=lambda refusal: page(
+                     failure=refusal if isinstance(refusal, units_importer.ImportFailed) else None))
+
+
+@bp.get("/import-unites/modele.csv")
+@admin_only
+def import_units_template():
+    return csv_response("modele-import-unites.csv", units_importer.TEMPLATE_HEADER, units_importer.TEMPLATE_ROWS)
 
 
 # --------------------------------------------------------------------------- collective

@@ -86,6 +86,7 @@ ACTION_LABELS = {
     "collective.member_added": "Membre du collectif ajouté",
     "collective.member_ended": "Mandat au collectif terminé",
     "agents.imported": "Import d'agents",
+    "org_units.imported": "Import de directions et services",
     "proposal.created": "Brouillon créé",
     "proposal.edited": "Proposition modifiée",
     "proposal.submitted": "Proposition déposée",

@@ -1,6 +1,6 @@
 """Import of agents from a CSV file: all lines valid, or nothing written.
 
-Columns (header required, `;` or `,` separated, UTF-8):
+Columns (header required, `;` or `,` separated, UTF-8 or Windows-1252: spreadsheets.read_csv):
   email       required, the key: an existing agent with this address is updated, if the
               importing administrator may change that account in the form
               (people.policy.can_edit_user); an address of another institution is refused
@@ -15,23 +15,20 @@ Columns (header required, `;` or `,` separated, UTF-8):
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from .. import spreadsheets
 from ..audit.services import record
-from ..errors import ValidationFailed
 from ..extensions import db
-from ..spreadsheets import UnreadableFile, decode_csv
+from ..spreadsheets import MAX_LINES, read_csv
 from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
 from .policy import user_edit_refusal
 from .services import EMAIL_RE, email_problem, normalise_email, require_admin
 
 REQUIRED_COLUMNS = ("email", "prenom", "nom", "categorie", "service")
 OPTIONAL_COLUMNS = ("quotite", "n_plus_1")
-MAX_LINES = 50_000
 
 
 @dataclass
@@ -41,49 +38,17 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-class ImportFailed(ValidationFailed):
+class ImportFailed(spreadsheets.ImportFailed):
     """The file is refused, nothing is written; `lines` lists (line number, message)."""
 
-    def __init__(self, lines: list[tuple[int, str]]):
-        super().__init__({}, f"{len(lines)} erreur(s) : aucun agent n'a été importé.")
-        self.lines = lines
-
-
-def _read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    try:
-        text = decode_csv(raw)
-    except UnreadableFile as exc:
-        raise ImportFailed([(0, str(exc))]) from exc
-    if not text.strip():
-        raise ImportFailed([(0, "Le fichier est vide.")])
-    if "\x00" in text:
-        raise ImportFailed([(0, "Le fichier contient des caractères nuls : ce n'est pas un fichier "
-                                "texte. Enregistrez-le au format CSV UTF-8.")])
-    first_line = text.splitlines()[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-        rows = []
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(rows) >= MAX_LINES:
-                raise ImportFailed([(reader.line_num, f"Plus de {MAX_LINES} lignes : découpez le fichier.")])
-            if len(row) != len(header):
-                rows.append((reader.line_num, {"__width__": str(len(row))}))
-                continue
-            rows.append((reader.line_num, {h: c.strip() for h, c in zip(header, row, strict=True)}))
-    except csv.Error as exc:
-        raise ImportFailed([(reader.line_num, f"Fichier CSV illisible : {exc}")]) from exc
-    return header, rows
+    NOTHING = "aucun agent n'a été importé"
 
 
 def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> ImportReport:
     """Validate every line, then upsert by email. `actor` is None for the command line."""
     if actor is not None:
         require_admin(actor, institution_id)
-    header, rows = _read_rows(raw)
+    header, rows = read_csv(raw, refused=ImportFailed, max_lines=MAX_LINES)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:

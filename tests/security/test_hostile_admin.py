@@ -84,6 +84,23 @@ def _agents_csv(world, _target):
     return files
 
 
+def _units_csv(world, _target):
+    import csv
+    import io
+
+    rows = [[f"IMP{next(_numbers)}", '<script>alert("xss1337")</script>', "direction", ""],
+            [f"IMP{next(_numbers)}", '"><img src=x onerror=alert(1337)>', "service", world.unit.code],
+            [f"IMP{next(_numbers)}", "Contrôle\x1b", "pôle", "NULLE"]]
+    files = []
+    for chosen in (rows[:2], rows[2:]):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["code", "nom", "type", "parent"])
+        writer.writerows(chosen)
+        files.append(File(buffer.getvalue().encode(), "unites.csv"))
+    return files
+
+
 def _fresh_notification(world) -> dict:
     return {"notification": make_notification(world.people["author"], subject="Une nouvelle", body="Le corps.").id}
 
@@ -142,6 +159,8 @@ CASES = [
          {"password-password": F("choice", (NEW_PASSWORD,))}),
     Case("admin.import_users", "admin", "/admin/import", {"file": F("file", _agents_csv)},
          pages=["/admin/agents", "/admin/agents?statut=all", "/admin/journal"]),
+    Case("admin.import_units", "admin", "/admin/import-unites", {"file": F("file", _units_csv)},
+         pages=["/admin/services", "/admin/journal"]),
     Case("admin.collective_add", "admin", "/admin/collectif", {
         "member_email": F("email", ("agent@x.fr", "author@x.fr", "hr@x.fr")),
         "starts_on": F("date", lambda _w, _t: [_today(400), _today()]),
