@@ -207,21 +207,26 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{count} agent(s) anonymisé(s) (partis depuis plus de {years} an(s)).")
 
-    @app.cli.command("import-agents")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--institution", "slug", required=True, help="Identifiant de la collectivité.")
-    def import_agents_command(path: Path, slug: str) -> None:
-        """Importe des agents depuis un CSV (tout ou rien ; voir le README pour les colonnes)."""
+    def run_import(importer, path: Path, slug: str):
+        """Both CSV imports: all or nothing, every refused line named, exit 1 on refusal."""
         institution = institution_by_slug(slug)
         try:
-            report = import_agents(None, institution_id=institution.id, raw=path.read_bytes())
-        except ImportFailed as exc:
+            report = importer(None, institution_id=institution.id, raw=path.read_bytes())
+        except (ImportFailed, units_importer.ImportFailed) as exc:
             db.session.rollback()
             click.echo(f"Import refusé, rien n'a été écrit : {exc.message}", err=True)
             for line, message in exc.lines:
                 click.echo(f"  ligne {line} : {message}", err=True)
             sys.exit(1)
         db.session.commit()
+        return report
+
+    @app.cli.command("import-agents")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--institution", "slug", required=True, help="Identifiant de la collectivité.")
+    def import_agents_command(path: Path, slug: str) -> None:
+        """Importe des agents depuis un CSV (tout ou rien ; voir le README pour les colonnes)."""
+        report = run_import(import_agents, path, slug)
         click.echo(f"Import terminé : {report.created} agent(s) créé(s), {report.updated} mis à jour.")
 
     @app.cli.command("import-units")
@@ -229,15 +234,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--institution", "slug", required=True, help="Identifiant de la collectivité.")
     def import_units_command(path: Path, slug: str) -> None:
         """Importe des directions et services depuis un CSV (tout ou rien ; voir le README)."""
-        institution = institution_by_slug(slug)
-        try:
-            report = units_importer.import_units(None, institution_id=institution.id, raw=path.read_bytes())
-        except units_importer.ImportFailed as exc:
-            db.session.rollback()
-            click.echo(f"Import refusé, rien n'a été écrit : {exc.message}", err=True)
-            for line, message in exc.lines:
-                click.echo(f"  ligne {line} : {message}", err=True)
-            sys.exit(1)
-        db.session.commit()
+        report = run_import(units_importer.import_units, path, slug)
         click.echo(f"Import terminé : {report.created} unité(s) créée(s), {report.updated} mise(s) à jour.")
 
