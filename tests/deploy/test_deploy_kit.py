@@ -240,6 +240,15 @@ def test_what_the_readme_names_exists():
         subprocess.run(["bash", "-n", str(path)], check=True)
 
 
+def test_the_readme_commands_are_valid_shell():
+    blocks = re.findall(r"```sh\n(.*?)```", production_section((ROOT / "README.md").read_text(encoding="utf-8")),
+                        flags=re.DOTALL)
+    assert len(blocks) >= 10
+    for block in blocks:
+        result = subprocess.run(["bash", "-n"], input=block, capture_output=True, text=True)
+        assert result.returncode == 0, (block, result.stderr)
+
+
 def test_systemd_analyze_verify_accepts_every_unit(tmp_path):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
