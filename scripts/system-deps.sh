@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (Debian): PostgreSQL and Chromium.
+# Installs the system packages the tests need (Debian): PostgreSQL, Chromium, systemd-analyze.
 # Only when missing, and only as root; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -7,6 +7,8 @@ missing=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+# systemd-analyze checks the units of deploy/systemd (tests/deploy/test_deploy_kit.py).
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
