@@ -85,8 +85,12 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
     app.config.from_prefixed_env(prefix="INCUBATEUR")
+    # DATABASE_URL, however given (config.py, DATABASE_URL, INCUBATEUR_DATABASE_URL), names
+    # the database; SQLALCHEMY_DATABASE_URI stays accepted as it is.
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = str(app.config["DATABASE_URL"])
     app.config.update(overrides)
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -312,7 +312,8 @@ def test_the_checks_catch_what_they_look_for(app, tmp_path):
                                            "ExecStart=/opt/incubateur/app/deploy/bin/incubateur-backup 14\n") == []
 
     assert env_file_problems("INCUBATEUR_DATABASE_URL=postgresql:///x\n# INCUBATEUR_MAIL_HOST=smtp\n"
-                             "INCUBATEUR_MAIL_SERVER=smtp\nDATABASE_URL=x\nWEB_CONCURRENCY=2\n") == [
-        "INCUBATEUR_DATABASE_URL n'est lu ni par l'application ni par gunicorn.conf.py",
+                             "INCUBATEUR_MAIL_SERVER=smtp\nDATABASE_URL=x\nWEB_CONCURRENCY=2\n"
+                             "INCUBATEUR_BASE_ADRESSE=x\n") == [
         "INCUBATEUR_MAIL_HOST n'est lu ni par l'application ni par gunicorn.conf.py",
+        "INCUBATEUR_BASE_ADRESSE n'est lu ni par l'application ni par gunicorn.conf.py",
     ]
