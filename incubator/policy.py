@@ -83,7 +83,7 @@ POLICY: dict[str, frozenset[str]] = {
         "admin.org_unit_move", "admin.org_unit_close", "admin.org_unit_reopen", "admin.users", "admin.user",
         "admin.user_create", "admin.user_update", "admin.user_roles", "admin.user_password",
         "admin.user_deactivate", "admin.user_reactivate", "admin.import_users", "admin.import_users_template",
-        "admin.import_units", "admin.import_units_template", "admin.audit",
+        "admin.import_units", "admin.import_units_template", "admin.audit", "settings.edit",
         "proposals.themes", "proposals.toggle_theme")},
     # The instance.
     "admin.institutions": frozenset({"instance_admin"}),
