@@ -77,6 +77,9 @@ POLICY: dict[str, frozenset[str]] = {
     "admin.collective_end": frozenset({"admin", "coordinator", "instance_admin"}),
     # HR.
     "engagement.hr": frozenset({"hr"}), "engagement.hr_agent": frozenset({"hr"}),
+    # An agent's direct N+1, when the institution allows it (/admin/parametres; on in the
+    # test's world): engagement.policy.report_record_refusal.
+    "engagement.reports": frozenset({"manager"}), "engagement.report_agent": frozenset({"manager"}),
     # The institution's administration (the instance administrator is one of its admins).
     **{endpoint: frozenset({"admin", "instance_admin"}) for endpoint in (
         "admin.index", "admin.org_units", "admin.org_unit", "admin.org_unit_create", "admin.org_unit_rename",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from flask_login import current_user
 
+from ..engagement.policy import managers_option_refusal
 from ..security import login_required
 from ..web import render_page
 from . import queries
@@ -32,7 +33,8 @@ def theme_css() -> Response:
 @bp.get("/")
 @login_required
 def home():
-    return render_page("core/home.html", summary=queries.home_summary(current_user))
+    return render_page("core/home.html", summary=queries.home_summary(current_user),
+                       reports_engagement_open=managers_option_refusal(current_user) is None)
 
 
 @bp.get("/accessibilite")
