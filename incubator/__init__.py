@@ -55,12 +55,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .review import blueprint as review_blueprint
     from .review import session_views, views  # noqa: F401  (their pages join the review blueprint)
     from .security import init_security
+    from .settings import views as settings_views
 
     init_security(app)
     web.init_web(app)
     app.register_blueprint(core_views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(settings_views.bp)
     app.register_blueprint(proposals_views.bp)
     app.register_blueprint(review_blueprint.bp)
     app.register_blueprint(projects_views.bp)

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 
 from ..checks import PROXY_PROBE_HEADER, proxy_headers_seen
+from ..engagement.policy import managers_option_refusal
 from ..security import login_required
 from ..web import render_page
 from . import queries
@@ -39,7 +40,8 @@ def theme_css() -> Response:
 @bp.get("/")
 @login_required
 def home():
-    return render_page("core/home.html", summary=queries.home_summary(current_user))
+    return render_page("core/home.html", summary=queries.home_summary(current_user),
+                       reports_engagement_open=managers_option_refusal(current_user) is None)
 
 
 @bp.get("/accessibilite")
