@@ -89,7 +89,7 @@ def build_world(prefix: str = ""):
         "decision_id": decision.id, "offer_id": offer.id, "application_id": application.id,
         "notification_id": notification.id, "theme_id": make_theme(institution).id,
         "criterion_id": make_criterion(institution).id, "membership_id": membership.id,
-        "user_id": author.id, "unit_id": unit.id, "action": "pause",
+        "user_id": author.id, "unit_id": unit.id, "action": "pause", "provider": "proconnect",
     }
     overrides = {"proposals.edit": {"proposal_id": draft.id}, "proposals.submit": {"proposal_id": draft.id},
                  "immersions.convention": {"project_id": immersion.id}}
