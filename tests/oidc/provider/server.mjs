@@ -10,7 +10,8 @@
 //   PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS and POST_LOGOUT_REDIRECT_URIS (space
 //   separated). A second client, `<CLIENT_ID>-json`, answers userinfo in JSON.
 // Test-only controls, under /__test__/:
-//   POST /__test__/accounts  {"<login>": {claims...}}  the claims of a login (else derived)
+//   POST /__test__/accounts  {"<login>": {claims...}}  the claims of logins (else derived from
+//                            the login), replacing those set before
 //   POST /__test__/jwks      {"rogue": true}  publish another key than the one that signs
 // The sign-in page is the provider's own (a login field, no password); a login starting
 // with "refus" is denied (access_denied), and "Annuler" cancels (access_denied too).
@@ -168,6 +169,7 @@ const server = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, issuer);
     if (url.pathname === '/__test__/accounts' && req.method === 'POST') {
+      accounts.clear();  // the accounts of one test only
       for (const [login, claims] of Object.entries(JSON.parse(await readBody(req)))) accounts.set(login, claims);
       return send(res, 204, 'text/plain', '');
     }
@@ -178,6 +180,11 @@ const server = http.createServer(async (req, res) => {
     if (url.pathname === '/jwks' && publishRogueKey) {
       const { d, p, q, dp, dq, qi, ...publicPart } = rogueKey;
       return send(res, 200, 'application/jwk-set+json', JSON.stringify({ keys: [publicPart] }));
+    }
+    if (url.pathname === '/token' && /^basic /i.test(req.headers.authorization || '')) {
+      // ProConnect documents client_secret_post only (oidc-provider would accept Basic too).
+      return send(res, 401, 'application/json', JSON.stringify({
+        error: 'invalid_client', error_description: 'client_secret_post attendu' }));
     }
     const match = url.pathname.match(/^\/interaction\/([\w-]+)(?:\/(abort))?$/);
     if (match) return await interaction(req, res, match[1], match[2]);
