@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (Debian): PostgreSQL and Chromium.
+# Installs the system packages the tests need (Debian): PostgreSQL, Chromium, and Node.js
+# with npm (the OpenID Connect provider the single sign-on tests start, scripts/oidc-provider.sh).
 # Only when missing, and only as root; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -7,6 +8,8 @@ missing=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
