@@ -3,14 +3,17 @@ for agents, the settings page, and the settings read from the environment."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select
 
 from incubator import ConfigurationError, create_app
 from incubator.accounts import sso
-from incubator.accounts.models import SignInSettings
+from incubator.accounts.models import ExternalIdentity, SignInSettings
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
+from incubator.people.services import anonymise_departed
 from tests.conftest import app_config
 from tests.factories import (
     make_external_identity,
@@ -155,3 +158,11 @@ def test_incomplete_provider_settings_stop_the_start_with_a_message(database_url
 
 def test_without_provider_the_login_page_has_no_button(client):
     assert "S'identifier avec" not in text(client.get("/connexion"))
+
+
+def test_anonymising_a_departed_agent_drops_their_provider_identities():
+    departed = make_user(is_active=False, deactivated_at=datetime(2010, 1, 1))
+    make_external_identity(departed)
+    kept = make_external_identity(make_user())
+    assert anonymise_departed(datetime(2020, 1, 1)) == 1
+    assert db.session.scalars(select(ExternalIdentity.id)).all() == [kept.id]
