@@ -36,6 +36,7 @@ run: install
 ## make test: SQLite, then PostgreSQL (throw-away cluster), then the browser journeys
 test: install-test
 	@bash scripts/system-deps.sh
+	@bash scripts/oidc-provider.sh
 	@bash scripts/test.sh
 
 ## make test-sqlite, make test-postgres: one phase (two processes, then the `serial` tests)

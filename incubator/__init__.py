@@ -42,7 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import web
+    from .accounts import sso_views  # noqa: F401  (its pages join the accounts blueprint)
     from .accounts import views as accounts_views
+    from .admin import sign_in_views  # noqa: F401  (its page joins the admin blueprint)
     from .admin import views as admin_views
     from .core import views as core_views
     from .dashboard import views as dashboard_views
@@ -89,6 +91,12 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
     if os.environ.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
     app.config.from_prefixed_env(prefix="INCUBATEUR")
+    # from_prefixed_env reads values as JSON: a client secret made only of digits would
+    # become a number (and "1e5" the float 100000.0). Text settings keep the text given.
+    for name in TEXT_SETTINGS:
+        raw = os.environ.get(f"INCUBATEUR_{name}")
+        if raw is not None:
+            app.config[name] = raw
     # DATABASE_URL, however given (config.py, DATABASE_URL, INCUBATEUR_DATABASE_URL), names
     # the database; SQLALCHEMY_DATABASE_URI stays accepted as it is.
     if app.config.get("DATABASE_URL"):
@@ -113,7 +121,16 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
                 "ou SECRET_KEY dans instance/config.py (make run en crée une pour le poste local)."
             )
     _check_counts(app)
+    from .accounts.oidc import ProviderConfigError, load_providers
 
+    try:
+        app.extensions["oidc_providers"] = load_providers(app.config)
+    except ProviderConfigError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+# Settings that are text, whatever they look like (taken as given from the environment).
+TEXT_SETTINGS = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_NAME", "OIDC_SCOPES")
 
 # Whole numbers the application cannot run with below their minimum (or if not numbers):
 # name -> (minimum, what it counts).

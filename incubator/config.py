@@ -85,5 +85,19 @@ class Defaults:
     # The benchmark reads the number of SQL statements per request from a response header.
     QUERY_COUNT_HEADER = False
 
+    # Single sign-on through OpenID Connect (accounts/oidc.py): ProConnect, or the
+    # institution's own provider (Keycloak, LemonLDAP::NG, Entra ID). Without OIDC_ISSUER,
+    # no provider: the login page shows the password form only. OIDC_NAME is the button's
+    # label. More providers: OIDC_PROVIDERS, a list of {"name", "issuer", "client_id",
+    # "client_secret", "scopes"} (instance/config.py, or JSON in INCUBATEUR_OIDC_PROVIDERS).
+    OIDC_ISSUER = None
+    OIDC_CLIENT_ID = None
+    OIDC_CLIENT_SECRET = None
+    OIDC_NAME = "ProConnect"
+    OIDC_SCOPES = "openid email given_name usual_name uid siret"
+    OIDC_PROVIDERS: list = []
+    # Seconds to wait for the provider (discovery, keys, token, userinfo) before saying so.
+    OIDC_TIMEOUT = 10
+
     # Status shown in the footer and on /accessibilite (RGAA).
     ACCESSIBILITY_STATUS = "partiellement conforme"

@@ -19,6 +19,8 @@ POLICY: dict[str, frozenset[str]] = {
     # Public information and technical endpoints.
     "core.healthz": PUBLIC, "core.accessibility": PUBLIC, "core.personal_data": PUBLIC,
     "core.theme_css": PUBLIC, "accounts.login": PUBLIC, "accounts.logout": PUBLIC,
+    # Single sign-on: the provider's button, its return, its return after logout.
+    "accounts.oidc_start": PUBLIC, "accounts.oidc_callback": PUBLIC, "accounts.logout_return": PUBLIC,
     # Every agent, on their own data or on what the institution publishes.
     "core.home": SIGNED_IN, "accounts.account": SIGNED_IN,
     "proposals.board": SIGNED_IN, "proposals.show": SIGNED_IN, "proposals.versions": SIGNED_IN,
@@ -87,6 +89,7 @@ POLICY: dict[str, frozenset[str]] = {
         "admin.user_create", "admin.user_update", "admin.user_roles", "admin.user_password",
         "admin.user_deactivate", "admin.user_reactivate", "admin.import_users", "admin.import_users_template",
         "admin.import_units", "admin.import_units_template", "admin.audit", "settings.edit",
+        "admin.sign_in_settings",
         "proposals.themes", "proposals.toggle_theme")},
     # The instance.
     "admin.institutions": frozenset({"instance_admin"}),

@@ -27,6 +27,16 @@ CONTENT_SECURITY_POLICY = "; ".join([
 SESSION_TOKEN_KEY = "auth_token"
 
 
+def content_security_policy(form_origins: list[str] | tuple[str, ...] = ()) -> str:
+    """The policy, with `form-action` opened to the single sign-on providers' origins: the
+    sign-in and sign-out forms answer with a redirect to the provider, which browsers check
+    against form-action too."""
+    if not form_origins:
+        return CONTENT_SECURITY_POLICY
+    extra = " ".join(dict.fromkeys(form_origins))
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {extra}")
+
+
 def init_security(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
@@ -56,10 +66,12 @@ def init_security(app: Flask) -> None:
         flash(login_manager.login_message, "info")
         return redirect(target)
 
+    policy = content_security_policy([p.origin for p in app.extensions.get("oidc_providers", [])])
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -47,6 +47,14 @@ def request_writes() -> bool:
     return has_request_context() and g.get("writes", False)
 
 
+def writes_from_here() -> None:
+    """A GET that writes (the return from a single sign-on provider): from here on, the
+    request is a writer, as an unsafe request is from its view (see mark_write_requests)."""
+    if db.session().in_transaction():
+        db.session.rollback()  # nothing written yet: start again as a writer
+    g.writes = True
+
+
 def after_request_transaction(work) -> None:
     """Run `work()` (a small write for the request, such as refreshing the session) once
     the request's own transaction is over: in it when the request writes, after it

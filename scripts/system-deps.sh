@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (Debian): PostgreSQL, Chromium, systemd-analyze.
+# Installs the system packages the tests need (Debian): PostgreSQL, Chromium, systemd-analyze,
+# Node.js with npm (the OpenID Connect provider the single sign-on tests start, scripts/oidc-provider.sh).
 # Only when missing, and only as root; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 # systemd-analyze checks the units of deploy/systemd (tests/deploy/test_deploy_kit.py).
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

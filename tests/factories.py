@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
 
-from incubator.accounts.models import LoginAttempt
+from incubator.accounts.models import ExternalIdentity, LoginAttempt, SignInSettings
 from incubator.accounts.passwords import hash_password
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
@@ -148,6 +148,23 @@ def make_login_attempt(email: str | None = None, *, ip_address: str = "127.0.0.1
                        **fields) -> LoginAttempt:
     return _saved(LoginAttempt(email=email or f"agent{next(_sequence)}@example.fr", ip_address=ip_address,
                                succeeded=succeeded, **fields))
+
+
+def make_sign_in_settings(institution: Institution | None = None, *, siret: str | None = None,
+                          email_domains: str = "", provisions_agents: bool = False,
+                          agents_use_passwords: bool = True) -> SignInSettings:
+    """An institution's single sign-on settings (accounts.sso)."""
+    institution = institution or _default_institution()
+    return _saved(SignInSettings(institution_id=institution.id, siret=siret, email_domains=email_domains,
+                                 provisions_agents=provisions_agents,
+                                 agents_use_passwords=agents_use_passwords))
+
+
+def make_external_identity(user: User | None = None, *, issuer: str = "https://idp.example.fr",
+                           subject: str | None = None) -> ExternalIdentity:
+    """An agent's identity at an OpenID Connect provider, as a first sign-in links it."""
+    user = user or make_user()
+    return _saved(ExternalIdentity(user_id=user.id, issuer=issuer, subject=subject or f"sub-{next(_sequence)}"))
 
 
 # --------------------------------------------------------------------------- proposals

@@ -10,10 +10,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..organisation.models import Institution
 from ..people.models import EMAIL_MAX, User
 from ..timeutil import utcnow
 
@@ -49,3 +52,56 @@ class LoginAttempt(db.Model):
     ip_address: Mapped[str] = mapped_column(String(45))
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
     attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ExternalIdentity(db.Model):
+    """An agent's account at an OpenID Connect provider: (issuer, subject) finds the agent
+    at every sign-in after the first (ProConnect's subject differs per service, and is not
+    the email). Nothing else from the provider is stored."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+# A SIRET: 14 digits (SIREN of the institution, then the establishment's number).
+SIRET_LENGTH = 14
+EMAIL_DOMAINS_MAX = 500
+
+
+class SignInSettings(db.Model):
+    """How an institution's agents sign in (page /admin/parametres/connexion). Without a
+    row, the defaults: no SIRET or domain (single sign-on finds nobody by email), no
+    account created, passwords accepted."""
+
+    __tablename__ = "sign_in_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), unique=True)
+    # The institution's SIRET (ProConnect's `siret` claim) and its agents' email domains
+    # (space separated): how a first sign-in finds the institution.
+    siret: Mapped[str | None] = mapped_column(String(SIRET_LENGTH), unique=True)
+    email_domains: Mapped[str] = mapped_column(String(EMAIL_DOMAINS_MAX), default="")
+    # An agent unknown here who signs in through the provider gets an account (no unit).
+    provisions_agents: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Agents (administrators aside) may sign in with a password.
+    agents_use_passwords: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    institution: Mapped[Institution] = relationship()
+
+    @classmethod
+    def of(cls, institution_id: int) -> SignInSettings | None:
+        return db.session.scalar(select(cls).where(cls.institution_id == institution_id))
+
+    @property
+    def domains(self) -> list[str]:
+        return (self.email_domains or "").split()

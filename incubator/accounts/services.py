@@ -22,7 +22,7 @@ from ..extensions import db
 from ..people.models import User
 from ..people.services import normalise_email
 from ..timeutil import utcnow
-from .models import LoginAttempt
+from .models import LoginAttempt, SignInSettings
 from .passwords import hash_password, password_errors, password_holder
 from .sessions import open_session, revoke_sessions
 
@@ -134,13 +134,35 @@ def log_in(email: str, password: str, ip_address: str) -> LoginResult:
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))
     if not ok:
         raise LoginRefused("Adresse électronique ou mot de passe incorrect.")
+    if user.is_active and not passwords_allowed(user):
+        record("auth.login_refused", actor=user, institution_id=user.institution_id,
+               target=user, data={"reason": "password_disabled"})
+        raise LoginRefused(PASSWORDS_DISABLED)
+    return sign_in(user, ip_address, method="password")
+
+
+def sign_in(user: User, ip_address: str, *, method: str) -> LoginResult:
+    """The session of a person whose identity is proven (password, or single sign-on:
+    accounts.sso): refused for a deactivated account, whatever the path."""
     if not user.is_active:
         record("auth.login_refused", actor=user, institution_id=user.institution_id,
-               target=user, data={"reason": "inactive"})
+               target=user, data={"reason": "inactive", "method": method})
         raise LoginRefused(
             "Ce compte est désactivé. Adressez-vous à l'administration de votre collectivité."
         )
-    return LoginResult(user=user, session_token=open_session(user, ip_address))
+    return LoginResult(user=user, session_token=open_session(user, ip_address, method=method))
+
+
+PASSWORDS_DISABLED = ("Votre collectivité a fermé la connexion par mot de passe : utilisez le "
+                      "bouton de connexion unique au-dessus du formulaire.")
+
+
+def passwords_allowed(user: User) -> bool:
+    """Whether this agent may sign in with a password: yes unless the institution closed
+    password sign-in for its agents; administrators keep theirs as a fallback."""
+    settings = SignInSettings.of(user.institution_id)
+    return settings is None or settings.agents_use_passwords or user.has_role("admin") \
+        or user.is_instance_admin
 
 
 def change_own_password(

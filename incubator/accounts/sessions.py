@@ -23,10 +23,13 @@ from .models import AuthSession
 SESSION_REFRESH_INTERVAL = timedelta(minutes=5)
 
 
-def open_session(user: User, ip_address: str | None) -> str:
+def open_session(user: User, ip_address: str | None, *, method: str = "password") -> str:
+    """A new server-side session; the audit entry says how the person signed in
+    ("password", or "oidc:<provider>")."""
     token = secrets.token_urlsafe(32)
     db.session.add(AuthSession(token=token, user_id=user.id, ip_address=ip_address))
-    record("auth.login", actor=user, institution_id=user.institution_id, target=user)
+    record("auth.login", actor=user, institution_id=user.institution_id, target=user,
+           data={"method": method})
     return token
 
 

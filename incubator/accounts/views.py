@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..security import SESSION_TOKEN_KEY, client_address, login_required
 from ..web import local_path, redirect_see_other, render_page, write
-from . import services, sessions
+from . import oidc_web, services, sessions
 from .forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("accounts", __name__)
@@ -43,10 +43,15 @@ def login():
 @bp.post("/deconnexion")
 def logout():
     user = current_user._get_current_object() if current_user.is_authenticated else None
+    # Kept before the session is cleared: the provider's logout needs the ID token.
+    through_provider = session.get(oidc_web.SIGNED_IN_KEY)
 
     def signed_out(_):
         logout_user()
         session.clear()
+        provider_logout = oidc_web.provider_logout(through_provider)
+        if provider_logout:  # its return, /deconnexion/retour, says "déconnecté·e"
+            return redirect_see_other(provider_logout)
         flash("Vous êtes déconnecté·e.", "info")
         return redirect_see_other(url_for("accounts.login"))
 

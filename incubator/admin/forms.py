@@ -1,5 +1,6 @@
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -125,3 +126,20 @@ class InstitutionForm(FlaskForm):
         ("departement", "Département"), ("region", "Région"), ("ccas", "CCAS"),
         ("centre-de-gestion", "Centre de gestion"), ("autre", "Autre établissement"),
     ])
+
+
+class SignInSettingsForm(FlaskForm):
+    """How the institution's agents sign in (admin/sign_in_views.py)."""
+
+    siret = StringField(
+        "SIRET de la collectivité", validators=[Optional(), Length(max=20)],
+        description="14 chiffres. ProConnect le transmet : il désigne votre collectivité à la première connexion d'un agent.",
+    )
+    email_domains = StringField(
+        "Domaines des adresses des agents", validators=[Optional(), Length(max=500)],
+        description="Séparés par des espaces, par exemple ville-exemple.fr ccas-exemple.fr : ils désignent votre collectivité quand le SIRET ne suffit pas.",
+    )
+    provisions_agents = BooleanField(
+        "Créer le compte d'un agent inconnu qui se connecte par la connexion unique (sans service : à compléter ensuite)")
+    agents_use_passwords = BooleanField(
+        "Les agents peuvent aussi se connecter avec un mot de passe (les administrateurs gardent toujours le leur)")

@@ -7,9 +7,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from ..accounts.models import AuthSession
+from ..accounts.models import AuthSession, ExternalIdentity
 from ..accounts.passwords import hash_password, password_errors, password_holder
 from ..accounts.sessions import revoke_sessions
 from ..audit.services import record
@@ -250,6 +250,9 @@ def anonymise_departed(before: datetime) -> int:
         user.email = f"anonyme-{user.id}@anonymise.invalid"
         user.password_hash = None
         by_institution[user.institution_id] = by_institution.get(user.institution_id, 0) + 1
+    if users:  # their identities at single sign-on providers go too
+        db.session.execute(delete(ExternalIdentity).where(
+            ExternalIdentity.user_id.in_([user.id for user in users])))
     for institution_id, count in by_institution.items():
         record("agents.anonymised", actor=None, institution_id=institution_id,
                data={"count": count, "before": before.isoformat()})

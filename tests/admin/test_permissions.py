@@ -75,6 +75,8 @@ ROUTES = [
     ("POST", "/admin/collectif", COLLECTIVE_MANAGERS),
     ("POST", "/admin/collectif/{membership}/fin", COLLECTIVE_MANAGERS),
     ("GET", "/admin/journal", ADMIN_ONLY),
+    ("GET", "/admin/parametres/connexion", ADMIN_ONLY),
+    ("POST", "/admin/parametres/connexion", ADMIN_ONLY),
     ("GET", "/admin/collectivites", {"instance_admin_elsewhere"}),
     ("POST", "/admin/collectivites", {"instance_admin_elsewhere"}),
 ]

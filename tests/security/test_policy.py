@@ -90,7 +90,7 @@ def build_world(prefix: str = ""):
         "decision_id": decision.id, "offer_id": offer.id, "application_id": application.id,
         "notification_id": notification.id, "theme_id": make_theme(institution).id,
         "criterion_id": make_criterion(institution).id, "membership_id": membership.id,
-        "user_id": author.id, "unit_id": unit.id, "action": "pause",
+        "user_id": author.id, "unit_id": unit.id, "action": "pause", "provider": "proconnect",
     }
     overrides = {"proposals.edit": {"proposal_id": draft.id}, "proposals.submit": {"proposal_id": draft.id},
                  "immersions.convention": {"project_id": immersion.id}}
@@ -108,7 +108,8 @@ def _requests(server, ids, overrides):
         method = "GET" if "GET" in rule.methods else "POST"
         with server.test_request_context():
             url = server.url_map.bind("localhost").build(rule.endpoint, values, method=method)
-        out.append((rule.endpoint, method, url, bool(set(rule.arguments) - {"action"})))
+        # (a single sign-on provider is configured for the instance, not an object of an institution)
+        out.append((rule.endpoint, method, url, bool(set(rule.arguments) - {"action", "provider"})))
     # Logging out last, so that it does not end the persona's session for the others.
     return sorted(out, key=lambda r: (r[0] == "accounts.logout", r[0], r[2]))
 
