@@ -178,14 +178,26 @@ class Stack:
 
     def app_record(self, request_id: str) -> dict:
         """The app's line for one request (written as the response leaves: wait a little)."""
+        return self._waiting_for(
+            lambda: next((r for r in self.app_records() if r.get("request_id") == request_id), None),
+            f"pas de ligne {request_id} dans le journal de l'application")
+
+    def nginx_access_line(self, request_id: str) -> str:
+        """nginx's access log line for one request (log_format incubateur: its id last)."""
+        path = self.folder / "logs" / "incubateur.access.log"
+        return self._waiting_for(
+            lambda: next((line for line in path.read_text(encoding="utf-8").splitlines()
+                          if line.endswith(f" {request_id}")), None),
+            f"pas de ligne {request_id} dans le journal de nginx")
+
+    def _waiting_for(self, find, failure: str):
+        """What `find` returns once it is not None (logs are written as responses leave)."""
         deadline = time.monotonic() + 5
-        while True:
-            found = [r for r in self.app_records() if r.get("request_id") == request_id]
-            if found:
-                return found[0]
+        while (found := find()) is None:
             if time.monotonic() > deadline:
-                raise AssertionError(f"pas de ligne {request_id} dans le journal :\n{self.logs()}")
+                raise AssertionError(f"{failure} :\n{self.logs()}")
             time.sleep(0.05)
+        return found
 
     def logs(self) -> str:
         parts = []

@@ -15,7 +15,6 @@ from 127.0.0.2, the address nginx appends to X-Forwarded-For.
 from __future__ import annotations
 
 import http.client
-import re
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +33,6 @@ from .stack import CLIENT, ROOT
 
 OTHER_CLIENT = "127.0.0.3"  # another machine
 HSTS = "max-age=31536000"
-NGINX_REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # nginx's $request_id
 
 
 def fresh() -> None:
@@ -59,8 +57,10 @@ def test_pages_are_served_over_https_with_one_hsts_header(stack):
     assert answer.status == 200
     assert "Connexion" in answer.text
     assert answer.headers["Server"] == "nginx"  # server_tokens off: no version
-    # nginx's request id reached the app, which sent it back.
-    assert NGINX_REQUEST_ID.fullmatch(answer.headers["X-Request-ID"])
+    # nginx's request id reached the app, which sent it back: the same in both logs.
+    request_id = answer.headers["X-Request-ID"]
+    assert stack.nginx_access_line(request_id).startswith(f"{CLIENT} - ")
+    assert stack.app_record(request_id)["path"] == "/connexion"
     assert answer.headers["Content-Security-Policy"]  # the app's own headers pass through
     # One HSTS header: nginx's (the app's is hidden, two would be a mistake).
     assert answer.headers.get_all("Strict-Transport-Security") == [HSTS]
@@ -150,6 +150,7 @@ def test_the_client_address_reaches_the_app(stack):
     assert db.session.scalar(select(AuthSession.ip_address).where(AuthSession.user_id == user.id)) == CLIENT
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "auth.login", AuditEvent.actor_id == user.id)) == 1
+    assert stack.nginx_access_line(answer.headers["X-Request-ID"]).startswith(f"{CLIENT} - ")
     line = stack.app_record(answer.headers["X-Request-ID"])
     assert (line["method"], line["path"], line["status"], line["client"]) == \
         ("POST", "/connexion", 303, CLIENT)
