@@ -55,12 +55,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .review import blueprint as review_blueprint
     from .review import session_views, views  # noqa: F401  (their pages join the review blueprint)
     from .security import init_security
+    from .settings import views as settings_views
 
     init_security(app)
     web.init_web(app)
     app.register_blueprint(core_views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(settings_views.bp)
     app.register_blueprint(proposals_views.bp)
     app.register_blueprint(review_blueprint.bp)
     app.register_blueprint(projects_views.bp)
@@ -85,8 +87,12 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
     app.config.from_prefixed_env(prefix="INCUBATEUR")
+    # DATABASE_URL, however given (config.py, DATABASE_URL, INCUBATEUR_DATABASE_URL), names
+    # the database; SQLALCHEMY_DATABASE_URI stays accepted as it is.
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = str(app.config["DATABASE_URL"])
     app.config.update(overrides)
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -15,20 +15,33 @@ naming the setting and what to do). Rules:
 - SMTP: a TCP connection to MAIL_SERVER:MAIL_PORT within a short timeout; failing is a
   warning (the outbox keeps the emails and retries).
 - Instance folder: a temporary file is created and removed there; failing is an error.
+- TRUSTED_PROXIES against the headers seen: `flask check` sends a probe to BASE_URL's
+  /healthz, signed with SECRET_KEY, the way a client reaches the application; the server
+  answers with the X-Forwarded-For and X-Forwarded-Proto it received (before ProxyFix). As
+  many proxies as addresses in X-Forwarded-For: a different TRUSTED_PROXIES is an error
+  (too low, every agent has the proxy's address and the login throttling counts them as
+  one; too high, a client chooses its own address). An unreachable BASE_URL is a warning.
+  With TRUSTED_PROXIES = 0 and BASE_URL on this machine, there is nothing to check.
+  `flask check --url URL` probes through another address (the proxy's, before DNS is set).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import tempfile
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import text
 
 from .extensions import db
@@ -45,6 +58,10 @@ KNOWN_WEAK_KEYS = frozenset({
 MIN_SECRET_KEY_LENGTH = 32
 SMTP_CHECK_TIMEOUT = 3.0
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+PROXY_PROBE_HEADER = "X-Incubateur-Sonde"
+PROXY_PROBE_SALT = "incubateur-proxy-probe"
+PROXY_PROBE_MAX_AGE = 300  # seconds
+PROXY_PROBE_TIMEOUT = 5.0
 
 BASE_URL_MISSING = (
     "BASE_URL manquante : l'envoi de courriels est configuré (MAIL_SERVER) mais les liens "
@@ -166,12 +183,96 @@ def check_instance_folder(app: Flask) -> list[Finding]:
     return []
 
 
+def _probe_serializer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.config.get("SECRET_KEY") or "", salt=PROXY_PROBE_SALT)
+
+
+def proxy_probe_token(app: Flask) -> str:
+    return _probe_serializer(app).dumps("sonde")
+
+
+def proxy_headers_seen(app: Flask, environ: dict[str, Any], token: str | None) -> dict | None:
+    """For a probe signed with this SECRET_KEY, the forwarding headers as received, before
+    ProxyFix rewrote the address and scheme; None for anyone else."""
+    if not token or not app.config.get("SECRET_KEY"):
+        return None
+    try:
+        _probe_serializer(app).loads(token, max_age=PROXY_PROBE_MAX_AGE)
+    except BadSignature:
+        return None
+    original = environ.get("werkzeug.proxy_fix.orig") or environ
+    forwarded_for = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return {
+        "forwarded_for": forwarded_for,
+        "forwarded_proto": environ.get("HTTP_X_FORWARDED_PROTO", ""),
+        "peer": original.get("REMOTE_ADDR", ""),
+    }
+
+
+def fetch_proxy_headers(app: Flask, url: str) -> dict:
+    """What the server at `url` saw of the probe; OSError or ValueError when it could not say."""
+    request = urllib.request.Request(url, headers={PROXY_PROBE_HEADER: proxy_probe_token(app)})
+    with urllib.request.urlopen(request, timeout=PROXY_PROBE_TIMEOUT) as response:  # noqa: S310 - our BASE_URL
+        body = response.read(10_000)
+    try:
+        seen = json.loads(body)
+    except ValueError as exc:
+        raise ValueError("la réponse n'a pas reconnu la sonde : le serveur a-t-il la même SECRET_KEY ?") from exc
+    if not isinstance(seen, dict) or not isinstance(seen.get("forwarded_for"), list):
+        raise ValueError("réponse inattendue")
+    return seen
+
+
+def check_trusted_proxies(app: Flask, base_url: str | None = None) -> list[Finding]:
+    """`base_url`: where to send the probe (`flask check --url`), BASE_URL by default."""
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    base = (base_url or app.config.get("BASE_URL") or "").strip().rstrip("/")
+    if not base_url and _base_url_missing(app):
+        if proxies:
+            return [Finding(WARNING, f"TRUSTED_PROXIES = {proxies} ne peut pas être vérifié sans BASE_URL (l'adresse "
+                                     "publique de l'application, derrière son mandataire) : définissez BASE_URL.")]
+        return []
+    url = f"{base}/healthz"
+    try:
+        seen = fetch_proxy_headers(app, url)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        return [Finding(WARNING, f"TRUSTED_PROXIES non vérifié : {url} ne répond pas comme attendu depuis ce "
+                                 f"serveur ({reason}).")]
+    hops = len(seen["forwarded_for"])
+    chain = ", ".join(seen["forwarded_for"])
+    if hops == proxies:
+        if proxies and not seen.get("forwarded_proto"):
+            return [Finding(ERROR, "X-Forwarded-Proto absent : le mandataire doit le transmettre "
+                                   "(nginx : proxy_set_header X-Forwarded-Proto $scheme), sinon les adresses "
+                                   "construites par l'application seraient en http.")]
+        return []
+    if proxies == 0:
+        return [Finding(ERROR, f"TRUSTED_PROXIES = 0, mais la requête de contrôle envoyée à {url} est passée par "
+                               f"{hops} mandataire(s) (X-Forwarded-For : {chain}). Toutes les requêtes semblent alors "
+                               f"venir de {seen.get('peer') or 'ce mandataire'} : la limitation des connexions et le "
+                               f"journal comptent tous les agents comme un seul. Mettez TRUSTED_PROXIES={hops}.")]
+    if hops == 0:
+        return [Finding(ERROR, f"TRUSTED_PROXIES = {proxies}, mais la requête de contrôle envoyée à {url} est arrivée "
+                               "sans en-tête X-Forwarded-For : aucun mandataire ne l'a relayée, et n'importe quel "
+                               "client pourrait choisir son adresse. Mettez TRUSTED_PROXIES=0, ou faites transmettre "
+                               "X-Forwarded-For par le mandataire (nginx : proxy_set_header X-Forwarded-For "
+                               "$proxy_add_x_forwarded_for).")]
+    if hops < proxies:
+        return [Finding(ERROR, f"TRUSTED_PROXIES = {proxies}, mais seulement {hops} mandataire(s) ont relayé la "
+                               f"requête de contrôle (X-Forwarded-For : {chain}) : un client pourrait choisir son "
+                               f"adresse. Mettez TRUSTED_PROXIES={hops}.")]
+    return [Finding(ERROR, f"TRUSTED_PROXIES = {proxies}, mais {hops} mandataires ont relayé la requête de contrôle "
+                           f"(X-Forwarded-For : {chain}) : l'application verrait l'adresse d'un mandataire au lieu "
+                           f"de celle des agents. Mettez TRUSTED_PROXIES={hops}.")]
+
+
 CHECKS = (check_secret_key, check_database, check_migrations, check_base_url, check_smtp,
-          check_instance_folder)
+          check_instance_folder, check_trusted_proxies)
 
 
-def run_checks(app: Flask) -> list[Finding]:
+def run_checks(app: Flask, probe_url: str | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for check in CHECKS:
-        findings.extend(check(app))
+        findings.extend(check(app, probe_url) if check is check_trusted_proxies else check(app))
     return findings

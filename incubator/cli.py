@@ -96,11 +96,13 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Compte d'administration {user.email} créé dans « {institution.name} ».")
 
     @app.cli.command("check")
-    def check_command() -> None:
+    @click.option("--url", "probe_url", default=None, metavar="URL",
+                  help="Adresse par laquelle vérifier TRUSTED_PROXIES (BASE_URL par défaut).")
+    def check_command(probe_url: str | None) -> None:
         """Vérifie la configuration et l'environnement (code de sortie 1 si une erreur)."""
         from .checks import ERROR, run_checks
 
-        findings = run_checks(app)
+        findings = run_checks(app, probe_url)
         for finding in findings:
             prefix = "ERREUR" if finding.level == ERROR else "AVERTISSEMENT"
             click.echo(f"{prefix} : {finding.message}")

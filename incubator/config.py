@@ -11,7 +11,10 @@ from datetime import timedelta
 class Defaults:
     # Must come from instance/config.py or the environment outside tests and debug.
     SECRET_KEY = None
-    SQLALCHEMY_DATABASE_URI = None  # computed: SQLite in instance/ unless DATABASE_URL
+    # The database (postgresql://… in production); empty: SQLite in the instance folder.
+    # Also read as DATABASE_URL or INCUBATEUR_DATABASE_URL from the environment.
+    DATABASE_URL = None
+    SQLALCHEMY_DATABASE_URI = None  # computed from DATABASE_URL
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
 

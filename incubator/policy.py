@@ -77,13 +77,16 @@ POLICY: dict[str, frozenset[str]] = {
     "admin.collective_end": frozenset({"admin", "coordinator", "instance_admin"}),
     # HR.
     "engagement.hr": frozenset({"hr"}), "engagement.hr_agent": frozenset({"hr"}),
+    # An agent's direct N+1, when the institution allows it (/admin/parametres; on in the
+    # test's world): engagement.policy.report_record_refusal.
+    "engagement.reports": frozenset({"manager"}), "engagement.report_agent": frozenset({"manager"}),
     # The institution's administration (the instance administrator is one of its admins).
     **{endpoint: frozenset({"admin", "instance_admin"}) for endpoint in (
         "admin.index", "admin.org_units", "admin.org_unit", "admin.org_unit_create", "admin.org_unit_rename",
         "admin.org_unit_move", "admin.org_unit_close", "admin.org_unit_reopen", "admin.users", "admin.user",
         "admin.user_create", "admin.user_update", "admin.user_roles", "admin.user_password",
         "admin.user_deactivate", "admin.user_reactivate", "admin.import_users", "admin.import_users_template",
-        "admin.import_units", "admin.import_units_template", "admin.audit",
+        "admin.import_units", "admin.import_units_template", "admin.audit", "settings.edit",
         "proposals.themes", "proposals.toggle_theme")},
     # The instance.
     "admin.institutions": frozenset({"instance_admin"}),

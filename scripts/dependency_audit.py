@@ -1,4 +1,5 @@
-"""Dependency audit for `make test`: pip-audit over the project's environment.
+"""Dependency audit for `make test`: pip-audit over the lock file requirements/test.txt (every
+pinned package, runtime and test tools: run.txt is a part of it), read without installing.
 
 A known vulnerability fails the run, unless it is acknowledged in audit-allowlist.txt with
 a reason and an expiry date (after which it fails again). pip-audit exits 0 when it could
@@ -24,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = Path(os.environ.get("AUDIT_ALLOWLIST") or ROOT / "audit-allowlist.txt")
+LOCK_FILE = ROOT / "requirements" / "test.txt"
 
 
 @dataclass
@@ -71,8 +73,6 @@ def verdict(report: dict, acknowledged: list[Acknowledgement], today: date, requ
                             f"({expired.package}) compte de nouveau.")
     for dependency in report.get("dependencies", []):
         name = dependency.get("name", "?").lower()
-        if "editable" in (dependency.get("skip_reason") or ""):
-            continue  # the project itself, installed from this checkout: nothing to look up
         if dependency.get("skip_reason"):
             result.unaudited.append(name)
             continue
@@ -114,7 +114,9 @@ def run_pip_audit() -> dict:
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "audit.json"
         completed = subprocess.run(
-            [str(pip_audit), "--local", "--skip-editable", "--aliases", "on", "--desc", "off",
+            # Hashed pins are complete: pip-audit reads them as they are, without pip.
+            [str(pip_audit), "--requirement", str(LOCK_FILE), "--require-hashes", "--disable-pip",
+             "--aliases", "on", "--desc", "off",
              "--progress-spinner", "off", "--timeout", "20", "--cache-dir", str(Path(folder) / "cache"),
              *service, "--format", "json", "--output", str(output)],
             capture_output=True, text=True)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (Debian): PostgreSQL, Chromium and nginx.
+# Installs the system packages the tests need (Debian): PostgreSQL, Chromium, systemd-analyze
+# and nginx.
 # Only when missing, and only as root; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -7,6 +8,8 @@ missing=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+# systemd-analyze checks the units of deploy/systemd (tests/deploy/test_deploy_kit.py).
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # nginx: tests/deploy/test_nginx.py starts its own, in front of gunicorn. The Debian
 # package `nginx` is the server itself (nginx-light only adds a module to it).
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)

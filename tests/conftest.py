@@ -56,14 +56,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(alone)
 
 
-# Folders whose tests share one costly server per process (tests/deploy: nginx and
-# gunicorn): under xdist they all go to the same worker, which starts it once. pytest-xdist's
-# own `--dist loadgroup` cannot do it with pytest 9 (the group it adds to a test's id is lost).
-KEPT_TOGETHER = ("tests/deploy/",)
+# Modules (or folders) whose tests share one costly server per process (nginx and gunicorn):
+# under xdist they all go to the same worker, which starts it once. pytest-xdist's own
+# `--dist loadgroup` cannot do it with pytest 9 (the group it adds to a test's id is lost).
+KEPT_TOGETHER = ("tests/deploy/test_nginx.py",)
 
 
 class _KeepTogether(LoadScopeScheduling):
-    """`--dist load` (the default of -n), but the tests of a KEPT_TOGETHER folder are one
+    """`--dist load` (the default of -n), but the tests of a KEPT_TOGETHER module are one
     unit of work; every other test is a unit of its own, spread as usual."""
 
     def _split_scope(self, nodeid: str) -> str:

@@ -39,7 +39,7 @@ from incubator.proposals.models import (
     Theme,
 )
 from incubator.proposals.services import _refresh_search_text
-from incubator.release_time.models import CapOverride, TimeEntry
+from incubator.release_time.models import CapOverride, ReleaseSettings, TimeEntry
 from incubator.review.models import (
     DEFAULT_INELIGIBILITY_REASONS,
     AgendaItem,
@@ -394,6 +394,11 @@ def make_retrospective(project: Project | None = None, author: User | None = Non
 
 def make_immersion_settings(institution: Institution | None = None, **fields) -> ImmersionSettings:
     return _saved(ImmersionSettings(institution_id=(institution or _default_institution()).id, **fields))
+
+
+def make_release_settings(institution: Institution | None = None, **fields) -> ReleaseSettings:
+    values = {"monthly_cap_percent": 20, "daily_minutes_full_time": 420, **fields}
+    return _saved(ReleaseSettings(institution_id=(institution or _default_institution()).id, **values))
 
 
 def make_application(offer: Proposal | None = None, applicant: User | None = None, *, status: str = "submitted",

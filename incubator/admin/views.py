@@ -309,7 +309,9 @@ def import_users():
 
 
 AGENTS_TEMPLATE_HEADER = ("email", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1")
-AGENTS_TEMPLATE_ROWS = (("lea.petit@ville.fr", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr"),)
+# Imports as it is once the units template is imported: the N+1 comes first, in the file.
+AGENTS_TEMPLATE_ROWS = (("karim.benali@ville.fr", "Karim", "Benali", "A", "DST", 100, ""),
+                        ("lea.petit@ville.fr", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr"))
 
 
 @bp.get("/import/modele.csv")

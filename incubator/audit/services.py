@@ -86,6 +86,7 @@ ACTION_LABELS = {
     "collective.member_added": "Membre du collectif ajouté",
     "collective.member_ended": "Mandat au collectif terminé",
     "agents.imported": "Import d'agents",
+    "institution.settings_changed": "Paramètres de la collectivité modifiés",
     "org_units.imported": "Import de directions et services",
     "proposal.created": "Brouillon créé",
     "proposal.edited": "Proposition modifiée",
@@ -118,6 +119,7 @@ ACTION_LABELS = {
     "engagement.listed": "Liste des relevés d'engagement consultée (RH)",
     "engagement.viewed": "Relevé d'engagement consulté (RH)",
     "engagement.exported": "Relevé d'engagement exporté (RH)",
+    "engagement.viewed_by_manager": "Relevé d'engagement consulté par le N+1",
     "agents.anonymised": "Agents anonymisés (conservation)",
 }
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 
+from ..checks import PROXY_PROBE_HEADER, proxy_headers_seen
+from ..engagement.policy import managers_option_refusal
 from ..security import login_required
 from ..web import render_page
 from . import queries
@@ -12,7 +14,13 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness for load balancers: touches neither the database nor the session."""
+    """Liveness for load balancers: touches neither the database nor the session. To a probe
+    of `flask check` signed with SECRET_KEY, the forwarding headers it arrived with."""
+    seen = proxy_headers_seen(current_app, request.environ, request.headers.get(PROXY_PROBE_HEADER))
+    if seen is not None:
+        response = jsonify(seen)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return Response("ok\n", mimetype="text/plain")
 
 
@@ -32,7 +40,8 @@ def theme_css() -> Response:
 @bp.get("/")
 @login_required
 def home():
-    return render_page("core/home.html", summary=queries.home_summary(current_user))
+    return render_page("core/home.html", summary=queries.home_summary(current_user),
+                       reports_engagement_open=managers_option_refusal(current_user) is None)
 
 
 @bp.get("/accessibilite")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, case, func, literal, or_, select, text, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from ..collective.models import CollectiveMembership
 from ..extensions import db
@@ -21,6 +21,7 @@ from ..proposals.models import CoAuthor, Proposal
 from ..release_time.models import TimeEntry
 from ..review.models import Assessment, Attendance, ReviewSession
 from ..timeutil import paris_day_start
+from .policy import managers_option_refusal
 
 OUTCOME_KEYS = ("accepted", "rejected", "changes_requested", "not_eligible", "withdrawn", "pending")
 
@@ -214,3 +215,13 @@ def hr_agents_query(institution_id: int, filters: HrFilters, period: Period):
     return stmt
 
 
+
+
+def readable_reports(actor: User) -> list[User]:
+    """The direct reports whose record `actor` reads as their N+1 (engagement.policy), by
+    name: none while the institution keeps the option off."""
+    if managers_option_refusal(actor):
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.manager_id == actor.id, User.institution_id == actor.institution_id, User.id != actor.id)
+        .options(selectinload(User.org_unit)).order_by(User.last_name, User.first_name, User.id)))

@@ -6,6 +6,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..admin.queries import unit_choices
 from ..audit.services import record_read
+from ..errors import refuse
 from ..exports import csv_response, number_text, xlsx_response
 from ..extensions import db
 from ..pagination import paginate_capped
@@ -13,7 +14,8 @@ from ..people.models import CATEGORIES, User
 from ..security import login_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import get_in_institution_or_404, int_arg, page_number, render_page
-from .queries import HrFilters, Period, figures_for, hr_agents_query
+from .policy import managers_option_refusal, report_record_refusal, reports_page_refusal
+from .queries import HrFilters, Period, figures_for, hr_agents_query, readable_reports
 
 bp = Blueprint("engagement", __name__)
 hr_only = roles_required("hr")
@@ -51,7 +53,8 @@ def mine():
     period = _period()
     figures = figures_for([current_user.id], period)[current_user.id]
     return render_page("engagement/mine.html", period=period, f=figures, agent=current_user,
-                       today_date=today_paris())
+                       today_date=today_paris(), manager_reads=managers_option_refusal(current_user) is None
+                       and current_user.manager_id is not None)
 
 
 def _hr_filters() -> HrFilters:
@@ -125,3 +128,28 @@ def hr_agent(user_id: int):
                        today_date=today_paris())
 
 
+
+
+@bp.get("/mes-agents")
+@login_required
+def reports():
+    """The N+1's way in: their direct reports, by name, each a link to their record (no
+    figures side by side: no ranking)."""
+    agents = readable_reports(current_user)
+    refuse(reports_page_refusal(current_user, len(agents)))
+    return render_page("engagement/reports.html", agents=agents)
+
+
+@bp.get("/mes-agents/<int:user_id>/engagement")
+@login_required
+def report_agent(user_id: int):
+    """A direct report's record, read by their N+1 when the institution allows it
+    (engagement.policy): the page the agent sees, read-only, each read logged like HR's."""
+    agent = get_in_institution_or_404(User, user_id)
+    refuse(report_record_refusal(current_user, agent))
+    period = _period()
+    record_read("engagement.viewed_by_manager", actor=current_user, institution_id=current_user.institution_id,
+                target=agent, data={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    figures = figures_for([agent.id], period)[agent.id]
+    return render_page("engagement/mine.html", period=period, f=figures, agent=agent, manager_view=True,
+                       today_date=today_paris())

@@ -67,6 +67,15 @@ class Application(db.Model):
         return self.applicant.institution_id == self.offer.institution_id
 
 
+# How the legal limits of the période d'immersion professionnelle are enforced.
+LIMITS_MODES = {
+    "refuse": "Refuser la candidature hors des limites",
+    "warn": "Avertir seulement : la candidature est enregistrée avec l'écart signalé au N+1 et au service d'accueil",
+}
+# An internal immersion (inside one institution), in working days: the institution's bounds.
+INTERNAL_DAYS_MIN, INTERNAL_DAYS_MAX = 1, 60
+
+
 class ImmersionSettings(db.Model):
     """Per institution: how the période d'immersion professionnelle limits are enforced."""
 

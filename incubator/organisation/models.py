@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,6 +34,9 @@ class Institution(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(80), default="commune")
     accent_color: Mapped[str] = mapped_column(String(7), default="#1f5f8b")
+    # An institution setting (/admin/parametres): an agent's N+1 may read the agent's
+    # engagement record (engagement.policy); off unless the administration turns it on.
+    managers_see_engagement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     org_units: Mapped[list[OrgUnit]] = relationship(back_populates="institution")

@@ -24,18 +24,25 @@ from ..timeutil import utcnow
 from . import lifecycle
 
 ANNUAL_HOURS = 1607  # reference working time of a full-time agent (hours a year)
+# The monthly cap: a share (in %) of the agent's monthly working time, 1,607 h a year x
+# quotité / 12; 20 % unless the institution sets another share, 40 % at most (DESIGN §4.3).
+CAP_PERCENT_MIN, CAP_PERCENT_DEFAULT, CAP_PERCENT_MAX = 1, 20, 40
+# A full-time working day (minutes): it bounds a day's release time (x quotité). From 5 h
+# to 10 h (the legal daily maximum), in quarter hours like the week's grid.
+DAY_MINUTES_MIN, DAY_MINUTES_DEFAULT, DAY_MINUTES_MAX = 300, 420, 600
 
 STATUSES = lifecycle.STATUSES
 
 
 class ReleaseSettings(db.Model):
     __tablename__ = "release_settings"
-    __table_args__ = (CheckConstraint("monthly_cap_percent BETWEEN 1 AND 40", name="cap"),)
+    __table_args__ = (CheckConstraint(f"monthly_cap_percent BETWEEN {CAP_PERCENT_MIN} AND {CAP_PERCENT_MAX}",
+                                      name="cap"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), unique=True)
-    monthly_cap_percent: Mapped[int] = mapped_column(Integer, default=20)
-    daily_minutes_full_time: Mapped[int] = mapped_column(Integer, default=420)  # 7 h
+    monthly_cap_percent: Mapped[int] = mapped_column(Integer, default=CAP_PERCENT_DEFAULT)
+    daily_minutes_full_time: Mapped[int] = mapped_column(Integer, default=DAY_MINUTES_DEFAULT)  # 7 h
 
 
 class TimeEntry(db.Model):

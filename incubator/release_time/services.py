@@ -26,7 +26,14 @@ from ..text import clean
 from ..timeutil import today_paris, utcnow
 from ..workdays import is_working_day
 from .lifecycle import AGENT, COUNTED, ENTRIES
-from .models import ANNUAL_HOURS, CapOverride, ReleaseSettings, TimeEntry
+from .models import (
+    ANNUAL_HOURS,
+    CAP_PERCENT_DEFAULT,
+    DAY_MINUTES_DEFAULT,
+    CapOverride,
+    ReleaseSettings,
+    TimeEntry,
+)
 
 # From this share of the monthly cap on, the agent is warned (when submitting, and on the
 # week's page: see near_cap).
@@ -43,8 +50,8 @@ def near_cap(counted: int, cap: int) -> bool:
 
 def settings_for(institution_id: int) -> ReleaseSettings:
     found = db.session.scalar(select(ReleaseSettings).where(ReleaseSettings.institution_id == institution_id))
-    return found or ReleaseSettings(institution_id=institution_id, monthly_cap_percent=20,
-                                    daily_minutes_full_time=420)
+    return found or ReleaseSettings(institution_id=institution_id, monthly_cap_percent=CAP_PERCENT_DEFAULT,
+                                    daily_minutes_full_time=DAY_MINUTES_DEFAULT)
 
 
 def daily_limit(user: User) -> int:

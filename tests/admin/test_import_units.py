@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from incubator.audit.models import AuditEvent
 from incubator.extensions import db
 from incubator.organisation.models import OrgUnit
+from incubator.people.models import User
 from tests.factories import make_institution, make_org_unit, make_user
 from tests.helpers import text
 
@@ -194,6 +195,14 @@ def test_template_is_accepted_by_its_import(client, login):
     response = _upload(client, raw)
     assert response.status_code == 200, text(response)
     assert _units(admin.institution)["DST-BAT"][2] == "DST"
+    # Then the agents template, as the README's production steps do: units first, then agents.
+    agents = client.get("/admin/import/modele.csv").get_data()
+    response = client.post("/admin/import", data={"file": (BytesIO(agents), "agents.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200, text(response)
+    db.session.expire_all()
+    lea = db.session.scalar(select(User).where(User.email == "lea.petit@ville.fr"))
+    assert lea.manager.email == "karim.benali@ville.fr" and lea.org_unit.code == "DST-BAT"
 
 
 def test_cli_import_units(app, tmp_path):

@@ -30,6 +30,9 @@ def test_configuration_order_instance_file_then_environment_then_argument(monkey
     assert app.config["SECRET_KEY"] == "from-env" and app.config["LIST_COUNT_CAP"] == 9
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
     assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] == 10
+    # The prefixed name of every setting works for the database too, and wins over the plain one.
+    monkeypatch.setenv("INCUBATEUR_DATABASE_URL", "postgresql://v@h/other")
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://v@h/other"
 
 
 def test_database_url_normalisation():

@@ -46,6 +46,26 @@ def test_stored_notification_endpoints_follow_the_immersion_pages(tmp_path):
         assert _endpoints() == ["projects.immersions", "projects.convention", "projects.show"]
 
 
+def test_the_managers_engagement_setting_is_off_for_existing_institutions_and_goes_away_on_downgrade(tmp_path):
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'migrations.db'}"))
+    with app.app_context():
+        upgrade(revision="0012")
+        db.session.execute(text(
+            "INSERT INTO institutions (id, name, slug, kind, accent_color, created_at) "
+            "VALUES (1, 'Ville', 'ville', 'commune', '#1f5f8b', '2026-11-30')"))
+        db.session.commit()
+
+        upgrade(revision="0013")
+        assert list(db.session.execute(text("SELECT id, managers_see_engagement FROM institutions"))) == [(1, 0)]
+        db.session.execute(text("UPDATE institutions SET managers_see_engagement = 1"))
+        db.session.commit()
+        downgrade(revision="0012")
+        columns = [c["name"] for c in inspect(db.engine).get_columns("institutions")]
+        assert "managers_see_engagement" not in columns
+        assert list(db.session.scalars(text("SELECT name FROM institutions"))) == ["Ville"]
+        db.session.rollback()
+
+
 def _endpoints():
     endpoints = list(db.session.scalars(text("SELECT link_endpoint FROM notifications ORDER BY id")))
     db.session.rollback()  # end the read: the next migration runs on a connection of its own
@@ -117,6 +137,8 @@ DATASET: list[tuple[str, list[dict]]] = [
     ("project_members", [dict(id=1, project_id=1, user_id=1, role="Cheffe de projet", hours_budget=120)]),
     ("milestones", [dict(id=1, project_id=1, title="Maquette", due_on=DAY)]),
     ("release_settings", [dict(id=1, institution_id=1, monthly_cap_percent=20, daily_minutes_full_time=420)]),
+    ("immersion_settings", [dict(id=1, institution_id=1, limits_mode="warn", internal_min_days=1,
+                                 internal_max_days=15, daily_hours=7)]),
     ("time_entries", [dict(id=1, institution_id=1, user_id=1, project_id=1, day=DAY, minutes=90,
                            note="Atelier", status="approved", refusal_reason="", submitted_at=AT,
                            decided_at=LATER, decided_by_id=2, created_at=AT)]),

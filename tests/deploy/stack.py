@@ -86,13 +86,13 @@ def site_for_test(site: str, *, folder: Path, http_port: int, https_port: int,
         ("return 301 https://$host$request_uri;", f"return 301 https://$host:{https_port}$request_uri;"),
         ("/etc/ssl/certs/incubateur.crt", str(folder / "incubateur.crt")),
         ("/etc/ssl/private/incubateur.key", str(folder / "incubateur.key")),
-        ("/srv/incubateur/static/", f"{folder / 'static'}/"),
+        ("/opt/incubateur/app/static/", f"{folder / 'static'}/"),
         ("/var/log/nginx/", f"{folder / 'logs'}/"),
         ("/var/www/letsencrypt", str(folder / "letsencrypt")),
     ]:
         site = replaced(site, old, new)
     directives = "\n".join(line.split("#", 1)[0] for line in site.splitlines())  # not comments
-    leftovers = [path for path in ("/etc/", "/srv/", "/var/", ":8000") if path in directives]
+    leftovers = [path for path in ("/etc/", "/opt/", "/var/", ":8000") if path in directives]
     assert not leftovers, (f"{SITE.relative_to(ROOT)} : chemins ou ports non remplacés par le test "
                            f"{leftovers} ; ajoutez leur remplacement dans site_for_test.")
     return site

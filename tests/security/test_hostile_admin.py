@@ -174,6 +174,14 @@ CASES = [
         "slug": F("choice", lambda _w, _t: [f"ville-{next(_numbers)}"]),
         "kind": F("choice", ("commune", "ccas", "region")),
     }, pages=["/admin/collectivites"]),
+    Case("settings.edit", "admin", "/admin/parametres", {
+        "monthly_cap_percent": F("int", ("30", "20", "40", "1")),
+        "day_length": F("choice", ("7:30", "7:00", "8", "7,75")),
+        "limits_mode": F("choice", ("warn", "refuse")),
+        "internal_min_days": F("int", ("2", "1")),
+        "internal_max_days": F("int", ("12", "10", "60")),
+        "managers_see_engagement": F("choice", ("y", "")),
+    }, pages=["/admin/parametres", "/admin/journal", "/mon-temps", "/mon-engagement", "/immersions", "/"]),
     # ------------------------------------------------------------------ release time
     Case("release_time.save", "author", "/mon-temps", _week_fields,
          pages=lambda w, t: [f"/mon-temps?semaine={_last_monday().isoformat()}", "/mon-engagement",

@@ -40,7 +40,8 @@ def test_every_endpoint_is_in_the_policy(server):
 
 
 def build_world(prefix: str = ""):
-    institution = make_institution()
+    # With the option that opens an agent's engagement record to their N+1 (off by default).
+    institution = make_institution(managers_see_engagement=True)
     unit = make_org_unit(institution)
     people = {
         "agent": make_user(org_unit=unit, email=f"{prefix}agent@x.fr"),
