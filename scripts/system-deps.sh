@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (Debian): PostgreSQL, Chromium, systemd-analyze,
-# Node.js with npm (the OpenID Connect provider the single sign-on tests start, scripts/oidc-provider.sh).
+# nginx, and Node.js with npm (the OpenID Connect provider the single sign-on tests start,
+# scripts/oidc-provider.sh).
 # Only when missing, and only as root; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -12,6 +13,9 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chr
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# nginx: tests/deploy/test_nginx.py starts its own, in front of gunicorn. The Debian
+# package `nginx` is the server itself (nginx-light only adds a module to it).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -22,6 +26,18 @@ if ! command -v apt-get >/dev/null 2>&1; then
   echo "Paquets système manquants : ${missing[*]} (apt-get introuvable : installez-les avec le gestionnaire de paquets du système)." >&2
   exit 1
 fi
+
+# The tests start their own PostgreSQL cluster and nginx: the services these packages
+# would start at installation are not needed, and may fail (port 80 taken, no init system
+# in a container), which would fail the installation. A policy-rc.d answering 101
+# ("action forbidden") keeps them stopped; one already there (containers) is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# Temporary, from incubateur scripts/system-deps.sh.\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+
 echo "== Installation des paquets système : ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, event, make_url, text
+from xdist.scheduler import LoadScopeScheduling
 
 from incubator import create_app, normalise_database_url
 from incubator.extensions import db
@@ -53,6 +54,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("serial"):
             item.add_marker(alone)
+
+
+# Modules (or folders) whose tests share one costly server per process (nginx and gunicorn):
+# under xdist they all go to the same worker, which starts it once. pytest-xdist's own
+# `--dist loadgroup` cannot do it with pytest 9 (the group it adds to a test's id is lost).
+KEPT_TOGETHER = ("tests/deploy/test_nginx.py",)
+
+
+class _KeepTogether(LoadScopeScheduling):
+    """`--dist load` (the default of -n), but the tests of a KEPT_TOGETHER module are one
+    unit of work; every other test is a unit of its own, spread as usual."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return next((folder for folder in KEPT_TOGETHER if nodeid.startswith(folder)), nodeid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "load":
+        return _KeepTogether(config, log)
+    return None  # another --dist chosen: xdist's own
 
 
 def app_config(database_url: str, **extra) -> dict:
