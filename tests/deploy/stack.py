@@ -156,6 +156,7 @@ class Stack:
     context: ssl.SSLContext
     https_port: int
     gunicorn_log: Path
+    secret_key: str
 
     def browser(self, source: str = CLIENT) -> Browser:
         """A browser on the machine `source`, through nginx in HTTPS."""
@@ -269,10 +270,11 @@ def running_stack(database_url: str) -> Iterator[Stack]:
                                            upstream_port=upstream_port), encoding="utf-8")
         (folder / "nginx.conf").write_text(main_config(folder, site_path), encoding="utf-8")
 
+        secret_key = secrets.token_hex(32)
         env = {name: value for name, value in os.environ.items() if not name.startswith("INCUBATEUR_")}
         env.update({
             "FLASK_APP": "wsgi:app",
-            "SECRET_KEY": secrets.token_hex(32),
+            "SECRET_KEY": secret_key,
             "DATABASE_URL": database_url,
             "INCUBATEUR_INSTANCE_PATH": str(folder / "instance"),
             # As in production: one proxy (nginx), the session cookie Secure (the default).
@@ -289,7 +291,7 @@ def running_stack(database_url: str) -> Iterator[Stack]:
                       http_url=f"http://127.0.0.1:{http_port}",
                       gunicorn_url=f"http://127.0.0.1:{upstream_port}",
                       context=ssl.create_default_context(cafile=str(folder / "incubateur.crt")),
-                      https_port=https_port, gunicorn_log=gunicorn_log)
+                      https_port=https_port, gunicorn_log=gunicorn_log, secret_key=secret_key)
         processes["gunicorn"] = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{upstream_port}", "--graceful-timeout", "5", "wsgi:app"],

@@ -22,11 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from incubator import create_app
 from incubator.accounts.models import AuthSession, LoginAttempt
 from incubator.audit.models import AuditEvent
+from incubator.checks import check_trusted_proxies
 from incubator.config import Defaults
 from incubator.extensions import db
 from tests.concurrency.live import Answer
+from tests.conftest import app_config
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 from .stack import CLIENT, ROOT
@@ -213,3 +216,21 @@ def test_bodies_over_the_app_limit_are_refused_by_nginx(stack):
         assert response.getheader("X-Request-ID") is None
     finally:
         connection.close()
+
+
+def test_flask_check_sees_one_proxy_through_nginx(stack, database_url, monkeypatch):
+    """`flask check` of the same installation (same SECRET_KEY), probing through nginx over
+    HTTPS: one proxy, so TRUSTED_PROXIES=1 is right, and 0 or 2 are named as wrong."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(stack.folder / "incubateur.crt"))
+    for name in ("https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+    def check(proxies: int) -> list[str]:
+        app = create_app(app_config(database_url, SECRET_KEY=stack.secret_key, TRUSTED_PROXIES=proxies))
+        return [f"{f.level}: {f.message}" for f in check_trusted_proxies(app, stack.https_url)]
+
+    assert check(1) == []
+    [too_low] = check(0)
+    assert too_low.startswith("erreur: TRUSTED_PROXIES = 0, mais") and "Mettez TRUSTED_PROXIES=1" in too_low
+    [too_high] = check(2)
+    assert "seulement 1 mandataire(s)" in too_high
