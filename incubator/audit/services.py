@@ -78,6 +78,7 @@ ACTION_LABELS = {
     "org_unit.closed": "Direction ou service fermé",
     "org_unit.reopened": "Direction ou service rouvert",
     "user.created": "Agent créé",
+    "directory.synced": "Synchronisation avec l'annuaire",
     "user.updated": "Agent modifié",
     "user.deactivated": "Compte désactivé",
     "user.reactivated": "Compte réactivé",
