@@ -88,8 +88,10 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
-def _number(config, name: str, low: float, high: float, problems: list[str]) -> float:
+def _number(config, name: str, low: float, high: float, default: float, problems: list[str]) -> float:
     value = config.get(name)
+    if value is None:
+        return default
     try:
         number = float(str(value).strip().rstrip("%"))
         if not low <= number <= high or isinstance(value, bool):
@@ -137,9 +139,10 @@ def read_settings(config: Mapping[str, Any]) -> DirectorySettings:
     category = (text["DIRECTORY_DEFAULT_CATEGORY"] or "").upper() or None
     if category is not None and category not in CATEGORIES:
         problems.append(f"DIRECTORY_DEFAULT_CATEGORY invalide : « {category} » (A, B ou C, ou rien).")
-    percent = _number(config, "DIRECTORY_MAX_DEACTIVATION_PERCENT", 0, 100, problems)
-    page_size = _number(config, "DIRECTORY_PAGE_SIZE", 1, 5000, problems)
-    timeout = _number(config, "DIRECTORY_TIMEOUT", 1, 600, problems)
+    percent = _number(config, "DIRECTORY_MAX_DEACTIVATION_PERCENT", 0, 100,
+                      DirectorySettings.max_deactivation_percent, problems)
+    page_size = _number(config, "DIRECTORY_PAGE_SIZE", 1, 5000, DirectorySettings.page_size, problems)
+    timeout = _number(config, "DIRECTORY_TIMEOUT", 1, 600, DirectorySettings.timeout, problems)
     if problems:
         raise DirectoryError("Configuration de l'annuaire incomplète ou invalide :\n  "
                              + "\n  ".join(problems))

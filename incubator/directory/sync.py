@@ -28,9 +28,9 @@ from __future__ import annotations
 import math
 import re
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from ..audit.services import record
+from ..audit.services import record, record_many
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..organisation.models import Institution, OrgUnit
@@ -239,7 +239,7 @@ def _apply(institution, plan, unit_of, settings, taken, elsewhere, report) -> No
     """Create and update the agents, then set their N+1; one audit event per agent."""
     attrs = settings.attributes
     changes: dict[int, dict[str, list]] = {}  # id(user) -> field -> [old, new]
-    created: list[User] = []
+    new_rows: list[tuple[str, dict]] = []  # (entry's DN, columns of the new agent)
     by_dn: dict[str, User] = {}
     for entry, user in plan:
         email = normalise_email(entry.email or "")
@@ -287,11 +287,11 @@ def _apply(institution, plan, unit_of, settings, taken, elsewhere, report) -> No
                                                   f"l'attribut {attrs.get('category') or 'de catégorie'} "
                                                   "ou DIRECTORY_DEFAULT_CATEGORY)"))
                 continue
-            fields.update(email=email, category=category)
-            user = User(institution_id=institution.id, quotite=QUOTITE_MAX, password_hash=None,
-                        is_active=True, **fields)
-            db.session.add(user)
-            created.append(user)
+            new_rows.append((entry.dn_key, {
+                "institution_id": institution.id, "quotite": QUOTITE_MAX, "password_hash": None,
+                "is_active": True, "is_instance_admin": False, "org_unit_id": None,
+                "employee_number": None, **fields, "email": email, "category": category}))
+            continue
         else:
             diff = {f: [getattr(user, f), v] for f, v in fields.items() if getattr(user, f) != v}
             for f, (_old, new) in diff.items():
@@ -300,23 +300,42 @@ def _apply(institution, plan, unit_of, settings, taken, elsewhere, report) -> No
                 changes[id(user)] = diff
         by_dn[entry.dn_key] = user
     db.session.flush()
+    created = _insert_agents([row for _dn, row in new_rows])
+    by_dn.update((dn, user) for (dn, _row), user in zip(new_rows, created, strict=True))
     if attrs.get("manager"):
         _set_managers(institution, plan, by_dn, changes, report)
     names = {u.id: u.code for u in db.session.scalars(
         select(OrgUnit).where(OrgUnit.institution_id == institution.id))}
     people = {u.id: u.email for u in by_dn.values()}
+    events = []
     for user in created:
         report.created.append(_describe(user, names, people))
-        record("user.created", actor=None, institution_id=institution.id, target=user,
-               data={"email": user.email, "roles": [], "source": SOURCE})
+        events.append(dict(action="user.created", institution_id=institution.id, target=user,
+                           data={"email": user.email, "roles": [], "source": SOURCE}))
+    new_ids = {user.id for user in created}
     for user in by_dn.values():
         diff = changes.get(id(user))
-        if diff and user not in created:
+        if diff and user.id not in new_ids:
             report.updated.append((_who(user), [
                 (FIELD_LABELS[f], _shown(f, old, names, people), _shown(f, new, names, people))
                 for f, (old, new) in diff.items()]))
-            record("user.updated", actor=None, institution_id=institution.id, target=user,
-                   data={"changes": diff, "source": SOURCE})
+            events.append(dict(action="user.updated", institution_id=institution.id, target=user,
+                               data={"changes": diff, "source": SOURCE}))
+    record_many(events)
+
+
+def _insert_agents(rows: list[dict]) -> list[User]:
+    """The new agents, in `rows`' order: inserted by batches (one statement each), then read
+    back by their directory key (unique in the institution), a query per batch."""
+    created: list[User] = []
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start:start + BATCH]
+        db.session.execute(insert(User), batch)
+        found = {u.directory_key: u for u in db.session.scalars(select(User).where(
+            User.institution_id == batch[0]["institution_id"],
+            User.directory_key.in_([row["directory_key"] for row in batch])))}
+        created += [found[row["directory_key"]] for row in batch]
+    return created
 
 
 def _set_managers(institution, plan, by_dn, changes, report) -> None:
