@@ -269,7 +269,7 @@ def register_cli(app: Flask) -> None:
         try:
             agents, units = read_directory(settings)
         except DirectoryError as exc:
-            click.echo(f"Erreur : {exc.message} Rien n'a été écrit.", err=True)
+            click.echo(f"Erreur : {exc.message.rstrip('.')}. Rien n'a été écrit.", err=True)
             sys.exit(1)
         click.echo(f"Annuaire {settings.url}, branche {settings.base_dn}, "
                    f"collectivité « {institution.name} »"

@@ -87,6 +87,7 @@ class Defaults:
     # they parse as JSON: incubator.directory.settings puts every one back to its type).
     DIRECTORY_URL = None  # ldap://annuaire.ville.fr or ldaps://annuaire.ville.fr:636
     DIRECTORY_START_TLS = False  # StartTLS on an ldap:// address
+    DIRECTORY_CA_FILE = None  # CA certificates (PEM) of the directory's TLS, if not the system's
     DIRECTORY_BIND_DN = None  # the read-only account the sync binds as (None: anonymous)
     DIRECTORY_BIND_PASSWORD = None
     DIRECTORY_BASE_DN = None  # where agents (and units) are searched, subtree

@@ -83,14 +83,18 @@ def read_directory(settings: DirectorySettings) -> tuple[list[AgentEntry], list[
 def _connect(settings: DirectorySettings) -> Connection:
     where = settings.url
     try:
-        tls = Tls(validate=ssl.CERT_REQUIRED)
+        # ldaps:// and StartTLS: the certificate is checked (system CAs, or DIRECTORY_CA_FILE).
+        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file)
         server = Server(settings.url, get_info=NONE, connect_timeout=settings.timeout, tls=tls)
         connection = Connection(server, user=settings.bind_dn, password=settings.bind_password,
                                 raise_exceptions=True, read_only=True, auto_referrals=False,
                                 receive_timeout=settings.timeout)
         connection.open()
         if settings.start_tls:
-            connection.start_tls()
+            try:
+                connection.start_tls()
+            except ldap_errors.LDAPException as exc:
+                raise DirectoryError(f"StartTLS a échoué avec l'annuaire ({where}) : {_detail(exc)}") from None
         connection.bind()
         return connection
     except (ldap_errors.LDAPInvalidCredentialsResult, ldap_errors.LDAPBindError) as exc:
@@ -98,8 +102,6 @@ def _connect(settings: DirectorySettings) -> Connection:
             f"Connexion à l'annuaire refusée ({where}) : identifiant ou mot de passe du compte "
             f"de lecture incorrect (DIRECTORY_BIND_DN, DIRECTORY_BIND_PASSWORD). Détail : {_detail(exc)}"
         ) from None
-    except ldap_errors.LDAPStartTLSError as exc:
-        raise DirectoryError(f"StartTLS a échoué avec l'annuaire ({where}) : {_detail(exc)}") from None
     except (ldap_errors.LDAPSocketOpenError, ldap_errors.LDAPCommunicationError,
             ldap_errors.LDAPResponseTimeoutError) as exc:
         raise DirectoryError(

@@ -36,7 +36,7 @@ REQUIRED_ATTRIBUTES = ("key", "email", "first_name", "last_name")
 AD_USER_FILTER = ("(&(objectCategory=person)(objectClass=user)"
                   "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))")
 
-TEXT_SETTINGS = ("DIRECTORY_URL", "DIRECTORY_BIND_DN", "DIRECTORY_BIND_PASSWORD", "DIRECTORY_BASE_DN",
+TEXT_SETTINGS = ("DIRECTORY_URL", "DIRECTORY_CA_FILE", "DIRECTORY_BIND_DN", "DIRECTORY_BIND_PASSWORD", "DIRECTORY_BASE_DN",
                  "DIRECTORY_USER_FILTER", "DIRECTORY_UNIT_FILTER", "DIRECTORY_INSTITUTION",
                  "DIRECTORY_DEFAULT_CATEGORY")
 
@@ -57,6 +57,7 @@ class DirectorySettings:
     bind_dn: str | None = None
     bind_password: str | None = None
     start_tls: bool = False
+    ca_file: str | None = None
     user_filter: str = "(&(objectClass=inetOrgPerson)(mail=*))"
     unit_filter: str = "(objectClass=organizationalUnit)"
     attributes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ATTRIBUTES))
@@ -112,6 +113,8 @@ def read_settings(config: Mapping[str, Any]) -> DirectorySettings:
                         "ldaps://annuaire.ville.fr ou ldap://annuaire.ville.fr.")
     elif not url.lower().startswith(("ldap://", "ldaps://")):
         problems.append(f"DIRECTORY_URL invalide : « {url} » (ldap://… ou ldaps://… attendu).")
+    if text["DIRECTORY_CA_FILE"] and not os.path.isfile(text["DIRECTORY_CA_FILE"]):
+        problems.append(f"DIRECTORY_CA_FILE : fichier « {text['DIRECTORY_CA_FILE']} » introuvable.")
     if not text["DIRECTORY_BASE_DN"]:
         problems.append("DIRECTORY_BASE_DN manquante : branche de l'annuaire où chercher les agents, "
                         "par exemple ou=agents,dc=ville,dc=fr.")
@@ -149,6 +152,7 @@ def read_settings(config: Mapping[str, Any]) -> DirectorySettings:
     return DirectorySettings(
         url=url, base_dn=text["DIRECTORY_BASE_DN"], bind_dn=text["DIRECTORY_BIND_DN"] or None,
         bind_password=text["DIRECTORY_BIND_PASSWORD"], start_tls=_flag(config.get("DIRECTORY_START_TLS")),
+        ca_file=text["DIRECTORY_CA_FILE"] or None,
         user_filter=text["DIRECTORY_USER_FILTER"] or DirectorySettings.user_filter,
         unit_filter=text["DIRECTORY_UNIT_FILTER"] or "", attributes=attributes,
         institution=text["DIRECTORY_INSTITUTION"] or None, default_category=category,
