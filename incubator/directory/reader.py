@@ -104,6 +104,11 @@ def _connect(settings: DirectorySettings) -> Connection:
         ) from None
     except (ldap_errors.LDAPSocketOpenError, ldap_errors.LDAPCommunicationError,
             ldap_errors.LDAPResponseTimeoutError) as exc:
+        if "ssl" in _detail(exc).lower():
+            raise DirectoryError(
+                f"Échec de la connexion chiffrée (TLS) à l'annuaire ({where}) : le serveur parle-t-il "
+                "TLS sur ce port, et son certificat est-il signé par une autorité connue "
+                f"(DIRECTORY_CA_FILE) ? Détail : {_detail(exc)}") from None
         raise DirectoryError(
             f"L'annuaire ne répond pas ({where}) : serveur arrêté, adresse ou port erronés, ou "
             f"réseau coupé. Détail : {_detail(exc)}") from None

@@ -247,7 +247,7 @@ def test_unreadable_directory_is_a_french_error(sync, config, message):
 def test_tls_failures_are_french_errors(sync, directory, tmp_path):
     """The test server speaks plain LDAP: ldaps:// and StartTLS fail, without a traceback."""
     result = sync(DIRECTORY_URL=directory.server.url.replace("ldap://", "ldaps://"))
-    assert result.exit_code == 1 and "Rien n'a été écrit." in result.output
+    assert result.exit_code == 1 and "Échec de la connexion chiffrée (TLS)" in result.output
     result = sync(DIRECTORY_START_TLS=True)
     assert result.exit_code == 1 and "StartTLS a échoué" in result.output
     result = sync(DIRECTORY_CA_FILE=str(tmp_path / "absent.pem"))
