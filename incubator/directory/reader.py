@@ -74,14 +74,13 @@ def read_directory(settings: DirectorySettings) -> tuple[list[AgentEntry], list[
                      for dn, values in _search(connection, settings, settings.unit_filter, unit_attrs)]
         return agents, units
     finally:
-        try:
-            connection.unbind()
-        except ldap_errors.LDAPException:
-            pass
+        _close(connection)
 
 
 def _connect(settings: DirectorySettings) -> Connection:
+    """A bound connection, or a DirectoryError in French (the socket closed)."""
     where = settings.url
+    connection = None
     try:
         # ldaps:// and StartTLS: the certificate is checked (system CAs, or DIRECTORY_CA_FILE).
         tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file)
@@ -97,13 +96,18 @@ def _connect(settings: DirectorySettings) -> Connection:
                 raise DirectoryError(f"StartTLS a échoué avec l'annuaire ({where}) : {_detail(exc)}") from None
         connection.bind()
         return connection
+    except DirectoryError:
+        _close(connection)
+        raise
     except (ldap_errors.LDAPInvalidCredentialsResult, ldap_errors.LDAPBindError) as exc:
+        _close(connection)
         raise DirectoryError(
             f"Connexion à l'annuaire refusée ({where}) : identifiant ou mot de passe du compte "
             f"de lecture incorrect (DIRECTORY_BIND_DN, DIRECTORY_BIND_PASSWORD). Détail : {_detail(exc)}"
         ) from None
     except (ldap_errors.LDAPSocketOpenError, ldap_errors.LDAPCommunicationError,
             ldap_errors.LDAPResponseTimeoutError) as exc:
+        _close(connection)
         if "ssl" in _detail(exc).lower():
             raise DirectoryError(
                 f"Échec de la connexion chiffrée (TLS) à l'annuaire ({where}) : le serveur parle-t-il "
@@ -113,7 +117,23 @@ def _connect(settings: DirectorySettings) -> Connection:
             f"L'annuaire ne répond pas ({where}) : serveur arrêté, adresse ou port erronés, ou "
             f"réseau coupé. Détail : {_detail(exc)}") from None
     except ldap_errors.LDAPException as exc:
+        _close(connection)
         raise DirectoryError(f"Connexion à l'annuaire impossible ({where}) : {_detail(exc)}") from None
+
+
+def _close(connection: Connection | None) -> None:
+    if connection is None:
+        return
+    try:
+        connection.unbind()  # closes the socket, bound or not
+    except (ldap_errors.LDAPException, OSError):
+        pass
+    sock = getattr(connection, "socket", None)  # left open by a failed connection attempt
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
+            pass
 
 
 def _search(connection: Connection, settings: DirectorySettings, search_filter: str,

@@ -18,6 +18,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +55,18 @@ class Slapd:
     url: str
     port: int
 
-    def connect(self) -> Connection:
-        return Connection(Server(self.url, get_info=NONE), user=ROOT_DN, password=ROOT_PASSWORD,
-                          auto_bind=True, raise_exceptions=True)
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection bound as the root DN, closed afterwards (ldap3's own `with` leaves a
+        connection bound before it open)."""
+        connection = Connection(Server(self.url, get_info=NONE, connect_timeout=5), user=ROOT_DN,
+                                password=ROOT_PASSWORD, raise_exceptions=True)
+        try:
+            connection.open()
+            connection.bind()
+            yield connection
+        finally:
+            connection.unbind()
 
 
 @pytest.fixture(scope="session")
@@ -96,15 +107,14 @@ index objectClass eq
             log.close()
             pytest.fail("slapd s'est arrêté au démarrage :\n" + (work / "slapd.log").read_text()[-3000:])
         try:
-            connection = server.connect()
+            with server.connect() as connection:
+                connection.add(SUFFIX, ["dcObject", "organization"], {"o": "Ville de Test", "dc": "ville"})
             break
         except LDAPException:
             if time.monotonic() > deadline:
                 process.kill()
                 pytest.fail("slapd ne répond pas après 30 s :\n" + (work / "slapd.log").read_text()[-3000:])
             time.sleep(0.05)  # polling for readiness, not a fixed wait
-    connection.add(SUFFIX, ["dcObject", "organization"], {"o": "Ville de Test", "dc": "ville"})
-    connection.unbind()
     yield server
     process.terminate()
     try:
