@@ -81,7 +81,6 @@ def slapd(tmp_path_factory) -> Slapd:
         pytest.skip(reason)
     work = tmp_path_factory.mktemp("slapd")
     (work / "data").mkdir()
-    port = free_port()
     includes = "\n".join(f"include {SCHEMA / name}" for name in SCHEMAS)
     (work / "slapd.conf").write_text(f"""{includes}
 pidfile {work / 'slapd.pid'}
@@ -97,24 +96,21 @@ directory {work / 'data'}
 index objectClass eq
 """)
     log = (work / "slapd.log").open("w")
-    # -d 0: stay in the foreground (the fixture owns the process), without debug output.
-    process = subprocess.Popen([binary, "-f", str(work / "slapd.conf"), "-h", f"ldap://127.0.0.1:{port}/",
-                                "-d", "0"], stdout=log, stderr=subprocess.STDOUT)
-    server = Slapd(url=f"ldap://127.0.0.1:{port}", port=port)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            log.close()
-            pytest.fail("slapd s'est arrêté au démarrage :\n" + (work / "slapd.log").read_text()[-3000:])
-        try:
-            with server.connect() as connection:
-                connection.add(SUFFIX, ["dcObject", "organization"], {"o": "Ville de Test", "dc": "ville"})
+    for _attempt in range(3):  # another process may take the free port first: another one
+        port = free_port()
+        # -d 0: stay in the foreground (the fixture owns the process), without debug output.
+        process = subprocess.Popen([binary, "-f", str(work / "slapd.conf"), "-h",
+                                    f"ldap://127.0.0.1:{port}/", "-d", "0"],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        server = Slapd(url=f"ldap://127.0.0.1:{port}", port=port)
+        if _ready(server, process):
             break
-        except LDAPException:
-            if time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("slapd ne répond pas après 30 s :\n" + (work / "slapd.log").read_text()[-3000:])
-            time.sleep(0.05)  # polling for readiness, not a fixed wait
+    else:
+        process.kill()
+        log.close()
+        pytest.fail("slapd n'a pas démarré :\n" + (work / "slapd.log").read_text()[-3000:])
+    with server.connect() as connection:
+        connection.add(SUFFIX, ["dcObject", "organization"], {"o": "Ville de Test", "dc": "ville"})
     yield server
     process.terminate()
     try:
@@ -122,6 +118,20 @@ index objectClass eq
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+def _ready(server: Slapd, process: subprocess.Popen, timeout: float = 30) -> bool:
+    """Poll with a bind until the server answers (True), stops (False) or the time is up."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with server.connect():
+                return True
+        except LDAPException:
+            time.sleep(0.05)  # polling for readiness, not a fixed wait
+    if process.poll() is None:
+        process.kill()
+    return False
 
 
 # The small directory: units (ou, with their name in description), then agents with their
