@@ -69,8 +69,8 @@ class Slapd:
             connection.unbind()
 
 
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory) -> Slapd:
+def require_slapd() -> str:
+    """slapd's path; without it, skip with the reason, or fail in CI (CI=true)."""
     binary = _slapd_binary()
     if binary is None:
         reason = ("slapd (paquets Debian slapd et ldap-utils) introuvable : les tests de la "
@@ -79,6 +79,12 @@ def slapd(tmp_path_factory) -> Slapd:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(reason)
         pytest.skip(reason)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory) -> Slapd:
+    binary = require_slapd()
     work = tmp_path_factory.mktemp("slapd")
     (work / "data").mkdir()
     includes = "\n".join(f"include {SCHEMA / name}" for name in SCHEMAS)

@@ -17,6 +17,7 @@ from incubator.extensions import db
 from tests.conftest import app_config
 from tests.factories import make_institution
 
+from . import conftest
 from .conftest import ROOT_PASSWORD
 
 
@@ -98,3 +99,11 @@ def test_the_database_is_read_in_the_same_number_of_queries_whatever_the_size(ap
     directory.modify("rh1", sn="Petit-Dubois")
     directory.modify("extra7", sn="Sept", departmentNumber="DST")
     assert queries() == updated
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_slapd_the_tests_fail_in_ci_and_skip_elsewhere(monkeypatch, ci, outcome):
+    monkeypatch.setattr(conftest, "_slapd_binary", lambda: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="slapd"):
+        conftest.require_slapd()
