@@ -239,3 +239,60 @@ def register_cli(app: Flask) -> None:
         report = run_import(units_importer.import_units, path, slug)
         click.echo(f"Import terminé : {report.created} unité(s) créée(s), {report.updated} mise(s) à jour.")
 
+
+    @app.cli.group("directory")
+    def directory() -> None:
+        """Annuaire LDAP / Active Directory."""
+
+    @directory.command("sync")
+    @click.option("--institution", "slug", default=None,
+                  help="Identifiant de la collectivité alimentée (défaut : DIRECTORY_INSTITUTION).")
+    @click.option("--dry-run", is_flag=True, help="Montrer les changements sans rien écrire.")
+    @click.option("--force", is_flag=True,
+                  help="Passer outre le frein de sécurité (aucun agent lu, trop de départs).")
+    def directory_sync(slug: str | None, dry_run: bool, force: bool) -> None:
+        """Met à jour agents et services depuis l'annuaire (code 1 si l'annuaire est illisible ou si
+        le frein de sécurité refuse)."""
+        from .directory.reader import read_directory
+        from .directory.settings import DirectoryError, read_settings
+        from .directory.sync import SyncRefused, synchronise
+
+        try:
+            settings = read_settings(app.config)
+        except DirectoryError as exc:
+            click.echo(f"Erreur : {exc.message}", err=True)
+            sys.exit(1)
+        slug = slug or settings.institution
+        if not slug:
+            click.echo("Erreur : précisez la collectivité alimentée (--institution ou "
+                       "DIRECTORY_INSTITUTION).", err=True)
+            sys.exit(1)
+        institution = institution_by_slug(slug)
+        try:
+            agents, units = read_directory(settings)
+        except DirectoryError as exc:
+            click.echo(f"Erreur : {exc.message.rstrip('.')}. Rien n'a été écrit.", err=True)
+            sys.exit(1)
+        click.echo(f"Annuaire {settings.url}, branche {settings.base_dn}, "
+                   f"collectivité « {institution.name} »"
+                   + (" — simulation (--dry-run) : rien ne sera écrit." if dry_run else "."))
+        try:
+            report = synchronise(institution, agents, units, settings=settings, force=force)
+        except SyncRefused as exc:
+            db.session.rollback()
+            for line in exc.report.lines():
+                click.echo(line)
+            click.echo(f"Synchronisation refusée : {exc.report.refusal}", err=True)
+            sys.exit(1)
+        except Exception:
+            db.session.rollback()
+            raise
+        for line in report.lines():
+            click.echo(line)
+        if report.refusal:
+            click.echo(f"Frein de sécurité levé par --force : {report.refusal}")
+        if dry_run:
+            db.session.rollback()
+            click.echo("Simulation (--dry-run) : rien n'a été écrit.")
+        else:
+            db.session.commit()

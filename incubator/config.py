@@ -99,5 +99,29 @@ class Defaults:
     # Seconds to wait for the provider (discovery, keys, token, userinfo) before saying so.
     OIDC_TIMEOUT = 10
 
+    # Directory sync (`flask directory sync`, incubator/directory; README « Annuaire »).
+    # Each is also read from the environment as INCUBATEUR_<KEY> (values there are JSON when
+    # they parse as JSON: incubator.directory.settings puts every one back to its type).
+    DIRECTORY_URL = None  # ldap://annuaire.ville.fr or ldaps://annuaire.ville.fr:636
+    DIRECTORY_START_TLS = False  # StartTLS on an ldap:// address
+    DIRECTORY_CA_FILE = None  # CA certificates (PEM) of the directory's TLS, if not the system's
+    DIRECTORY_BIND_DN = None  # the read-only account the sync binds as (None: anonymous)
+    DIRECTORY_BIND_PASSWORD = None
+    DIRECTORY_BASE_DN = None  # where agents (and units) are searched, subtree
+    DIRECTORY_USER_FILTER = "(&(objectClass=inetOrgPerson)(mail=*))"
+    # Entries naming units (their code and name); "" : units are named after their code.
+    DIRECTORY_UNIT_FILTER = "(objectClass=organizationalUnit)"
+    # Attribute names that differ from incubator.directory.settings.DEFAULT_ATTRIBUTES,
+    # e.g. {"key": "objectGUID", "unit": "department"}; "" for one turns it off.
+    DIRECTORY_ATTRIBUTES: dict = {}
+    DIRECTORY_INSTITUTION = None  # slug of the institution fed (or --institution)
+    # Category given to new agents whose entry has none (None: such entries are reported).
+    DIRECTORY_DEFAULT_CATEGORY = None
+    # Safety brake: refuse to write (unless --force) when the directory returns nobody or
+    # would deactivate more than this share, in per cent, of the agents synced from it.
+    DIRECTORY_MAX_DEACTIVATION_PERCENT = 10
+    DIRECTORY_PAGE_SIZE = 500
+    DIRECTORY_TIMEOUT = 10  # seconds, connection and each answer
+
     # Status shown in the footer and on /accessibilite (RGAA).
     ACCESSIBILITY_STATUS = "partiellement conforme"

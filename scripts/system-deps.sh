@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (Debian): PostgreSQL, Chromium, systemd-analyze,
-# nginx, and Node.js with npm (the OpenID Connect provider the single sign-on tests start,
-# scripts/oidc-provider.sh).
+# nginx, Node.js with npm (the OpenID Connect provider the single sign-on tests start,
+# scripts/oidc-provider.sh), and OpenLDAP's server and tools (the directory sync tests start
+# their own slapd on a free port: a system slapd the package may start is never used).
 # Only when missing, and only as root; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -16,6 +17,9 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 # nginx: tests/deploy/test_nginx.py starts its own, in front of gunicorn. The Debian
 # package `nginx` is the server itself (nginx-light only adds a module to it).
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+{ command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ]; } && [ -f /etc/ldap/schema/inetorgperson.schema ] \
+  || missing+=(slapd)
+command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

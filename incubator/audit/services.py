@@ -34,6 +34,20 @@ def record(
     return event_row
 
 
+def record_many(events: list[dict[str, Any]]) -> None:
+    """Many events in one statement, in the caller's transaction (a directory sync touching
+    thousands of agents): each dict holds record()'s keyword arguments."""
+    if not events:
+        return
+    now = utcnow()
+    db.session.execute(insert(AuditEvent), [dict(
+        institution_id=e["institution_id"], actor_id=getattr(e.get("actor"), "id", None),
+        action=e["action"],
+        target_type=type(e["target"]).__name__ if e.get("target") is not None else None,
+        target_id=getattr(e.get("target"), "id", None), data=e.get("data") or {},
+        is_public=e.get("public", False), created_at=now) for e in events])
+
+
 def record_read(
     action: str,
     *,
@@ -81,6 +95,7 @@ ACTION_LABELS = {
     "org_unit.closed": "Direction ou service fermé",
     "org_unit.reopened": "Direction ou service rouvert",
     "user.created": "Agent créé",
+    "directory.synced": "Synchronisation avec l'annuaire",
     "user.updated": "Agent modifié",
     "user.deactivated": "Compte désactivé",
     "user.reactivated": "Compte réactivé",

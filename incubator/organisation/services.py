@@ -62,10 +62,12 @@ def _check_unit_name(name: str) -> str:
 
 
 def create_org_unit(
-    actor: User, *, institution_id: int, code: str, name: str, kind: str,
-    parent_id: int | None,
+    actor: User | None, *, institution_id: int, code: str, name: str, kind: str,
+    parent_id: int | None, source: str | None = None,
 ) -> OrgUnit:
-    require_admin(actor, institution_id)
+    """`actor` is None for the server's operator (the directory sync, `source="directory"`)."""
+    if actor is not None:
+        require_admin(actor, institution_id)
     code = (code or "").strip().upper()
     errors: dict[str, str] = {}
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{0,39}", code):
@@ -84,17 +86,20 @@ def create_org_unit(
     db.session.add(unit)
     db.session.flush()
     record("org_unit.created", actor=actor, institution_id=institution_id, target=unit,
-           data={"code": code, "name": name, "parent_id": parent_id})
+           data={"code": code, "name": name, "parent_id": parent_id,
+                 **({"source": source} if source else {})})
     return unit
 
 
-def rename_org_unit(actor: User, unit: OrgUnit, *, name: str) -> None:
-    require_admin(actor, unit.institution_id)
+def rename_org_unit(actor: User | None, unit: OrgUnit, *, name: str, source: str | None = None) -> None:
+    """`actor` is None for the server's operator (the directory sync, `source="directory"`)."""
+    if actor is not None:
+        require_admin(actor, unit.institution_id)
     name = _check_unit_name(name)
     old = unit.name
     unit.name = name
     record("org_unit.renamed", actor=actor, institution_id=unit.institution_id, target=unit,
-           data={"from": old, "to": name})
+           data={"from": old, "to": name, **({"source": source} if source else {})})
 
 
 def move_org_unit(actor: User, unit: OrgUnit, *, parent_id: int | None) -> None:

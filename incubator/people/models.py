@@ -42,6 +42,10 @@ EMAIL_MAX = 254
 # one range the column, the services, the import, the forms and the pages read.
 QUOTITE_MIN, QUOTITE_MAX = 10, 100
 
+# Lengths of what the directory sync stores (incubator/directory): the entry's stable key
+# (entryUUID, or objectGUID written as a UUID) and the employee number (matricule).
+DIRECTORY_KEY_MAX, EMPLOYEE_NUMBER_MAX = 255, 50
+
 
 class User(db.Model):
     """An agent. 'Manager' is derived: whoever is someone's N+1."""
@@ -51,6 +55,8 @@ class User(db.Model):
         CheckConstraint("category IN ('A', 'B', 'C')", name="category"),
         CheckConstraint(f"quotite BETWEEN {QUOTITE_MIN} AND {QUOTITE_MAX}", name="quotite"),
         Index("ix_users_institution_name", "institution_id", "last_name", "first_name"),
+        # An agent synced from the directory is found again by the entry's stable key.
+        Index("ix_users_directory_key", "institution_id", "directory_key", unique=True),
     )
     # Facts other domains read on every page, computed by the query that resolves the
     # session (see accounts.sessions.register_session_fact); empty outside a request.
@@ -69,6 +75,9 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_instance_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set by the directory sync only (None: created by hand or by CSV, never touched by it).
+    directory_key: Mapped[str | None] = mapped_column(String(DIRECTORY_KEY_MAX))
+    employee_number: Mapped[str | None] = mapped_column(String(EMPLOYEE_NUMBER_MAX))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     institution: Mapped[Institution] = relationship()

@@ -48,14 +48,24 @@ OWN_ACCOUNT = "Vous ne pouvez pas désactiver votre propre compte."
 ALREADY_DEACTIVATED = "Ce compte est déjà désactivé."
 
 
-def deactivation_refusal(actor: User, user: User) -> str | None:
+LAST_ADMIN = ("C'est le dernier compte d'administration actif de la collectivité : il reste "
+              "actif tant qu'aucun autre compte n'a le rôle d'administration.")
+
+
+def deactivation_refusal(actor: User | None, user: User, *, is_last_admin: bool = False) -> str | None:
     """Why `actor` may not deactivate `user`'s account, or None: the account rule above, then
     nobody deactivates their own account (an institution keeps an administrator), nor an
-    account already deactivated."""
-    if refusal := user_edit_refusal(actor, user):
-        return refusal
-    if user.id == actor.id:
-        return OWN_ACCOUNT
+    account already deactivated. `actor` None is the server's operator (command line,
+    directory sync): no account rule, but the institution's last active administrator
+    (`is_last_admin`, which the caller counts) stays (through the pages, an administrator
+    only acts on another account, so one always stays)."""
+    if actor is not None:
+        if refusal := user_edit_refusal(actor, user):
+            return refusal
+        if user.id == actor.id:
+            return OWN_ACCOUNT
     if not user.is_active:
         return ALREADY_DEACTIVATED
+    if actor is None and is_last_admin:
+        return LAST_ADMIN
     return None

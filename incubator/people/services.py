@@ -213,14 +213,28 @@ def set_password(actor: User, user: User, *, password: str) -> None:
     record("user.password_set", actor=actor, institution_id=user.institution_id, target=user)
 
 
-def deactivate_user(actor: User, user: User) -> None:
-    require_admin_over(actor, user)
-    if refusal := deactivation_refusal(actor, user):
+def deactivate_user(actor: User | None, user: User, *, source: str | None = None) -> None:
+    """`actor` is None for the server's operator (the directory sync, `source="directory"`,
+    which the audit event notes): the institution then keeps its last active administrator."""
+    if actor is not None:
+        require_admin_over(actor, user)
+    last_admin = actor is None and user.is_active and is_last_active_admin(user)
+    if refusal := deactivation_refusal(actor, user, is_last_admin=last_admin):
         raise ValidationFailed({"user": refusal})
     user.is_active = False
     user.deactivated_at = utcnow()
     revoke_sessions(user)
-    record("user.deactivated", actor=actor, institution_id=user.institution_id, target=user)
+    record("user.deactivated", actor=actor, institution_id=user.institution_id, target=user,
+           data={"source": source} if source else None)
+
+
+def is_last_active_admin(user: User) -> bool:
+    """True if `user` is an administrator of their institution and no other active account is."""
+    if not user.has_role("admin"):
+        return False
+    return not db.session.scalar(select(func.count()).select_from(UserRole).join(User).where(
+        UserRole.institution_id == user.institution_id, UserRole.role == "admin",
+        User.is_active.is_(True), User.id != user.id))
 
 
 def reactivate_user(actor: User, user: User) -> None:
@@ -248,6 +262,7 @@ def anonymise_departed(before: datetime) -> int:
     for user in users:
         user.first_name, user.last_name = "Agent", f"anonymisé n° {user.id}"
         user.email = f"anonyme-{user.id}@anonymise.invalid"
+        user.directory_key = user.employee_number = None  # the directory's identifiers go too
         user.password_hash = None
         by_institution[user.institution_id] = by_institution.get(user.institution_id, 0) + 1
     if users:  # their identities at single sign-on providers go too
