@@ -202,12 +202,21 @@ def register_cli(app: Flask) -> None:
         """Anonymise les agents partis depuis plus de N ans (décisions, projets et totaux conservés)."""
         from datetime import timedelta
 
+        from .accounts.services import forget_login_attempts
+        from .audit.services import forget_sign_in_addresses
         from .timeutil import utcnow
 
         years = years if years is not None else app.config.get("RETENTION_YEARS", 5)
-        count = people_services.anonymise_departed(utcnow() - timedelta(days=365 * years))
+        now = utcnow()
+        count = people_services.anonymise_departed(now - timedelta(days=365 * years))
+        attempts_days = app.config["LOGIN_ATTEMPTS_KEPT_DAYS"]
+        attempts = forget_login_attempts(now - timedelta(days=attempts_days))
+        addresses_days = app.config["SIGN_IN_ADDRESSES_KEPT_DAYS"]
+        addresses = forget_sign_in_addresses(now - timedelta(days=addresses_days))
         db.session.commit()
         click.echo(f"{count} agent(s) anonymisé(s) (partis depuis plus de {years} an(s)).")
+        click.echo(f"{attempts} tentative(s) de connexion de plus de {attempts_days} jours effacée(s) ; "
+                   f"{addresses} adresse(s) de connexion de plus de {addresses_days} jours retirée(s) du journal.")
 
     def run_import(importer, path: Path, slug: str):
         """Both CSV imports: all or nothing, every refused line named, exit 1 on refusal."""

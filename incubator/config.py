@@ -74,6 +74,10 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 5
     MAIL_TIMEOUT = 10
     RETENTION_YEARS = 5  # departed agents are anonymised after this many years
+    # `flask retention apply` also deletes login attempts (address, email) older than this,
+    # and takes the client's address out of sign-in entries of the audit log older than that.
+    LOGIN_ATTEMPTS_KEPT_DAYS = 30
+    SIGN_IN_ADDRESSES_KEPT_DAYS = 365
     # The dashboard's aggregates are recomputed at most this often (per worker).
     DASHBOARD_CACHE_SECONDS = 300
     # Aggregates never single a person out: outside the HR report and one's own record, a

@@ -10,9 +10,10 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import record
@@ -198,3 +199,7 @@ def change_own_password(
 # --------------------------------------------------------------------------- collective
 
 
+def forget_login_attempts(before: datetime) -> int:
+    """Login attempts (address, email typed) older than `before` are deleted: throttling
+    only reads the last LOGIN_THROTTLE_WINDOW."""
+    return db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < before)).rowcount or 0

@@ -28,8 +28,10 @@ def open_session(user: User, ip_address: str | None, *, method: str = "password"
     ("password", or "oidc:<provider>")."""
     token = secrets.token_urlsafe(32)
     db.session.add(AuthSession(token=token, user_id=user.id, ip_address=ip_address))
+    # The client's address (the real one behind TRUSTED_PROXIES), until `flask retention
+    # apply` takes it out after SIGN_IN_ADDRESSES_KEPT_DAYS.
     record("auth.login", actor=user, institution_id=user.institution_id, target=user,
-           data={"method": method})
+           data={"method": method, "address": ip_address})
     return token
 
 

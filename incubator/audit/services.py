@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import bindparam, event, insert, select
 
 from ..extensions import db
 from ..timeutil import utcnow
@@ -71,6 +72,25 @@ def record_read(
             is_public=False,
             created_at=utcnow(),
         ))
+
+
+# Entries that carry the client's address ("address" in their data).
+SIGN_IN_ACTIONS = ("auth.login",)
+
+
+def forget_sign_in_addresses(before: datetime) -> int:
+    """The one change ever made to audit events: sign-in entries older than `before` lose the
+    client's address (personal data kept as long as security needs it, then no longer); the
+    entry itself, its date and its author stay. Returns how many entries lost it."""
+    rows = db.session.execute(select(AuditEvent.id, AuditEvent.data).where(
+        AuditEvent.action.in_(SIGN_IN_ACTIONS), AuditEvent.created_at < before)).all()
+    changes = [{"event_id": event_id, "new_data": {k: v for k, v in data.items() if k != "address"}}
+               for event_id, data in rows if data and "address" in data]
+    if changes:
+        table = AuditEvent.__table__
+        db.session.execute(table.update().where(table.c.id == bindparam("event_id"))
+                           .values(data=bindparam("new_data")), changes)
+    return len(changes)
 
 
 @event.listens_for(AuditEvent, "before_update")
