@@ -128,7 +128,7 @@ def pytest_runtest_makereport(item, call):
 
 def login(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/connexion")
-    page.get_by_label("Adresse électronique professionnelle").fill(email)
+    page.get_by_label("Adresse électronique ou identifiant").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url("**/")
