@@ -197,15 +197,20 @@ def register_cli(app: Flask) -> None:
     @click.option("--years", type=int, default=None,
                   help="Ancienneté du départ, en années (défaut : RETENTION_YEARS, 5).")
     def retention_apply(years: int | None) -> None:
-        """Anonymise les agents partis depuis plus de N ans (décisions, projets et totaux conservés)."""
+        """Anonymise les agents partis depuis plus de N ans (décisions, projets et totaux conservés) ;
+        supprime les liens et codes d'accès terminés depuis ACCOUNT_TOKEN_RETENTION (30 jours)."""
         from datetime import timedelta
 
         from .timeutil import utcnow
 
+        from .accounts.tokens import purge
+
         years = years if years is not None else app.config.get("RETENTION_YEARS", 5)
         count = people_services.anonymise_departed(utcnow() - timedelta(days=365 * years))
+        tokens = purge()
         db.session.commit()
         click.echo(f"{count} agent(s) anonymisé(s) (partis depuis plus de {years} an(s)).")
+        click.echo(f"{tokens} lien(s) ou code(s) d'accès périmé(s) supprimé(s).")
 
     def run_import(importer, path: Path, slug: str):
         """Both CSV imports: all or nothing, every refused line named, exit 1 on refusal."""

@@ -103,13 +103,11 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         problems = []
         email = normalise_email(row.get("email", ""))
         login_id = normalise_login_id(row.get("identifiant", ""))
-        email = key = email or login_id
+        key = email or login_id  # an agent without an address is known by their identifier
         holder = existing.get(key)
         if not key:
             problems.append("ni adresse électronique ni identifiant")
-        elif "@" not in key and not row.get("email", "").strip():
-            email = ""  # an agent without an address, known by their identifier
-        if key and email and (not EMAIL_RE.match(email) or len(email) > EMAIL_MAX):
+        elif email and (not EMAIL_RE.match(email) or len(email) > EMAIL_MAX):
             problems.append(f"adresse électronique invalide « {row['email'][:80]} »")
         elif key in seen:
             problems.append(f"{'adresse' if email else 'identifiant'} déjà présent{'e' if email else ''} "
@@ -123,7 +121,8 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         elif email and (problem := email_problem(institution_id, email, holder)) is not None:
             # A new agent: the address must be free, and not reserved, on the instance.
             problems.append(problem.rstrip("."))
-        if login_id and (problem := login_id_problem(institution_id, login_id, holder)) is not None:
+        own = holder if holder is not None and holder.institution_id == institution_id else None
+        if login_id and (problem := login_id_problem(institution_id, login_id, own)) is not None:
             problems.append(problem.rstrip("."))
         if key:
             seen.setdefault(key, line)
