@@ -201,9 +201,8 @@ def register_cli(app: Flask) -> None:
         supprime les liens et codes d'accès terminés depuis ACCOUNT_TOKEN_RETENTION (30 jours)."""
         from datetime import timedelta
 
-        from .timeutil import utcnow
-
         from .accounts.tokens import purge
+        from .timeutil import utcnow
 
         years = years if years is not None else app.config.get("RETENTION_YEARS", 5)
         count = people_services.anonymise_departed(utcnow() - timedelta(days=365 * years))
