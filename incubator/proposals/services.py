@@ -292,7 +292,7 @@ def _snapshot(proposal: Proposal, actor: User) -> ProposalVersion:
 
 def _check_complete(proposal: Proposal) -> None:
     data = {f: getattr(proposal, f) for f in CONTENT_FIELDS}
-    data["contact_email"] = proposal.contact.email if proposal.contact else ""
+    data["contact_email"] = proposal.contact.login if proposal.contact else ""
     clean_content(proposal.institution_id, proposal.kind, data, for_submission=True)
 
 
