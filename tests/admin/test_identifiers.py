@@ -195,3 +195,9 @@ def test_an_agent_reads_their_identifier_on_their_account_page(client):
     assert "m04512" in page and "les notifications restent dans l'application" in page
     assert user.login == "m04512"
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.login")) == 1
+
+
+def test_the_preferences_page_says_emails_do_not_reach_an_agent_without_an_address(client):
+    make_user(email=None, login_id="m04512")
+    client.post("/connexion", data={"email": "m04512", "password": DEFAULT_PASSWORD})
+    assert "vos notifications restent dans l'application" in text(client.get("/notifications/preferences"))
