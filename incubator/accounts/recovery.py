@@ -80,18 +80,22 @@ def request_password_reset(email: str, ip_address: str) -> None:
             throttled=True)
     db.session.add(AccountRequest(kind="reset", key=key, ip_address=ip_address))
     user = find_account(key) if "@" in key else None
-    # The same work whether or not the account exists: a token drawn, the email rendered.
-    secret = tokens.new_link_token()
     recipient = user if may_reset(user) else None
-    context = {"user": recipient, "url": absolute_url(url_for("accounts.reset_password", token=secret)),
-               "minutes": _minutes("PASSWORD_RESET_LIFETIME")}
+    # The same work whether or not an active account has the address: the lookup, a token
+    # drawn and hashed, the older links ended (an UPDATE on no row otherwise), the email
+    # rendered. Only the three rows written for an account (token, email, audit event)
+    # differ, inserted with the request's row at the one commit.
+    secret = tokens.new_link_token()
+    tokens.revoke_tokens(recipient, "reset")
+    context = {"url": absolute_url(url_for("accounts.reset_password", token=secret)),
+               "minutes": _minutes("PASSWORD_RESET_LIFETIME"),
+               "first_name": recipient.first_name if recipient else ""}
+    text, html = (render_template(f"accounts/email_reset.{suffix}", **context) for suffix in ("txt", "html"))
     if recipient is None:
-        for suffix in ("txt", "html"):
-            render_template(f"accounts/email_reset.{suffix}", first_name="", **context)
+        tokens.token_hash(secret)
         return
-    tokens.issue(recipient, "reset", secret)
-    queue_email(recipient.email, "Choisir un nouveau mot de passe", "accounts/email_reset",
-                first_name=recipient.first_name, **context)
+    tokens.issue(recipient, "reset", secret, revoked=True)
+    queue_email(recipient.email, "Choisir un nouveau mot de passe", text=text, html=html)
     record("auth.password_reset_requested", actor=None, institution_id=recipient.institution_id,
            target=recipient)
 
@@ -142,10 +146,11 @@ def invite(actor: User, user: User) -> None:
     refuse(invitation_refusal(actor, user))
     secret = tokens.new_link_token()
     tokens.issue(user, "invitation", secret, by=actor)
-    queue_email(user.email, "Votre compte Incubateur vous attend", "accounts/email_invitation",
-                first_name=user.first_name, institution=user.institution.name, login=user.login,
-                url=absolute_url(url_for("accounts.activate", token=secret)),
-                days=current_app.config["INVITATION_LIFETIME"].days)
+    context = {"first_name": user.first_name, "institution": user.institution.name, "login": user.login,
+               "url": absolute_url(url_for("accounts.activate", token=secret)),
+               "days": current_app.config["INVITATION_LIFETIME"].days}
+    queue_email(user.email, "Votre compte Incubateur vous attend",
+                *(render_template(f"accounts/email_invitation.{suffix}", **context) for suffix in ("txt", "html")))
     record("account.invited", actor=actor, institution_id=user.institution_id, target=user)
 
 

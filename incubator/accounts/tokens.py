@@ -61,10 +61,12 @@ def normalise_code(code: str | None) -> str:
     return "-".join(cleaned[i:i + CODE_GROUP] for i in range(0, len(cleaned), CODE_GROUP))
 
 
-def issue(user: User, purpose: str, secret: str, *, by: User | None = None) -> AccountToken:
+def issue(user: User, purpose: str, secret: str, *, by: User | None = None,
+          revoked: bool = False) -> AccountToken:
     """Store the hash of a new token for `user`, revoking the live ones of the same purpose
-    (a new link or code invalidates the previous one)."""
-    revoke_tokens(user, purpose)
+    (a new link or code invalidates the previous one) unless the caller has (`revoked`)."""
+    if not revoked:
+        revoke_tokens(user, purpose)
     now = utcnow()
     token = AccountToken(user_id=user.id, purpose=purpose, token_hash=token_hash(secret), created_at=now,
                          expires_at=now + current_app.config[LIFETIME_SETTINGS[purpose]],
@@ -73,10 +75,12 @@ def issue(user: User, purpose: str, secret: str, *, by: User | None = None) -> A
     return token
 
 
-def revoke_tokens(user: User, *purposes: str) -> None:
+def revoke_tokens(user: User | None, *purposes: str) -> None:
     """End the live tokens of `user` (of these purposes, or all): called whenever the
-    password changes, so that an older link or code never sets it again."""
-    stmt = update(AccountToken).where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None),
+    password changes, so that an older link or code never sets it again. With None, the
+    same statement on no row (see accounts.recovery.request_password_reset)."""
+    user_id = user.id if user is not None else None
+    stmt = update(AccountToken).where(AccountToken.user_id == user_id, AccountToken.used_at.is_(None),
                                       AccountToken.revoked_at.is_(None))
     if purposes:
         stmt = stmt.where(AccountToken.purpose.in_(purposes))

@@ -49,13 +49,11 @@ def _email(user: User, subject: str, body: str, path: str) -> OutboxMessage:
                          html=render_template("notifications/email.html", **context))
 
 
-def queue_email(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
-    """An email of its own (not a notification: a password reset, an invitation), rendered
-    from `template`.txt and `template`.html and put in the outbox in the caller's
-    transaction. Links in `context` are absolute: see absolute_url."""
-    message = OutboxMessage(recipient=recipient, subject=f"[Incubateur] {subject}",
-                            text=render_template(f"{template}.txt", **context),
-                            html=render_template(f"{template}.html", **context))
+def queue_email(recipient: str, subject: str, text: str, html: str) -> OutboxMessage:
+    """An email of its own (not a notification: a password reset, an invitation), already
+    rendered (links absolute: see absolute_url), put in the outbox in the caller's
+    transaction and sent by the worker after the commit."""
+    message = OutboxMessage(recipient=recipient, subject=f"[Incubateur] {subject}", text=text, html=html)
     db.session.add(message)
     return message
 
