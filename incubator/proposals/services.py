@@ -190,12 +190,14 @@ def _parse_coauthor_emails(raw: str | None, proposal_author: User) -> tuple[list
     users: list[User] = []
     problems: list[str] = []
     for email in dict.fromkeys(emails):
-        if not EMAIL_RE.match(email):
+        # An address, or the identifier of an agent without one (never an "@" in it).
+        if "@" in email and not EMAIL_RE.match(email):
             problems.append(f"« {email[:80]} » n'est pas une adresse valide")
             continue
         user = agent_by_email(proposal_author.institution_id, email)
         if user is None:
-            problems.append(f"aucun agent actif n'a l'adresse « {email} »")
+            what = "l'adresse" if "@" in email else "l'adresse ou l'identifiant"
+            problems.append(f"aucun agent actif n'a {what} « {email[:80]} »")
         elif user.id == proposal_author.id:
             problems.append("l'auteur ou l'autrice ne peut être son propre co-auteur")
         else:
