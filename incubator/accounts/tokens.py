@@ -41,6 +41,14 @@ LIFETIME_SETTINGS = {
 }
 
 
+def lifetimes() -> dict[str, int]:
+    """How long each token lives, as the pages and messages say it."""
+    config = current_app.config
+    return {"reset_minutes": int(config["PASSWORD_RESET_LIFETIME"].total_seconds() // 60),
+            "invitation_days": config["INVITATION_LIFETIME"].days,
+            "sheet_days": config["ACTIVATION_CODE_LIFETIME"].days}
+
+
 def token_hash(secret: str) -> str:
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()

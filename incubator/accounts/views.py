@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..security import SESSION_TOKEN_KEY, client_address, login_required
 from ..web import done, local_path, redirect_see_other, render_page, write
-from . import recovery, services, sessions
+from . import recovery, services, sessions, tokens
 from .forms import (
     ActivationCodeForm,
     ForgotPasswordForm,
@@ -104,7 +104,7 @@ def forgot_password():
     form = ForgotPasswordForm()
 
     def page(_=None):
-        return render_page("accounts/forgot_password.html", form=form)
+        return render_page("accounts/forgot_password.html", form=form, lifetimes=tokens.lifetimes())
 
     if request.method == "GET":
         return page()
@@ -112,8 +112,8 @@ def forgot_password():
     return write(form, lambda: recovery.request_password_reset(form.email.data, client_address()),
                  success=lambda _: done(
                      "Si un compte actif correspond à cette adresse, un message vient d'y être envoyé avec un "
-                     "lien pour choisir un nouveau mot de passe, valable une heure. Pensez à regarder dans les "
-                     "courriels indésirables.", url_for("accounts.forgot_password")),
+                     f"lien pour choisir un nouveau mot de passe, valable {tokens.lifetimes()['reset_minutes']} "
+                     "minutes. Pensez à regarder dans les courriels indésirables.", url_for("accounts.forgot_password")),
                  invalid=page)
 
 

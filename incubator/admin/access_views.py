@@ -8,6 +8,7 @@ from flask import request, url_for
 from flask_login import current_user
 
 from ..accounts import recovery
+from ..accounts.tokens import lifetimes
 from ..dbutil import MAX_ID
 from ..notifications.services import absolute_url
 from ..people.models import User
@@ -22,8 +23,9 @@ def user_invite(user_id: int):
     user = get_in_institution_or_404(User, user_id)
     form = forms.ConfirmForm(prefix="access")
     return write(form, lambda: recovery.invite(current_user, user),
-                 success=lambda _: done(f"L'invitation a été envoyée à {user.email} ; elle est valable 7 jours. "
-                                        "Un lien envoyé auparavant ne fonctionne plus.",
+                 success=lambda _: done(f"L'invitation a été envoyée à {user.email} ; elle est valable "
+                                        f"{lifetimes()['invitation_days']} jours. Un lien envoyé auparavant "
+                                        "ne fonctionne plus.",
                                         url_for("admin.user", user_id=user_id)),
                  invalid=lambda _: _user_page(user))
 
@@ -32,21 +34,16 @@ def user_invite(user_id: int):
 @admin_only
 def user_activation_sheet(user_id: int):
     """The sheet is the answer to the POST that draws its code: the code is shown this once
-    (only its hash is kept); printing a new sheet ends the previous code."""
+    (only its hash is kept); printing a new sheet ends the previous code. Like every page of
+    a signed-in person, it is never cached (security.security_headers: no-store)."""
     user = get_in_institution_or_404(User, user_id)
     form = forms.ConfirmForm(prefix="access")
     return write(form, lambda: recovery.issue_activation_sheet(current_user, user),
-                 success=lambda sheet: _no_store(render_page(
+                 success=lambda sheet: render_page(
                      "admin/activation_sheet.html", sheet=sheet,
                      activation_url=absolute_url(url_for("accounts.activate_with_code")),
-                     login_url=absolute_url(url_for("accounts.login")))),
+                     login_url=absolute_url(url_for("accounts.login"))),
                  invalid=lambda _: _user_page(user))
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 
 @bp.post("/import/invitations")

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..accounts.policy import activation_sheet_refusal, invitation_refusal
 from ..accounts.queries import ACTIVATION_FILTERS, access_states
+from ..accounts.tokens import lifetimes
 from ..audit.services import ACTION_LABELS, action_label
 from ..collective import services as collective_services
 from ..collective.models import CollectiveMembership
@@ -219,7 +220,7 @@ def _user_page(user: User, *, profile=None, roles=None, password=None):
                        deactivation_refusal=deactivation_refusal(current_user, user),
                        reports=sorted(user.reports, key=lambda u: u.sort_name),
                        last_seen=people_services.last_seen(user), access=access_states([user])[user.id],
-                       access_form=forms.ConfirmForm(prefix="access"),
+                       access_form=forms.ConfirmForm(prefix="access"), lifetimes=lifetimes(),
                        invitation_refusal=invitation_refusal(current_user, user),
                        sheet_refusal=activation_sheet_refusal(current_user, user))
 
@@ -299,7 +300,7 @@ def import_users():
     form = forms.ImportForm()
 
     def page(report=None, failure=None):
-        return render_page("admin/import.html", form=form, report=report, failure=failure,
+        return render_page("admin/import.html", form=form, report=report, failure=failure, lifetimes=lifetimes(),
                            required=REQUIRED_COLUMNS, quotite_min=QUOTITE_MIN, quotite_max=QUOTITE_MAX)
 
     if request.method == "GET":
