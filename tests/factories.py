@@ -479,5 +479,8 @@ def make_account_token(user: User | None = None, *, purpose: str = "invitation",
                                expires_at=fields.pop("expires_at", now + timedelta(days=7)), **fields))
 
 
-def make_account_request(key: str, *, kind: str = "reset", ip_address: str = "127.0.0.1", **fields) -> AccountRequest:
-    return _saved(AccountRequest(kind=kind, key=key, ip_address=ip_address, **fields))
+def make_account_request(key: str | None = None, *, kind: str = "reset", ip_address: str = "127.0.0.1",
+                         **fields) -> AccountRequest:
+    """A counted request: a reset asked for `key` (an address), or a wrong code ("code")."""
+    return _saved(AccountRequest(kind=kind, key=key or f"adresse{next(_sequence)}@example.fr",
+                                 ip_address=ip_address, **fields))
