@@ -122,13 +122,16 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
             # A new agent: the address must be free, and not reserved, on the instance.
             problems.append(problem.rstrip("."))
         own = holder if holder is not None and holder.institution_id == institution_id else None
-        if login_id and (problem := login_id_problem(institution_id, login_id, own)) is not None:
+        if login_id and key != login_id and login_id in seen:
+            problems.append(f"identifiant déjà présent ligne {seen[login_id]}")
+        elif login_id and (problem := login_id_problem(institution_id, login_id, own)) is not None:
             problems.append(problem.rstrip("."))
         if key:
             seen.setdefault(key, line)
             file_emails.add(key)
             if email and login_id:
                 aliases[login_id] = key
+                seen.setdefault(login_id, line)
         for column, label in (("prenom", "prénom"), ("nom", "nom")):
             if not 1 <= len(row[column]) <= 100:
                 problems.append(f"{label} manquant ou trop long")

@@ -151,6 +151,14 @@ def test_import_refuses_lines_without_address_nor_identifier(client, login):
     assert "Ligne 2" in page and "Ni adresse électronique ni identifiant" in page
     assert "Cet identifiant ne peut pas être utilisé" in page
     assert "Identifiant invalide" in page and "Identifiant déjà présent ligne 5" in page
+    # Twice the same identifier, beside two addresses: refused, never a database error.
+    content = ("email;identifiant;prenom;nom;categorie;service\n"
+               "a@ville.fr;m0009;Bruno;Lefort;C;DST-VOI\n"
+               "b@ville.fr;M0009;Aïcha;Diallo;C;DST-VOI\n"
+               ";m0009;Eva;Durand;C;DST-VOI\n")
+    page = text(client.post("/admin/import", data={"file": (BytesIO(content.encode()), "agents.csv")},
+                            content_type="multipart/form-data"))
+    assert "Ligne 3 : Identifiant déjà présent ligne 2" in page and "Ligne 4 : Identifiant déjà présent ligne 2" in page
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email.is_(None))) == 0
     page = text(client.post("/admin/import", data={"file": (BytesIO(b"prenom;nom;categorie;service\n"), "a.csv")},
                             content_type="multipart/form-data"))
