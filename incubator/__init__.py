@@ -44,7 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import web
     from .accounts import sso_views  # noqa: F401  (its pages join the accounts blueprint)
     from .accounts import views as accounts_views
-    from .admin import sign_in_views  # noqa: F401  (its page joins the admin blueprint)
+    from .admin import (
+        access_views,  # noqa: F401  (its pages join the admin blueprint)
+        sign_in_views,  # noqa: F401  (its page joins the admin blueprint)
+    )
     from .admin import views as admin_views
     from .core import views as core_views
     from .dashboard import views as dashboard_views

@@ -199,10 +199,12 @@ def register_cli(app: Flask) -> None:
     @click.option("--years", type=int, default=None,
                   help="Ancienneté du départ, en années (défaut : RETENTION_YEARS, 5).")
     def retention_apply(years: int | None) -> None:
-        """Anonymise les agents partis depuis plus de N ans (décisions, projets et totaux conservés)."""
+        """Anonymise les agents partis depuis plus de N ans (décisions, projets et totaux conservés) ;
+        supprime les liens et codes d'accès terminés depuis ACCOUNT_TOKEN_RETENTION (30 jours)."""
         from datetime import timedelta
 
         from .accounts.services import forget_login_attempts
+        from .accounts.tokens import purge
         from .audit.services import forget_sign_in_addresses
         from .timeutil import utcnow
 
@@ -213,8 +215,10 @@ def register_cli(app: Flask) -> None:
         attempts = forget_login_attempts(now - timedelta(days=attempts_days))
         addresses_days = app.config["SIGN_IN_ADDRESSES_KEPT_DAYS"]
         addresses = forget_sign_in_addresses(now - timedelta(days=addresses_days))
+        tokens = purge()
         db.session.commit()
         click.echo(f"{count} agent(s) anonymisé(s) (partis depuis plus de {years} an(s)).")
+        click.echo(f"{tokens} lien(s) ou code(s) d'accès périmé(s) supprimé(s).")
         click.echo(f"{attempts} tentative(s) de connexion de plus de {attempts_days} jours effacée(s) ; "
                    f"{addresses} adresse(s) de connexion de plus de {addresses_days} jours retirée(s) du journal.")
 

@@ -61,6 +61,23 @@ class Defaults:
 
     PASSWORD_MIN_LENGTH = 12
 
+    # Single-use account tokens (accounts.tokens): how long each stays valid.
+    PASSWORD_RESET_LIFETIME = timedelta(hours=1)  # the « mot de passe oublié » link
+    INVITATION_LIFETIME = timedelta(days=7)  # the link of an administrator's invitation
+    ACTIVATION_CODE_LIFETIME = timedelta(days=30)  # the code of a printed activation sheet
+    # « Mot de passe oublié » requests, counted whether or not an account has the address:
+    # per address typed and per client address, over the window. Beyond, refused (429).
+    PASSWORD_RESET_THROTTLE_WINDOW = timedelta(hours=1)
+    PASSWORD_RESET_MAX_PER_EMAIL = 3
+    PASSWORD_RESET_MAX_PER_CLIENT = 20
+    # Wrong activation codes (sheet), over LOGIN_THROTTLE_WINDOW: per identifier typed and
+    # per client address. Beyond, refused (429), even with the right code.
+    ACTIVATION_CODE_MAX_FAILURES_PER_ACCOUNT = 5
+    ACTIVATION_CODE_MAX_FAILURES_PER_CLIENT = 30
+    # Used tokens and expired ones are deleted this long after their end, throttled
+    # requests after their window (`flask retention apply`).
+    ACCOUNT_TOKEN_RETENTION = timedelta(days=30)
+
     # Email: through the outbox and `flask notifications worker`. Without MAIL_SERVER, emails
     # are written to instance/mail/ (a newcomer's machine).
     BASE_URL = "http://127.0.0.1:5000"  # for links in emails

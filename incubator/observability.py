@@ -134,10 +134,21 @@ def request_id() -> str:
     return g.request_id
 
 
+# Parts of an address that are secrets (the token of a reset or invitation link): the
+# log shows this instead. A route names such a part `token`.
+SECRET_PATH_ARGS = frozenset({"token"})
+MASKED = "***"
+
+
 def logged_path() -> str:
-    """The path without its query string (search terms, names...), percent-encoded again
-    so that a decoded space or line break cannot cut or forge a line."""
-    return quote(request.path, safe="/:@!$&'()*+,;=-._~")
+    """The path without its query string (search terms, names...), its secret parts masked
+    (SECRET_PATH_ARGS), percent-encoded again so that a decoded space or line break cannot
+    cut or forge a line."""
+    path = request.path
+    secrets = {str(value) for name, value in (request.view_args or {}).items() if name in SECRET_PATH_ARGS}
+    if secrets:
+        path = "/".join(MASKED if segment in secrets else segment for segment in path.split("/"))
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
 def note_user() -> None:

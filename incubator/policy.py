@@ -21,6 +21,9 @@ POLICY: dict[str, frozenset[str]] = {
     "core.theme_css": PUBLIC, "accounts.login": PUBLIC, "accounts.logout": PUBLIC,
     # Single sign-on: the provider's button, its return, its return after logout.
     "accounts.oidc_start": PUBLIC, "accounts.oidc_callback": PUBLIC, "accounts.logout_return": PUBLIC,
+    # Getting into one's account without a password: the token or the code is the key.
+    "accounts.forgot_password": PUBLIC, "accounts.reset_password": PUBLIC, "accounts.activate": PUBLIC,
+    "accounts.activate_with_code": PUBLIC,
     # Every agent, on their own data or on what the institution publishes.
     "core.home": SIGNED_IN, "accounts.account": SIGNED_IN,
     "proposals.board": SIGNED_IN, "proposals.show": SIGNED_IN, "proposals.versions": SIGNED_IN,
@@ -88,6 +91,7 @@ POLICY: dict[str, frozenset[str]] = {
         "admin.org_unit_move", "admin.org_unit_close", "admin.org_unit_reopen", "admin.users", "admin.user",
         "admin.user_create", "admin.user_update", "admin.user_roles", "admin.user_password",
         "admin.user_deactivate", "admin.user_reactivate", "admin.import_users", "admin.import_users_template",
+        "admin.user_invite", "admin.user_activation_sheet", "admin.import_invite",
         "admin.import_units", "admin.import_units_template", "admin.audit", "settings.edit",
         "admin.sign_in_settings",
         "proposals.themes", "proposals.toggle_theme")},

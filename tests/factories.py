@@ -14,8 +14,15 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
 
-from incubator.accounts.models import ExternalIdentity, LoginAttempt, SignInSettings
+from incubator.accounts.models import (
+    AccountRequest,
+    AccountToken,
+    ExternalIdentity,
+    LoginAttempt,
+    SignInSettings,
+)
 from incubator.accounts.passwords import hash_password
+from incubator.accounts.tokens import token_hash
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from incubator.immersions.models import Application, ImmersionSettings
@@ -106,9 +113,11 @@ def make_org_unit(institution: Institution | None = None, *, code: str | None = 
 def make_user(*, institution: Institution | None = None, org_unit: OrgUnit | None = None,
               roles: tuple[str, ...] | list[str] = (), role: str | None = None,
               manager: User | None = None, password: str | None = None,
-              email: str | None = None, first_name: str = "Alex", last_name: str | None = None,
+              email: str | None = _UNSET, first_name: str = "Alex", last_name: str | None = None,
               category: str = "B", quotite: int = 100, is_active: bool = True,
-              collective: bool = False, **fields) -> User:
+              collective: bool = False, activated: bool = True, **fields) -> User:
+    """An agent with a password (`activated=False`: none yet); `email=None` for an agent
+    without an address (give a `login_id`)."""
     if org_unit is None:
         institution = institution or (manager.institution if manager else None) or _default_institution()
         org_unit = make_org_unit(institution)
@@ -117,8 +126,8 @@ def make_user(*, institution: Institution | None = None, org_unit: OrgUnit | Non
     user = User(
         institution=institution, org_unit=org_unit, manager=manager,
         first_name=first_name, last_name=last_name or f"Agent{n}",
-        email=(email or f"agent{n}@example.fr").lower(),
-        password_hash=hash_password(password) if password else _default_hash(),
+        email=None if email is None else (email if email is not _UNSET and email else f"agent{n}@example.fr").lower(),
+        password_hash=None if not activated else hash_password(password) if password else _default_hash(),
         category=category, quotite=quotite, is_active=is_active, **fields,
     )
     for r in list(roles) + ([role] if role else []):
@@ -486,3 +495,20 @@ def make_notification(user: User | None = None, *, category: str = "proposals", 
     return _saved(Notification(user_id=(user or make_user()).id, category=category,
                                subject=subject or f"Notification n° {next(_sequence)}", body=body, link=link,
                                **fields))
+
+
+def make_account_token(user: User | None = None, *, purpose: str = "invitation", secret: str | None = None,
+                       **fields) -> AccountToken:
+    """A stored token (its hash) for `user`; `secret` is what the link or the sheet carries."""
+    user = user or make_user(activated=False)
+    now = utcnow()
+    return _saved(AccountToken(user_id=user.id, purpose=purpose, token_hash=token_hash(secret or f"secret-{next(_sequence)}"),
+                               created_at=fields.pop("created_at", now),
+                               expires_at=fields.pop("expires_at", now + timedelta(days=7)), **fields))
+
+
+def make_account_request(key: str | None = None, *, kind: str = "reset", ip_address: str = "127.0.0.1",
+                         **fields) -> AccountRequest:
+    """A counted request: a reset asked for `key` (an address), or a wrong code ("code")."""
+    return _saved(AccountRequest(kind=kind, key=key or f"adresse{next(_sequence)}@example.fr",
+                                 ip_address=ip_address, **fields))

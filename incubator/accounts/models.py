@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -105,3 +106,50 @@ class SignInSettings(db.Model):
     @property
     def domains(self) -> list[str]:
         return (self.email_domains or "").split()
+
+
+# What a single-use account token is for: the link of a password reset (« mot de passe
+# oublié »), the link of an invitation, the code of a printed activation sheet.
+TOKEN_PURPOSES = ("reset", "invitation", "sheet")
+
+
+class AccountToken(db.Model):
+    """A single-use secret sent or handed to an agent: only its keyed hash is stored (see
+    accounts.tokens). Live while unused, not revoked and not expired; revoked by a newer
+    token of the same purpose and by any change of the password."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('reset', 'invitation', 'sheet')", name="purpose"),
+        Index("ix_account_tokens_user_purpose", "user_id", "purpose", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AccountRequest(db.Model):
+    """Requests that throttling counts: a reset asked for an address ("reset"), a wrong
+    activation code typed for an identifier ("code"). `key` is what was typed, normalised,
+    whether or not an account has it."""
+
+    __tablename__ = "account_requests"
+    __table_args__ = (
+        Index("ix_account_requests_key_at", "kind", "key", "requested_at"),
+        Index("ix_account_requests_ip_at", "kind", "ip_address", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    ip_address: Mapped[str] = mapped_column(String(45))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -89,4 +89,4 @@ def hash_password(password: str) -> str:
 
 def password_holder(user: User) -> dict[str, str]:
     """What a password must not contain: see accounts.passwords."""
-    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.login}

@@ -21,17 +21,20 @@ from ..dbutil import serialise_on
 from ..errors import WHOLE_FORM, ValidationFailed
 from ..extensions import db
 from ..people.models import User
-from ..people.services import normalise_email
+from ..people.services import find_account, normalise_email
 from ..timeutil import utcnow
 from .models import LoginAttempt, SignInSettings
 from .passwords import hash_password, password_errors, password_holder
 from .sessions import open_session, revoke_sessions
+from .tokens import revoke_tokens
 
 # A hash of a random password: checked against when the account is unknown, so that the
 # answer takes the same time whether the address exists or not.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 # --------------------------------------------------------------------------- login
+
+WRONG_CREDENTIALS = "Adresse électronique, identifiant ou mot de passe incorrect."
 
 
 class LoginRefused(ValidationFailed):
@@ -120,7 +123,7 @@ def log_in(email: str, password: str, ip_address: str) -> LoginResult:
         # its first statement, and a waiting login must not hold up every other writer.
         db.session.rollback()
         slow_down(current_app.config["LOGIN_ADDRESS_DELAY_SECONDS"])
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = find_account(email)  # the address, or the identifier of an agent without one
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password or "")
         ok = False
@@ -134,7 +137,7 @@ def log_in(email: str, password: str, ip_address: str) -> LoginResult:
     _refuse_if_throttled(email, ip_address)
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))
     if not ok:
-        raise LoginRefused("Adresse électronique ou mot de passe incorrect.")
+        raise LoginRefused(WRONG_CREDENTIALS)
     if user.is_active and not passwords_allowed(user):
         record("auth.login_refused", actor=user, institution_id=user.institution_id,
                target=user, data={"reason": "password_disabled"})
@@ -181,6 +184,7 @@ def change_own_password(
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)
     revoke_sessions(user, keep_token=keep_token)
+    revoke_tokens(user)
     record("auth.password_changed", actor=user, institution_id=user.institution_id, target=user)
 
 

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from functools import wraps
+
+from flask import Blueprint, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..security import SESSION_TOKEN_KEY, client_address, login_required
-from ..web import local_path, redirect_see_other, render_page, write
-from . import oidc_web, services, sessions
-from .forms import LoginForm, PasswordChangeForm
+from ..web import done, local_path, redirect_see_other, render_page, write
+from . import oidc_web, recovery, services, sessions, tokens
+from .forms import (
+    ActivationCodeForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+)
 
 bp = Blueprint("accounts", __name__)
 
@@ -76,3 +84,90 @@ def account():
         current_user, current=form.current_password.data, new=form.new_password.data,
         confirm=form.confirm_password.data, keep_token=session.get(SESSION_TOKEN_KEY)),
         success=changed, invalid=page)
+
+
+# --------------------------------------------------------------------------- reset and activation
+
+
+def secret_page(view):
+    """A page whose address or form carries a secret (a token): no Referer leaves it, even
+    to this site, no cache keeps it; the access log masks the token (observability)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.no_store = True
+        response = view(*args, **kwargs)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@secret_page
+def forgot_password():
+    form = ForgotPasswordForm()
+
+    def page(_=None):
+        return render_page("accounts/forgot_password.html", form=form, lifetimes=tokens.lifetimes())
+
+    if request.method == "GET":
+        return page()
+    # The same answer whether or not an account has the address (accounts.recovery).
+    return write(form, lambda: recovery.request_password_reset(form.email.data, client_address()),
+                 success=lambda _: done(
+                     "Si un compte actif correspond à cette adresse, un message vient d'y être envoyé avec un "
+                     f"lien pour choisir un nouveau mot de passe, valable {tokens.lifetimes()['reset_minutes']} "
+                     "minutes. Pensez à regarder dans les courriels indésirables.", url_for("accounts.forgot_password")),
+                 invalid=page)
+
+
+def _password_page(template: str, token: str, purpose: str, action):
+    """The reset and invitation pages: the form while the link is valid, the reason otherwise."""
+    form = NewPasswordForm()
+    valid = recovery.live_token(token, purpose) is not None
+
+    def page(_=None):
+        return render_page(template, form=form, valid=valid, token=token)
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: action(token, password=form.password.data, confirm=form.confirm_password.data),
+                 success=lambda _: done(SIGNED_OUT_AFTER[purpose], url_for("accounts.login")), invalid=page)
+
+
+SIGNED_OUT_AFTER = {
+    "reset": "Votre mot de passe a été modifié et vos sessions ouvertes ont été fermées. Connectez-vous "
+             "avec le nouveau mot de passe.",
+    "invitation": "Votre compte est activé. Connectez-vous avec votre adresse et le mot de passe choisi.",
+}
+
+
+@bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
+@secret_page
+def reset_password(token: str):
+    return _password_page("accounts/reset_password.html", token, "reset", recovery.reset_password)
+
+
+@bp.route("/activation/<token>", methods=["GET", "POST"])
+@secret_page
+def activate(token: str):
+    return _password_page("accounts/activate.html", token, "invitation", recovery.activate)
+
+
+@bp.route("/activation", methods=["GET", "POST"])
+@secret_page
+def activate_with_code():
+    form = ActivationCodeForm()
+
+    def page(_=None):
+        return render_page("accounts/activate_code.html", form=form)
+
+    if request.method == "GET":
+        return page()
+    return write(form, lambda: recovery.activate_with_code(
+        form.login.data, form.code.data, password=form.password.data, confirm=form.confirm_password.data,
+        ip_address=client_address()),
+        success=lambda _: done("Votre compte est activé. Connectez-vous avec votre identifiant et le mot de passe "
+                               "choisi.", url_for("accounts.login")),
+        invalid=page)

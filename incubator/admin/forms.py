@@ -15,7 +15,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..dbutil import MAX_ID
 from ..forms import Form as FlaskForm
-from ..people.models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, ROLE_LABELS, ROLES
+from ..people.models import (
+    CATEGORIES,
+    EMAIL_MAX,
+    LOGIN_ID_MAX,
+    QUOTITE_MAX,
+    QUOTITE_MIN,
+    ROLE_LABELS,
+    ROLES,
+)
 
 NO_PARENT = ""
 
@@ -57,8 +65,13 @@ class UserForm(FlaskForm):
     last_name = StringField("Nom", validators=[DataRequired("Le nom est obligatoire."), Length(max=100)],
                             render_kw={"autocomplete": "off"})
     email = EmailField("Adresse électronique professionnelle",
-                       validators=[DataRequired("L'adresse est obligatoire."), Length(max=EMAIL_MAX)],
+                       description="Laisser vide pour un agent qui n'en a pas : il lui faut alors un identifiant.",
+                       validators=[Optional(), Length(max=EMAIL_MAX)],
                        render_kw={"autocomplete": "off"})
+    login_id = StringField("Identifiant de connexion", validators=[Optional(), Length(max=LOGIN_ID_MAX)],
+                           description="Pour un agent sans adresse professionnelle, par exemple son matricule : "
+                                       "il se connecte avec, et reçoit ses notifications dans l'application.",
+                           render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
     category = RadioField("Catégorie", choices=[(c, f"Catégorie {c}") for c in CATEGORIES],
                           validators=[InputRequired("Choisissez la catégorie.")])
     quotite = IntegerField("Quotité de travail (%)", default=QUOTITE_MAX,
@@ -68,7 +81,8 @@ class UserForm(FlaskForm):
                                                    f"Entre {QUOTITE_MIN} et {QUOTITE_MAX}.")])
     org_unit_id = SelectField("Direction ou service", coerce=coerce_optional_int,
                               validate_choice=False)
-    manager_email = EmailField("N+1 (adresse électronique)", validators=[Optional(), Length(max=EMAIL_MAX)],
+    manager_email = StringField("N+1 (adresse électronique ou identifiant)",
+                                validators=[Optional(), Length(max=EMAIL_MAX)],
                                description="Laisser vide si l'agent n'a pas de N+1 dans l'outil.",
                                render_kw={"autocomplete": "off", "list": "agents-emails"})
 

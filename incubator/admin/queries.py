@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..accounts.queries import activation_clause
 from ..audit.models import AuditEvent
 from ..collective.models import CollectiveMembership
 from ..extensions import db
@@ -80,6 +81,7 @@ class AgentFilters:
     category: str = ""
     role: str = ""
     status: str = "active"
+    activation: str = ""  # a code of accounts.queries.ACTIVATION_FILTERS, or all
 
 
 def agents_query(institution_id: int, filters: AgentFilters):
@@ -96,6 +98,7 @@ def agents_query(institution_id: int, filters: AgentFilters):
             func.lower(User.last_name).like(pattern, escape="\\"),
             func.lower(User.first_name).like(pattern, escape="\\"),
             func.lower(User.email).like(pattern, escape="\\"),
+            User.login_id.like(pattern, escape="\\"),
             func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
         ))
     if filters.org_unit_id:
@@ -108,6 +111,8 @@ def agents_query(institution_id: int, filters: AgentFilters):
         stmt = stmt.where(User.is_active.is_(True))
     elif filters.status == "inactive":
         stmt = stmt.where(User.is_active.is_(False))
+    if filters.activation:
+        stmt = stmt.where(activation_clause(filters.activation))
     return stmt
 
 

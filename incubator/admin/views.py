@@ -3,6 +3,9 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 from flask_login import current_user
 
+from ..accounts.policy import activation_sheet_refusal, invitation_refusal
+from ..accounts.queries import ACTIVATION_FILTERS, access_states
+from ..accounts.tokens import lifetimes
 from ..audit.services import ACTION_LABELS, action_label
 from ..collective import services as collective_services
 from ..collective.models import CollectiveMembership
@@ -155,6 +158,7 @@ def _agent_filters() -> queries.AgentFilters:
         category=args.get("categorie") if args.get("categorie") in CATEGORIES else "",
         role=args.get("role") if args.get("role") in ROLES else "",
         status=args.get("statut") if args.get("statut") in ("active", "inactive", "all") else "active",
+        activation=args.get("activation") if args.get("activation") in ACTIVATION_FILTERS else "",
     )
 
 
@@ -167,14 +171,15 @@ def users():
     return render_page(
         "admin/users.html", block="results", page=page, filters=filters,
         unit_choices=queries.unit_choices(_institution_id(), empty="Toutes", open_only=False),
-        role_labels=ROLE_LABELS,
+        role_labels=ROLE_LABELS, access=access_states(page.items),
+        activation_choices={"": "Tous", **ACTIVATION_FILTERS},
     )
 
 
 def _user_data(form: forms.UserForm) -> dict:
     return {
         "first_name": form.first_name.data, "last_name": form.last_name.data,
-        "email": form.email.data, "category": form.category.data,
+        "email": form.email.data, "login_id": form.login_id.data, "category": form.category.data,
         "quotite": form.quotite.data, "org_unit_id": form.org_unit_id.data,
         "manager_email": form.manager_email.data,
     }
@@ -203,8 +208,8 @@ def _user_page(user: User, *, profile=None, roles=None, password=None):
     if profile is None:
         profile = forms.UserForm(prefix="profile", data={
             "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-            "category": user.category, "quotite": user.quotite, "org_unit_id": user.org_unit_id,
-            "manager_email": user.manager.email if user.manager else "",
+            "login_id": user.login_id, "category": user.category, "quotite": user.quotite,
+            "org_unit_id": user.org_unit_id, "manager_email": user.manager.login if user.manager else "",
         })
     profile.org_unit_id.choices = queries.unit_choices(user.institution_id, empty="— Choisir —")
     roles = roles or forms.RolesForm(prefix="roles", data={"roles": sorted(user.role_names)})
@@ -214,7 +219,10 @@ def _user_page(user: User, *, profile=None, roles=None, password=None):
                        edit_refusal=user_edit_refusal(current_user, user),
                        deactivation_refusal=deactivation_refusal(current_user, user),
                        reports=sorted(user.reports, key=lambda u: u.sort_name),
-                       last_seen=people_services.last_seen(user))
+                       last_seen=people_services.last_seen(user), access=access_states([user])[user.id],
+                       access_form=forms.ConfirmForm(prefix="access"), lifetimes=lifetimes(),
+                       invitation_refusal=invitation_refusal(current_user, user),
+                       sheet_refusal=activation_sheet_refusal(current_user, user))
 
 
 @bp.get("/agents/<int:user_id>")
@@ -292,7 +300,7 @@ def import_users():
     form = forms.ImportForm()
 
     def page(report=None, failure=None):
-        return render_page("admin/import.html", form=form, report=report, failure=failure,
+        return render_page("admin/import.html", form=form, report=report, failure=failure, lifetimes=lifetimes(),
                            required=REQUIRED_COLUMNS, quotite_min=QUOTITE_MIN, quotite_max=QUOTITE_MAX)
 
     if request.method == "GET":
@@ -308,10 +316,12 @@ def import_users():
                  invalid=lambda refusal: page(failure=refusal if isinstance(refusal, ImportFailed) else None))
 
 
-AGENTS_TEMPLATE_HEADER = ("email", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1")
-# Imports as it is once the units template is imported: the N+1 comes first, in the file.
-AGENTS_TEMPLATE_ROWS = (("karim.benali@ville.fr", "Karim", "Benali", "A", "DST", 100, ""),
-                        ("lea.petit@ville.fr", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr"))
+AGENTS_TEMPLATE_HEADER = ("email", "identifiant", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1")
+# Imports as it is once the units template is imported: the N+1 comes first, in the file; an
+# agent without a professional email has an identifier (matricule) instead.
+AGENTS_TEMPLATE_ROWS = (("karim.benali@ville.fr", "", "Karim", "Benali", "A", "DST", 100, ""),
+                        ("lea.petit@ville.fr", "", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr"),
+                        ("", "m09876", "Bruno", "Lefort", "C", "DST-BAT", 100, "karim.benali@ville.fr"))
 
 
 @bp.get("/import/modele.csv")

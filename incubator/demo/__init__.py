@@ -27,3 +27,4 @@ def seed() -> None:
     projects.seed(named)
     release_time.seed(named)
     notifications.seed(named)
+    accounts.seed_access(named)

@@ -176,3 +176,43 @@ def seed(password: str) -> dict[str, User]:
     db.session.flush()
     named["ccas_admin"] = director
     return named
+
+
+def seed_access(named: dict[str, User]) -> None:
+    """Agents just imported, so that the administration's pages show every access state:
+    two invited (one invitation expired), one never invited, and a road worker without a
+    professional address, known by his identifier, whose activation sheet was printed.
+    Added last: they have taken part in nothing yet."""
+    from flask import current_app
+
+    from ..accounts import tokens
+    from ..accounts.models import AccountToken
+    from ..audit.services import record
+    from ..timeutil import utcnow
+
+    admin = named["admin"]
+    ville = admin.institution
+    unit = db.session.query(OrgUnit).filter_by(institution_id=ville.id, code="DST-VOI").one()
+    head = db.session.query(User).filter_by(org_unit_id=unit.id).order_by(User.id).first()
+    newcomers = [
+        ("Lina", "Ferreira", "lina.ferreira@belleville-sur-loire.fr", None, "invitation", 3),
+        ("Hugo", "Tessier", "hugo.tessier@belleville-sur-loire.fr", None, "invitation", 10),
+        ("Inès", "Marchetti", "ines.marchetti@belleville-sur-loire.fr", None, None, 0),
+        ("Bruno", "Lefort", None, "m04512", "sheet", 2),
+    ]
+    now = utcnow()
+    for first, last, email, login_id, purpose, days_ago in newcomers:
+        user = User(institution=ville, first_name=first, last_name=last, email=email, login_id=login_id,
+                    password_hash=None, category="C", quotite=100, org_unit=unit, manager=head)
+        db.session.add(user)
+        db.session.flush()
+        if purpose is None:
+            continue
+        sent_at = now - timedelta(days=days_ago)
+        lifetime = current_app.config[tokens.LIFETIME_SETTINGS[purpose]]
+        db.session.add(AccountToken(user_id=user.id, purpose=purpose, created_by_id=admin.id,
+                                    token_hash=tokens.token_hash(tokens.new_link_token()),
+                                    created_at=sent_at, expires_at=sent_at + lifetime))
+        record("account.invited" if purpose == "invitation" else "account.activation_sheet", actor=admin,
+               institution_id=ville.id, target=user)
+    db.session.flush()

@@ -49,8 +49,23 @@ def _email(user: User, subject: str, body: str, path: str) -> OutboxMessage:
                          html=render_template("notifications/email.html", **context))
 
 
+def queue_email(recipient: str, subject: str, text: str, html: str) -> OutboxMessage:
+    """An email of its own (not a notification: a password reset, an invitation), already
+    rendered (links absolute: see absolute_url), put in the outbox in the caller's
+    transaction and sent by the worker after the commit."""
+    message = OutboxMessage(recipient=recipient, subject=f"[Incubateur] {subject}", text=text, html=html)
+    db.session.add(message)
+    return message
+
+
+def absolute_url(path: str) -> str:
+    """An address of this site for an email: BASE_URL and the path (see checks.email_refusal)."""
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
 def notify(users, category: str, subject: str, body: str, link: Link, *, exclude: User | None = None) -> int:
     """Tell each of `users` (active, not `exclude`): in the app, and by email per preference.
+    An agent without an address (an identifier instead) is told in the app only.
 
     Subjects carry no personal details (they travel through mail servers); the body says
     what happened and the link leads to the page."""
@@ -64,8 +79,8 @@ def notify(users, category: str, subject: str, body: str, link: Link, *, exclude
         delivery = preference(user, category)
         db.session.add(Notification(user_id=user.id, category=category, subject=subject, body=body, link=path,
                                     link_endpoint=link.endpoint, link_values=link.values or None,
-                                    link_anchor=link.anchor, digest_pending=delivery == "digest"))
-        if delivery == "immediate":
+                                    link_anchor=link.anchor, digest_pending=delivery == "digest" and bool(user.email)))
+        if delivery == "immediate" and user.email:
             db.session.add(_email(user, subject, body, path))
         count += 1
     return count
@@ -204,7 +219,7 @@ def send_digests() -> int:
     base = current_app.config["BASE_URL"].rstrip("/")
     for user_id, items in by_user.items():
         user = db.session.get(User, user_id)
-        if user.is_active:
+        if user.is_active and user.email:
             context = {"user": user, "items": items, "base": base, "preferences_url": base + link("notifications.preferences").path()}
             db.session.add(OutboxMessage(
                 recipient=user.email, subject=f"[Incubateur] Votre récapitulatif : {len(items)} nouvelle(s)",

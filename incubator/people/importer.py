@@ -1,10 +1,14 @@
 """Import of agents from a CSV file: all lines valid, or nothing written.
 
 Columns (header required, `;` or `,` separated, UTF-8 or Windows-1252: spreadsheets.read_csv):
-  email       required, the key: an existing agent with this address is updated, if the
-              importing administrator may change that account in the form
+  email       the key: an existing agent with this address is updated, if the importing
+              administrator may change that account in the form
               (people.policy.can_edit_user); an address of another institution is refused
               without saying so (people.services.email_problem)
+  identifiant the sign-in identifier (matricule...) of an agent without an address: the key
+              of a line without an address; on a line with one, given to the agent
+              At least one of the two columns, and on each line an address or an identifier.
+              An empty cell never removes an agent's address or identifier.
   prenom      required
   nom         required
   categorie   required, A, B or C
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import spreadsheets
 from ..audit.services import record
@@ -25,9 +29,17 @@ from ..extensions import db
 from ..spreadsheets import MAX_LINES, read_csv
 from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
 from .policy import user_edit_refusal
-from .services import EMAIL_RE, email_problem, normalise_email, require_admin
+from .services import (
+    EMAIL_RE,
+    email_problem,
+    login_id_problem,
+    normalise_email,
+    normalise_login_id,
+    require_admin,
+)
 
-REQUIRED_COLUMNS = ("email", "prenom", "nom", "categorie", "service")
+REQUIRED_COLUMNS = ("prenom", "nom", "categorie", "service")
+KEY_COLUMNS = ("email", "identifiant")  # at least one
 OPTIONAL_COLUMNS = ("quotite", "n_plus_1")
 
 
@@ -36,6 +48,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # The agents of the file who have no password yet: the administration may invite them.
+    without_password: list[int] = field(default_factory=list)
 
 
 class ImportFailed(spreadsheets.ImportFailed):
@@ -50,7 +64,9 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         require_admin(actor, institution_id)
     header, rows = read_csv(raw, refused=ImportFailed, max_lines=MAX_LINES)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if not any(c in header for c in KEY_COLUMNS):
+        missing.insert(0, " ou ".join(KEY_COLUMNS))
+    unknown = [c for c in header if c not in REQUIRED_COLUMNS + KEY_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
         problems = []
         if missing:
@@ -61,11 +77,14 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
     if not rows:
         raise ImportFailed([(2, "Aucune ligne d'agent sous l'en-tête.")])
 
-    emails = {normalise_email(r.get("email", "")) for _, r in rows}
-    emails |= {normalise_email(r.get("n_plus_1", "")) for _, r in rows if r.get("n_plus_1")}
-    existing = {
-        u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))
-    }
+    # Every agent is known by a key: its address, else its identifier (no "@" in one).
+    keys = {normalise_email(r.get("email", "")) for _, r in rows}
+    keys |= {normalise_login_id(r.get("identifiant", "")) for _, r in rows}
+    keys |= {normalise_email(r.get("n_plus_1", "")) for _, r in rows if r.get("n_plus_1")}
+    keys.discard("")
+    existing: dict[str, User] = {}
+    for user in db.session.scalars(select(User).where(or_(User.email.in_(keys), User.login_id.in_(keys)))):
+        existing.update({k: user for k in (user.email, user.login_id) if k})
     units = {
         u.code: u for u in db.session.scalars(
             select(OrgUnit).where(OrgUnit.institution_id == institution_id)
@@ -75,28 +94,44 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
     errors: list[tuple[int, str]] = []
     parsed: list[tuple[int, dict]] = []
     seen: dict[str, int] = {}
-    file_emails = set()
+    file_emails = set()  # the keys of the file's agents
+    aliases: dict[str, str] = {}  # identifier -> address, for agents of the file with both
     for line, row in rows:
         if "__width__" in row:
             errors.append((line, f"{row['__width__']} colonnes au lieu de {len(header)}."))
             continue
         problems = []
-        email = normalise_email(row["email"])
-        if not EMAIL_RE.match(email) or len(email) > EMAIL_MAX:
+        email = normalise_email(row.get("email", ""))
+        login_id = normalise_login_id(row.get("identifiant", ""))
+        key = email or login_id  # an agent without an address is known by their identifier
+        holder = existing.get(key)
+        if not key:
+            problems.append("ni adresse électronique ni identifiant")
+        elif email and (not EMAIL_RE.match(email) or len(email) > EMAIL_MAX):
             problems.append(f"adresse électronique invalide « {row['email'][:80]} »")
-        elif email in seen:
-            problems.append(f"adresse déjà présente ligne {seen[email]}")
-        elif ((holder := existing.get(email)) is not None and holder.institution_id == institution_id
-              and not email.endswith(".invalid")):
+        elif key in seen:
+            problems.append(f"{'adresse' if email else 'identifiant'} déjà présent{'e' if email else ''} "
+                            f"ligne {seen[key]}")
+        elif (key and holder is not None and holder.institution_id == institution_id
+              and not key.endswith(".invalid")):
             # An update: the guard of the agent's form (an instance administrator's account
             # is changed by an instance administrator only).
             if actor is not None and (refusal := user_edit_refusal(actor, holder)) is not None:
                 problems.append(refusal.rstrip("."))
-        elif (problem := email_problem(institution_id, email, holder)) is not None:
+        elif email and (problem := email_problem(institution_id, email, holder)) is not None:
             # A new agent: the address must be free, and not reserved, on the instance.
             problems.append(problem.rstrip("."))
-        seen.setdefault(email, line)
-        file_emails.add(email)
+        own = holder if holder is not None and holder.institution_id == institution_id else None
+        if login_id and key != login_id and login_id in seen:
+            problems.append(f"identifiant déjà présent ligne {seen[login_id]}")
+        elif login_id and (problem := login_id_problem(institution_id, login_id, own)) is not None:
+            problems.append(problem.rstrip("."))
+        if key:
+            seen.setdefault(key, line)
+            file_emails.add(key)
+            if email and login_id:
+                aliases[login_id] = key
+                seen.setdefault(login_id, line)
         for column, label in (("prenom", "prénom"), ("nom", "nom")):
             if not 1 <= len(row[column]) <= 100:
                 problems.append(f"{label} manquant ou trop long")
@@ -117,18 +152,22 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         elif not unit.is_open:
             problems.append(f"le service « {unit.code} » est fermé")
         manager_email = normalise_email(row.get("n_plus_1", ""))
-        if manager_email and manager_email == email:
+        if manager_email and manager_email in (key, login_id):
             problems.append("un agent ne peut être son propre N+1")
         if problems:
             sentence = " ; ".join(problems)
             errors.append((line, sentence[0].upper() + sentence[1:] + "."))
         else:
             parsed.append((line, {
-                "email": email, "first_name": row["prenom"], "last_name": row["nom"],
+                "key": key, "email": email or None, "login_id": login_id or None,
+                "first_name": row["prenom"], "last_name": row["nom"],
                 "category": category, "quotite": quotite, "org_unit_id": unit.id,
                 "manager_email": manager_email,
             }))
 
+    for _line, data in parsed:
+        # A N+1 named by the identifier of a file's agent who also has an address.
+        data["manager_email"] = aliases.get(data["manager_email"], data["manager_email"])
     for line, data in parsed:
         manager_email = data["manager_email"]
         if not manager_email:
@@ -150,10 +189,12 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         raise ImportFailed(sorted(errors))
 
     report = ImportReport()
-    by_email: dict[str, User] = {}
+    by_email: dict[str, User] = {}  # by key
     for _line, data in parsed:
-        user = existing.get(data["email"])
-        fields = {k: v for k, v in data.items() if k != "manager_email"}
+        user = existing.get(data["key"])
+        # An empty address or identifier never removes the agent's own.
+        fields = {k: v for k, v in data.items() if k not in ("key", "manager_email")
+                  and not (k in ("email", "login_id") and v is None)}
         if user is None:
             user = User(institution_id=institution_id, password_hash=None, **fields)
             db.session.add(user)
@@ -162,13 +203,14 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
             for key, value in fields.items():
                 setattr(user, key, value)
             report.updated += 1
-        by_email[data["email"]] = user
+        by_email[data["key"]] = user
     db.session.flush()
     for _line, data in parsed:
         manager_email = data["manager_email"]
         manager = by_email.get(manager_email) or existing.get(manager_email)
-        by_email[data["email"]].manager_id = manager.id if manager_email else None
+        by_email[data["key"]].manager_id = manager.id if manager_email else None
     db.session.flush()
+    report.without_password = [u.id for u in by_email.values() if not u.password_hash]
     record("agents.imported", actor=actor, institution_id=institution_id,
            data={"created": report.created, "updated": report.updated, "lines": len(parsed)})
     return report
@@ -178,17 +220,19 @@ def _manager_cycles(institution_id: int, parsed: list[tuple[int, dict]]) -> list
     """N+1 chains after the import must not loop."""
     managers: dict[str, str | None] = {}
     rows = db.session.execute(
-        select(User.email, User.manager_id, User.id).where(User.institution_id == institution_id)
+        select(User.email, User.login_id, User.manager_id, User.id).where(User.institution_id == institution_id)
     ).all()
-    email_of = {uid: email for email, _m, uid in rows}
-    for email, manager_id, _uid in rows:
-        managers[email] = email_of.get(manager_id)
+    key_of = {uid: email or login_id for email, login_id, _m, uid in rows}
+    alias = {login_id: email for email, login_id, _m, _uid in rows if email and login_id}
+    for email, login_id, manager_id, _uid in rows:
+        managers[email or login_id] = key_of.get(manager_id)
     for _line, data in parsed:
-        managers[data["email"]] = data["manager_email"] or None
+        manager = data["manager_email"] or None
+        managers[data["key"]] = alias.get(manager, manager)
     errors = []
     for line, data in parsed:
         seen = set()
-        current: str | None = data["email"]
+        current: str | None = data["key"]
         while current is not None:
             if current in seen:
                 errors.append((line, "La chaîne des N+1 formerait une boucle."))

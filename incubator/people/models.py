@@ -37,6 +37,11 @@ ROLE_LABELS = {
 
 # The longest address a mailbox can have (RFC 5321), the login.
 EMAIL_MAX = 254
+# An identifier (matricule...) for agents without a professional address: sign-in name,
+# unique on the instance, stored in lower case; never an "@", so that the sign-in field
+# tells an address from an identifier.
+LOGIN_ID_MAX = 64
+LOGIN_ID_PATTERN = r"[a-z0-9][a-z0-9._-]{1,63}"
 
 # Working-time ratio (quotité), in per cent: full time is QUOTITE_MAX, the default. The
 # one range the column, the services, the import, the forms and the pages read.
@@ -57,6 +62,7 @@ class User(db.Model):
         Index("ix_users_institution_name", "institution_id", "last_name", "first_name"),
         # An agent synced from the directory is found again by the entry's stable key.
         Index("ix_users_directory_key", "institution_id", "directory_key", unique=True),
+        Index("uq_users_login_id", "login_id", unique=True),
     )
     # Facts other domains read on every page, computed by the query that resolves the
     # session (see accounts.sessions.register_session_fact); empty outside a request.
@@ -66,7 +72,9 @@ class User(db.Model):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    # An agent has an address, an identifier (login_id), or both: see people.services.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True)
+    login_id: Mapped[str | None] = mapped_column(String(LOGIN_ID_MAX))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str] = mapped_column(String(1))
     quotite: Mapped[int] = mapped_column(Integer, default=QUOTITE_MAX)
@@ -100,6 +108,12 @@ class User(db.Model):
         return f"{self.first_name} {self.last_name}"
 
     @property
+    def login(self) -> str:
+        """The name this agent signs in with (and is designated by in forms): the address,
+        else the identifier."""
+        return self.email or self.login_id or ""
+
+    @property
     def is_part_time(self) -> bool:
         return self.quotite < QUOTITE_MAX
 
@@ -115,7 +129,7 @@ class User(db.Model):
         return role in self.role_names
 
     def __repr__(self) -> str:
-        return f"<User {self.email}>"
+        return f"<User {self.login}>"
 
 
 class UserRole(db.Model):

@@ -7,20 +7,38 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from ..accounts.models import AuthSession, ExternalIdentity
 from ..accounts.passwords import hash_password, password_errors, password_holder
 from ..accounts.sessions import revoke_sessions
+from ..accounts.tokens import revoke_tokens
 from ..audit.services import record
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..organisation.services import open_unit_in
 from ..timeutil import utcnow
-from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, ROLES, User, UserRole
+from .models import (
+    CATEGORIES,
+    EMAIL_MAX,
+    LOGIN_ID_MAX,
+    LOGIN_ID_PATTERN,
+    QUOTITE_MAX,
+    QUOTITE_MIN,
+    ROLES,
+    User,
+    UserRole,
+)
 from .policy import deactivation_refusal, require_admin, require_admin_over
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LOGIN_ID_RE = re.compile(rf"^{LOGIN_ID_PATTERN}$")
+LOGIN_ID_INVALID = ("Identifiant invalide : 2 à 64 lettres sans accents, chiffres, points, tirets ou soulignés, "
+                    "sans @ (par exemple le matricule).")
+LOGIN_ID_TAKEN_HERE = "Un compte utilise déjà cet identifiant."
+LOGIN_ID_UNAVAILABLE = ("Cet identifiant ne peut pas être utilisé : choisissez-en un autre ou contactez "
+                        "l'administration de l'instance.")
+EMAIL_OR_LOGIN_ID = "Indiquez l'adresse électronique de l'agent, ou à défaut un identifiant."
 
 # Addresses are unique on the whole instance (they are the login), so an address taken in
 # another institution cannot be used; this answer says so without saying why, the same
@@ -36,18 +54,38 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def normalise_login_id(login_id: str | None) -> str:
+    return (login_id or "").strip().lower()
+
+
+def login_clause(login: str):
+    """SQL: the account signing in as `login` (normalised): by address when it has an "@",
+    else by identifier (identifiers never have one)."""
+    return User.email == login if "@" in login else User.login_id == login
+
+
+def find_account(login: str | None) -> User | None:
+    """The account whose address or identifier this is (case and spaces ignored), or None:
+    the one lookup of sign-in, password reset and activation."""
+    login = normalise_email(login or "")
+    if not login or not login.isprintable():
+        return None
+    return db.session.scalar(select(User).where(login_clause(login)))
+
+
 def agent_by_email(institution_id: int, email: str | None, *, active_only: bool = True) -> User | None:
-    """The agent of this institution with this address (case and spaces ignored), or None."""
+    """The agent of this institution with this address, or this identifier for an agent
+    without an address (case and spaces ignored), or None. Forms designate agents by it."""
     email = normalise_email(email or "")
     if not email or not email.isprintable():
         return None  # no address has control characters (and PostgreSQL refuses NUL)
-    stmt = select(User).where(User.email == email, User.institution_id == institution_id)
+    stmt = select(User).where(login_clause(email), User.institution_id == institution_id)
     if active_only:
         stmt = stmt.where(User.is_active.is_(True))
     return db.session.scalar(stmt)
 
 
-USER_FIELDS = ("first_name", "last_name", "email", "category", "quotite", "org_unit_id",
+USER_FIELDS = ("first_name", "last_name", "email", "login_id", "category", "quotite", "org_unit_id",
                "manager_id")
 
 
@@ -63,14 +101,21 @@ def validate_user_data(
             errors[field] = f"{label} est obligatoire (100 caractères au plus)."
         clean[field] = value
     email = normalise_email(data.get("email") or "")
-    if not EMAIL_RE.match(email) or len(email) > EMAIL_MAX:
+    login_id = normalise_login_id(data.get("login_id"))
+    if not email:
+        if not login_id:
+            errors["email"] = EMAIL_OR_LOGIN_ID
+    elif not EMAIL_RE.match(email) or len(email) > EMAIL_MAX:
         errors["email"] = "Adresse électronique invalide (ex. prenom.nom@ville.fr)."
     elif user is None or email != user.email:
         problem = email_problem(institution_id, email, db.session.scalar(
             select(User).where(User.email == email)))
         if problem:
             errors["email"] = problem
-    clean["email"] = email
+    clean["email"] = email or None
+    if login_id and (problem := login_id_problem(institution_id, login_id, user)):
+        errors["login_id"] = problem
+    clean["login_id"] = login_id or None
     category = (data.get("category") or "").strip().upper()
     if category not in CATEGORIES:
         errors["category"] = "Catégorie A, B ou C."
@@ -96,7 +141,7 @@ def validate_user_data(
     manager_field = "manager_email" if manager_email else "manager_id"
     if manager_email:
         manager_id = db.session.scalar(
-            select(User.id).where(User.email == manager_email,
+            select(User.id).where(login_clause(manager_email),
                                   User.institution_id == institution_id)
         ) or -1
     if manager_id is not None:
@@ -122,6 +167,18 @@ def email_problem(institution_id: int, email: str, holder: User | None) -> str |
     if holder is not None:
         return EMAIL_TAKEN_HERE
     return None
+
+
+def login_id_problem(institution_id: int, login_id: str, user: User | None = None) -> str | None:
+    """Why an identifier cannot be given to `user` (None: a new agent) of this institution:
+    its form, or another account has it (on the instance: identifiers sign in, so they are
+    unique there; another institution's is refused without saying so)."""
+    if not LOGIN_ID_RE.match(login_id) or len(login_id) > LOGIN_ID_MAX:
+        return LOGIN_ID_INVALID
+    holder = db.session.scalar(select(User).where(User.login_id == login_id))
+    if holder is None or (user is not None and holder.id == user.id):
+        return None
+    return LOGIN_ID_TAKEN_HERE if holder.institution_id == institution_id else LOGIN_ID_UNAVAILABLE
 
 
 def _reports_to(candidate: User, user: User) -> bool:
@@ -151,7 +208,8 @@ def create_user(
     if password:
         errors.update(password_errors(password, first_name=data.get("first_name") or "",
                                       last_name=data.get("last_name") or "",
-                                      email=normalise_email(data.get("email") or "")))
+                                      email=normalise_email(data.get("email") or "")
+                                      or normalise_login_id(data.get("login_id"))))
     if errors:
         raise ValidationFailed(errors)
     user = User(institution_id=institution_id, **clean,
@@ -160,7 +218,7 @@ def create_user(
     db.session.flush()
     _apply_roles(user, roles or [])
     record("user.created", actor=actor, institution_id=institution_id, target=user,
-           data={"email": user.email, "roles": sorted(roles or [])})
+           data={"email": user.email, "login_id": user.login_id, "roles": sorted(roles or [])})
     return user
 
 
@@ -210,6 +268,7 @@ def set_password(actor: User, user: User, *, password: str) -> None:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(password)
     revoke_sessions(user)
+    revoke_tokens(user)
     record("user.password_set", actor=actor, institution_id=user.institution_id, target=user)
 
 
@@ -224,6 +283,7 @@ def deactivate_user(actor: User | None, user: User, *, source: str | None = None
     user.is_active = False
     user.deactivated_at = utcnow()
     revoke_sessions(user)
+    revoke_tokens(user)
     record("user.deactivated", actor=actor, institution_id=user.institution_id, target=user,
            data={"source": source} if source else None)
 
@@ -257,13 +317,15 @@ def anonymise_departed(before: datetime) -> int:
     records (decisions, projects, hours) stay, attached to an anonymous account."""
     users = db.session.scalars(select(User).where(
         User.is_active.is_(False), User.deactivated_at.is_not(None), User.deactivated_at < before,
-        ~User.email.like("anonyme-%@anonymise.invalid"))).all()
+        or_(User.email.is_(None), ~User.email.like("anonyme-%@anonymise.invalid")))).all()
     by_institution: dict[int, int] = {}
     for user in users:
         user.first_name, user.last_name = "Agent", f"anonymisé n° {user.id}"
         user.email = f"anonyme-{user.id}@anonymise.invalid"
         user.directory_key = user.employee_number = None  # the directory's identifiers go too
+        user.login_id = None
         user.password_hash = None
+        revoke_tokens(user)
         by_institution[user.institution_id] = by_institution.get(user.institution_id, 0) + 1
     if users:  # their identities at single sign-on providers go too
         db.session.execute(delete(ExternalIdentity).where(

@@ -106,11 +106,11 @@ def edit_charter(project_id: int):
 
     if request.method == "GET":
         return page(forms.CharterForm(data={
-            "sponsor_email": project.sponsor.email if project.sponsor else "",
-            "lead_email": project.lead.email if project.lead else "",
+            "sponsor_email": project.sponsor.login if project.sponsor else "",
+            "lead_email": project.lead.login if project.lead else "",
             "objectives": project.objectives, "indicators": project.indicators,
             "starts_on": project.starts_on, "ends_on": project.ends_on,
-            "members_text": "\n".join(f"{m.user.email} ; {m.role} ; {m.hours_budget}" for m in project.members),
+            "members_text": "\n".join(f"{m.user.login} ; {m.role} ; {m.hours_budget}" for m in project.members),
         }))
     form = forms.CharterForm()
     # A form without the field keeps the sponsor; a change by who may not appoint is refused.

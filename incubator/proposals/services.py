@@ -190,12 +190,14 @@ def _parse_coauthor_emails(raw: str | None, proposal_author: User) -> tuple[list
     users: list[User] = []
     problems: list[str] = []
     for email in dict.fromkeys(emails):
-        if not EMAIL_RE.match(email):
+        # An address, or the identifier of an agent without one (never an "@" in it).
+        if "@" in email and not EMAIL_RE.match(email):
             problems.append(f"« {email[:80]} » n'est pas une adresse valide")
             continue
         user = agent_by_email(proposal_author.institution_id, email)
         if user is None:
-            problems.append(f"aucun agent actif n'a l'adresse « {email} »")
+            what = "l'adresse" if "@" in email else "l'adresse ou l'identifiant"
+            problems.append(f"aucun agent actif n'a {what} « {email[:80]} »")
         elif user.id == proposal_author.id:
             problems.append("l'auteur ou l'autrice ne peut être son propre co-auteur")
         else:
@@ -292,7 +294,7 @@ def _snapshot(proposal: Proposal, actor: User) -> ProposalVersion:
 
 def _check_complete(proposal: Proposal) -> None:
     data = {f: getattr(proposal, f) for f in CONTENT_FIELDS}
-    data["contact_email"] = proposal.contact.email if proposal.contact else ""
+    data["contact_email"] = proposal.contact.login if proposal.contact else ""
     clean_content(proposal.institution_id, proposal.kind, data, for_submission=True)
 
 

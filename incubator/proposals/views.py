@@ -66,7 +66,7 @@ def _form_for(kind: str, proposal: Proposal | None = None, *, prefill: bool | No
     if proposal is not None and prefill:
         form = form_class(formdata=None, obj=proposal)
         form.coauthor_emails.data = ", ".join(
-            c.user.email for c in proposal.coauthors if c.status != "declined")
+            c.user.login for c in proposal.coauthors if c.status != "declined")
         if proposal.kind == "mobility":
             form.contact_email.data = proposal.contact.email if proposal.contact else ""
     else:

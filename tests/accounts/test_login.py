@@ -15,7 +15,7 @@ def test_login_page_is_public_and_french(client):
     assert response.status_code == 200
     page = text(response)
     assert '<html lang="fr">' in page
-    assert "Adresse électronique professionnelle" in page
+    assert "Adresse électronique ou identifiant" in page and "Mot de passe oublié ?" in page
 
 
 def test_anonymous_is_sent_to_login_with_next(client):
@@ -56,7 +56,7 @@ def test_wrong_password_is_refused_with_a_message_next_to_the_form(client):
     user = make_user()
     response = client.post("/connexion", data={"email": user.email, "password": "pas-le-bon-mot"})
     assert response.status_code == 422
-    assert "Adresse électronique ou mot de passe incorrect." in text(response)
+    assert "Adresse électronique, identifiant ou mot de passe incorrect." in text(response)
     assert client.get("/").status_code == 302
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.succeeded.is_(False))) == 1
 
@@ -64,14 +64,14 @@ def test_wrong_password_is_refused_with_a_message_next_to_the_form(client):
 def test_unknown_account_gets_the_same_message(client):
     response = client.post("/connexion", data={"email": "personne@example.fr", "password": "whatever-long"})
     assert response.status_code == 422
-    assert "Adresse électronique ou mot de passe incorrect." in text(response)
+    assert "Adresse électronique, identifiant ou mot de passe incorrect." in text(response)
 
 
 def test_empty_fields_are_refused_next_to_each_field(client):
     response = client.post("/connexion", data={"email": "", "password": ""})
     assert response.status_code == 422
     page = text(response)
-    assert "Indiquez votre adresse électronique." in page
+    assert "Indiquez votre adresse électronique ou votre identifiant." in page
     assert "Indiquez votre mot de passe." in page
     assert 'aria-invalid="true"' in page
 

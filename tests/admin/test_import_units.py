@@ -174,7 +174,7 @@ def test_templates_download(client, login):
     login(client, admin)
     for path, header, link in (
         ("/admin/import-unites/modele.csv", "code;nom;type;parent", "/admin/import-unites"),
-        ("/admin/import/modele.csv", "email;prenom;nom;categorie;service;quotite;n_plus_1", "/admin/import"),
+        ("/admin/import/modele.csv", "email;identifiant;prenom;nom;categorie;service;quotite;n_plus_1", "/admin/import"),
     ):
         response = client.get(path)
         assert response.status_code == 200

@@ -16,7 +16,8 @@ ROLES = ["anonymous", "agent", "manager", "collective", "coordinator", "hr", "ad
 def world():
     institution = make_institution("Ville de Test", slug="ville-de-test")
     unit = make_org_unit(institution, code="SRV")
-    target = make_user(org_unit=unit, email="cible@example.fr")
+    # Without a password yet: the administration may invite the agent or print a sheet.
+    target = make_user(org_unit=unit, email="cible@example.fr", login_id="cible", activated=False)
     membership = make_collective_membership(target, starts_on=date(2024, 1, 1))
     users = {
         "agent": make_user(org_unit=unit),
@@ -65,9 +66,12 @@ ROUTES = [
     ("GET", "/admin/agents/{target}/desactiver", ADMIN_ONLY),
     ("POST", "/admin/agents/{target}/desactiver", ADMIN_ONLY),
     ("POST", "/admin/agents/{target}/reactiver", ADMIN_ONLY),
+    ("POST", "/admin/agents/{target}/invitation", ADMIN_ONLY),
+    ("POST", "/admin/agents/{target}/fiche-activation", ADMIN_ONLY),
     ("GET", "/admin/import", ADMIN_ONLY),
     ("POST", "/admin/import", ADMIN_ONLY),
     ("GET", "/admin/import/modele.csv", ADMIN_ONLY),
+    ("POST", "/admin/import/invitations", ADMIN_ONLY),
     ("GET", "/admin/import-unites", ADMIN_ONLY),
     ("POST", "/admin/import-unites", ADMIN_ONLY),
     ("GET", "/admin/import-unites/modele.csv", ADMIN_ONLY),

@@ -15,7 +15,8 @@ def test_healthz_touches_nothing(client, count_queries):
     assert counter.count == 0
 
 
-@pytest.mark.parametrize("path", ["/accessibilite", "/donnees-personnelles", "/connexion"])
+@pytest.mark.parametrize("path", ["/accessibilite", "/donnees-personnelles", "/connexion", "/mot-de-passe-oublie",
+                                  "/activation", "/activation/jeton-inconnu", "/mot-de-passe-oublie/jeton-inconnu"])
 def test_public_pages(client, path):
     response = client.get(path)
     assert response.status_code == 200
@@ -27,6 +28,9 @@ def test_accessibility_statement_and_personal_data_have_real_content(client):
     assert "RGAA" in page and "partiellement conforme" in page and "Défenseur des droits" in page
     page = text(client.get("/donnees-personnelles"))
     assert "Durées de conservation" in page and "CNIL" in page and "anonymisation" in page
+    # What reset links, invitations and activation codes leave behind, and for how long.
+    assert "Seule une empreinte de chaque lien ou code est conservée" in page
+    assert "supprimés 30 jours après leur utilisation" in page
 
 
 def test_security_headers_and_csp_on_pages(client, login):
@@ -39,6 +43,14 @@ def test_security_headers_and_csp_on_pages(client, login):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Referrer-Policy"] == "same-origin"
+        body = response.get_data(as_text=True)
+        assert "<script>" not in body and " style=" not in body and "onclick" not in body
+    # The pages whose address carries a token: no Referer at all, not kept in any cache.
+    for path in ["/mot-de-passe-oublie/jeton", "/activation/jeton", "/activation", "/mot-de-passe-oublie"]:
+        response = client.get(path)
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         body = response.get_data(as_text=True)
         assert "<script>" not in body and " style=" not in body and "onclick" not in body
     assert client.get("/").headers["Cache-Control"] == "no-store"

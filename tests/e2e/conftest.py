@@ -36,8 +36,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
+def live_instance(tmp_path_factory) -> Path:
+    """The instance folder of the live server (its database, and instance/mail/ where the
+    emails are written: see flask_command)."""
+    return tmp_path_factory.mktemp("instance")
+
+
+def live_env(instance: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "FLASK_APP": "wsgi:app",
@@ -46,6 +51,19 @@ def live_server(tmp_path_factory):
         "INCUBATEUR_SESSION_COOKIE_SECURE": "false",
     }
     env.pop("DATABASE_URL", None)
+    return env
+
+
+def flask_command(instance: Path, *args: str) -> str:
+    """Run `flask …` on the live server's instance (e.g. `notifications send`)."""
+    return subprocess.run([str(VENV_BIN / "flask"), *args], cwd=ROOT, env=live_env(instance), check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="session")
+def live_server(live_instance):
+    instance = live_instance
+    env = live_env(instance)
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run([str(VENV_BIN / "flask"), *command], cwd=ROOT, env=env, check=True,
                        capture_output=True)
@@ -128,7 +146,7 @@ def pytest_runtest_makereport(item, call):
 
 def login(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/connexion")
-    page.get_by_label("Adresse électronique professionnelle").fill(email)
+    page.get_by_label("Adresse électronique ou identifiant").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url("**/")

@@ -13,10 +13,10 @@ def test_login_through_the_form_then_home_and_logout(page):
     expect(page).to_have_url(re.compile(r"/connexion\?next=/"))
     assert_accessible(page)
     # A wrong password: the message is shown, and the page stays accessible.
-    page.get_by_label("Adresse électronique professionnelle").fill("agent@demo.incubateur.fr")
+    page.get_by_label("Adresse électronique ou identifiant").fill("agent@demo.incubateur.fr")
     page.get_by_label("Mot de passe").fill("pas-le-bon")
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_text("Adresse électronique ou mot de passe incorrect.")).to_be_visible()
+    expect(page.get_by_text("Adresse électronique, identifiant ou mot de passe incorrect.")).to_be_visible()
     assert_accessible(page)
 
     login(page, "agent@demo.incubateur.fr")
@@ -74,7 +74,7 @@ def test_works_without_javascript(browser, live_server):
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     page.goto("/connexion")
-    page.get_by_label("Adresse électronique professionnelle").fill("admin@demo.incubateur.fr")
+    page.get_by_label("Adresse électronique ou identifiant").fill("admin@demo.incubateur.fr")
     page.get_by_label("Mot de passe").fill("incubateur-demo")
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Claire")

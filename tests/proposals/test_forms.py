@@ -56,7 +56,8 @@ INITIATIVE_CASES = [
     ({"theme_id": "999999"}, "theme_id", "Thème inconnu."),
     ({"theme_id": "pas-un-nombre"}, "theme_id", "Choix non valide"),
     ({"coauthor_emails": "inconnu@ville.fr"}, "coauthor_emails", "Aucun agent actif n'a l'adresse"),
-    ({"coauthor_emails": "pas une adresse"}, "coauthor_emails", "n'est pas une adresse valide"),
+    ({"coauthor_emails": "pas@adresse"}, "coauthor_emails", "n'est pas une adresse valide"),
+    ({"coauthor_emails": "m99999"}, "coauthor_emails", "n'a l'adresse ou l'identifiant « m99999 »"),
     ({"coauthor_emails": "autrice@ville.fr"}, "coauthor_emails", "propre co-auteur"),
     ({"coauthor_emails": ",".join(f"a{i}@ville.fr" for i in range(11))}, "coauthor_emails", "10 co-auteurs au plus."),
 ]

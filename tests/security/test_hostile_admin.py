@@ -16,7 +16,7 @@ from incubator.notifications.models import CATEGORIES, DELIVERY
 from incubator.people.models import ROLES
 from incubator.release_time.services import monday_of
 from incubator.timeutil import today_paris
-from tests.factories import DEFAULT_PASSWORD, make_notification, make_user
+from tests.factories import DEFAULT_PASSWORD, make_account_token, make_notification, make_user
 from tests.security.hostile import (
     DATES,
     MISSING,
@@ -44,6 +44,21 @@ def _today(days: int = 0) -> str:
 
 def _fresh_email(prefix: str):
     return lambda _w, _t: [f"{prefix}{next(_numbers)}@x.fr"]
+
+
+def _fresh_sheet(world):
+    """An agent without a password and the live code of their activation sheet."""
+    agent = make_user(org_unit=world.unit, email=None, login_id=f"m{next(_numbers)}", activated=False)
+    code = f"ACDE-FGH3-JKMN-{next(_numbers):04d}"
+    make_account_token(agent, purpose="sheet", secret=code)
+    return {"login": agent.login_id, "code": code}
+
+
+def _fresh_reset(world):
+    """A live reset link of an agent."""
+    secret = f"jeton-{next(_numbers)}-" + "x" * 30
+    make_account_token(make_user(org_unit=world.unit), purpose="reset", secret=secret)
+    return {"token": secret}
 
 
 def _last_monday():
@@ -121,6 +136,18 @@ CASES = [
         "email": F("email", ("agent@x.fr", "inconnu@x.fr")),
         "password": F("choice", (DEFAULT_PASSWORD, "mauvais mot de passe")),
     }, exclude=frozenset({"login_attempts"}), pages=["/"]),
+    # A wrong code is itself recorded (throttling counts it).
+    Case("accounts.forgot_password", None, "/mot-de-passe-oublie", {
+        "email": F("email", ("agent@x.fr", "inconnu@x.fr")),
+    }, exclude=frozenset({"account_requests"}), pages=["/mot-de-passe-oublie"]),
+    Case("accounts.activate_with_code", None, "/activation", {
+        "login": F("choice", lambda _w, t: [t["login"]]),
+        "code": F("choice", lambda _w, t: [t["code"], t["code"].lower().replace("-", "")]),
+        "password": F("choice", (NEW_PASSWORD,)), "confirm_password": F("choice", (NEW_PASSWORD,)),
+    }, prepare=lambda w: _fresh_sheet(w), exclude=frozenset({"account_requests"}), pages=["/activation"]),
+    Case("accounts.reset_password", None, lambda w, t: f"/mot-de-passe-oublie/{t['token']}", {
+        "password": F("choice", (NEW_PASSWORD,)), "confirm_password": F("choice", (NEW_PASSWORD,)),
+    }, prepare=lambda w: _fresh_reset(w), pages=lambda w, t: [f"/mot-de-passe-oublie/{t['token']}"]),
     Case("accounts.account", "self", "/mon-compte", {
         "current_password": F("choice", (DEFAULT_PASSWORD,)),
         "new_password": F("choice", (NEW_PASSWORD,)),
@@ -307,8 +334,9 @@ def test_unknown_ids_in_addresses_are_refused(server, make_client, login):
     client = make_client()
     login(client, everyone)
     rules = sorted((rule for rule in server.url_map.iter_rules()
-                    # (a provider is named, not numbered: unknown, it sends back to the login page)
-                    if set(rule.arguments) - {"action", "filename", "provider"}), key=lambda rule: rule.rule)
+                    # (a provider is named, not numbered: unknown, it sends back to the login page;
+                    # a token (reset or invitation link) is no id: an unknown one is a page saying so)
+                    if set(rule.arguments) - {"action", "filename", "provider", "token"}), key=lambda rule: rule.rule)
     known = max(world.ids.values()) + 1000
 
     @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
