@@ -4,6 +4,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 
 from ..checks import PROXY_PROBE_HEADER, proxy_headers_seen
+from ..inbox.items import inbox_for
 from ..security import login_required
 from ..web import render_page
 from . import queries
@@ -39,7 +40,7 @@ def theme_css() -> Response:
 @bp.get("/")
 @login_required
 def home():
-    return render_page("core/home.html", summary=queries.home_summary(current_user))
+    return render_page("core/home.html", inbox=inbox_for(current_user), summary=queries.home_summary(current_user))
 
 
 @bp.get("/accessibilite")

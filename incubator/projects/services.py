@@ -164,17 +164,7 @@ def validate_charter(actor: User, project: Project) -> None:
     lead nor the sponsor: the three are distinct people."""
     refuse(policy.can_validate_charter(actor, project))
     transition = lifecycle.transition(project.state, "validate_charter")
-    missing = []
-    if not project.sponsor_id:
-        missing.append("le commanditaire")
-    if not project.lead_id:
-        missing.append("le chef ou la cheffe de projet")
-    if not project.objectives:
-        missing.append("les objectifs")
-    if not (project.starts_on and project.ends_on):
-        missing.append("les dates de début et de fin")
-    if not any(m.hours_budget > 0 for m in project.members):
-        missing.append("au moins un membre avec son budget d'heures")
+    missing = policy.charter_missing(project)
     if missing:
         raise ValidationFailed({"charter": "Avant de valider, complétez : " + ", ".join(missing) + "."})
     problem = policy.roles_problem(project.lead_id, project.sponsor_id, actor.id)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import EllipsisType
 
-from sqlalchemy import func, select, union
+from sqlalchemy import exists, func, or_, select, union
 
 from ..collective.services import is_member
 from ..dbutil import request_cached
@@ -68,6 +68,15 @@ def recused_ids(proposal: Proposal) -> frozenset[int]:
     return frozenset({proposal.author_id} | set(db.session.scalars(union(
         select(CoAuthor.user_id).where(CoAuthor.proposal_id == proposal.id, CoAuthor.status != "declined"),
         select(Conflict.user_id).where(Conflict.proposal_id == proposal.id)))))
+
+
+def recused_clause(user_id: int):
+    """SQL on Proposal: `user_id` is among its `recused_ids` (author, co-author invited or
+    accepted, declared conflict), for counting many proposals in one query."""
+    return or_(Proposal.author_id == user_id,
+               exists().where(CoAuthor.proposal_id == Proposal.id, CoAuthor.user_id == user_id,
+                              CoAuthor.status != "declined"),
+               exists().where(Conflict.proposal_id == Proposal.id, Conflict.user_id == user_id))
 
 
 def recusal_reason(user: User, proposal: Proposal) -> str | None:
