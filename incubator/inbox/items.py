@@ -26,6 +26,7 @@ from ..extensions import db
 from ..immersions.models import Application
 from ..immersions.queries import awaiting_consent, awaiting_selection
 from ..notifications.links import Link, link
+from ..notifications.services import register_waiting
 from ..people.hierarchy import is_approver
 from ..people.models import User
 from ..projects import lifecycle as projects_lifecycle
@@ -406,3 +407,6 @@ def pending_items(user: User) -> list[Item]:
 
 
 __all__ = ["SECTIONS", "Inbox", "Item", "Section", "inbox_for", "pending_items"]
+
+
+register_waiting(pending_items)

@@ -357,12 +357,17 @@ class Coordination:
         return f"{start}{', '.join(names)} {verb} à sa place."
 
 
-def coordination_of(proposal: Proposal) -> Coordination:
-    coordinators = db.session.scalars(
+def coordinators_of(institution_id: int) -> list[User]:
+    """The institution's active coordinators."""
+    return list(db.session.scalars(
         select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.institution_id == proposal.institution_id, UserRole.role == "coordinator",
-               User.institution_id == proposal.institution_id, User.is_active.is_(True))
-        .order_by(User.last_name, User.first_name, User.id)).all()
+        .where(UserRole.institution_id == institution_id, UserRole.role == "coordinator",
+               User.institution_id == institution_id, User.is_active.is_(True))
+        .order_by(User.last_name, User.first_name, User.id)))
+
+
+def coordination_of(proposal: Proposal) -> Coordination:
+    coordinators = coordinators_of(proposal.institution_id)
     recused = recused_ids(proposal)
     substitute = substitute_for(proposal)
     if substitute is not None and (not substitute.is_active or substitute.id in recused
