@@ -11,6 +11,9 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 
+from incubator.extensions import db
+from incubator.notifications import services
+from incubator.notifications.models import OutboxMessage
 from incubator.timeutil import PARIS
 
 from ..factories import (
@@ -280,3 +283,24 @@ def test_the_home_page_reads_a_fixed_number_of_queries(make_client, login, count
             assert client.get("/").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1] <= 12, counts
+
+
+# --------------------------------------------------------------------------- the digest
+
+
+def test_the_digest_lists_what_waits_with_the_home_pages_counts(client, login):
+    manager = make_user(first_name="Claire")
+    agent = make_user(manager=manager)
+    project = make_project(members=(agent,), hours_budget=100)
+    make_time_entry(agent, project, day=MONDAY - timedelta(days=7), status="submitted", submitted_at=days_ago(12))
+    make_time_entry(agent, project, day=MONDAY - timedelta(days=14), status="submitted", submitted_at=days_ago(20))
+    services.set_preferences(manager, {"approvals": "digest"})
+    make_user(manager=make_user())  # no digest chosen: no email
+    assert services.send_digests() == 1
+    [message] = db.session.scalars(db.select(OutboxMessage)).all()
+    assert message.recipient == manager.email
+    assert message.subject == "[Incubateur] Votre récapitulatif : 1 sujet(s) en attente"
+    home_card = cards(home(client, login, manager))["weeks_to_approve"]
+    assert "2 semaines à valider — la plus ancienne depuis 20 jours (Valider les heures)" in message.text
+    assert home_card.startswith("2 semaines à valider — la plus ancienne depuis 20 jours")
+    assert "http://localhost/validations" in message.text or "/validations" in message.html
