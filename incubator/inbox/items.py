@@ -212,7 +212,7 @@ def _mine(user: User) -> list[Probe]:
               lambda r, now: Item("drafts", "mine", r["n"], plural(r["n"], "brouillon à compléter et déposer",
                                                                    "brouillons à compléter et déposer"),
                                   "Ouvrir mes propositions", mine,
-                                  _since(r["n"], r["at"], now, feminine=False, waiting="commencé"), r["at"])),
+                                  _since(r["n"], r["at"], now, feminine=False), r["at"])),
     ]
 
 

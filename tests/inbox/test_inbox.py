@@ -140,7 +140,7 @@ def test_an_author_sees_drafts_proposals_to_revise_and_invitations(client, login
     make_coauthor(make_proposal(state="rejected"), author, status="invited")  # no longer answerable
     page = home(client, login, author)
     found = cards(page)
-    assert found["drafts"].startswith("1 brouillon à compléter et déposer — commencé depuis 9 jours")
+    assert found["drafts"].startswith("1 brouillon à compléter et déposer — en attente depuis 9 jours")
     assert found["to_revise"].startswith("1 proposition à réviser — en attente depuis 40 jours")
     assert found["invitations"].startswith("1 invitation à co-signer — en attente depuis 1 jour")
     # Oldest first in the section.
