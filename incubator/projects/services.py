@@ -119,7 +119,8 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
         raise NotAllowed(refusal)
     errors: dict[str, str] = {}
     was_ready, sponsor_before = not policy.charter_missing(project), project.sponsor_id
-    sponsor = project.sponsor if sponsor_email is None else agent_by_email(project.institution_id, sponsor_email)
+    sponsor = (db.session.get(User, project.sponsor_id) if project.sponsor_id else None) if sponsor_email is None \
+        else agent_by_email(project.institution_id, sponsor_email)
     if sponsor_email and sponsor is None:
         errors["sponsor_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
     elif (sponsor.id if sponsor else None) != project.sponsor_id:
@@ -169,14 +170,16 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
 def _notify_charter_hand_overs(actor: User, project: Project, *, was_ready: bool, sponsor_before: int | None) -> None:
     """The appointed sponsor is told; once the charter is complete, its sponsor and the
     coordinators who may validate it (neither its lead nor its sponsor) are told."""
-    if project.sponsor_id and project.sponsor_id != sponsor_before:
-        notify([project.sponsor], "projects", "Vous êtes désigné·e commanditaire d'un projet",
+    # Read by id: the relationship may still hold the sponsor loaded before the change.
+    sponsor = db.session.get(User, project.sponsor_id) if project.sponsor_id else None
+    if sponsor is not None and project.sponsor_id != sponsor_before:
+        notify([sponsor], "projects", "Vous êtes désigné·e commanditaire d'un projet",
                f"Vous êtes commanditaire du projet « {project.title} » : relisez sa lettre de mission (objectifs, "
                "équipe, temps de décharge) avant sa validation par l'animation du collectif.",
                link("projects.charter", project_id=project.id), exclude=actor)
     if was_ready or policy.charter_missing(project) or lifecycle.transition(project.state, "validate_charter") is None:
         return
-    notify([project.sponsor], "projects", "La lettre de mission est prête",
+    notify([sponsor], "projects", "La lettre de mission est prête",
            f"La lettre de mission du projet « {project.title} » est complète : l'animation du collectif peut la valider.",
            link("projects.charter", project_id=project.id), exclude=actor)
     validators = [u for u in _project_coordinators(project) if policy.can_validate_charter(u, project) is None]

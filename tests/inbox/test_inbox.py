@@ -14,6 +14,8 @@ import time_machine
 from incubator.extensions import db
 from incubator.notifications import services
 from incubator.notifications.models import OutboxMessage
+from incubator.projects.models import Project
+from incubator.projects.policy import charter_missing, charter_ready_clause
 from incubator.timeutil import PARIS
 
 from ..factories import (
@@ -304,3 +306,15 @@ def test_the_digest_lists_what_waits_with_the_home_pages_counts(client, login):
     assert "2 semaines à valider — la plus ancienne depuis 20 jours (Valider les heures)" in message.text
     assert home_card.startswith("2 semaines à valider — la plus ancienne depuis 20 jours")
     assert "http://localhost/validations" in message.text or "/validations" in message.html
+
+
+def test_the_charter_ready_clause_is_charter_missing_in_sql():
+    lead, sponsor = make_user(), make_user()
+    complete = {"lead": lead, "sponsor": sponsor, "objectives": "Un objectif.", "starts_on": date(2027, 1, 4),
+                "ends_on": date(2027, 6, 30), "members": (lead,), "hours_budget": 10}
+    variants = [complete] + [{**complete, key: value} for key, value in (
+        ("lead", None), ("sponsor", None), ("objectives", ""), ("starts_on", None), ("ends_on", None),
+        ("hours_budget", 0), ("members", ()))]
+    projects = [make_project(lead.institution, state="framing", **variant) for variant in variants]
+    ready = set(db.session.scalars(db.select(Project.id).where(charter_ready_clause())))
+    assert ready == {p.id for p in projects if not charter_missing(p)} == {projects[0].id}

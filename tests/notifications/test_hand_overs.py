@@ -272,6 +272,7 @@ def notified(user: User) -> list[Notification]:
 def test_the_appointed_sponsor_is_told_then_the_charter_ready_reaches_sponsor_and_validators():
     coordinator, other, author, project = _framing_project()
     sponsor = make_user(institution=author.institution, last_name="Commanditaire")
+    assert project.sponsor is None  # loaded before the change, as the page does
     _save(coordinator, project, sponsor=sponsor, members="")  # no member with hours yet: not ready
     assert [n.subject for n in notified(sponsor)] == ["Vous êtes désigné·e commanditaire d'un projet"]
     assert notified(sponsor)[0].url == f"/projets/{project.id}/lettre-de-mission"
