@@ -40,6 +40,7 @@ from ..release_time.queries import awaiting_approval
 from ..review.lifecycle import ITEMS
 from ..review.models import AgendaItem, Assessment, ReviewSession
 from ..review.policy import recused_clause
+from ..security import user_may_open
 from ..timeutil import (
     days_since,
     format_date,
@@ -394,7 +395,7 @@ def inbox_for(user: User, now: datetime | None = None) -> Inbox:
         item = probe.build(values, now)
         if item is not None:
             sections[item.section].items.append(item)
-    if user.has_role("hr"):
+    if user_may_open(user, "engagement.hr"):  # the page's own role guard
         sections["hr"].items.append(_hr_item(now))
     for section in sections.values():
         section.items.sort(key=lambda item: (item.oldest is None, item.oldest or now))
