@@ -163,6 +163,7 @@ def test_the_coordinator_sees_eligibility_but_not_where_recused_and_not_another_
     assert card.startswith(f"{len(others)} propositions à déclarer recevables ou non — la plus ancienne depuis 40 jours")
     listed = text(client.get(card_link(page, "eligibility")))
     assert listed.count(">Examiner</a>") == 3
+    assert "3 propositions à examiner par vous, la plus ancienne d'abord ; 2 autres : vous êtes récusé·e" in listed
 
 
 def test_a_member_sees_what_to_assess_not_what_they_are_recused_on_or_assessed(client, login):
