@@ -7,9 +7,11 @@ import hashlib
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import event, select, text
+from sqlalchemy import Date, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from .extensions import db
 
@@ -112,3 +114,26 @@ def _on_execute(state) -> None:
 
 def _all_tables() -> list[str]:
     return list(db.metadata.tables)
+
+
+# --------------------------------------------------------------------------- weeks
+
+
+class week_start(FunctionElement):  # noqa: N801 - used like a SQL function
+    """SQL: the Monday of the week of a date column (`monday_of` in the database), to
+    count weeks in one query on SQLite and PostgreSQL."""
+
+    type = Date()
+    inherit_cache = True
+    name = "week_start"
+
+
+@compiles(week_start, "sqlite")
+def _week_start_sqlite(element, compiler, **kw):
+    # Back six days, then forward to the next Monday (the same day when it is one).
+    return f"date({compiler.process(element.clauses, **kw)}, '-6 days', 'weekday 1')"
+
+
+@compiles(week_start, "postgresql")
+def _week_start_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('week', {compiler.process(element.clauses, **kw)}) AS DATE)"

@@ -130,10 +130,15 @@ def may_open(endpoint: str) -> bool:
     a page asks before linking to a page reserved to some roles, instead of testing the
     roles itself. An endpoint without a role guard has its rule in its domain's policy:
     asking here about it is a mistake, and raises."""
+    return user_may_open(current_user, endpoint)
+
+
+def user_may_open(user, endpoint: str) -> bool:
+    """`may_open` for a given user (the inbox, read for the digest outside a request too)."""
     roles = getattr(current_app.view_functions[endpoint], "required_roles", None)
     if roles is None:
         raise LookupError(f"{endpoint} has no role guard: ask its domain's policy.")
-    return holds_any(current_user, roles)
+    return holds_any(user, roles)
 
 
 def instance_admin_required(view: Callable) -> Callable:

@@ -5,6 +5,8 @@ from flask_login import current_user
 
 from ..checks import PROXY_PROBE_HEADER, proxy_headers_seen
 from ..engagement.policy import managers_option_refusal
+from ..engagement.queries import readable_reports
+from ..inbox.items import inbox_for
 from ..security import login_required
 from ..web import render_page
 from . import queries
@@ -40,8 +42,10 @@ def theme_css() -> Response:
 @bp.get("/")
 @login_required
 def home():
-    return render_page("core/home.html", summary=queries.home_summary(current_user),
-                       reports_engagement_open=managers_option_refusal(current_user) is None)
+    # The N+1's way to their reports' engagement records, when the institution allows it.
+    reports_engagement_open = managers_option_refusal(current_user) is None and bool(readable_reports(current_user))
+    return render_page("core/home.html", inbox=inbox_for(current_user), summary=queries.home_summary(current_user),
+                       reports_engagement_open=reports_engagement_open)
 
 
 @bp.get("/accessibilite")

@@ -44,7 +44,8 @@ def seed(named: dict[str, User]) -> None:
             monday = this_monday - timedelta(weeks=weeks_ago)
             if weeks_ago == 0:
                 status = "draft"
-            elif weeks_ago == 1:
+            elif weeks_ago == 1 or (weeks_ago == 2 and user.id == named["agent"].id):
+                # The encadrant's inbox: two weeks of the demo agent wait for approval.
                 status = "submitted"
             elif weeks_ago == 3 and user.id == named["agent"].id:
                 status = "refused"

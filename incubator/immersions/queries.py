@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -22,6 +22,24 @@ def published_offers(user: User) -> list[Proposal]:
         .order_by(Proposal.window_starts_on, Proposal.id)))
 
 
+def hosted_offers(user: User):
+    """SQL: the ids of the mobility offers `user` hosts (policy.host_ids: the author, the
+    contact, the author's N+1)."""
+    author_manager = select(User.manager_id).where(User.id == Proposal.author_id).scalar_subquery()
+    return select(Proposal.id).where(Proposal.kind == "mobility", or_(
+        Proposal.author_id == user.id, Proposal.contact_id == user.id, author_manager == user.id))
+
+
+def awaiting_consent(user: User):
+    """SQL on Application: those waiting for `user`'s consent as the applicant's N+1."""
+    return and_(Application.manager_id == user.id, Application.status.in_(APPLICATIONS.sources("consent")))
+
+
+def awaiting_selection(user: User):
+    """SQL on Application: consented applications to `user`'s offers, waiting for the host."""
+    return and_(Application.offer_id.in_(hosted_offers(user)), Application.status.in_(APPLICATIONS.sources("select")))
+
+
 def applications_overview(user: User):
     """My applications; those awaiting my consent as N+1; those to select as host."""
     options = (selectinload(Application.offer).selectinload(Proposal.author),
@@ -29,13 +47,9 @@ def applications_overview(user: User):
                selectinload(Application.manager))
     mine = db.session.scalars(select(Application).where(Application.applicant_id == user.id)
                               .options(*options).order_by(Application.created_at.desc())).all()
-    to_consent = db.session.scalars(select(Application).where(Application.manager_id == user.id,
-                                                              Application.status.in_(APPLICATIONS.sources("consent")))
+    to_consent = db.session.scalars(select(Application).where(awaiting_consent(user))
                                     .options(*options).order_by(Application.created_at)).all()
-    author_manager = select(User.manager_id).where(User.id == Proposal.author_id).scalar_subquery()
-    hosted = select(Proposal.id).where(Proposal.kind == "mobility", or_(
-        Proposal.author_id == user.id, Proposal.contact_id == user.id, author_manager == user.id))
     to_select = db.session.scalars(select(Application).where(
-        Application.offer_id.in_(hosted), Application.status.in_(("consented", "selected", "not_selected")))
+        Application.offer_id.in_(hosted_offers(user)), Application.status.in_(("consented", "selected", "not_selected")))
         .options(*options).order_by(Application.created_at)).all()
     return list(mine), list(to_consent), list(to_select)

@@ -133,6 +133,10 @@ def manager_decide(actor: User, application: Application, *, consent: bool, reas
         notify([application.applicant], "my_time", "Votre N+1 a donné son accord",
                f"Votre N+1 accepte votre immersion « {application.offer.title} » : le service d'accueil va choisir.",
                link("immersions.index"))
+        hosts = db.session.scalars(select(User).where(User.id.in_(policy.host_ids(application.offer)))).all()
+        notify(hosts, "approvals", "Une candidature attend votre choix",
+               f"{application.applicant.full_name} candidate à « {application.offer.title} » avec l'accord de son N+1 : "
+               "retenez sa candidature ou non.", link("immersions.index", "accueil"), exclude=application.applicant)
     else:
         notify([application.applicant], "my_time", "Votre demande d'immersion est refusée",
                f"Votre N+1 refuse votre immersion « {application.offer.title} » : {reason}", link("immersions.index"))

@@ -209,23 +209,46 @@ def run_worker(poll_seconds: float = 5.0, *, stop: threading.Event | None = None
             sleep(poll_seconds)
 
 
+# What waits for a person, for the digest: the inbox registers it (incubator/inbox), which
+# reads every domain and so cannot be imported from here. Each answers a list of items
+# with `sentence`, `action` and `link`.
+_WAITING: list[Callable[[User], list]] = []
+
+
+def register_waiting(reader: Callable[[User], list]) -> None:
+    if reader not in _WAITING:
+        _WAITING.append(reader)
+
+
 def send_digests() -> int:
-    """One email per person gathering the notifications they chose to receive daily."""
+    """One email per person who chose a daily digest for some category: the notifications
+    they chose to receive daily, and what waits for them today (the home page's counts)."""
     pending = db.session.scalars(select(Notification).where(Notification.digest_pending.is_(True))
                                  .order_by(Notification.user_id, Notification.created_at)).all()
     by_user: dict[int, list[Notification]] = {}
     for notification in pending:
         by_user.setdefault(notification.user_id, []).append(notification)
+    daily = set(db.session.scalars(select(NotificationPreference.user_id)
+                                   .where(NotificationPreference.delivery == "digest").distinct()))
     base = current_app.config["BASE_URL"].rstrip("/")
-    for user_id, items in by_user.items():
+    sent = 0
+    for user_id in sorted(set(by_user) | daily):
         user = db.session.get(User, user_id)
-        if user.is_active and user.email:
-            context = {"user": user, "items": items, "base": base, "preferences_url": base + link("notifications.preferences").path()}
+        items = by_user.get(user_id, [])
+        # Agents without an email (an identifier instead) read everything in the application.
+        reachable = user.is_active and bool(user.email)
+        waiting = [item for reader in _WAITING for item in reader(user)] if reachable else []
+        if reachable and (items or waiting):
+            context = {"user": user, "items": items, "waiting": waiting, "base": base,
+                       "preferences_url": base + link("notifications.preferences").path()}
+            subject = (f"Votre récapitulatif : {len(items)} nouvelle(s)" if items
+                       else f"Votre récapitulatif : {len(waiting)} sujet(s) en attente")
             db.session.add(OutboxMessage(
-                recipient=user.email, subject=f"[Incubateur] Votre récapitulatif : {len(items)} nouvelle(s)",
+                recipient=user.email, subject=f"[Incubateur] {subject}",
                 text=render_template("notifications/digest.txt", **context),
                 html=render_template("notifications/digest.html", **context)))
+            sent += 1
         for item in items:
             item.digest_pending = False
     db.session.commit()
-    return len(by_user)
+    return sent

@@ -12,11 +12,13 @@ The immersion's agreement is read only by the people of the immersion.
 
 from __future__ import annotations
 
+from sqlalchemy import and_, exists
+
 from ..errors import not_now
 from ..people.models import User
 from ..review.policy import NOT_COORDINATOR, can_act_as_coordinator
 from . import lifecycle
-from .models import Project
+from .models import Project, ProjectMember
 
 OTHER_INSTITUTION = "Ce projet appartient à une autre collectivité."
 CLOSED = "Ce projet est clos : il ne peut plus être modifié."
@@ -81,6 +83,30 @@ def can_validate_charter(actor: User, project: Project) -> str | None:
         return SPONSOR_VALIDATES
     return (coordination_refusal(actor, project)
             or lifecycle.MACHINE.refusal(project.state, "validate_charter", {lifecycle.COORDINATOR}))
+
+
+def charter_missing(project: Project) -> list[str]:
+    """What the charter lacks before it can be validated (French, for the message); empty
+    when it is ready. `charter_ready_clause` is the same rule in SQL, for many projects."""
+    missing = []
+    if not project.sponsor_id:
+        missing.append("le commanditaire")
+    if not project.lead_id:
+        missing.append("le chef ou la cheffe de projet")
+    if not project.objectives:
+        missing.append("les objectifs")
+    if not (project.starts_on and project.ends_on):
+        missing.append("les dates de début et de fin")
+    if not any(m.hours_budget > 0 for m in project.members):
+        missing.append("au moins un membre avec son budget d'heures")
+    return missing
+
+
+def charter_ready_clause():
+    """SQL on Project: `charter_missing(project)` is empty (tests/projects check they agree)."""
+    return and_(Project.sponsor_id.is_not(None), Project.lead_id.is_not(None), Project.objectives != "",
+                Project.starts_on.is_not(None), Project.ends_on.is_not(None),
+                exists().where(ProjectMember.project_id == Project.id, ProjectMember.hours_budget > 0))
 
 
 # --------------------------------------------------------------------------- running

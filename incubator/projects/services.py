@@ -16,6 +16,7 @@ from ..notifications.services import notify
 from ..people.models import User
 from ..people.services import agent_by_email
 from ..proposals.models import Proposal
+from ..review.policy import coordination_of, coordinators_of
 from ..text import clean, int_in_range
 from ..timeutil import today_paris, utcnow
 from . import lifecycle, policy
@@ -69,6 +70,10 @@ def create_from_proposal(proposal: Proposal, actor: User) -> Project:
     notify(authors, "proposals", "Un projet est ouvert pour votre proposition",
            f"« {proposal.title} » devient un projet : sa lettre de mission (équipe, objectifs, temps de décharge) "
            "est à rédiger.", link("projects.show", project_id=project.id))
+    coordination = coordination_of(proposal)
+    notify([*coordination.acting, coordination.substitute], "projects", "Un nouveau projet attend son commanditaire",
+           f"« {proposal.title} » devient un projet : désignez son ou sa commanditaire pour que sa lettre de mission "
+           "puisse être rédigée puis validée.", link("projects.edit_charter", project_id=project.id))
     return project
 
 
@@ -113,7 +118,9 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
     if refusal:
         raise NotAllowed(refusal)
     errors: dict[str, str] = {}
-    sponsor = project.sponsor if sponsor_email is None else agent_by_email(project.institution_id, sponsor_email)
+    was_ready, sponsor_before = not policy.charter_missing(project), project.sponsor_id
+    sponsor = (db.session.get(User, project.sponsor_id) if project.sponsor_id else None) if sponsor_email is None \
+        else agent_by_email(project.institution_id, sponsor_email)
     if sponsor_email and sponsor is None:
         errors["sponsor_email"] = "Aucun agent actif de la collectivité n'a cette adresse."
     elif (sponsor.id if sponsor else None) != project.sponsor_id:
@@ -157,6 +164,37 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
     db.session.flush()
     record("project.charter_saved", actor=actor, institution_id=project.institution_id, target=project,
            data={"members": len(members), "sponsor_id": project.sponsor_id, "lead_id": project.lead_id})
+    _notify_charter_hand_overs(actor, project, was_ready=was_ready, sponsor_before=sponsor_before)
+
+
+def _notify_charter_hand_overs(actor: User, project: Project, *, was_ready: bool, sponsor_before: int | None) -> None:
+    """The appointed sponsor is told; once the charter is complete, its sponsor and the
+    coordinators who may validate it (neither its lead nor its sponsor) are told."""
+    # Read by id: the relationship may still hold the sponsor loaded before the change.
+    sponsor = db.session.get(User, project.sponsor_id) if project.sponsor_id else None
+    if sponsor is not None and project.sponsor_id != sponsor_before:
+        notify([sponsor], "projects", "Vous êtes désigné·e commanditaire d'un projet",
+               f"Vous êtes commanditaire du projet « {project.title} » : relisez sa lettre de mission (objectifs, "
+               "équipe, temps de décharge) avant sa validation par l'animation du collectif.",
+               link("projects.charter", project_id=project.id), exclude=actor)
+    if was_ready or policy.charter_missing(project) or lifecycle.transition(project.state, "validate_charter") is None:
+        return
+    notify([sponsor], "projects", "La lettre de mission est prête",
+           f"La lettre de mission du projet « {project.title} » est complète : l'animation du collectif peut la valider.",
+           link("projects.charter", project_id=project.id), exclude=actor)
+    validators = [u for u in _project_coordinators(project) if policy.can_validate_charter(u, project) is None]
+    notify(validators, "projects", "Une lettre de mission est à valider",
+           f"La lettre de mission du projet « {project.title} » est complète : relisez-la et validez-la.",
+           link("projects.show", "cadre", project_id=project.id), exclude=actor)
+
+
+def _project_coordinators(project: Project) -> list[User]:
+    """Who takes the coordinator's actions on the project: of its proposal, or all the
+    institution's coordinators for a project that comes from none."""
+    if project.proposal is not None:
+        coordination = coordination_of(project.proposal)
+        return [u for u in (*coordination.acting, coordination.substitute) if u is not None]
+    return coordinators_of(project.institution_id)
 
 
 def validate_charter(actor: User, project: Project) -> None:
@@ -164,17 +202,7 @@ def validate_charter(actor: User, project: Project) -> None:
     lead nor the sponsor: the three are distinct people."""
     refuse(policy.can_validate_charter(actor, project))
     transition = lifecycle.transition(project.state, "validate_charter")
-    missing = []
-    if not project.sponsor_id:
-        missing.append("le commanditaire")
-    if not project.lead_id:
-        missing.append("le chef ou la cheffe de projet")
-    if not project.objectives:
-        missing.append("les objectifs")
-    if not (project.starts_on and project.ends_on):
-        missing.append("les dates de début et de fin")
-    if not any(m.hours_budget > 0 for m in project.members):
-        missing.append("au moins un membre avec son budget d'heures")
+    missing = policy.charter_missing(project)
     if missing:
         raise ValidationFailed({"charter": "Avant de valider, complétez : " + ", ".join(missing) + "."})
     problem = policy.roles_problem(project.lead_id, project.sponsor_id, actor.id)

@@ -4,6 +4,7 @@ the rules, changes the models, records the audit event; the caller commits."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -298,6 +299,21 @@ def _check_complete(proposal: Proposal) -> None:
     clean_content(proposal.institution_id, proposal.kind, data, for_submission=True)
 
 
+# Who else a submission gives something to do: the arbitration registers the coordination
+# (review.eligibility), which this package, below it, does not import.
+_SUBMISSION_HOOKS: list[Callable[[Proposal], None]] = []
+
+
+def register_submission_hook(hook: Callable[[Proposal], None]) -> None:
+    if hook not in _SUBMISSION_HOOKS:
+        _SUBMISSION_HOOKS.append(hook)
+
+
+def _submitted(proposal: Proposal) -> None:
+    for hook in _SUBMISSION_HOOKS:
+        hook(proposal)
+
+
 def submit_proposal(actor: User, proposal: Proposal) -> None:
     transition = require_transition(proposal, "submit", actor)
     _check_complete(proposal)
@@ -308,6 +324,7 @@ def submit_proposal(actor: User, proposal: Proposal) -> None:
     notify(authors_of(proposal), "proposals", "Votre proposition est bien déposée",
            f"« {proposal.title} » est déposée. L'animation du collectif va examiner sa recevabilité ; "
            "vous serez prévenu·e de chaque étape.", proposal_link(proposal))
+    _submitted(proposal)
 
 
 def resubmit_proposal(actor: User, proposal: Proposal) -> None:
@@ -320,6 +337,7 @@ def resubmit_proposal(actor: User, proposal: Proposal) -> None:
     notify(authors_of(proposal), "proposals", "Votre version révisée est bien déposée",
            f"La version {proposal.version_number} de « {proposal.title} » est déposée et repart pour un examen.",
            proposal_link(proposal))
+    _submitted(proposal)
 
 
 def withdraw_proposal(actor: User, proposal: Proposal) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -65,11 +65,16 @@ class AgentQueue:
 AGENTS_PER_PAGE = 10
 
 
+def awaiting_approval(user: User):
+    """SQL on TimeEntry and its agent (User): hours waiting for `user`'s decision, as the
+    agent's N+1 or delegate; never `user`'s own (people.hierarchy.decidable_agents)."""
+    return and_(TimeEntry.user_id == User.id, decidable_agents(user), TimeEntry.status.in_(ENTRIES.sources("approve")))
+
+
 def approval_queue(user: User, page: int = 1):
     """Agents with hours waiting for `user` (their N+1 or delegate, never `user` themself),
     ten per page, with their lines by week; and the delegations given and received."""
-    waiting = (select(User).where(decidable_agents(user), exists().where(
-        TimeEntry.user_id == User.id, TimeEntry.status.in_(ENTRIES.sources("approve"))))
+    waiting = (select(User).where(decidable_agents(user), exists().where(awaiting_approval(user)))
         .order_by(User.last_name, User.first_name, User.id))
     agents = db.paginate(waiting, page=page, per_page=AGENTS_PER_PAGE, error_out=False)
     queues = {agent.id: AgentQueue(agent) for agent in agents.items}

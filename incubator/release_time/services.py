@@ -304,7 +304,14 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
         agent = db.session.get(User, agent_id)
         record("time.approved" if approve else "time.refused", actor=actor, institution_id=actor.institution_id,
                target=agent, data={"entries": [e.id for e in entries if e.user_id == agent_id], "reason": reason})
-        if not approve:
+        if approve:
+            # One notification per week approved, whatever the number of its lines.
+            for monday in sorted({monday_of(e.day) for e in entries if e.user_id == agent_id}):
+                hours = f"{sum(e.minutes for e in entries if e.user_id == agent_id and monday_of(e.day) == monday) / 60:g}"
+                notify([agent], "my_time", "Des heures de décharge sont validées",
+                       f"{actor.full_name} a validé {hours.replace('.', ',')} h de la semaine du {monday:%d/%m/%Y}.",
+                       link("release_time.week", semaine=monday))
+        else:
             monday = monday_of(min(e.day for e in entries if e.user_id == agent_id))
             notify([agent], "my_time", "Des heures de décharge sont refusées",
                    f"{actor.full_name} a refusé des heures : {reason} Corrigez-les et transmettez à nouveau.",

@@ -8,10 +8,11 @@ from typing import Any
 from ..dbutil import MAX_ID
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..notifications.links import link
 from ..notifications.services import notify
 from ..people.models import User
 from ..proposals.models import Proposal
-from ..proposals.services import authors_of, move, proposal_link
+from ..proposals.services import authors_of, move, proposal_link, register_submission_hook
 from ..text import clean, int_in_range
 from .assessments import notify_members_to_assess
 from .coordination import coordinator_transition
@@ -20,7 +21,20 @@ from .models import (
     DUPLICATE_REASON,
     Decision,
 )
+from .policy import coordination_of
 from .settings import settings_for
+
+
+def notify_coordination_of_submission(proposal: Proposal) -> None:
+    """A proposal is submitted (or resubmitted): the coordinators who act on it (not recused,
+    or its substitute) have its eligibility to examine."""
+    coordination = coordination_of(proposal)
+    notify([*coordination.acting, coordination.substitute], "collective", "Une proposition déposée attend son examen",
+           f"« {proposal.title} » vient d'être déposée (version {proposal.version_number}) : examinez sa recevabilité.",
+           link("review.eligibility", proposal_id=proposal.id))
+
+
+register_submission_hook(notify_coordination_of_submission)
 
 
 def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Decision:

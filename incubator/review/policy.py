@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import EllipsisType
 
-from sqlalchemy import func, select, union
+from sqlalchemy import exists, func, or_, select, union
 
 from ..collective.services import is_member
 from ..dbutil import request_cached
@@ -68,6 +68,15 @@ def recused_ids(proposal: Proposal) -> frozenset[int]:
     return frozenset({proposal.author_id} | set(db.session.scalars(union(
         select(CoAuthor.user_id).where(CoAuthor.proposal_id == proposal.id, CoAuthor.status != "declined"),
         select(Conflict.user_id).where(Conflict.proposal_id == proposal.id)))))
+
+
+def recused_clause(user_id: int):
+    """SQL on Proposal: `user_id` is among its `recused_ids` (author, co-author invited or
+    accepted, declared conflict), for counting many proposals in one query."""
+    return or_(Proposal.author_id == user_id,
+               exists().where(CoAuthor.proposal_id == Proposal.id, CoAuthor.user_id == user_id,
+                              CoAuthor.status != "declined"),
+               exists().where(Conflict.proposal_id == Proposal.id, Conflict.user_id == user_id))
 
 
 def recusal_reason(user: User, proposal: Proposal) -> str | None:
@@ -348,12 +357,17 @@ class Coordination:
         return f"{start}{', '.join(names)} {verb} à sa place."
 
 
-def coordination_of(proposal: Proposal) -> Coordination:
-    coordinators = db.session.scalars(
+def coordinators_of(institution_id: int) -> list[User]:
+    """The institution's active coordinators."""
+    return list(db.session.scalars(
         select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.institution_id == proposal.institution_id, UserRole.role == "coordinator",
-               User.institution_id == proposal.institution_id, User.is_active.is_(True))
-        .order_by(User.last_name, User.first_name, User.id)).all()
+        .where(UserRole.institution_id == institution_id, UserRole.role == "coordinator",
+               User.institution_id == institution_id, User.is_active.is_(True))
+        .order_by(User.last_name, User.first_name, User.id)))
+
+
+def coordination_of(proposal: Proposal) -> Coordination:
+    coordinators = coordinators_of(proposal.institution_id)
     recused = recused_ids(proposal)
     substitute = substitute_for(proposal)
     if substitute is not None and (not substitute.is_active or substitute.id in recused

@@ -146,9 +146,9 @@ def criterion(criterion_id: int | None = None):
 def eligibility_queue():
     require_coordinator_page()
     proposals = queries.eligibility_queue(current_user.institution_id)
-    return render_page("review/eligibility_queue.html", proposals=proposals,
-                       refusals=policy.coordinator_refusals(current_user, proposals),
-                       now=utcnow(), **common_context())
+    refusals = policy.coordinator_refusals(current_user, proposals)
+    return render_page("review/eligibility_queue.html", proposals=proposals, refusals=refusals,
+                       actionable=sum(1 for r in refusals.values() if r is None), now=utcnow(), **common_context())
 
 
 def _eligibility_page(proposal, open_form=None, ineligible_form=None):

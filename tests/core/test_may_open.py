@@ -16,7 +16,7 @@ def test_home_sections_show_exactly_when_their_pages_open(roles, client, login):
     login(client, make_user(roles=list(roles)))
     home = text(client.get("/"))
     assert ('aria-labelledby="admin"' in home) == (client.get("/admin/").status_code == 200)
-    assert ('aria-labelledby="rh"' in home) == (client.get("/rh/engagement").status_code == 200)
+    assert ('id="attente-engagement_report"' in home) == (client.get("/rh/engagement").status_code == 200)
 
 
 @pytest.mark.parametrize("roles", [("coordinator",), ("admin",)])
