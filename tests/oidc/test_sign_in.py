@@ -94,7 +94,7 @@ def test_first_sign_in_by_email_then_by_subject_opens_a_session(oidc_client, pro
     assert (identity.user_id, identity.issuer) == (user.id, provider.issuer)
     assert identity.subject != user.email
     login = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login")).one()
-    assert login.data == {"method": "oidc:proconnect"} and login.actor_id == user.id
+    assert login.data == {"method": "oidc:proconnect", "address": "127.0.0.1"} and login.actor_id == user.id
     assert count(AuditEvent.__table__) >= 2  # the link is recorded too
 
     # Next time, the (issuer, subject) finds the agent, whatever email the provider sends.
