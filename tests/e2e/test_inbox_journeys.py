@@ -50,7 +50,8 @@ def test_each_roles_home_lists_what_waits_and_leads_to_it(browser, live_server, 
 
 
 def test_an_agent_with_nothing_waiting_is_invited_to_propose(page):
-    login(page, "admin@ccas.demo.incubateur.fr")
+    # Not the CCAS administrator: the password journey (test_account_journeys.py) changes hers.
+    login(page, "admin@demo.incubateur.fr")
     expect(page.get_by_role("heading", name="Rien ne vous attend pour l'instant")).to_be_visible()
     expect(page.get_by_role("link", name="Proposer une initiative")).to_have_attribute("href", "/propositions/nouvelle")
     assert_accessible(page)
