@@ -83,7 +83,7 @@ def stat(value: float | Hidden | None, unit: str) -> str:
     return str(value) if isinstance(value, Hidden) else f"{value:.0f}{unit}"
 
 
-def _short(label: str, limit: int = 32) -> str:
+def _short(label: str, limit: int = 30) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
