@@ -12,6 +12,8 @@ MONTHS_FR = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )
 
+WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
 
 def utcnow() -> datetime:
     """Naive UTC now: the form every `*_at` column stores on both backends."""
@@ -36,6 +38,12 @@ def format_date(value: date | datetime | None) -> str:
         value = to_paris(value).date()
     day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {MONTHS_FR[value.month - 1]} {value.year}"
+
+
+def format_weekday(value: date) -> str:
+    """« Lundi 2 mars » (a day of the week being shown)."""
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{WEEKDAYS_FR[value.weekday()].capitalize()} {day} {MONTHS_FR[value.month - 1]}"
 
 
 def format_datetime(value: datetime | None) -> str:

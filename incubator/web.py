@@ -245,6 +245,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = timeutil.format_date
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["short_date_fr"] = timeutil.format_short_date
+    app.jinja_env.filters["weekday_fr"] = timeutil.format_weekday
     app.jinja_env.globals["url_with"] = url_with
     # Globals, not context: imported macros see them (the same badge everywhere).
     from .proposals.lifecycle import STATES

@@ -83,28 +83,33 @@ def stat(value: float | Hidden | None, unit: str) -> str:
     return str(value) if isinstance(value, Hidden) else f"{value:.0f}{unit}"
 
 
-def _short(label: str, limit: int = 34) -> str:
+def _short(label: str, limit: int = 30) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
-def bar_svg(chart: Chart, *, width: int = 720, bar_height: int = 26, label_width: int = 300) -> Markup:
-    """Horizontal bars, one per row, value written after the bar."""
+# Bars are drawn without a viewBox: SVG units are CSS pixels, so the text keeps its size in
+# the stylesheet (never below 12 px, on a phone too) while the bars' lengths are percentages
+# of the width. Each row: its label on a line, then the bar, the value written after it.
+BAR_SHARE = 70  # % of the width taken by the longest bar, leaving room for its value
+ROW_PITCH, LABEL_BASELINE, BAR_TOP, BAR_HEIGHT = 50, 16, 23, 18
+
+
+def bar_svg(chart: Chart) -> Markup:
+    """Horizontal bars, one per row, label above and value after each bar."""
     rows = chart.rows or [("Aucune donnée", 0)]
-    height = len(rows) * (bar_height + 10) + 10
+    height = len(rows) * ROW_PITCH + 4
     top = max((v for _l, v in rows if not isinstance(v, Hidden)), default=0) or 1
-    span = width - label_width - 70
     ident = f"chart-{chart.name}"
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-             f'width="100%" role="img" aria-labelledby="{ident}-title {ident}-desc">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="100%" height="{height}" '
+             f'role="img" aria-labelledby="{ident}-title {ident}-desc">',
              f'<title id="{ident}-title">{escape(chart.title)}</title>',
              f'<desc id="{ident}-desc">{escape(chart.description)}</desc>']
     for index, (label, value) in enumerate(rows):
-        y = 10 + index * (bar_height + 10)
-        length = 0 if isinstance(value, Hidden) or not value else max(2, round(span * value / top))
-        parts.append(f'<text class="chart-label" x="{label_width - 8}" y="{y + bar_height * 0.68:.1f}" '
-                     f'text-anchor="end">{escape(_short(label))}</text>')
-        parts.append(f'<rect class="chart-bar" x="{label_width}" y="{y}" width="{length}" height="{bar_height}" rx="3"/>')
-        parts.append(f'<text class="chart-value" x="{label_width + length + 6}" y="{y + bar_height * 0.68:.1f}">'
+        y = 2 + index * ROW_PITCH
+        share = 0 if isinstance(value, Hidden) or not value else max(0.5, round(BAR_SHARE * value / top, 2))
+        parts.append(f'<text class="chart-label" x="0" y="{y + LABEL_BASELINE}">{escape(_short(label))}</text>')
+        parts.append(f'<rect class="chart-bar" x="0" y="{y + BAR_TOP}" width="{share:g}%" height="{BAR_HEIGHT}" rx="3"/>')
+        parts.append(f'<text class="chart-value" x="{share:g}%" dx="6" y="{y + BAR_TOP + BAR_HEIGHT - 4}">'
                      f'{escape(figure(value, chart.unit))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

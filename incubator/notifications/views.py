@@ -4,6 +4,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ..accounts.sessions import register_session_fact
 from ..admin.forms import ConfirmForm
 from ..extensions import db
 from ..security import login_required
@@ -14,9 +15,29 @@ from .models import CATEGORIES, DELIVERY, Notification
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
+def unread_clause(user_id):
+    """SQL: how many notifications of the user are unread."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
+# Every page's header shows the count: answered by the session's own query (no query of its
+# own, no htmx call on load, so the header never moves); htmx only refreshes it.
+register_session_fact("unread_notifications", unread_clause)
+
+
 def unread_count(user) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    """The count read with the session's query, else one query."""
+    known = user.session_facts.get("unread_notifications")
+    if known is not None:
+        return int(known)
+    return db.session.scalar(select(unread_clause(user.id))) or 0
+
+
+@bp.app_context_processor
+def header_counter():
+    """The header's count (templates/base.html), computed only when a page shows it."""
+    return {"unread_notifications": lambda: unread_count(current_user)}
 
 
 @bp.get("")

@@ -100,7 +100,7 @@ def test_approved_hours_reach_the_agent_with_their_week(page, browser, live_serv
     login(page, "agent@demo.incubateur.fr")
     _open_notification(page, "Des heures de décharge sont validées")
     expect(page).to_have_url(re.compile(r"/mon-temps\?semaine=\d{4}-\d{2}-\d{2}$"))
-    expect(page.locator(".time-grid")).to_contain_text("Validé")
+    expect(page.locator(".week-days")).to_contain_text("Validé")
     assert_accessible(page)
 
 

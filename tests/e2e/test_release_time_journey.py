@@ -8,6 +8,12 @@ from .conftest import assert_accessible, login, open_page
 pytestmark = pytest.mark.e2e
 
 
+def first_project_days(page):
+    """The hour fields of the grid's first project, Monday to Friday (one block per day)."""
+    name = page.locator("#week-grid input[name^=h-]").first.get_attribute("name")
+    return page.locator(f'#week-grid input[name^="{name.rsplit("-", 1)[0]}-"]')
+
+
 def test_agent_submits_manager_approves_part_refuses_part_agent_corrects(page, browser, live_server):
     login(page, "agent@demo.incubateur.fr")
     page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Mon temps").click()
@@ -15,14 +21,14 @@ def test_agent_submits_manager_approves_part_refuses_part_agent_corrects(page, b
     page.get_by_role("link", name="Semaine suivante →").click()
     expect(page.get_by_role("heading", level=2).first).to_contain_text("Semaine du")
     assert_accessible(page)
-    inputs = page.locator(".time-grid tbody tr").first.locator("input[name^=h-]")
+    inputs = first_project_days(page)
     inputs.nth(0).fill("2")
     inputs.nth(1).fill("1,5")
     inputs.nth(2).fill("1,1")  # not a quarter hour: refused, nothing written
     page.get_by_role("button", name="Enregistrer et transmettre à mon N+1").click()
-    expect(page.locator(".time-grid .field-errors")).to_contain_text("Heures par quarts d'heure")
+    expect(page.locator(".week-days .field-errors")).to_contain_text("Heures par quarts d'heure")
     assert_accessible(page)
-    inputs = page.locator(".time-grid tbody tr").first.locator("input[name^=h-]")
+    inputs = first_project_days(page)
     inputs.nth(2).fill("")
     page.get_by_role("button", name="Enregistrer et transmettre à mon N+1").click()
     expect(page.get_by_text("Semaine transmise à votre N+1 pour validation.")).to_be_visible()
@@ -53,11 +59,11 @@ def test_agent_submits_manager_approves_part_refuses_part_agent_corrects(page, b
 
     page.goto(week_url)
     expect(page.get_by_text("« Ce jour-là vous étiez en formation toute la journée. »")).to_be_visible()
-    expect(page.locator(".time-grid")).to_contain_text("Validé")
-    refused = page.locator(".time-grid tbody tr").first.locator("input[name^=h-]").nth(1)
+    expect(page.locator(".week-days")).to_contain_text("Validé")
+    refused = first_project_days(page).nth(1)
     refused.fill("0,5")
     page.get_by_role("button", name="Enregistrer et transmettre à mon N+1").click()
     expect(page.get_by_text("Semaine transmise à votre N+1 pour validation.")).to_be_visible()
-    expect(page.locator(".time-grid")).to_contain_text("En attente du N+1")
+    expect(page.locator(".week-days")).to_contain_text("En attente du N+1")
     assert_accessible(page)
     manager.context.close()
