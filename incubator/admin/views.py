@@ -316,12 +316,13 @@ def import_users():
                  invalid=lambda refusal: page(failure=refusal if isinstance(refusal, ImportFailed) else None))
 
 
-AGENTS_TEMPLATE_HEADER = ("email", "identifiant", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1")
+AGENTS_TEMPLATE_HEADER = ("email", "identifiant", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1",
+                          "matricule")
 # Imports as it is once the units template is imported: the N+1 comes first, in the file; an
 # agent without a professional email has an identifier (matricule) instead.
-AGENTS_TEMPLATE_ROWS = (("karim.benali@ville.fr", "", "Karim", "Benali", "A", "DST", 100, ""),
-                        ("lea.petit@ville.fr", "", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr"),
-                        ("", "m09876", "Bruno", "Lefort", "C", "DST-BAT", 100, "karim.benali@ville.fr"))
+AGENTS_TEMPLATE_ROWS = (("karim.benali@ville.fr", "", "Karim", "Benali", "A", "DST", 100, "", "A00127"),
+                        ("lea.petit@ville.fr", "", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr", ""),
+                        ("", "m09876", "Bruno", "Lefort", "C", "DST-BAT", 100, "karim.benali@ville.fr", "09876"))
 
 
 @bp.get("/import/modele.csv")
