@@ -29,7 +29,15 @@ from .. import spreadsheets
 from ..audit.services import record
 from ..extensions import db
 from ..spreadsheets import MAX_LINES, read_csv
-from .models import CATEGORIES, EMAIL_MAX, EMPLOYEE_NUMBER_MAX, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
+from .models import (
+    CATEGORIES,
+    EMAIL_MAX,
+    EMPLOYEE_NUMBER_MAX,
+    QUOTITE_MAX,
+    QUOTITE_MIN,
+    OrgUnit,
+    User,
+)
 from .policy import user_edit_refusal
 from .services import (
     EMAIL_RE,
