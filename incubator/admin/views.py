@@ -179,7 +179,8 @@ def users():
 def _user_data(form: forms.UserForm) -> dict:
     return {
         "first_name": form.first_name.data, "last_name": form.last_name.data,
-        "email": form.email.data, "login_id": form.login_id.data, "category": form.category.data,
+        "email": form.email.data, "login_id": form.login_id.data, "employee_number": form.employee_number.data,
+        "category": form.category.data,
         "quotite": form.quotite.data, "org_unit_id": form.org_unit_id.data,
         "manager_email": form.manager_email.data,
     }
@@ -208,7 +209,8 @@ def _user_page(user: User, *, profile=None, roles=None, password=None):
     if profile is None:
         profile = forms.UserForm(prefix="profile", data={
             "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-            "login_id": user.login_id, "category": user.category, "quotite": user.quotite,
+            "login_id": user.login_id, "employee_number": user.employee_number, "category": user.category,
+            "quotite": user.quotite,
             "org_unit_id": user.org_unit_id, "manager_email": user.manager.login if user.manager else "",
         })
     profile.org_unit_id.choices = queries.unit_choices(user.institution_id, empty="— Choisir —")

@@ -41,6 +41,8 @@ from .models import (
 from .policy import user_edit_refusal
 from .services import (
     EMAIL_RE,
+    EMPLOYEE_NUMBER_FORM,
+    EMPLOYEE_NUMBER_TAKEN,
     email_problem,
     login_id_problem,
     normalise_email,
@@ -170,11 +172,11 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
         number = row.get("matricule", "").strip()
         if number:
             if len(number) > EMPLOYEE_NUMBER_MAX or not number.isprintable():
-                problems.append(f"matricule « {number[:20]} » : {EMPLOYEE_NUMBER_MAX} caractères imprimables au plus")
+                problems.append(f"matricule « {number[:20]} » refusé : {EMPLOYEE_NUMBER_FORM[0].lower()}{EMPLOYEE_NUMBER_FORM[1:-1]}")
             elif number in seen_numbers:
                 problems.append(f"matricule déjà présent ligne {seen_numbers[number]}")
             elif number in number_holders and (own is None or number_holders[number] != own.id):
-                problems.append(f"matricule « {number} » déjà attribué à un autre agent de la collectivité")
+                problems.append(f"matricule « {number} » : {EMPLOYEE_NUMBER_TAKEN[0].lower()}{EMPLOYEE_NUMBER_TAKEN[1:-1]}")
             seen_numbers.setdefault(number, line)
         manager_email = normalise_email(row.get("n_plus_1", ""))
         if manager_email and manager_email in (key, login_id):

@@ -232,7 +232,7 @@ def test_matricule_clashes_are_refused_with_their_line(client, login):
     response = _upload(client, content)
     page = text(response)
     assert response.status_code == 422
-    assert "Ligne 2" in page and "déjà attribué à un autre agent" in page
+    assert "Ligne 2" in page and "un autre agent de la collectivité a déjà ce matricule" in page
     assert "Matricule déjà présent ligne 3" in page
     assert "50 caractères imprimables au plus" in page and "Tulaire" not in page
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "deux@ville.fr")) == 0
