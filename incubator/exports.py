@@ -23,6 +23,7 @@ import io
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -100,11 +101,12 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence],
     return response
 
 
-def xlsx_cell(sheet, value: object, number_format: str | None = None) -> WriteOnlyCell:
+def xlsx_cell(sheet, value: object, number_style=None) -> WriteOnlyCell:
+    """`number_style`: the style of a number cell (a number format), from `_number_style`."""
     if value is None or _is_number(value):
         cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Decimal) else value)
-        if number_format and value is not None:
-            cell.number_format = number_format
+        if number_style is not None and value is not None:
+            cell._style = copy(number_style)  # what `cell.number_format = …` does, without its lookups
         return cell
     # Characters a worksheet cannot hold (control characters) are dropped, not refused.
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
@@ -160,6 +162,16 @@ class Sheet:
     frozen_columns: int = 0  # columns kept in view when scrolling sideways (names)
 
 
+def _number_style(sheet, number_format: str | None):
+    """The style of a number cell with this format, computed once per column: setting
+    `number_format` on each of 20,000 × 16 cells doubled the time of the XLSX export."""
+    if not number_format:
+        return None
+    cell = WriteOnlyCell(sheet, value=0)
+    cell.number_format = number_format
+    return cell._style
+
+
 def _write_sheet(workbook: Workbook, spec: Sheet) -> None:
     sheet = workbook.create_sheet(sheet_title(spec.title))
     header_row = 2 if spec.heading else 1
@@ -178,10 +190,10 @@ def _write_sheet(workbook: Workbook, spec: Sheet) -> None:
         cell.font, cell.alignment = bold, wrapped
         header.append(cell)
     sheet.append(header)
-    formats = [column.number_format for column in spec.columns]
+    styles = [_number_style(sheet, column.number_format) for column in spec.columns]
     last = header_row
     for row in spec.rows:
-        sheet.append([xlsx_cell(sheet, value, formats[i] if i < len(formats) else None)
+        sheet.append([xlsx_cell(sheet, value, styles[i] if i < len(styles) else None)
                       for i, value in enumerate(row)])
         last += 1
     # The filter's range is known at the end; a write-only sheet writes it after the rows.
