@@ -20,6 +20,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 { command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ]; } && [ -f /etc/ldap/schema/inetorgperson.schema ] \
   || missing+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
+# pdftotext reads the printed documents' PDFs (tests/e2e/test_print_journeys.py).
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

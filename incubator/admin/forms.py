@@ -18,6 +18,7 @@ from ..forms import Form as FlaskForm
 from ..people.models import (
     CATEGORIES,
     EMAIL_MAX,
+    EMPLOYEE_NUMBER_MAX,
     LOGIN_ID_MAX,
     QUOTITE_MAX,
     QUOTITE_MIN,
@@ -72,6 +73,10 @@ class UserForm(FlaskForm):
                            description="Pour un agent sans adresse professionnelle, par exemple son matricule : "
                                        "il se connecte avec, et reçoit ses notifications dans l'application.",
                            render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    employee_number = StringField("Matricule", validators=[Optional(), Length(max=EMPLOYEE_NUMBER_MAX)],
+                                  description="Le numéro de l'agent dans la paie, repris dans le relevé d'engagement "
+                                              "des RH ; facultatif.",
+                                  render_kw={"autocomplete": "off", "spellcheck": "false"})
     category = RadioField("Catégorie", choices=[(c, f"Catégorie {c}") for c in CATEGORIES],
                           validators=[InputRequired("Choisissez la catégorie.")])
     quotite = IntegerField("Quotité de travail (%)", default=QUOTITE_MAX,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.queries import activation_clause
@@ -14,6 +14,7 @@ from ..collective.models import CollectiveMembership
 from ..extensions import db
 from ..organisation.models import Institution, OrgUnit
 from ..people.models import User, UserRole
+from ..people.search import agent_search_clause
 from ..text import like_pattern
 from ..timeutil import paris_day_start
 
@@ -93,14 +94,7 @@ def agents_query(institution_id: int, filters: AgentFilters):
         .order_by(User.last_name, User.first_name, User.id)
     )
     if filters.q:
-        pattern = like_pattern(filters.q.lower())
-        stmt = stmt.where(or_(
-            func.lower(User.last_name).like(pattern, escape="\\"),
-            func.lower(User.first_name).like(pattern, escape="\\"),
-            func.lower(User.email).like(pattern, escape="\\"),
-            User.login_id.like(pattern, escape="\\"),
-            func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
-        ))
+        stmt = stmt.where(agent_search_clause(filters.q))
     if filters.org_unit_id:
         stmt = stmt.where(User.org_unit_id == filters.org_unit_id)
     if filters.category:

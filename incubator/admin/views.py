@@ -179,7 +179,8 @@ def users():
 def _user_data(form: forms.UserForm) -> dict:
     return {
         "first_name": form.first_name.data, "last_name": form.last_name.data,
-        "email": form.email.data, "login_id": form.login_id.data, "category": form.category.data,
+        "email": form.email.data, "login_id": form.login_id.data, "employee_number": form.employee_number.data,
+        "category": form.category.data,
         "quotite": form.quotite.data, "org_unit_id": form.org_unit_id.data,
         "manager_email": form.manager_email.data,
     }
@@ -208,7 +209,8 @@ def _user_page(user: User, *, profile=None, roles=None, password=None):
     if profile is None:
         profile = forms.UserForm(prefix="profile", data={
             "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-            "login_id": user.login_id, "category": user.category, "quotite": user.quotite,
+            "login_id": user.login_id, "employee_number": user.employee_number, "category": user.category,
+            "quotite": user.quotite,
             "org_unit_id": user.org_unit_id, "manager_email": user.manager.login if user.manager else "",
         })
     profile.org_unit_id.choices = queries.unit_choices(user.institution_id, empty="— Choisir —")
@@ -316,12 +318,13 @@ def import_users():
                  invalid=lambda refusal: page(failure=refusal if isinstance(refusal, ImportFailed) else None))
 
 
-AGENTS_TEMPLATE_HEADER = ("email", "identifiant", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1")
+AGENTS_TEMPLATE_HEADER = ("email", "identifiant", "prenom", "nom", "categorie", "service", "quotite", "n_plus_1",
+                          "matricule")
 # Imports as it is once the units template is imported: the N+1 comes first, in the file; an
 # agent without a professional email has an identifier (matricule) instead.
-AGENTS_TEMPLATE_ROWS = (("karim.benali@ville.fr", "", "Karim", "Benali", "A", "DST", 100, ""),
-                        ("lea.petit@ville.fr", "", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr"),
-                        ("", "m09876", "Bruno", "Lefort", "C", "DST-BAT", 100, "karim.benali@ville.fr"))
+AGENTS_TEMPLATE_ROWS = (("karim.benali@ville.fr", "", "Karim", "Benali", "A", "DST", 100, "", "A00127"),
+                        ("lea.petit@ville.fr", "", "Léa", "Petit", "C", "DST-BAT", 80, "karim.benali@ville.fr", ""),
+                        ("", "m09876", "Bruno", "Lefort", "C", "DST-BAT", 100, "karim.benali@ville.fr", "09876"))
 
 
 @bp.get("/import/modele.csv")

@@ -143,6 +143,11 @@ def seed(password: str) -> dict[str, User]:
         user.manager = named["encadrant"]
         user.org_unit = services["DST-BAT"]
     db.session.flush()
+    # Matricules (the HR report's first column), as the payroll gives them; a few agents
+    # have none yet (recruited after the last payroll import): the report shows it empty.
+    for n, user in enumerate(db.session.query(User).filter_by(institution_id=ville.id).order_by(User.id)):
+        if n % 9 != 8:
+            user.employee_number = f"{10230 + n * 37:06d}"
 
     # Collectif pilote: 9 volunteers of all categories, terms of two years.
     term_start = date(today.year - 1, 9, 1)
@@ -198,11 +203,12 @@ def seed_access(named: dict[str, User]) -> None:
         ("Lina", "Ferreira", "lina.ferreira@belleville-sur-loire.fr", None, "invitation", 3),
         ("Hugo", "Tessier", "hugo.tessier@belleville-sur-loire.fr", None, "invitation", 10),
         ("Inès", "Marchetti", "ines.marchetti@belleville-sur-loire.fr", None, None, 0),
-        ("Bruno", "Lefort", None, "m04512", "sheet", 2),
+        ("Bruno", "Lefort", None, "m04512", "sheet", 2),  # his identifier is his matricule
     ]
     now = utcnow()
     for first, last, email, login_id, purpose, days_ago in newcomers:
         user = User(institution=ville, first_name=first, last_name=last, email=email, login_id=login_id,
+                    employee_number=login_id.upper() if login_id else None,
                     password_hash=None, category="C", quotite=100, org_unit=unit, manager=head)
         db.session.add(user)
         db.session.flush()

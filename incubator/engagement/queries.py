@@ -16,6 +16,7 @@ from ..extensions import db
 from ..immersions.models import Application
 from ..organisation.models import OrgUnit
 from ..people.models import User
+from ..people.search import agent_search_clause
 from ..projects.models import Project, ProjectMember
 from ..proposals.models import CoAuthor, Proposal
 from ..release_time.models import TimeEntry
@@ -174,6 +175,7 @@ def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
 
 @dataclass
 class HrFilters:
+    q: str = ""  # a name or a matricule (people.search)
     org_unit_id: int | None = None
     category: str = ""
     min_hours: float = 0.0
@@ -196,6 +198,8 @@ def unit_and_descendants(institution_id: int, unit_id: int) -> list[int]:
 def hr_agents_query(institution_id: int, filters: HrFilters, period: Period):
     """Agents of the institution (sorted by name or unit, never by figures)."""
     stmt = select(User).where(User.institution_id == institution_id).outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+    if filters.q:
+        stmt = stmt.where(agent_search_clause(filters.q))
     if filters.org_unit_id:
         stmt = stmt.where(User.org_unit_id.in_(unit_and_descendants(institution_id, filters.org_unit_id)))
     if filters.category:
@@ -215,6 +219,43 @@ def hr_agents_query(institution_id: int, filters: HrFilters, period: Period):
     return stmt
 
 
+
+
+def unit_places(institution_id: int) -> dict[int, tuple[str, str]]:
+    """For each unit of the institution, (direction, service) as HR files them: a direction
+    is its own direction with no service; a service belongs to its nearest direction above
+    (none if it hangs at the top). One query, whatever the number of agents."""
+    units = {uid: (parent, kind, name) for uid, parent, kind, name in db.session.execute(
+        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.kind, OrgUnit.name).where(OrgUnit.institution_id == institution_id))}
+    places = {}
+    for uid, (parent, kind, name) in units.items():
+        if kind == "direction":
+            places[uid] = (name, "")
+            continue
+        seen = {uid}
+        while parent is not None and parent in units and parent not in seen and units[parent][1] != "direction":
+            seen.add(parent)
+            parent = units[parent][0]
+        places[uid] = (units[parent][2] if parent in units and units[parent][1] == "direction" else "", name)
+    return places
+
+
+def hours_by_agent_and_project(agents, period: Period):
+    """One row per agent of `agents` (hr_agents_query) and project with approved hours in
+    the period: (user id, matricule, last name, first name, unit id, project title, minutes),
+    in the report's order then by project. One query, read in chunks."""
+    newer = aliased(TimeEntry)
+    not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
+    ids = agents.with_only_columns(User.id, maintain_column_froms=True).order_by(None)
+    minutes = (select(TimeEntry.user_id, TimeEntry.project_id, func.sum(TimeEntry.minutes).label("minutes"))
+               .where(TimeEntry.user_id.in_(ids), TimeEntry.status == "approved",
+                      TimeEntry.day >= period.start, TimeEntry.day <= period.end, not_replaced)
+               .group_by(TimeEntry.user_id, TimeEntry.project_id)).subquery()
+    stmt = (agents.join(minutes, minutes.c.user_id == User.id).join(Project, Project.id == minutes.c.project_id)
+            .with_only_columns(User.id, User.employee_number, User.last_name, User.first_name, User.org_unit_id,
+                               Project.title, minutes.c.minutes, maintain_column_froms=True)
+            .order_by(Project.title, Project.id))
+    return db.session.execute(stmt.execution_options(yield_per=2000))
 
 
 def readable_reports(actor: User) -> list[User]:

@@ -7,24 +7,18 @@ from sqlalchemy.orm import contains_eager
 from ..admin.queries import unit_choices
 from ..audit.services import record_read
 from ..errors import refuse
-from ..exports import csv_response, number_text, xlsx_response
-from ..extensions import db
 from ..pagination import paginate_capped
 from ..people.models import CATEGORIES, User
+from ..people.search import SEARCH_MAX, clean_search
 from ..security import login_required, roles_required
 from ..timeutil import parse_day, today_paris
 from ..web import get_in_institution_or_404, int_arg, page_number, render_page
+from .export import export_response
 from .policy import managers_option_refusal, report_record_refusal, reports_page_refusal
-from .queries import HrFilters, Period, figures_for, hr_agents_query, readable_reports
+from .queries import HrFilters, Period, figures_for, hr_agents_query, readable_reports, unit_places
 
 bp = Blueprint("engagement", __name__)
 hr_only = roles_required("hr")
-
-COLUMNS = ["nom", "prénom", "adresse", "catégorie", "quotité", "service", "heures validées",
-           "détail par projet", "commanditaire", "chef de projet", "membre", "propositions",
-           "retenues", "non retenues", "modifications demandées", "non recevables", "en cours",
-           "retirées", "immersions faites", "immersions accueillies", "mois au collectif",
-           "séances", "évaluations"]
 
 
 def _period() -> Period:
@@ -35,16 +29,6 @@ def _period() -> Period:
     if year and 2000 <= year <= 2100:
         return Period.year(year)
     return Period.year(today_paris().year)
-
-
-def _row(user: User, f) -> list:
-    detail = " | ".join(f"{title} : {number_text(hours)} h" for _pid, title, hours in f.hours_by_project)
-    p = f.proposals
-    return [user.last_name, user.first_name, user.email, user.category, user.quotite,
-            user.org_unit.name if user.org_unit else "", f.hours_total, detail, f.roles["sponsor"],
-            f.roles["lead"], f.roles["member"], f.proposals_total, p["accepted"], p["rejected"],
-            p["changes_requested"], p["not_eligible"], p["pending"], p["withdrawn"], f.immersions_made,
-            f.immersions_hosted, f.collective_months, f.sessions_attended, f.assessments]
 
 
 @bp.get("/mon-engagement")
@@ -62,21 +46,10 @@ def _hr_filters() -> HrFilters:
         minimum = float((request.args.get("heures_min") or "0").replace(",", "."))
     except ValueError:
         minimum = 0.0
-    return HrFilters(org_unit_id=int_arg("service"),
+    return HrFilters(q=clean_search(request.args.get("q")), org_unit_id=int_arg("service"),
                      category=request.args.get("categorie") if request.args.get("categorie") in CATEGORIES else "",
                      min_hours=max(0.0, min(minimum, 2000.0)),
                      sort="unit" if request.args.get("tri") == "service" else "name")
-
-
-def _batches(query, size: int = 500):
-    """Agents in batches, each with its figures computed in a fixed number of queries."""
-    offset = 0
-    while True:
-        users = db.session.scalars(query.options(contains_eager(User.org_unit)).limit(size).offset(offset)).all()
-        if not users:
-            return
-        yield users
-        offset += size
 
 
 @bp.get("/rh/engagement")
@@ -86,34 +59,21 @@ def hr():
     query = hr_agents_query(current_user.institution_id, filters, period)
     export = request.args.get("format")
     # Every HR read is logged, the list and each of its pages included (README, DESIGN §4.4).
-    read = {"from": period.start.isoformat(), "to": period.end.isoformat(), "service": filters.org_unit_id,
-            "category": filters.category, "min_hours": filters.min_hours, "sort": filters.sort}
+    read = {"from": period.start.isoformat(), "to": period.end.isoformat(), "q": filters.q,
+            "service": filters.org_unit_id, "category": filters.category, "min_hours": filters.min_hours, "sort": filters.sort}
     if export in ("csv", "xlsx"):
         record_read("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
                     data={"format": export, **read})
-        return _export(query, period, export)
+        return export_response(query, period, export, current_user.institution_id)
     number = page_number()
     record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
                 data={**read, "page": number})
     page = paginate_capped(query.options(contains_eager(User.org_unit)), page=number, per_page=50, exact=True)
     figures = figures_for([u.id for u in page.items], period)
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
+                       places=unit_places(current_user.institution_id),
                        filters=filters, units=unit_choices(current_user.institution_id, empty="Toutes", open_only=False),
-                       categories=CATEGORIES)
-
-
-def _rows(query, period: Period):
-    for users in _batches(query):
-        figures = figures_for([u.id for u in users], period)
-        for user in users:
-            yield _row(user, figures[user.id])
-
-
-def _export(query, period: Period, export: str):
-    name = f"engagement-{period.start.isoformat()}-{period.end.isoformat()}"
-    if export == "csv":
-        return csv_response(f"{name}.csv", COLUMNS, _rows(query, period))
-    return xlsx_response(f"{name}.xlsx", "Engagement", COLUMNS, _rows(query, period))
+                       categories=CATEGORIES, search_max=SEARCH_MAX)
 
 
 @bp.get("/rh/engagement/<int:user_id>")
@@ -126,8 +86,6 @@ def hr_agent(user_id: int):
     figures = figures_for([agent.id], period)[agent.id]
     return render_page("engagement/mine.html", period=period, f=figures, agent=agent, hr_view=True,
                        today_date=today_paris())
-
-
 
 
 @bp.get("/mes-agents")

@@ -23,6 +23,16 @@ ORG_UNIT_KINDS = ("direction", "service")
 
 ORG_UNIT_KIND_LABELS = {"direction": "Direction", "service": "Service"}
 
+# « Fait à …, le … » on printed documents: the town is read from the institution's name when
+# it names one (« Ville de Belleville-sur-Loire », « CCAS de Belleville-sur-Loire »); any
+# other name (a département, an intercommunalité) is used whole. No separate field: the
+# names of the collectivités that sign these documents carry their town in most cases, and
+# a field nobody fills would print « Fait à , le ».
+_TOWN_PREFIXES = ("ville de ", "ville d'", "ville d’", "commune de ", "commune d'", "commune d’", "mairie de ",
+                  "mairie d'", "mairie d’", "ccas de ", "ccas d'", "ccas d’", "cias de ", "cias d'", "cias d’",
+                  "centre communal d'action sociale de ", "centre communal d’action sociale de ",
+                  "centre communal d'action sociale d'", "centre communal d’action sociale d’")
+
 
 class Institution(db.Model):
     """A collectivité or établissement; several may share one instance."""
@@ -40,6 +50,16 @@ class Institution(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     org_units: Mapped[list[OrgUnit]] = relationship(back_populates="institution")
+
+    @property
+    def signing_place(self) -> str:
+        """Where its documents are signed: « Belleville-sur-Loire » for « Ville de
+        Belleville-sur-Loire », the whole name otherwise."""
+        lowered = self.name.lower()
+        for prefix in _TOWN_PREFIXES:
+            if lowered.startswith(prefix) and len(self.name) > len(prefix):
+                return self.name[len(prefix):].strip()
+        return self.name
 
     def __repr__(self) -> str:
         return f"<Institution {self.slug}>"

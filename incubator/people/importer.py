@@ -15,6 +15,8 @@ Columns (header required, `;` or `,` separated, UTF-8 or Windows-1252: spreadshe
   service     required, code of an open direction or service of the institution
   quotite     optional, QUOTITE_MIN to QUOTITE_MAX (default: full time)
   n_plus_1    optional, email of the N+1 (an agent of the institution or of the file)
+  matricule   optional, the agent number HR knows them by (users.employee_number, also set
+              by the directory sync): unique in the institution; an empty cell keeps it
 """
 
 from __future__ import annotations
@@ -27,10 +29,20 @@ from .. import spreadsheets
 from ..audit.services import record
 from ..extensions import db
 from ..spreadsheets import MAX_LINES, read_csv
-from .models import CATEGORIES, EMAIL_MAX, QUOTITE_MAX, QUOTITE_MIN, OrgUnit, User
+from .models import (
+    CATEGORIES,
+    EMAIL_MAX,
+    EMPLOYEE_NUMBER_MAX,
+    QUOTITE_MAX,
+    QUOTITE_MIN,
+    OrgUnit,
+    User,
+)
 from .policy import user_edit_refusal
 from .services import (
     EMAIL_RE,
+    EMPLOYEE_NUMBER_FORM,
+    EMPLOYEE_NUMBER_TAKEN,
     email_problem,
     login_id_problem,
     normalise_email,
@@ -40,7 +52,7 @@ from .services import (
 
 REQUIRED_COLUMNS = ("prenom", "nom", "categorie", "service")
 KEY_COLUMNS = ("email", "identifiant")  # at least one
-OPTIONAL_COLUMNS = ("quotite", "n_plus_1")
+OPTIONAL_COLUMNS = ("quotite", "n_plus_1", "matricule")
 
 
 @dataclass
@@ -90,6 +102,12 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
             select(OrgUnit).where(OrgUnit.institution_id == institution_id)
         )
     }
+
+    # Matricules already held in the institution: an agent number names one agent.
+    numbers = {r.get("matricule", "").strip() for _, r in rows} - {""}
+    number_holders = dict(db.session.execute(select(User.employee_number, User.id).where(
+        User.institution_id == institution_id, User.employee_number.in_(numbers))).all()) if numbers else {}
+    seen_numbers: dict[str, int] = {}
 
     errors: list[tuple[int, str]] = []
     parsed: list[tuple[int, dict]] = []
@@ -151,6 +169,15 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
             problems.append(f"service de code « {row['service'][:40]} » inconnu")
         elif not unit.is_open:
             problems.append(f"le service « {unit.code} » est fermé")
+        number = row.get("matricule", "").strip()
+        if number:
+            if len(number) > EMPLOYEE_NUMBER_MAX or not number.isprintable():
+                problems.append(f"matricule « {number[:20]} » refusé : {EMPLOYEE_NUMBER_FORM[0].lower()}{EMPLOYEE_NUMBER_FORM[1:-1]}")
+            elif number in seen_numbers:
+                problems.append(f"matricule déjà présent ligne {seen_numbers[number]}")
+            elif number in number_holders and (own is None or number_holders[number] != own.id):
+                problems.append(f"matricule « {number} » : {EMPLOYEE_NUMBER_TAKEN[0].lower()}{EMPLOYEE_NUMBER_TAKEN[1:-1]}")
+            seen_numbers.setdefault(number, line)
         manager_email = normalise_email(row.get("n_plus_1", ""))
         if manager_email and manager_email in (key, login_id):
             problems.append("un agent ne peut être son propre N+1")
@@ -162,7 +189,7 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
                 "key": key, "email": email or None, "login_id": login_id or None,
                 "first_name": row["prenom"], "last_name": row["nom"],
                 "category": category, "quotite": quotite, "org_unit_id": unit.id,
-                "manager_email": manager_email,
+                "manager_email": manager_email, "employee_number": number or None,
             }))
 
     for _line, data in parsed:
@@ -192,9 +219,9 @@ def import_agents(actor: User | None, *, institution_id: int, raw: bytes) -> Imp
     by_email: dict[str, User] = {}  # by key
     for _line, data in parsed:
         user = existing.get(data["key"])
-        # An empty address or identifier never removes the agent's own.
+        # An empty address, identifier or matricule never removes the agent's own.
         fields = {k: v for k, v in data.items() if k not in ("key", "manager_email")
-                  and not (k in ("email", "login_id") and v is None)}
+                  and not (k in ("email", "login_id", "employee_number") and v is None)}
         if user is None:
             user = User(institution_id=institution_id, password_hash=None, **fields)
             db.session.add(user)

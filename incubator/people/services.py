@@ -21,6 +21,7 @@ from ..timeutil import utcnow
 from .models import (
     CATEGORIES,
     EMAIL_MAX,
+    EMPLOYEE_NUMBER_MAX,
     LOGIN_ID_MAX,
     LOGIN_ID_PATTERN,
     QUOTITE_MAX,
@@ -85,6 +86,21 @@ def agent_by_email(institution_id: int, email: str | None, *, active_only: bool 
     return db.session.scalar(stmt)
 
 
+EMPLOYEE_NUMBER_TAKEN = "Un autre agent de la collectivité a déjà ce matricule."
+EMPLOYEE_NUMBER_FORM = f"Le matricule tient en {EMPLOYEE_NUMBER_MAX} caractères imprimables au plus."
+
+
+def employee_number_problem(institution_id: int, number: str, user: User | None = None) -> str | None:
+    """Why `number` cannot be the matricule of `user` (None: a new agent): its form, or
+    another agent of the institution has it (the HR report and the directory sync know an
+    agent by it). Another institution's agents may have the same number."""
+    if len(number) > EMPLOYEE_NUMBER_MAX or not number.isprintable():
+        return EMPLOYEE_NUMBER_FORM
+    holder = db.session.scalar(select(User.id).where(User.institution_id == institution_id,
+                                                     User.employee_number == number))
+    return EMPLOYEE_NUMBER_TAKEN if holder is not None and (user is None or holder != user.id) else None
+
+
 USER_FIELDS = ("first_name", "last_name", "email", "login_id", "category", "quotite", "org_unit_id",
                "manager_id")
 
@@ -116,6 +132,11 @@ def validate_user_data(
     if login_id and (problem := login_id_problem(institution_id, login_id, user)):
         errors["login_id"] = problem
     clean["login_id"] = login_id or None
+    if "employee_number" in data:  # only the forms that show it change it (not the command line)
+        number = (data.get("employee_number") or "").strip()
+        if number and (problem := employee_number_problem(institution_id, number, user)):
+            errors["employee_number"] = problem
+        clean["employee_number"] = number or None
     category = (data.get("category") or "").strip().upper()
     if category not in CATEGORIES:
         errors["category"] = "Catégorie A, B ou C."

@@ -200,3 +200,39 @@ def test_files_as_french_spreadsheets_save_them(client, login):
     assert refused.status_code == 422
     assert "Texte Unicode" in text(refused) and "CSV UTF-8" in text(refused)
     assert db.session.scalar(select(func.count()).select_from(User)) == before
+
+
+def test_matricule_is_an_optional_last_column(client, login):
+    admin = _setup(login, client)
+    other = make_institution()
+    make_user(org_unit=make_org_unit(other), employee_number="B-77")  # another institution: no clash
+    kept = make_user(org_unit=admin.org_unit, email="garde@ville.fr", employee_number="A-1")
+    content = (HEADER.rstrip("\n") + ";matricule\n"
+               "lea.petit@ville.fr;Léa;Petit;C;DST-BAT;80;;  B-77 \n"
+               "garde@ville.fr;Gar;De;C;DST-BAT;;;\n")
+    response = _upload(client, content)
+    assert response.status_code == 200, text(response)
+    lea = db.session.scalar(select(User).where(User.email == "lea.petit@ville.fr"))
+    assert lea.employee_number == "B-77"
+    assert kept.employee_number == "A-1"  # an empty cell keeps the matricule
+    # Old files without the column still import and keep the matricules.
+    assert _upload(client, HEADER + "lea.petit@ville.fr;Léa;Petit;C;DST-BAT;90;\n").status_code == 200
+    assert (lea.quotite, lea.employee_number) == (90, "B-77")
+
+
+def test_matricule_clashes_are_refused_with_their_line(client, login):
+    admin = _setup(login, client)
+    make_user(org_unit=admin.org_unit, email="titulaire@ville.fr", employee_number="A-1")
+    content = (HEADER.rstrip("\n") + ";matricule\n"
+               "un@ville.fr;Un;Un;C;DST-BAT;;;A-1\n"
+               "deux@ville.fr;Deux;Deux;C;DST-BAT;;;Z9\n"
+               "trois@ville.fr;Trois;Trois;C;DST-BAT;;;Z9\n"
+               "quatre@ville.fr;Quatre;Quatre;C;DST-BAT;;;" + "9" * 51 + "\n"
+               "titulaire@ville.fr;Ti;Tulaire;C;DST-BAT;;;A-1\n")
+    response = _upload(client, content)
+    page = text(response)
+    assert response.status_code == 422
+    assert "Ligne 2" in page and "un autre agent de la collectivité a déjà ce matricule" in page
+    assert "Matricule déjà présent ligne 3" in page
+    assert "50 caractères imprimables au plus" in page and "Tulaire" not in page
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "deux@ville.fr")) == 0

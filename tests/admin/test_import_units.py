@@ -174,7 +174,8 @@ def test_templates_download(client, login):
     login(client, admin)
     for path, header, link in (
         ("/admin/import-unites/modele.csv", "code;nom;type;parent", "/admin/import-unites"),
-        ("/admin/import/modele.csv", "email;identifiant;prenom;nom;categorie;service;quotite;n_plus_1", "/admin/import"),
+        ("/admin/import/modele.csv", "email;identifiant;prenom;nom;categorie;service;quotite;n_plus_1;matricule",
+         "/admin/import"),
     ):
         response = client.get(path)
         assert response.status_code == 200
@@ -203,6 +204,7 @@ def test_template_is_accepted_by_its_import(client, login):
     db.session.expire_all()
     lea = db.session.scalar(select(User).where(User.email == "lea.petit@ville.fr"))
     assert lea.manager.email == "karim.benali@ville.fr" and lea.org_unit.code == "DST-BAT"
+    assert (lea.manager.employee_number, lea.employee_number) == ("A00127", None)
 
 
 def test_cli_import_units(app, tmp_path):

@@ -233,3 +233,26 @@ def test_the_deactivate_button_shows_exactly_when_the_service_accepts(client, lo
     assert refused.status_code == 422 and "Vous ne pouvez pas désactiver votre propre compte." in text(refused)
     assert client.post(f"/admin/agents/{agent.id}/desactiver").status_code == 303
     assert link not in text(client.get(f"/admin/agents/{agent.id}"))  # deactivated: reactivate instead
+
+
+def test_matricule_in_the_agent_form(client, login):
+    admin = make_user(roles=["admin"])
+    login(client, admin)
+    agent = make_user(org_unit=admin.org_unit, email="lea.petit@ville.fr")
+    make_user(org_unit=admin.org_unit, employee_number="A-1")
+    make_user(org_unit=make_org_unit(make_institution()), employee_number="B-2")  # another institution's
+    page = text(client.get(f"/admin/agents/{agent.id}"))
+    assert 'name="profile-employee_number"' in page
+
+    def post(number):
+        data = {f"profile-{k}": v for k, v in _valid(admin.org_unit, employee_number=number).items()}
+        return client.post(f"/admin/agents/{agent.id}", data=data)
+
+    response = post("A-1")
+    assert response.status_code == 422
+    assert field_errors(text(response), "profile-employee_number") == "Un autre agent de la collectivité a déjà ce matricule."
+    assert agent.employee_number is None
+    assert post(" B-2 ").status_code == 303 and agent.employee_number == "B-2"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.updated"))
+    assert event.data["changes"]["employee_number"] == [None, "B-2"]
+    assert post("").status_code == 303 and agent.employee_number is None

@@ -71,12 +71,13 @@ def hostile_world():
 def test_hr_csv_is_inert(hostile_world, client, login):
     login(client, hostile_world)
     rows = csv_rows(client.get("/rh/engagement?annee=2026&format=csv"))
-    header = rows[0]
+    assert rows[0] == ["Période : du 1er janvier 2026 au 31 décembre 2026"]
+    header = rows[1]
     assert_inert(rows, HOSTILE)
-    by_name = {row[0]: row for row in rows[1:]}
+    by_name = {row[header.index("nom")]: row for row in rows[2:]}
     for value in HOSTILE:
         row = by_name["'" + value]
-        for column in ("nom", "prénom", "service"):
+        for column in ("nom", "prénom", "direction"):  # each agent's unit is a direction
             assert row[header.index(column)] == "'" + value
         assert row[header.index("adresse")].startswith("'" + value.lower())  # addresses are stored lowercase
         assert row[header.index("détail par projet")] == f"'{value} : 1,5 h"
@@ -96,10 +97,11 @@ def test_hr_xlsx_has_string_cells_and_no_formula(hostile_world, client, login):
         for cell in root.iter(f"{MAIN}c"):
             # Text inline or shared, or a number; never "str" (a formula's cached result).
             assert cell.get("t") in (None, "n", "s", "inlineStr"), cell.get("t")
-    sheet = load_workbook(io.BytesIO(response.data)).active
-    header = [cell.value for cell in sheet[1]]
+    workbook = load_workbook(io.BytesIO(response.data))
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[2]]  # under the heading
     seen = set()
-    for row in sheet.iter_rows(min_row=2):
+    for row in sheet.iter_rows(min_row=3):
         for cell in row:
             assert cell.data_type in ("s", "n"), (cell.coordinate, cell.data_type, cell.value)  # never "f"
         values = {header[i]: cell for i, cell in enumerate(row)}
@@ -107,13 +109,18 @@ def test_hr_xlsx_has_string_cells_and_no_formula(hostile_world, client, login):
         if name == "Rh":
             continue
         assert values["nom"].data_type == "s" and values["prénom"].value == name
-        assert values["service"].value == name and values["détail par projet"].value == f"{name} : 1,5 h"
+        assert values["direction"].value == name and values["détail par projet"].value == f"{name} : 1,5 h"
         assert values["heures validées"].data_type == "n" and values["heures validées"].value == 1.5
         assert values["quotité"].data_type == "n" and values["quotité"].value == 100
         assert values["propositions"].data_type == "n" and values["propositions"].value == 1
         seen.add(name)
     # Every hostile name came back as its own text (XML turns a lone "\r" into "\n").
     assert seen == {value.replace("\r", "\n") for value in HOSTILE}
+    # The sheet by project too: names, units and project titles as text.
+    by_project = workbook["Par projet"]
+    titles = [row[5].value for row in by_project.iter_rows(min_row=3)]
+    assert sorted(titles) == sorted(value.replace("\r", "\n") for value in HOSTILE)
+    assert all(row[5].data_type == "s" and row[6].data_type == "n" for row in by_project.iter_rows(min_row=3))
 
 
 def test_every_dashboard_csv_is_inert(hostile_world, client, login, server, monkeypatch):

@@ -133,16 +133,16 @@ def test_exports_and_audit(dataset, client, login):
     login(client, dataset["hr"])
     response = client.get("/rh/engagement?annee=2026&format=csv&categorie=C")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
-    header, row = rows[0], rows[1]
-    assert len(rows) == 2 and row[0] == "Martin"
+    header, row = rows[1], rows[2]  # the first line says the period
+    assert len(rows) == 3 and row[header.index("nom")] == "Martin"
     assert row[header.index("heures validées")] == "4"
     assert row[header.index("mois au collectif")] == "3"
     response = client.get("/rh/engagement?annee=2026&format=xlsx")
     workbook = load_workbook(io.BytesIO(response.data), read_only=True)
     values = [list(r) for r in workbook.active.iter_rows(values_only=True)]
-    assert values[0][:3] == ["nom", "prénom", "adresse"]
-    martin = next(r for r in values if r[0] == "Martin")
-    assert martin[6] == 4.0
+    assert values[1][:4] == ["matricule", "nom", "prénom", "adresse"]
+    martin = next(r for r in values[2:] if r[1] == "Martin")
+    assert martin[values[1].index("heures validées")] == 4.0
     client.get(f"/rh/engagement/{dataset['agent'].id}?annee=2026")
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("engagement.%"))
                                 .order_by(AuditEvent.id)).all()
@@ -187,8 +187,8 @@ def test_every_hr_read_of_the_list_is_logged_with_its_filters_and_page(dataset, 
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "engagement.listed")
                                 .order_by(AuditEvent.id)).all()
     assert [(e.actor_id, e.institution_id) for e in events] == [(dataset["hr"].id, dataset["hr"].institution_id)] * 2
-    assert events[0].data == {"from": "2026-01-01", "to": "2026-12-31", "service": unit.id, "category": "C",
-                              "min_hours": 2.0, "sort": "name", "page": 1}
-    assert events[1].data == {"from": "2026-03-01", "to": "2026-03-31", "service": None, "category": "",
+    assert events[0].data == {"from": "2026-01-01", "to": "2026-12-31", "q": "", "service": unit.id,
+                              "category": "C", "min_hours": 2.0, "sort": "name", "page": 1}
+    assert events[1].data == {"from": "2026-03-01", "to": "2026-03-31", "q": "", "service": None, "category": "",
                               "min_hours": 0.0, "sort": "unit", "page": 2}
     assert action_label("engagement.listed") == "Liste des relevés d'engagement consultée (RH)"
