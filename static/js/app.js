@@ -20,18 +20,74 @@
     box.scrollIntoView({ block: "nearest" });
   }
 
+  // The server's own reason, from its error page or fragment ([data-error-message]).
+  function serverMessage(xhr) {
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var node = doc.querySelector("[data-error-message]");
+      return node ? node.textContent.replace(/\s+/g, " ").trim() : "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  // The slot next to the control that sent the request: a [data-error-slot] in its
+  // [data-error-scope], else one made right after its form. None for a link.
+  function errorSlot(elt, create) {
+    if (!elt || !elt.isConnected || !elt.closest) { return null; }
+    var scope = elt.closest("[data-error-scope]");
+    var slot = scope && scope.querySelector("[data-error-slot]");
+    if (slot) { return slot; }
+    var form = elt.closest("form");
+    if (!form) { return null; }
+    slot = form.nextElementSibling;
+    if (slot && slot.hasAttribute("data-error-slot")) { return slot; }
+    if (!create) { return null; }
+    slot = document.createElement("p");
+    slot.className = "error-slot";
+    slot.setAttribute("data-error-slot", "");
+    slot.setAttribute("role", "alert");
+    slot.hidden = true;
+    form.insertAdjacentElement("afterend", slot);
+    return slot;
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
-    showError(messages[status] || "Une erreur est survenue (" + status + "). Réessayez dans un instant.");
+    var xhr = event.detail.xhr;
+    var status = xhr.status;
+    var text = serverMessage(xhr) || messages[status] ||
+      "Une erreur est survenue (" + status + "). Réessayez dans un instant.";
+    var slot = errorSlot(event.detail.elt, true);
+    if (!slot) { showError(text); return; }
+    slot.hidden = false;
+    slot.textContent = text;
+    slot.scrollIntoView({ block: "nearest" });
   });
 
   document.addEventListener("htmx:sendError", function () {
     showError("Le serveur ne répond pas. Vérifiez votre connexion puis réessayez.");
   });
 
-  document.addEventListener("htmx:beforeRequest", function () {
+  // A late answer to a search must not push its address after the reader went elsewhere:
+  // a navigation (a boosted link or form) cancels the searches in flight, and none starts
+  // while it runs.
+  var navigation = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail;
     var box = document.getElementById("htmx-error");
     if (box) { box.hidden = true; }
+    var slot = errorSlot(detail.elt, false);
+    if (slot) { slot.hidden = true; slot.textContent = ""; }
+    if (detail.boosted) {
+      navigation = detail.xhr;
+      document.querySelectorAll("[hx-push-url]").forEach(function (elt) {
+        if (!elt.contains(detail.elt)) { htmx.trigger(elt, "htmx:abort"); }
+      });
+    } else if (navigation && navigation.readyState !== 4 && detail.elt.closest &&
+               detail.elt.closest("[hx-push-url]")) {
+      event.preventDefault();
+    }
   });
 
   // Links and buttons marked data-confirm ask before a destructive action.
