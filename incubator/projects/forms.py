@@ -1,4 +1,12 @@
-from wtforms import DateField, EmailField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
 
 from ..forms import Form
@@ -46,5 +54,8 @@ class CloseForm(Form):
     did_not_work = TextAreaField("Ce qui n'a pas marché", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
     reusable = TextAreaField("Ce que d'autres peuvent réutiliser", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
     indicators_reached = TextAreaField("Indicateurs atteints", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
+    confirm_abandon = BooleanField("Je confirme l'abandon du projet",
+                                   description="Pour « Abandonné » seulement : le projet est clos sans suite et ne "
+                                               "pourra plus être modifié.")
 
 

@@ -188,6 +188,14 @@ def _notify_charter_hand_overs(actor: User, project: Project, *, was_ready: bool
            link("projects.show", "cadre", project_id=project.id), exclude=actor)
 
 
+def sponsor_appointers(project: Project) -> list[User]:
+    """Who may appoint the project's sponsor now (policy.can_appoint_sponsor), named on its
+    page; empty once the project is closed."""
+    if project.is_closed:
+        return []
+    return [u for u in _project_coordinators(project) if policy.can_appoint_sponsor(u, project) is None]
+
+
 def _project_coordinators(project: Project) -> list[User]:
     """Who takes the coordinator's actions on the project: of its proposal, or all the
     institution's coordinators for a project that comes from none."""
@@ -287,8 +295,12 @@ def resume(actor: User, project: Project, *, reason: str) -> None:
     _move(project, transition, actor, {"reason": reason})
 
 
+ABANDON_UNCONFIRMED = "Cochez la case pour confirmer l'abandon : le projet sera clos sans suite."
+
+
 def close(actor: User, project: Project, *, action: str, worked: str, did_not_work: str,
-          reusable: str, indicators_reached: str) -> Retrospective:
+          reusable: str, indicators_reached: str, abandon_confirmed: bool = False) -> Retrospective:
+    """Abandoning is confirmed explicitly (`abandon_confirmed`), whatever the page showed."""
     refuse(policy.can_close(actor, project))
     if action not in ("complete", "abandon"):
         raise ValidationFailed({"action": "Choisissez : terminé ou abandonné."})
@@ -298,6 +310,8 @@ def close(actor: User, project: Project, *, action: str, worked: str, did_not_wo
     errors = {k: f"Le retour d'expérience est obligatoire pour clore : {TEXT_MIN} caractères au moins."
               for k, v in fields.items() if len(v) < TEXT_MIN}
     errors.update({k: f"{TEXT_MAX} caractères au plus." for k, v in fields.items() if len(v) > TEXT_MAX})
+    if action == "abandon" and not abandon_confirmed:
+        errors["confirm_abandon"] = ABANDON_UNCONFIRMED
     if errors:
         raise ValidationFailed(errors)
     retro = Retrospective(project_id=project.id, author_id=actor.id, **fields)

@@ -70,7 +70,9 @@ def _render_project(project: Project, **form_overrides):
         "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
         convention=application if application and immersion_policy.can_read_convention(
             current_user, project, application) else None,
-        capacities=capacities, transitions=transitions,
+        capacities=capacities, transitions=transitions, closing=closing,
+        sponsor_appointers=services.sponsor_appointers(project),
+        can_appoint_sponsor=policy.can_appoint_sponsor(current_user, project) is None,
         can_manage_milestones=policy.can_manage_milestones(current_user, project) is None,
         can_add_progress=policy.can_add_progress(current_user, project) is None,
         can_edit_charter=policy.can_edit_charter(current_user, project) is None,
@@ -189,7 +191,7 @@ def close(project_id: int):
     return write(form, lambda: services.close(
         current_user, project, action=form.action.data or "", worked=form.worked.data or "",
         did_not_work=form.did_not_work.data or "", reusable=form.reusable.data or "",
-        indicators_reached=form.indicators_reached.data or ""),
+        indicators_reached=form.indicators_reached.data or "", abandon_confirmed=bool(form.confirm_abandon.data)),
         success=lambda _: done("Projet clos ; son retour d'expérience est publié.",
                                url_for("projects.show", project_id=project_id)),
         invalid=lambda _: _render_project(_project_or_404(project_id), close_form=form))
