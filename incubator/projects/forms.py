@@ -25,10 +25,6 @@ class CharterForm(Form):
                                description="Comment saura-t-on que c'est réussi ? (ex. délai de réparation < 5 jours)")
     starts_on = DateField("Début", validators=[Optional()])
     ends_on = DateField("Fin prévue", validators=[Optional()])
-    members_text = TextAreaField(
-        "Équipe : une ligne par membre, « adresse ; rôle ; heures de décharge prévues »",
-        validators=[Length(max=10000)], render_kw={"rows": 6},
-        description="Ex. : camille.martin@ville.fr ; référente usagers ; 60")
 
 
 class MilestoneForm(Form):

@@ -90,6 +90,37 @@
     }
   });
 
+  // Parts that need this file show; their plain fallbacks hide.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root || !root.querySelectorAll) { return; }
+    root.querySelectorAll("[data-js-only]").forEach(function (elt) { elt.hidden = false; });
+    root.querySelectorAll("[data-no-js]").forEach(function (elt) { elt.hidden = true; });
+  });
+
+  // The team picker: an agent already in the team is not added twice (their line gets the
+  // focus); a new line gets the focus on its role.
+  function focusMember(id) {
+    var input = document.getElementById(id + "-role");
+    if (input) { input.focus(); }
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var id = event.detail.elt.getAttribute && event.detail.elt.getAttribute("data-add-member");
+    if (id && document.getElementById(id)) {
+      event.preventDefault();
+      focusMember(id);
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var id = event.detail.elt.getAttribute && event.detail.elt.getAttribute("data-add-member");
+    if (!id) { return; }
+    var empty = document.getElementById("equipe-vide");
+    if (empty) { empty.remove(); }
+    focusMember(id);
+  });
+
   // Links and buttons marked data-confirm ask before a destructive action.
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");
