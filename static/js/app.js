@@ -113,12 +113,21 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", function (event) {
+  document.addEventListener("htmx:afterRequest", function (event) {
     var id = event.detail.elt.getAttribute && event.detail.elt.getAttribute("data-add-member");
-    if (!id) { return; }
+    if (!id || !event.detail.successful) { return; }
     var empty = document.getElementById("equipe-vide");
     if (empty) { empty.remove(); }
     focusMember(id);
+  });
+
+  // A search field inside a larger form searches on Enter instead of sending that form.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target.hasAttribute && target.hasAttribute("data-search-in-form")) {
+      event.preventDefault();
+      htmx.trigger(target, "search");
+    }
   });
 
   // Links and buttons marked data-confirm ask before a destructive action.
