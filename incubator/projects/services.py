@@ -198,14 +198,6 @@ def _notify_charter_hand_overs(actor: User, project: Project, *, was_ready: bool
            link("projects.show", "cadre", project_id=project.id), exclude=actor)
 
 
-def sponsor_appointers(project: Project) -> list[User]:
-    """Who may appoint the project's sponsor now (policy.can_appoint_sponsor), named on its
-    page; empty once the project is closed."""
-    if project.is_closed:
-        return []
-    return [u for u in _project_coordinators(project) if policy.can_appoint_sponsor(u, project) is None]
-
-
 def _project_coordinators(project: Project) -> list[User]:
     """Who takes the coordinator's actions on the project: of its proposal, or all the
     institution's coordinators for a project that comes from none."""

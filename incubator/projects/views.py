@@ -74,8 +74,7 @@ def _render_project(project: Project, **form_overrides):
         convention=application if application and immersion_policy.can_read_convention(
             current_user, project, application) else None,
         capacities=capacities, transitions=transitions, closing=closing,
-        sponsor_appointers=services.sponsor_appointers(project),
-        can_appoint_sponsor=policy.can_appoint_sponsor(current_user, project) is None,
+        sponsor_note=policy.sponsor_note(current_user, project),
         can_manage_milestones=policy.can_manage_milestones(current_user, project) is None,
         can_add_progress=policy.can_add_progress(current_user, project) is None,
         can_edit_charter=policy.can_edit_charter(current_user, project) is None,
