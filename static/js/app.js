@@ -69,9 +69,25 @@
   });
 
   // A late answer to a search must not push its address after the reader went elsewhere:
-  // a navigation (a boosted link or form) cancels the searches in flight, and none starts
-  // while it runs.
+  // a navigation (a boosted link or form) stops the searches' address updates (htmx reads
+  // hx-push-url when the answer comes), and no search starts while it runs. Restored if
+  // the navigation fails.
   var navigation = null;
+
+  function suspendPushes(except) {
+    document.querySelectorAll("[hx-push-url='true']").forEach(function (elt) {
+      if (elt.contains(except)) { return; }
+      elt.setAttribute("hx-push-url", "false");
+      elt.setAttribute("data-push-suspended", "");
+    });
+  }
+
+  function restorePushes() {
+    document.querySelectorAll("[data-push-suspended]").forEach(function (elt) {
+      elt.setAttribute("hx-push-url", "true");
+      elt.removeAttribute("data-push-suspended");
+    });
+  }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var detail = event.detail;
@@ -81,13 +97,15 @@
     if (slot) { slot.hidden = true; slot.textContent = ""; }
     if (detail.boosted) {
       navigation = detail.xhr;
-      document.querySelectorAll("[hx-push-url]").forEach(function (elt) {
-        if (!elt.contains(detail.elt)) { htmx.trigger(elt, "htmx:abort"); }
-      });
+      suspendPushes(detail.elt);
     } else if (navigation && navigation.readyState !== 4 && detail.elt.closest &&
                detail.elt.closest("[hx-push-url]")) {
       event.preventDefault();
     }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.boosted && !event.detail.successful) { restorePushes(); }
   });
 
   // Parts that need this file show; their plain fallbacks hide.
