@@ -47,6 +47,8 @@ POLICY: dict[str, frozenset[str]] = {
     # The lead edits the charter while the project is in framing; once validated (the
     # world's project is active), its sponsor and the coordinator only (projects.policy).
     "projects.edit_charter": frozenset({"coordinator"}),
+    # Its team picker's suggestions: for who may edit the charter (same rule).
+    "projects.agent_search": frozenset({"coordinator"}),
     "projects.validate": frozenset({"coordinator"}),
     "projects.add_milestone": frozenset({"author", "coordinator"}),
     "projects.toggle_milestone": frozenset({"author", "coordinator"}),

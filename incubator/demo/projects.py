@@ -107,6 +107,8 @@ def seed(named: dict[str, User]) -> None:
     plan = {0: ["submitted", "consented", "refused"], 1: ["selected", "not_selected"]}
     n = 0
     for index, offer in enumerate(offers):
+        if "selected" in plan.get(index, []):
+            offer.places = 1  # its one place is taken: a full offer (« Complète »), out of the open offers
         for status in plan.get(index, []):
             applicant = applicants[n % len(applicants)]
             n += 1

@@ -3,8 +3,9 @@ and who reads the immersion's agreement (the two institutions' people of the imm
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from ..errors import not_now
 from ..extensions import db
 from ..people.models import User
 from ..projects.models import Project
@@ -24,12 +25,47 @@ def is_open_to(actor: User, offer: Proposal) -> bool:
             and (offer.institution_id == actor.institution_id or offer.open_to == "partners"))
 
 
-def can_apply(actor: User, offer: Proposal) -> str | None:
-    """An agent applies to an offer open to them, never to their own."""
+FULL = ("Toutes les places de cette offre sont pourvues : elle n'accepte plus de candidatures. "
+        "D'autres offres sont ouvertes sur la page Immersions.")
+
+
+def taken_places(offer_ids) -> dict[int, int]:
+    """Selected applications per offer (the places taken), in one query."""
+    ids = list(offer_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Application.offer_id, func.count()).where(
+            Application.offer_id.in_(ids), Application.status == lifecycle.APPLICATIONS.target("select"))
+        .group_by(Application.offer_id)).all())
+
+
+def is_full(offer: Proposal, taken: int | None = None) -> bool:
+    """Every place of the offer is taken (an offer without a number of places has one).
+    `taken`: the count when the caller read it for many offers (taken_places)."""
+    if taken is None:
+        taken = taken_places([offer.id]).get(offer.id, 0)
+    return taken >= (offer.places or 1)
+
+
+def full_clause():
+    """SQL on Proposal: `is_full`, for lists of offers."""
+    taken = (select(func.count()).select_from(Application)
+             .where(Application.offer_id == Proposal.id,
+                    Application.status == lifecycle.APPLICATIONS.target("select"))
+             .scalar_subquery())
+    return taken >= func.coalesce(Proposal.places, 1)
+
+
+def can_apply(actor: User, offer: Proposal, *, taken: int | None = None) -> str | None:
+    """An agent applies to an offer open to them, never to their own, while a place is
+    left (409 otherwise: the offer's state, not who asks)."""
     if not is_open_to(actor, offer):
         return "Cette offre n'est pas ouverte à votre candidature."
     if actor.id in (offer.author_id, offer.contact_id):
         return "On ne candidate pas à sa propre offre."
+    if is_full(offer, taken):
+        return not_now(FULL)
     return None
 
 

@@ -10,13 +10,16 @@ from ..people.models import User
 from ..proposals.models import Proposal
 from .lifecycle import APPLICATIONS
 from .models import Application
+from .policy import full_clause
 
 
 def published_offers(user: User) -> list[Proposal]:
-    """Accepted mobility offers the user may see: own institution, or open to partners."""
+    """Accepted mobility offers the user may see (own institution, or open to partners) that
+    still have a place: a full offer leaves the list (its page still says « Complète »)."""
     return list(db.session.scalars(
         select(Proposal).where(Proposal.kind == "mobility", Proposal.state == "accepted",
-                               or_(Proposal.institution_id == user.institution_id, Proposal.open_to == "partners"))
+                               or_(Proposal.institution_id == user.institution_id, Proposal.open_to == "partners"),
+                               ~full_clause())
         .options(selectinload(Proposal.host_org_unit), selectinload(Proposal.institution),
                  selectinload(Proposal.contact))
         .order_by(Proposal.window_starts_on, Proposal.id)))

@@ -50,8 +50,10 @@ def _index_page(consent_form=None, consenting_id: int | None = None):
     messages shown on that application."""
     mine, to_consent, to_select = queries.applications_overview(current_user)
     offers = queries.published_offers(current_user)
+    taken = policy.taken_places(o.id for o in offers)
     return render_page("immersions/index.html", offers=offers,
-                       may_apply={o.id for o in offers if policy.can_apply(current_user, o) is None},
+                       may_apply={o.id for o in offers
+                                  if policy.can_apply(current_user, o, taken=taken.get(o.id, 0)) is None},
                        mine=mine, to_consent=to_consent, to_select=to_select,
                        host_actions={a.id: APPLICATIONS.available(a.status, {lifecycle.HOST}) for a in to_select},
                        applied={a.offer_id for a in mine}, csrf_form=ConfirmForm(),

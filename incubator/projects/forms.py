@@ -1,4 +1,12 @@
-from wtforms import DateField, EmailField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
 
 from ..forms import Form
@@ -17,10 +25,6 @@ class CharterForm(Form):
                                description="Comment saura-t-on que c'est réussi ? (ex. délai de réparation < 5 jours)")
     starts_on = DateField("Début", validators=[Optional()])
     ends_on = DateField("Fin prévue", validators=[Optional()])
-    members_text = TextAreaField(
-        "Équipe : une ligne par membre, « adresse ; rôle ; heures de décharge prévues »",
-        validators=[Length(max=10000)], render_kw={"rows": 6},
-        description="Ex. : camille.martin@ville.fr ; référente usagers ; 60")
 
 
 class MilestoneForm(Form):
@@ -46,5 +50,8 @@ class CloseForm(Form):
     did_not_work = TextAreaField("Ce qui n'a pas marché", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
     reusable = TextAreaField("Ce que d'autres peuvent réutiliser", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
     indicators_reached = TextAreaField("Indicateurs atteints", validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3})
+    confirm_abandon = BooleanField("Je confirme l'abandon du projet",
+                                   description="Pour « Abandonné » seulement : le projet est clos sans suite et ne "
+                                               "pourra plus être modifié.")
 
 

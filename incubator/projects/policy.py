@@ -72,6 +72,19 @@ def can_appoint_sponsor(actor: User, project: Project) -> str | None:
     return refusal
 
 
+SPONSOR_APPOINTED_BY = "Désigné·e par l'animation du collectif"
+
+
+def sponsor_note(actor: User, project: Project) -> str | None:
+    """The project page's sentence on who appoints the sponsor (can_appoint_sponsor), while
+    the charter may still change; for its appointer, that they may."""
+    if project.is_closed:
+        return None
+    if actor.has_role("coordinator") and can_appoint_sponsor(actor, project) is None:
+        return SPONSOR_APPOINTED_BY + " : vous pouvez le faire en modifiant la lettre de mission."
+    return SPONSOR_APPOINTED_BY + "."
+
+
 def can_validate_charter(actor: User, project: Project) -> str | None:
     """Whoever validates is neither the lead nor the sponsor, and takes the coordinator's
     actions on the project; then the lifecycle table says whether the state allows it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.models import AuditEvent
@@ -87,3 +87,39 @@ def overdue_milestones(project: Project, today) -> list[Milestone]:
     return [m for m in project.milestones if m.is_overdue(today)]
 
 
+
+
+# --------------------------------------------------------------------------- team picker
+
+AGENT_SUGGESTIONS = 10  # agents suggested at once by the charter's team search
+AGENT_QUERY_MIN, AGENT_QUERY_MAX = 2, 100
+
+
+def agent_suggestions(institution_id: int, q: str) -> tuple[list[User], bool]:
+    """The institution's active agents matching every word of `q` in their name, address
+    or identifier: at most AGENT_SUGGESTIONS, and whether there are more. Two queries (the
+    agents, their services), whatever the institution's size."""
+    words = [w[:40] for w in (q or "").lower().split() if len(w) >= AGENT_QUERY_MIN][:4]
+    if not words:
+        return [], False
+    stmt = select(User).where(User.institution_id == institution_id, User.is_active.is_(True))
+    for word in words:
+        pattern = like_pattern(word)
+        stmt = stmt.where(or_(func.lower(User.last_name).like(pattern, escape="\\"),
+                              func.lower(User.first_name).like(pattern, escape="\\"),
+                              func.lower(User.email).like(pattern, escape="\\"),
+                              func.lower(User.login_id).like(pattern, escape="\\")))
+    found = list(db.session.scalars(stmt.options(selectinload(User.org_unit))
+                                    .order_by(User.last_name, User.first_name, User.id)
+                                    .limit(AGENT_SUGGESTIONS + 1)))
+    return found[:AGENT_SUGGESTIONS], len(found) > AGENT_SUGGESTIONS
+
+
+def team_agents(institution_id: int, user_ids) -> dict[int, User]:
+    """The institution's active agents among `user_ids`, by id, with their service: two queries."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_(ids), User.institution_id == institution_id, User.is_active.is_(True))
+        .options(selectinload(User.org_unit)))}

@@ -80,38 +80,50 @@ def create_from_proposal(proposal: Proposal, actor: User) -> Project:
 # --------------------------------------------------------------------------- charter
 
 
-def parse_members(institution_id: int, raw: str) -> tuple[list[tuple[User, str, int]], list[str]]:
-    """Lines « adresse ; rôle ; heures »."""
-    members, problems, seen = [], [], set()
-    for number, line in enumerate((raw or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split(";")]
-        if len(parts) != 3:
-            problems.append(f"ligne {number} : attendu « adresse ; rôle ; heures »")
-            continue
-        user = agent_by_email(institution_id, parts[0])
+MEMBER_ROLE_MAX = 120
+TEAM_MAX = 60  # members of one team
+DEFAULT_ROLE = "Membre de l'équipe"
+
+
+def member_field(user_id: int, name: str) -> str:
+    """The field name of one member's `name` ("role", "hours") in a charter's errors."""
+    return f"member-{user_id}-{name}"
+
+
+def read_team(project: Project, rows) -> tuple[list[tuple[User, str, int]], dict[str, str]]:
+    """The team from `rows` of (agent id, role, hours as typed): each an active agent of the
+    project's institution, once, with 0 to HOURS_BUDGET_MAX hours; and the errors by field."""
+    rows = list(rows)
+    errors: dict[str, str] = {}
+    if len(rows) > TEAM_MAX:
+        return [], {"members": f"Une équipe compte au plus {TEAM_MAX} membres."}
+    agents = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_([r[0] for r in rows]), User.institution_id == project.institution_id,
+        User.is_active.is_(True)))} if rows else {}
+    members, seen = [], set()
+    for user_id, role, hours in rows:
+        user = agents.get(user_id)
         if user is None:
-            problems.append(f"ligne {number} : aucun agent actif n'a l'adresse « {parts[0][:80]} »")
+            errors["members"] = "Un membre choisi n'est pas un agent actif de la collectivité : choisissez-le à nouveau."
             continue
         if user.id in seen:
-            problems.append(f"ligne {number} : {user.full_name} figure deux fois")
-            continue
-        hours = int_in_range(parts[2], 0, HOURS_BUDGET_MAX)
-        if hours is None:
-            problems.append(f"ligne {number} : heures entre 0 et {HOURS_BUDGET_MAX} (nombre entier)")
-            continue
-        role = " ".join(parts[1].split())[:120] or "Membre de l'équipe"
+            continue  # chosen twice: once is enough
+        number = int_in_range(str(hours).strip() or "0", 0, HOURS_BUDGET_MAX)
+        if number is None:
+            errors[member_field(user.id, "hours")] = f"Un nombre entier d'heures, de 0 à {HOURS_BUDGET_MAX}."
+        role = " ".join(clean(role).split())
+        if len(role) > MEMBER_ROLE_MAX:
+            errors[member_field(user.id, "role")] = f"{MEMBER_ROLE_MAX} caractères au plus."
         seen.add(user.id)
-        members.append((user, role, hours))
-    return members, problems
+        members.append((user, role or DEFAULT_ROLE, number or 0))
+    return members, errors
 
 
 def save_charter(actor: User, project: Project, *, sponsor_email: str | None, lead_email: str,
                  objectives: str, indicators: str, starts_on: date | None, ends_on: date | None,
-                 members_text: str) -> None:
+                 members) -> None:
     """`sponsor_email` None: the sponsor stays (the form does not offer it to who may not
-    appoint one)."""
+    appoint one). `members`: rows of (agent id, role, hours as typed), see read_team."""
     refusal = policy.can_edit_charter(actor, project)
     if refusal == policy.CLOSED:
         raise InvalidTransition(refusal)
@@ -141,10 +153,8 @@ def save_charter(actor: User, project: Project, *, sponsor_email: str | None, le
             errors[field] = f"{TEXT_MAX} caractères au plus."
     if starts_on and ends_on and ends_on < starts_on:
         errors["ends_on"] = "La fin doit suivre le début."
-    members, problems = parse_members(project.institution_id, members_text)
-    if problems:
-        sentence = " ; ".join(problems)[:1000]
-        errors["members_text"] = sentence[0].upper() + sentence[1:] + "."
+    members, problems = read_team(project, members)
+    errors.update(problems)
     if errors:
         raise ValidationFailed(errors)
     project.sponsor_id = sponsor.id if sponsor else None
@@ -287,8 +297,12 @@ def resume(actor: User, project: Project, *, reason: str) -> None:
     _move(project, transition, actor, {"reason": reason})
 
 
+ABANDON_UNCONFIRMED = "Cochez la case pour confirmer l'abandon : le projet sera clos sans suite."
+
+
 def close(actor: User, project: Project, *, action: str, worked: str, did_not_work: str,
-          reusable: str, indicators_reached: str) -> Retrospective:
+          reusable: str, indicators_reached: str, abandon_confirmed: bool = False) -> Retrospective:
+    """Abandoning is confirmed explicitly (`abandon_confirmed`), whatever the page showed."""
     refuse(policy.can_close(actor, project))
     if action not in ("complete", "abandon"):
         raise ValidationFailed({"action": "Choisissez : terminé ou abandonné."})
@@ -298,6 +312,8 @@ def close(actor: User, project: Project, *, action: str, worked: str, did_not_wo
     errors = {k: f"Le retour d'expérience est obligatoire pour clore : {TEXT_MIN} caractères au moins."
               for k, v in fields.items() if len(v) < TEXT_MIN}
     errors.update({k: f"{TEXT_MAX} caractères au plus." for k, v in fields.items() if len(v) > TEXT_MAX})
+    if action == "abandon" and not abandon_confirmed:
+        errors["confirm_abandon"] = ABANDON_UNCONFIRMED
     if errors:
         raise ValidationFailed(errors)
     retro = Retrospective(project_id=project.id, author_id=actor.id, **fields)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
@@ -9,10 +11,11 @@ from ..extensions import db
 from ..immersions import policy as immersion_policy
 from ..immersions.models import Application
 from ..pagination import paginate_capped
+from ..people.models import User
 from ..release_time.services import budgets
 from ..security import login_required
 from ..timeutil import today_paris
-from ..web import done, page_number, render_page, write
+from ..web import done, is_htmx, page_number, render_page, write
 from . import forms, lifecycle, policy, queries, services
 from .models import KIND_LABELS, Milestone, Project
 
@@ -70,7 +73,8 @@ def _render_project(project: Project, **form_overrides):
         "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
         convention=application if application and immersion_policy.can_read_convention(
             current_user, project, application) else None,
-        capacities=capacities, transitions=transitions,
+        capacities=capacities, transitions=transitions, closing=closing,
+        sponsor_note=policy.sponsor_note(current_user, project),
         can_manage_milestones=policy.can_manage_milestones(current_user, project) is None,
         can_add_progress=policy.can_add_progress(current_user, project) is None,
         can_edit_charter=policy.can_edit_charter(current_user, project) is None,
@@ -91,18 +95,64 @@ def charter(project_id: int):
     return render_page("projects/charter.html", project=project, today=today_paris())
 
 
+@dataclass
+class TeamRow:
+    """One member's line in the charter form: the agent, the role and hours as typed, and
+    the messages for each."""
+    user: User
+    role: str = ""
+    hours: str = ""
+    errors: dict = field(default_factory=dict)
+
+
+def _posted_team(project: Project) -> tuple[list[tuple[int, str, str]], list[int]]:
+    """The team rows sent by the charter form (agent id, role, hours), without the members
+    marked to leave; and the ids of every row sent (to show them again)."""
+    ids = []
+    for raw in request.form.getlist("membres"):
+        if raw.isdigit() and int(raw) not in ids and len(raw) < 12:
+            ids.append(int(raw))
+    rows = [(i, request.form.get(f"membre-{i}-role", ""), request.form.get(f"membre-{i}-heures", ""))
+            for i in ids if not request.form.get(f"membre-{i}-retirer")]
+    return rows, ids
+
+
+def _team_rows(project: Project, refusal=None) -> list[TeamRow]:
+    """The rows to show: those sent (after a refusal), else the team as saved, plus the agent
+    chosen on the search page (?ajouter=id, the way to add someone without JavaScript)."""
+    if request.method == "POST":
+        _rows, ids = _posted_team(project)
+        agents = queries.team_agents(project.institution_id, ids)
+        errors = refusal.errors if refusal is not None else {}
+        return [TeamRow(agents[i], request.form.get(f"membre-{i}-role", ""),
+                        request.form.get(f"membre-{i}-heures", ""),
+                        {name: errors.get(services.member_field(i, name), []) for name in ("role", "hours")})
+                for i in ids if i in agents]
+    rows = [TeamRow(m.user, m.role, str(m.hours_budget)) for m in project.members]
+    added = request.args.get("ajouter", "")
+    if added.isdigit() and len(added) < 12 and int(added) not in {r.user.id for r in rows}:
+        rows += [TeamRow(u) for u in queries.team_agents(project.institution_id, [int(added)]).values()]
+    return rows
+
+
+def _charter_editor(project: Project) -> None:
+    refusal = policy.can_edit_charter(current_user, project)
+    if refusal:
+        raise NotAllowed(refusal)
+
+
 @bp.route("/projets/<int:project_id>/lettre-de-mission/modifier", methods=["GET", "POST"])
 @login_required
 def edit_charter(project_id: int):
     project = _project_or_404(project_id)
-    refusal = policy.can_edit_charter(current_user, project)
-    if refusal:
-        raise NotAllowed(refusal)
+    _charter_editor(project)
     # The sponsor field is offered only to who may appoint the sponsor; the others see why not.
     sponsor_refusal = policy.can_appoint_sponsor(current_user, project)
 
-    def page(form):
-        return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal)
+    def page(form, refusal=None):
+        return render_page("projects/charter_form.html", project=project, form=form, sponsor_refusal=sponsor_refusal,
+                           team=_team_rows(project, refusal), query_min=queries.AGENT_QUERY_MIN,
+                           team_errors=refusal.errors.get("members", []) if refusal is not None else [])
 
     if request.method == "GET":
         return page(forms.CharterForm(data={
@@ -110,17 +160,31 @@ def edit_charter(project_id: int):
             "lead_email": project.lead.login if project.lead else "",
             "objectives": project.objectives, "indicators": project.indicators,
             "starts_on": project.starts_on, "ends_on": project.ends_on,
-            "members_text": "\n".join(f"{m.user.login} ; {m.role} ; {m.hours_budget}" for m in project.members),
         }))
     form = forms.CharterForm()
     # A form without the field keeps the sponsor; a change by who may not appoint is refused.
     sponsor_email = form.sponsor_email.data or "" if "sponsor_email" in request.form else None
+    members, _ids = _posted_team(project)
     return write(form, lambda: services.save_charter(
         current_user, project, sponsor_email=sponsor_email, lead_email=form.lead_email.data or "",
         objectives=form.objectives.data or "", indicators=form.indicators.data or "",
-        starts_on=form.starts_on.data, ends_on=form.ends_on.data, members_text=form.members_text.data or ""),
+        starts_on=form.starts_on.data, ends_on=form.ends_on.data, members=members),
         success=lambda _: done("Lettre de mission enregistrée.", url_for("projects.show", project_id=project_id)),
-        invalid=lambda _: page(form))
+        invalid=lambda refusal: page(form, refusal))
+
+
+@bp.get("/projets/<int:project_id>/equipe/agents")
+@login_required
+def agent_search(project_id: int):
+    """The team picker's suggestions: the institution's active agents matching `q`, as an
+    htmx fragment under the search field, or as a page to choose from without JavaScript."""
+    project = _project_or_404(project_id)
+    _charter_editor(project)
+    q = (request.args.get("q") or "").strip()[:queries.AGENT_QUERY_MAX]
+    agents, more = queries.agent_suggestions(project.institution_id, q)
+    return render_page("projects/agent_search.html", block="suggestions", project=project, q=q, agents=agents,
+                       more=more, too_short=len(q) < queries.AGENT_QUERY_MIN, query_min=queries.AGENT_QUERY_MIN,
+                       fragment=is_htmx())
 
 
 @bp.post("/projets/<int:project_id>/valider")
@@ -189,7 +253,7 @@ def close(project_id: int):
     return write(form, lambda: services.close(
         current_user, project, action=form.action.data or "", worked=form.worked.data or "",
         did_not_work=form.did_not_work.data or "", reusable=form.reusable.data or "",
-        indicators_reached=form.indicators_reached.data or ""),
+        indicators_reached=form.indicators_reached.data or "", abandon_confirmed=bool(form.confirm_abandon.data)),
         success=lambda _: done("Projet clos ; son retour d'expérience est publié.",
                                url_for("projects.show", project_id=project_id)),
         invalid=lambda _: _render_project(_project_or_404(project_id), close_form=form))

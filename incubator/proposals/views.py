@@ -7,6 +7,7 @@ from ..admin.forms import ConfirmForm
 from ..admin.queries import unit_choices
 from ..errors import NotAllowed, ValidationFailed, refuse
 from ..extensions import db
+from ..immersions import policy as immersion_policy
 from ..pagination import paginate_capped
 from ..projects.queries import project_for_proposal
 from ..review import policy as review_policy
@@ -237,8 +238,16 @@ def _render_show(proposal: Proposal, *, comment_form=None, block=None):
         project_and_retro=project_for_proposal(proposal) if proposal.state == "accepted" else (None, None),
         # A recused member (author, co-author, declared conflict) is not invited to assess.
         can_assess=review_policy.can_assess(current_user, proposal) is None,
-        now=utcnow(),
+        offer=_published_offer(proposal), now=utcnow(),
     )
+
+
+def _published_offer(proposal: Proposal) -> dict | None:
+    """For a published mobility offer open to the reader: whether it is full (« Complète »,
+    out of the open offers: immersions.policy)."""
+    if not immersion_policy.is_open_to(current_user, proposal):
+        return None
+    return {"full": immersion_policy.is_full(proposal)}
 
 
 @bp.get("/propositions/<int:proposal_id>/versions")

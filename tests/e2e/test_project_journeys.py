@@ -26,14 +26,28 @@ def test_from_accepted_proposal_to_closed_project(page):
     page.get_by_label("Commanditaire (adresse électronique)").fill("admin@demo.incubateur.fr")
     page.get_by_label("Début").fill("2026-12-01")
     page.get_by_label("Fin prévue").fill("2027-06-30")
-    page.get_by_label(re.compile("^Équipe")).fill(
-        "agent@demo.incubateur.fr ; référente terrain ; 40\ncollectif@demo.incubateur.fr ; appui usagers ; 20")
+    # The team: an agent found by the search, chosen with the keyboard, then their role and hours.
+    search = page.get_by_label("Ajouter un membre : rechercher un agent")
+    search.fill("agent@demo")
+    expect(page.locator("#agent-count")).to_have_text("1 agent trouvé")
+    suggestion = page.locator("#agent-suggestions").get_by_role("link", name=re.compile("^Ajouter "))
+    name = suggestion.inner_text().removeprefix("Ajouter ")
+    search.press("Tab")
+    expect(suggestion).to_be_focused()
+    page.keyboard.press("Enter")
+    role = page.get_by_label(f"Rôle : {name}")
+    expect(role).to_be_focused()  # their new line (or their line, when already in the team)
+    role.fill("référente terrain")
+    page.get_by_label(f"Heures de décharge prévues : {name}").fill("40")
+    assert_accessible(page)
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Lettre de mission enregistrée.")).to_be_visible()
     page.get_by_role("button", name="Valider la lettre de mission").click()
     expect(page.get_by_text("Lettre de mission validée : le projet démarre.")).to_be_visible()
     expect(page.locator(".card-meta")).to_contain_text("En cours")
 
+    expect(page.get_by_role("region", name="Équipe")).to_contain_text(f"{name} — référente terrain, 40 h prévues")
+    page.locator("#jalons summary").click()
     page.get_by_role("textbox", name="Jalon (obligatoire)").fill("Atelier avec les agents de terrain")
     page.get_by_label("Échéance").fill("2027-01-15")
     page.get_by_role("button", name="Ajouter le jalon").click()
@@ -49,6 +63,7 @@ def test_from_accepted_proposal_to_closed_project(page):
     # A slow machine may still be settling the swapped page: fill only once it is idle,
     # and check every value before submitting (a lost keystroke would fail far from here).
     page.wait_for_load_state("networkidle")
+    page.locator("#cloture summary").click()
     page.get_by_label("Terminé : objectifs atteints ou projet livré").check()
     retrospective = {
         "Ce qui a marché": "L'implication des agents de terrain dès le début.",
@@ -60,7 +75,7 @@ def test_from_accepted_proposal_to_closed_project(page):
         page.get_by_label(label).fill(text)
     for label, text in retrospective.items():
         expect(page.get_by_label(label)).to_have_value(text)
-    page.get_by_role("button", name="Clore le projet").click()
+    page.locator("#cloture").get_by_role("button", name="Clore le projet").click()
     expect(page.get_by_text("Projet clos ; son retour d'expérience est publié.")).to_be_visible()
     expect(page.locator("#retex")).to_contain_text("La trame de l'atelier participatif.")
     assert_accessible(page)

@@ -257,10 +257,10 @@ def _framing_project():
     return coordinator, other, author, project
 
 
-def _save(actor, project, *, sponsor: User | None, members: str):
+def _save(actor, project, *, sponsor: User | None, members: list):
     projects.save_charter(actor, project, sponsor_email=sponsor.email if sponsor else None,
                           lead_email=project.lead.email, objectives=project.objectives, indicators="",
-                          starts_on=project.starts_on, ends_on=project.ends_on, members_text=members)
+                          starts_on=project.starts_on, ends_on=project.ends_on, members=members)
     db.session.flush()
 
 
@@ -273,17 +273,17 @@ def test_the_appointed_sponsor_is_told_then_the_charter_ready_reaches_sponsor_an
     coordinator, other, author, project = _framing_project()
     sponsor = make_user(institution=author.institution, last_name="Commanditaire")
     assert project.sponsor is None  # loaded before the change, as the page does
-    _save(coordinator, project, sponsor=sponsor, members="")  # no member with hours yet: not ready
+    _save(coordinator, project, sponsor=sponsor, members=[])  # no member with hours yet: not ready
     assert [n.subject for n in notified(sponsor)] == ["Vous êtes désigné·e commanditaire d'un projet"]
     assert notified(sponsor)[0].url == f"/projets/{project.id}/lettre-de-mission"
     assert notified(other) == []
-    _save(author, project, sponsor=None, members=f"{author.email} ; Cheffe de projet ; 40")
+    _save(author, project, sponsor=None, members=[(author.id, "Cheffe de projet", "40")])
     assert notified(sponsor)[-1].subject == "La lettre de mission est prête"
     assert [n.url for n in notified(coordinator)] == [f"/projets/{project.id}#cadre"]
     assert [n.url for n in notified(other)] == [f"/projets/{project.id}#cadre"]
     assert notified(author) == []  # the lead saved it: not asked to validate their own charter
     # Saved again, still ready: nobody is told twice.
-    _save(author, project, sponsor=None, members=f"{author.email} ; Cheffe de projet ; 50")
+    _save(author, project, sponsor=None, members=[(author.id, "Cheffe de projet", "50")])
     assert len(notified(sponsor)) == 2 and len(notified(coordinator)) == 1
 
 

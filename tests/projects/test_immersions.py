@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
@@ -117,13 +117,14 @@ def test_application_consent_and_selection_flow(world):
     immersion_services.manager_decide(world["manager"], application, consent=True, reason="")
     with pytest.raises(NotAllowed):
         immersion_services.select_applicant(applicant, application, selected=True)
-    project = immersion_services.select_applicant(world["host"], application, selected=True)
-    assert (project.kind, project.state, project.starts_on) == ("immersion", "active", date(2027, 3, 1))
-    assert [(m.user_id, m.hours_budget) for m in project.members] == [(applicant.id, 21)]
-    # Places are limited: a second consented applicant cannot be selected.
+    # A second applicant, while the place is still free.
     other = make_user(org_unit=applicant.org_unit, manager=world["manager"])
     second = immersion_services.apply(other, offer, motivation=MOTIVATION, starts_on=date(2027, 4, 1), ends_on=date(2027, 4, 2))
     immersion_services.manager_decide(world["manager"], second, consent=True, reason="")
+    project = immersion_services.select_applicant(world["host"], application, selected=True)
+    assert (project.kind, project.state, project.starts_on) == ("immersion", "active", date(2027, 3, 1))
+    assert [(m.user_id, m.hours_budget) for m in project.members] == [(applicant.id, 21)]
+    # Places are limited: the second consented applicant cannot be selected.
     with pytest.raises(InvalidTransition, match="place"):
         immersion_services.select_applicant(world["host"], second, selected=True)
     immersion_services.select_applicant(world["host"], second, selected=False)
@@ -249,3 +250,40 @@ def test_a_project_that_is_not_an_immersion_has_no_convention(client, login):
     login(client, coordinator)
     assert client.get(f"/projets/{project.id}/convention").status_code == 404
     assert client.get("/projets/999999/convention").status_code == 404
+
+
+def test_a_full_offer_leaves_the_open_offers_and_refuses_applications(world, client, login):
+    """Once its places are taken (selected applications ≥ places), an offer is no longer
+    among the open offers; its page says « Complète »; applying is refused with why (409)."""
+    offer, applicant = world["offer"], world["applicant"]
+    other = make_proposal(author=world["host"], kind="mobility", state="accepted", places=2, open_to="partners",
+                          window_starts_on=date(2027, 3, 1), window_ends_on=date(2027, 6, 30), duration_days=5)
+    make_application(offer, status="selected")
+    make_application(other, status="selected")  # one place of two: still open
+    make_application(other, status="consented")  # not selected: takes no place
+    db.session.commit()
+    login(client, applicant)
+    page = text(client.get("/immersions"))
+    offers = page.split('id="offres"')[1].split('id="mes-candidatures"')[0]
+    assert offer.title not in offers and other.title in offers
+    assert f"/immersions/{other.id}/candidater" in offers and f"/immersions/{offer.id}/candidater" not in page
+    # Still reachable by its address, with a badge and no way to apply.
+    shown = text(client.get(f"/propositions/{offer.id}"))
+    assert "Complète" in shown and f"offre-{offer.id}-complete" in shown
+    assert f"/immersions/{offer.id}/candidater" not in shown
+    assert "Complète" not in text(client.get(f"/propositions/{other.id}"))
+    # The server refuses, whatever the page showed: the form and the sending.
+    for response in (client.get(f"/immersions/{offer.id}/candidater"),
+                     client.post(f"/immersions/{offer.id}/candidater",
+                                 data={"motivation": MOTIVATION, "starts_on": "2027-03-01", "ends_on": "2027-03-05"})):
+        assert response.status_code == 409
+        assert "Toutes les places de cette offre sont pourvues" in text(response)
+    assert db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.applicant_id == applicant.id)) == 0
+
+
+def test_the_apply_service_refuses_a_full_offer(world):
+    make_application(world["offer"], status="selected")
+    with pytest.raises(InvalidTransition, match="Toutes les places"):
+        immersion_services.apply(world["applicant"], world["offer"], motivation=MOTIVATION,
+                                 starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 2))

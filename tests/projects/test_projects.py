@@ -59,7 +59,7 @@ def team():
 def _charter(t, **changes):
     data = dict(sponsor_email="sponsor@ville.fr", lead_email=t["lead"].email, objectives="Réduire les délais.",
                 indicators="Délai < 5 jours.", starts_on=date(2026, 1, 5), ends_on=date(2026, 12, 18),
-                members_text=f"{t['lead'].email} ; cheffe de projet ; 60\nmembre@ville.fr ; appui ; 30")
+                members=[(t["lead"].id, "cheffe de projet", "60"), (t["member"].id, "appui", "30")])
     data.update(changes)
     return data
 
@@ -71,9 +71,11 @@ def test_charter_rules(team):
     with pytest.raises(ValidationFailed) as exc:
         services.save_charter(team["lead"], project, **_charter(
             team, sponsor_email="inconnu@ville.fr", ends_on=date(2025, 1, 1),
-            members_text="membre@ville.fr ; appui\npersonne@ville.fr ; x ; 3\nmembre@ville.fr ; appui ; 9999"))
-    assert set(exc.value.errors) == {"sponsor_email", "ends_on", "members_text"}
-    assert "Ligne 1" in exc.value.errors["members_text"][0] and "ligne 3" in exc.value.errors["members_text"][0]
+            members=[(team["member"].id, "appui", "deux"), (team["outsider"].id, "x", "3"),
+                     (team["lead"].id, "appui", "9999")]))
+    assert set(exc.value.errors) == {"sponsor_email", "ends_on", "members",
+                                     f"member-{team['member'].id}-hours", f"member-{team['lead'].id}-hours"}
+    assert "n'est pas un agent actif de la collectivité" in exc.value.errors["members"][0]
     # Validation refused while incomplete, and only by the sponsor or the coordinator.
     with pytest.raises(ValidationFailed) as exc:
         services.validate_charter(team["coordinator"], project)

@@ -92,7 +92,7 @@ def _project(w, proposal, *, complete=False) -> Project:
 
 def _charter_form(project, lead) -> dict:
     return {"sponsor_email": "dgs@ville.fr", "lead_email": lead.email, "objectives": "Réduire les délais.",
-            "indicators": "", "members_text": f"{lead.email} ; porteur ; 40", **CHARTER_DATES}
+            "indicators": "", "membres": str(lead.id), f"membre-{lead.id}-role": "porteur", f"membre-{lead.id}-heures": "40", **CHARTER_DATES}
 
 
 # Each coordinator action on a proposal: (state of the proposal, setup -> (method, url, data)).
@@ -384,10 +384,10 @@ def test_a_recused_coordinator_appoints_no_sponsor_through_the_service(w):
         with pytest.raises(NotAllowed, match="récusé"):
             project_services.save_charter(w.chair, project, sponsor_email=sponsor, lead_email="nadia@ville.fr",
                                           objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
-                                          ends_on=date(2027, 6, 30), members_text="nadia@ville.fr ; cheffe ; 40")
+                                          ends_on=date(2027, 6, 30), members=[(w.chair.id, "cheffe", "40")])
     project_services.save_charter(w.other, project, sponsor_email="dgs@ville.fr", lead_email="nadia@ville.fr",
                                   objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
-                                  ends_on=date(2027, 6, 30), members_text="nadia@ville.fr ; cheffe ; 40")
+                                  ends_on=date(2027, 6, 30), members=[(w.chair.id, "cheffe", "40")])
     with pytest.raises(NotAllowed):
         project_services.validate_charter(w.chair, project)
     project_services.validate_charter(w.other, project)

@@ -220,7 +220,7 @@ class Recusal(RuleBasedStateMachine):
         self._attempt(lambda: project_services.save_charter(
             self._user(user), project, sponsor_email=sponsor_user.email, lead_email=lead_user.email,
             objectives="Réduire les délais.", indicators="", starts_on=date(2027, 1, 4), ends_on=date(2027, 6, 30),
-            members_text=f"{lead_user.email} ; cheffe de projet ; 40"))
+            members=[(lead_user.id, "cheffe de projet", "40")]))
         project = db.session.get(Project, project.id)
         validator = (self._acting(proposal, exclude=(project.lead_id, project.sponsor_id))
                      if validator is None else validator)

@@ -114,17 +114,17 @@ def test_lead_cannot_appoint_themself_sponsor_nor_validate_their_charter():
     with pytest.raises(NotAllowed, match="désigné par l'animation"):
         project_services.save_charter(lead, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
                                       objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
-                                      ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 2000")
+                                      ends_on=date(2027, 6, 30), members=[(lead.id, "chef", "2000")])
     # Lead and sponsor are two people, whoever appoints them.
     with pytest.raises(ValidationFailed) as exc:
         project_services.save_charter(coordinator, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
                                       objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
-                                      ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 40")
+                                      ends_on=date(2027, 6, 30), members=[(lead.id, "chef", "40")])
     assert "deux personnes distinctes" in exc.value.errors["sponsor_email"][0]
     assert project.sponsor_id is None
     project_services.save_charter(coordinator, project, sponsor_email="dgs@ville.fr", lead_email="lead@ville.fr",
                                   objectives="Objectif.", indicators="", starts_on=date(2027, 1, 4),
-                                  ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 40")
+                                  ends_on=date(2027, 6, 30), members=[(lead.id, "chef", "40")])
     with pytest.raises(NotAllowed, match="ne valide pas sa propre"):
         project_services.validate_charter(lead, project)
     with pytest.raises(NotAllowed, match="commanditaire ne valide pas"):
@@ -134,7 +134,7 @@ def test_lead_cannot_appoint_themself_sponsor_nor_validate_their_charter():
     with pytest.raises(NotAllowed):
         project_services.save_charter(lead, project, sponsor_email="lead@ville.fr", lead_email="lead@ville.fr",
                                       objectives="Autre.", indicators="", starts_on=date(2027, 1, 4),
-                                      ends_on=date(2027, 6, 30), members_text="lead@ville.fr ; chef ; 900")
+                                      ends_on=date(2027, 6, 30), members=[(lead.id, "chef", "900")])
 
 
 # The immersions are in June 2027: asked for on a known day, three months ahead at least.

@@ -183,8 +183,8 @@ CASES = [
         "objectives": TEXT, "indicators": TEXT,
         "starts_on": F("date", lambda _w, _t: [_days(1), ""]),
         "ends_on": F("date", lambda _w, _t: [_days(200), ""]),
-        "members_text": F("choice", ('author@x.fr ; <script>alert("xss1337")</script> ; 60',
-                                     "author@x.fr ; référente usagers ; 60", "")),
+        # The team: agents chosen by id (their role and hours fields are named after the id).
+        "membres": F("choice", lambda w, _t: [str(w.people["author"].id), ""]),
     }, prepare=lambda w: {"project": w.fresh_project("framing")},
        pages=lambda w, t: [f"/projets/{t['project']}", f"/projets/{t['project']}/lettre-de-mission",
                            f"/projets/{t['project']}/lettre-de-mission/modifier"]),
