@@ -103,6 +103,7 @@ def _refuse_changes(_mapper, _connection, target: AuditEvent) -> None:
 ACTION_LABELS = {
     "auth.login": "Connexion",
     "auth.logout": "Déconnexion",
+    "project.created": "Projet ouvert",
     "auth.login_refused": "Connexion refusée",
     "auth.password_changed": "Mot de passe modifié",
     "auth.identity_linked": "Connexion unique reliée au compte",

@@ -226,6 +226,7 @@ TIMELINE_SENTENCES = {
     "review.postponed": "Point reporté : la proposition retourne en instruction.",
     "review.decided": "Décision publiée par {actor}.",
     "review.corrected": "Décision corrigée par {actor} : la proposition retourne en instruction.",
+    "project.created": "Retenue : un projet est ouvert pour la mettre en œuvre.",
     "review.substitute_designated": ("L'animation du collectif étant récusée, {actor} (administration) a désigné "
                                      "un·e suppléant·e pour agir à sa place sur cette proposition."),
 }

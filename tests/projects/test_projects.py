@@ -42,6 +42,17 @@ def test_publishing_an_accepted_initiative_creates_the_project():
     assert {m.user_id for m in project.members} == {proposal.author_id, coauthor.id}
 
 
+def test_the_public_history_says_a_project_was_opened_in_words(client, login):
+    coordinator = make_user(roles=["coordinator"])
+    proposal = make_proposal(author=make_user(org_unit=coordinator.org_unit), state="accepted")
+    services.create_from_proposal(proposal, coordinator)
+    db.session.commit()
+    login(client, make_user(org_unit=coordinator.org_unit))
+    page = text(client.get(f"/propositions/{proposal.id}"))
+    assert "Retenue : un projet est ouvert pour la mettre en œuvre." in page
+    assert "project.created" not in page
+
+
 @pytest.fixture
 def team():
     lead = make_user(first_name="Lea")
