@@ -16,32 +16,28 @@ NO_EMAIL = ("Cet agent n'a pas d'adresse électronique : imprimez-lui plutôt un
 NO_LOGIN = "Donnez d'abord à l'agent une adresse électronique ou un identifiant."
 
 
+def _activation_refusal(actor: User, user: User) -> str | None:
+    """What an invitation and an activation sheet both need: an administrator of the agent's
+    institution (people.policy), an active account, no password yet."""
+    if refusal := user_edit_refusal(actor, user):
+        return refusal
+    if not user.is_active:
+        return not_now(INACTIVE)
+    if user.password_hash:
+        return not_now(ALREADY_ACTIVATED)
+    return None
+
+
 def invitation_refusal(actor: User, user: User) -> str | None:
     """Why `actor` may not email `user` an activation link, or None: an administrator of
     the agent's institution (people.policy), an active account with an address, that
     has no password yet (an activated agent uses « Mot de passe oublié ? »)."""
-    if refusal := user_edit_refusal(actor, user):
-        return refusal
-    if not user.is_active:
-        return not_now(INACTIVE)
-    if user.password_hash:
-        return not_now(ALREADY_ACTIVATED)
-    if not user.email:
-        return not_now(NO_EMAIL)
-    return None
+    return _activation_refusal(actor, user) or (None if user.email else not_now(NO_EMAIL))
 
 
 def activation_sheet_refusal(actor: User, user: User) -> str | None:
     """Why `actor` may not print an activation sheet (identifier and code) for `user`."""
-    if refusal := user_edit_refusal(actor, user):
-        return refusal
-    if not user.is_active:
-        return not_now(INACTIVE)
-    if user.password_hash:
-        return not_now(ALREADY_ACTIVATED)
-    if not user.login:
-        return not_now(NO_LOGIN)
-    return None
+    return _activation_refusal(actor, user) or (None if user.login else not_now(NO_LOGIN))
 
 
 def may_reset(user: User | None) -> bool:

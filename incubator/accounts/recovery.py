@@ -57,6 +57,13 @@ def _count(kind: str, since: datetime, *conditions) -> int:
         AccountRequest.kind == kind, AccountRequest.requested_at >= since, *conditions))
 
 
+def _over_limits(kind: str, since, key: str, ip_address: str, per_key: int, per_client: int) -> bool:
+    """Whether requests of `kind` since `since` reached the limit for what was typed (`key`)
+    or for the client's address."""
+    return (_count(kind, since, AccountRequest.key == key) >= per_key
+            or _count(kind, since, AccountRequest.ip_address == ip_address) >= per_client)
+
+
 def _minutes(setting: str) -> int:
     return int(current_app.config[setting].total_seconds() // 60)
 
@@ -71,9 +78,8 @@ def request_password_reset(email: str, ip_address: str) -> None:
     key = normalise_email(email)[:EMAIL_MAX]
     since = utcnow() - config["PASSWORD_RESET_THROTTLE_WINDOW"]
     serialise_on(f"reset-email:{key}", f"reset-client:{ip_address}")
-    if (_count("reset", since, AccountRequest.key == key) >= config["PASSWORD_RESET_MAX_PER_EMAIL"]
-            or _count("reset", since, AccountRequest.ip_address == ip_address)
-            >= config["PASSWORD_RESET_MAX_PER_CLIENT"]):
+    if _over_limits("reset", since, key, ip_address, config["PASSWORD_RESET_MAX_PER_EMAIL"],
+                    config["PASSWORD_RESET_MAX_PER_CLIENT"]):
         raise AccountRequestRefused(
             "Trop de demandes de réinitialisation. Par sécurité, réessayez dans "
             f"{_minutes('PASSWORD_RESET_THROTTLE_WINDOW')} minutes, ou adressez-vous à l'administration.",
@@ -215,9 +221,8 @@ def activate_with_code(login: str, code: str, *, password: str, confirm: str, ip
     key = normalise_email(login)[:EMAIL_MAX]
     since = utcnow() - config["LOGIN_THROTTLE_WINDOW"]
     serialise_on(f"code-account:{key}", f"code-client:{ip_address}")
-    if (_count("code", since, AccountRequest.key == key) >= config["ACTIVATION_CODE_MAX_FAILURES_PER_ACCOUNT"]
-            or _count("code", since, AccountRequest.ip_address == ip_address)
-            >= config["ACTIVATION_CODE_MAX_FAILURES_PER_CLIENT"]):
+    if _over_limits("code", since, key, ip_address, config["ACTIVATION_CODE_MAX_FAILURES_PER_ACCOUNT"],
+                    config["ACTIVATION_CODE_MAX_FAILURES_PER_CLIENT"]):
         raise AccountRequestRefused(
             f"Trop d'essais. Par sécurité, réessayez dans {_minutes('LOGIN_THROTTLE_WINDOW')} minutes ou "
             "adressez-vous à l'administration de votre collectivité.", throttled=True)
