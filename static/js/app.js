@@ -75,16 +75,16 @@
   var navigation = null;
 
   function suspendPushes(except) {
-    document.querySelectorAll("[hx-push-url='true']").forEach(function (elt) {
+    document.querySelectorAll("[data-hx-push-url='true']").forEach(function (elt) {
       if (elt.contains(except)) { return; }
-      elt.setAttribute("hx-push-url", "false");
+      elt.setAttribute("data-hx-push-url", "false");
       elt.setAttribute("data-push-suspended", "");
     });
   }
 
   function restorePushes() {
     document.querySelectorAll("[data-push-suspended]").forEach(function (elt) {
-      elt.setAttribute("hx-push-url", "true");
+      elt.setAttribute("data-hx-push-url", "true");
       elt.removeAttribute("data-push-suspended");
     });
   }
@@ -99,7 +99,7 @@
       navigation = detail.xhr;
       suspendPushes(detail.elt);
     } else if (navigation && navigation.readyState !== 4 && detail.elt.closest &&
-               detail.elt.closest("[hx-push-url]")) {
+               detail.elt.closest("[data-hx-push-url]")) {
       event.preventDefault();
     }
   });

@@ -64,7 +64,7 @@ def test_htmx_is_vendored_and_configured(client):
 
 
 def test_csrf_header_is_on_every_page_for_htmx(client):
-    assert 'hx-headers=\'{"X-CSRFToken": "' in client.get("/connexion").get_data(as_text=True)
+    assert 'data-hx-headers=\'{"X-CSRFToken": "' in client.get("/connexion").get_data(as_text=True)
 
 
 def test_french_error_pages(client, login):

@@ -24,7 +24,7 @@ def test_count_is_in_the_page_without_an_htmx_call(client, login):
     assert '3<span class="visually-hidden"> non lues</span>' in counter(page)
     # htmx refreshes it every minute only: no request on load, which moved the header.
     tag = re.search(r'<a href="/notifications" id="notification-counter"[^>]*>', page).group(0)
-    assert 'hx-trigger="every 60s"' in tag and "load" not in tag
+    assert 'data-hx-trigger="every 60s"' in tag and "load" not in tag
 
 
 def test_count_follows_reading(client, login):

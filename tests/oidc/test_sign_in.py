@@ -366,7 +366,7 @@ def test_login_page_shows_the_button_above_the_form_not_boosted(oidc_client, pro
     button = page.index("S'identifier avec ProConnect")
     assert button < page.index('name="password"')
     form = page[page.rindex("<form", 0, button):button]
-    assert 'hx-boost="false"' in form and 'action="/connexion/oidc/proconnect?next=/propositions"' in form
+    assert 'data-hx-boost="false"' in form and 'action="/connexion/oidc/proconnect?next=/propositions"' in form
 
 
 def test_csp_lets_the_forms_go_to_the_provider(oidc_client, provider):

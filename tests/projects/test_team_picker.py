@@ -44,7 +44,7 @@ def test_suggestions_are_the_institutions_active_agents(team, make_client, login
     assert "<html" not in fragment and 'id="agent-suggestions"' in fragment
     assert "Ajouter Camille Rousseau" in fragment and "camille.rousseau@ville.fr" in fragment
     assert "Partie" not in fragment and "Ailleurs" not in fragment
-    assert 'hx-swap-oob="innerHTML:#agent-count">1 agent trouvé' in fragment
+    assert 'data-hx-swap-oob="innerHTML:#agent-count">1 agent trouvé' in fragment
     assert f"/projets/{project.id}/lettre-de-mission/modifier?ajouter={people['camille'].id}" in fragment
     # By address or identifier too, every word matching; nothing for one letter.
     assert "Camille Rousseau" in text(client.get(url, query_string={"q": "rousseau@ville"}, headers=HTMX))
@@ -153,5 +153,5 @@ def test_the_charter_form_has_no_free_text_team(team, make_client, login):
     login(client, people["coordinator"])
     page = text(client.get(f"/projets/{project.id}/lettre-de-mission/modifier"))
     assert "adresse ; rôle ; heures" not in page
-    assert re.search(r'<input type="search" id="agent-search"[^>]*hx-get="/projets/\d+/equipe/agents"', page)
+    assert re.search(r'<input type="search" id="agent-search"[^>]*data-hx-get="/projets/\d+/equipe/agents"', page)
     assert 'aria-live="polite"' in page

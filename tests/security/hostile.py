@@ -309,7 +309,7 @@ class _MarkupAudit(HTMLParser):
     """Parses a page as a browser would and lists what could run."""
 
     URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "hx-get",
-                      "hx-post", "background"}
+                      "hx-post", "data-hx-get", "data-hx-post", "background"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
