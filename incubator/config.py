@@ -103,6 +103,10 @@ class Defaults:
     # Long lists (board, journal, portfolio, audit log) count their results up to this
     # number, then say "plus de …" (see incubator/pagination.py).
     LIST_COUNT_CAP = 1000
+    # A word search on the board counts up to this: its matches come newest first from the
+    # index (proposals/search.py), which reads as far as the count goes; past a few pages a
+    # search is refined, not paged through.
+    SEARCH_COUNT_CAP = 200
     # The benchmark reads the number of SQL statements per request from a response header.
     QUERY_COUNT_HEADER = False
 

@@ -70,10 +70,11 @@ class CappedPagination(SelectPagination):
 
 
 def paginate_capped(select: sa.Select, *, page: int, per_page: int, exact: bool = False,
-                    key: Any = None, load: Callable[[list], list] | None = None) -> Any:
+                    key: Any = None, load: Callable[[list], list] | None = None, cap: int | None = None) -> Any:
     """`exact`: count everything (a list bounded by the number of agents, which its reader
     needs whole), still from the index alone. `key` and `load`: select the page's keys
-    (`key`, in the list's order), then `load(keys)` returns their objects in that order."""
-    cap = None if exact else current_app.config["LIST_COUNT_CAP"]
+    (`key`, in the list's order), then `load(keys)` returns their objects in that order.
+    `cap`: another cap than LIST_COUNT_CAP (a search's, SEARCH_COUNT_CAP)."""
+    cap = None if exact else cap or current_app.config["LIST_COUNT_CAP"]
     return CappedPagination(select=select, session=db.session, page=page, per_page=per_page,
                             max_per_page=None, error_out=False, cap=cap, key=key, load=load)

@@ -80,6 +80,10 @@ class Proposal(_Content, db.Model):
         Index("ix_proposals_board_state_theme", "institution_id", "state", "theme_id", "submitted_at"),
         Index("ix_proposals_board_theme", "institution_id", "theme_id", "submitted_at"),
         Index("ix_proposals_board_kind", "institution_id", "kind", "submitted_at"),
+        # The board's filters checked on each match of a search, without reading the wide row
+        # (search.newest_matching_all).
+        Index("ix_proposals_search_rows", "id", "institution_id", "submitted_at", "kind", "state", "theme_id",
+              "org_unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from ..people.models import User
 from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
 from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Support, Theme
-from .search import matching_all, matching_any
+from .search import matching_all, matching_any, newest_matching_all
 
 # The board lists submitted proposals: its step filter offers every state but the draft.
 BOARD_STATES = {code: state for code, state in lifecycle.STATES.items() if code != lifecycle.MACHINE.initial}
@@ -63,7 +63,10 @@ def _matching(stmt, words: list[str]):
 def board_query(institution_id: int, filters: BoardFilters):
     """Every submitted proposal of the institution (drafts never), filtered and sorted."""
     stmt = select(Proposal).where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None))
-    stmt = _matching(stmt, search_words(filters.q))
+    words = search_words(filters.q)
+    # The default order of a search comes from the index, which stops at the page (search.py).
+    newest = newest_matching_all(stmt, words) if words and filters.sort == "recent" else None
+    stmt = _matching(stmt, words) if newest is None else newest
     if filters.kind:
         stmt = stmt.where(Proposal.kind == filters.kind)
     if filters.state:
@@ -80,7 +83,7 @@ def board_query(institution_id: int, filters: BoardFilters):
     elif filters.sort == "waiting":
         is_open = case((Proposal.state.in_(lifecycle.OPEN_STATES), 0), else_=1)
         stmt = stmt.order_by(is_open, Proposal.state_changed_at.asc(), Proposal.id)
-    else:
+    elif newest is None:
         stmt = stmt.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
     return stmt
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 
 from ..admin.forms import ConfirmForm
@@ -341,7 +341,8 @@ def similar():
 def board():
     filters = queries.BoardFilters.from_args(request.args)
     page = paginate_capped(queries.board_query(current_user.institution_id, filters),
-                           page=page_number(), per_page=20, key=Proposal.id, load=queries.board_cards)
+                           page=page_number(), per_page=20, key=Proposal.id, load=queries.board_cards,
+                           cap=current_app.config["SEARCH_COUNT_CAP"] if filters.q else None)
     themes, units = queries.board_choices(current_user.institution_id)
     return render_page("proposals/board.html", block="results", page=page, filters=filters,
                        themes=themes, units=units, states=queries.BOARD_STATES,

@@ -153,3 +153,40 @@ def test_search_index_follows_edits_and_short_or_odd_words(client, login):
             plan = " ".join(str(r) for r in connection.exec_driver_sql(
                 "EXPLAIN QUERY PLAN SELECT rowid FROM proposal_search WHERE proposal_search MATCH '\"ludo\"'"))
         assert "VIRTUAL TABLE INDEX" in plan
+
+
+def test_search_lists_newest_submissions_first_and_counts_up_to_its_cap(client, login, server, monkeypatch):
+    """The index gives a search's matches in the board's order (newest submission first),
+    whatever the proposals' numbers, and follows a later submission or a changed date."""
+    monkeypatch.setitem(server.config, "SEARCH_COUNT_CAP", 21)
+    author = make_user()
+    now = utcnow()
+    late = make_proposal(author=author, state="draft", title="Compost au jardin A")
+    others = [make_proposal(author=author, title=f"Compost au jardin {letter}",
+                            submitted_at=now - timedelta(days=days))
+              for letter, days in (("B", 2), ("C", 1), ("D", 3), ("E", 4))]
+    make_proposal(author=author, title="Autre sujet", submitted_at=now)
+    late.state, late.submitted_at, late.version_number = "submitted", now - timedelta(hours=1), 1
+    db.session.flush()
+    login(client, make_user(org_unit=author.org_unit))
+
+    def page(number: int) -> tuple[list[str], str]:
+        found = text(client.get(f"/propositions?q=compost+jardin&page={number}"))
+        letters = [t for t in "ABCDE" if f"Compost au jardin {t}" in found]
+        return sorted(letters, key=lambda t: found.index(f"Compost au jardin {t}")), found
+
+    letters, first = page(1)
+    assert letters == ["A", "C", "B", "D", "E"]
+    assert "5 propositions correspondant à votre recherche" in first and "Autre sujet" not in first
+    others[3].submitted_at = now + timedelta(minutes=1)
+    db.session.flush()
+    assert page(1)[0] == ["E", "A", "C", "B", "D"]
+    # Another order than the newest sorts every match, as before.
+    assert "Compost au jardin E" in text(client.get("/propositions?q=compost&tri=waiting"))
+    # A search counts up to its own cap (a page of twenty, then one more page known).
+    make_many_proposals(author, 30)
+    many = text(client.get("/propositions?q=generee"))
+    assert "Plus de 21 propositions correspondant à votre recherche" in many
+    assert "Proposition générée 0" in many and "Proposition générée 19" in many
+    assert "Proposition générée 20" in text(client.get("/propositions?q=generee&page=2"))
+    assert "30 propositions" in text(client.get("/propositions?q=generee&page=2&tri=supported"))
