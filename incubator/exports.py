@@ -64,6 +64,12 @@ def number_text(value: float | int | Decimal) -> str:
 
 
 def csv_cell(value: object) -> str:
+    # Text and whole numbers first, by exact type: half a million cells in the HR export.
+    kind = type(value)
+    if kind is str:
+        return NEUTRALISING_PREFIX + value if value.startswith(FORMULA_TRIGGERS) else value
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if _is_number(value):

@@ -55,6 +55,9 @@ class TimeEntry(db.Model):
         CheckConstraint("status IN ('planned', 'draft', 'submitted', 'approved', 'refused')", name="status"),
         Index("ix_time_entries_user_day", "user_id", "day"),
         Index("ix_time_entries_status_user", "status", "user_id"),
+        # Approved hours of a set of agents over a period, summed by project from the index
+        # alone (HR report and export, engagement pages: engagement.queries).
+        Index("ix_time_entries_user_approved", "user_id", "status", "day", "project_id", "minutes"),
         # Partial: almost no entry is a correction, and with a full index the planner's
         # statistics (ANALYZE) make "is this entry corrected?" look like a table scan.
         Index("ix_time_entries_corrections", "corrects_id",

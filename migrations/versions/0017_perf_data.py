@@ -1,5 +1,5 @@
 """Data that grows: the search index walked newest first (SQLite), a narrow index to
-check the board's filters on the search's matches
+check the board's filters on the search's matches, approved hours summed from an index
 
 Revision ID: 0017
 Revises: 0016
@@ -59,12 +59,15 @@ SEARCH_ROWS_COLUMNS = ['id', 'institution_id', 'submitted_at', 'kind', 'state', 
 # Plain create_index, not batch mode: a table rebuilt by batch mode would lose its triggers.
 def upgrade():
     op.create_index('ix_proposals_search_rows', 'proposals', SEARCH_ROWS_COLUMNS, unique=False)
+    op.create_index('ix_time_entries_user_approved', 'time_entries',
+                    ['user_id', 'status', 'day', 'project_id', 'minutes'], unique=False)
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_UP:
             op.execute(statement)
 
 
 def downgrade():
+    op.drop_index('ix_time_entries_user_approved', table_name='time_entries')
     op.drop_index('ix_proposals_search_rows', table_name='proposals')
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_DOWN:
