@@ -292,6 +292,27 @@ def export(server: Server, sessions: Sessions) -> dict:
             "peak_rss_mb": round(max(after.values(), default=0), 1), "rss_growth_mb": round(growth, 1)}
 
 
+def dashboard_compute(url: str, data: Dataset, runs: int = 3) -> float:
+    """The dashboard's figures computed in this process, cache off (the page's cache would
+    hide them): the fastest of `runs`, in ms, for the coordinator's view of the current year."""
+    from incubator import create_app
+    from incubator.dashboard.queries import build
+    from incubator.engagement.queries import Period
+    from incubator.extensions import db
+    from incubator.timeutil import today_paris
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "DASHBOARD_CACHE_SECONDS": 0})
+    timings = []
+    with app.app_context():
+        for _ in range(runs):
+            started = time.perf_counter()
+            build(data.main_institution_id, Period.year(today_paris().year), coordinator=True)
+            timings.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+        db.engine.dispose()
+    return round(min(timings), 1)
+
+
 def run_scale(scale: str, kind: str, levels: list[int], seconds: float) -> dict:
     url, data = prepare(scale, kind)
     monday = date.today() - timedelta(days=date.today().weekday())
@@ -303,6 +324,8 @@ def run_scale(scale: str, kind: str, levels: list[int], seconds: float) -> dict:
         log(f"== Export RH complet ({scale})")
         result["export"] = export(server, sessions)
         log(f"   {result['export']}")
+        result["dashboard_compute_ms"] = dashboard_compute(url, data)
+        log(f"   tableau de bord calculé en {result['dashboard_compute_ms']} ms (sans cache)")
         for clients in levels:
             log(f"== {clients} clients simultanés ({scale}, {kind})")
             level = {}
@@ -335,6 +358,7 @@ def report(main: dict, small: dict | None, levels: list[int]) -> dict:
                   for name, s in pages_.items()},
         "by_clients": {level: main["levels"][level] for level in main["levels"]},
         "export": main["export"],
+        "dashboard_compute_ms": main.get("dashboard_compute_ms"),
         "generation": main["generation"],
         "scaling": {},
         "small": None,

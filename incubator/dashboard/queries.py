@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, case, cast, extract, func, literal, null, select, union_all
+from sqlalchemy import String, case, cast, extract, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..collective.models import CollectiveMembership
@@ -92,6 +92,21 @@ def cached_build(institution_id: int, period: Period, *, coordinator: bool) -> D
     return dashboard
 
 
+def _days_between(start, end):
+    """`end - start` in days (a float), in SQL: NULL when either is."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.julianday(end) - func.julianday(start)
+    return extract("epoch", end - start) / 86400
+
+
+def _month_key(day):
+    """« 2026-03 » for a date column, in SQL: the text's first seven characters on SQLite,
+    where two strftime() per entry cost a third of the hours' query."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.substr(day, 1, 7)
+    return func.to_char(day, "YYYY-MM")
+
+
 def _authors_when(condition):
     """The number of distinct authors of the proposals meeting `condition`."""
     return func.count(func.distinct(case((condition, Proposal.author_id))))
@@ -133,17 +148,20 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
     base = submitted - withdrawn
     answered_share = guarded(100 * answered / base, base_authors, minimum) if base else None
 
-    # 3. Time to answer: first answering decision of each proposal submitted in the period.
-    first_answer = (select(Decision.proposal_id, func.min(Decision.published_at).label("at"))
-                    .where(Decision.institution_id == institution_id,
+    # 3. Time to answer: first answering decision of each proposal submitted in the period,
+    # looked up proposal by proposal in ix_decisions_proposal_answer (grouping every decision
+    # of the institution first read five years of decisions for one year of proposals).
+    first_answer = (select(func.min(Decision.published_at))
+                    .where(Decision.proposal_id == Proposal.id,
                            (Decision.kind == "session") | (Decision.outcome == "not_eligible"))
-                    .group_by(Decision.proposal_id).subquery())
-    answers = db.session.execute(
-        select(Proposal.author_id, Proposal.submitted_at, first_answer.c.at)
-        .join(first_answer, first_answer.c.proposal_id == Proposal.id).where(*in_period)).all()
-    durations = sorted(max(0.0, (answered_at - submitted_at).total_seconds() / 86400)
-                       for _author, submitted_at, answered_at in answers)
-    answered_people = len({author for author, _s, _a in answers})
+                    .scalar_subquery())
+    # Days between submission and answer computed by the database: 25,000 pairs of dates a
+    # year in the bench, which Python would otherwise parse one by one.
+    answers = [(author, days) for author, days in db.session.execute(
+        select(Proposal.author_id, _days_between(Proposal.submitted_at, first_answer)).where(*in_period))
+        if days is not None]
+    durations = sorted(max(0.0, float(days)) for _author, days in answers)
+    answered_people = len({author for author, _days in answers})
     median, p90 = (guarded(_percentile(durations, share), answered_people, minimum) if durations else None
                    for share in (0.5, 0.9))
 
@@ -189,28 +207,34 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
                            for k in labels for c in "ABC"])
 
     # 6. Approved release hours by direction and by month, with the distinct agents behind
-    # each sum: two groupings of the same entries, in one query.
-    newer = aliased(TimeEntry)
-    not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
-    approved = (TimeEntry.institution_id == institution_id, TimeEntry.status == "approved", not_replaced,
-                TimeEntry.day >= period.start, TimeEntry.day <= period.end)
-    year, month = extract("year", TimeEntry.day), extract("month", TimeEntry.day)
-    no_int = cast(null(), Integer)
+    # each sum: two groupings of the same entries (290,000 a year in the bench), in one
+    # query, each read from ix_time_entries_institution_approved alone. "Not replaced by an
+    # approved correction" is a NOT IN over the few corrections, built once from the partial
+    # index ix_time_entries_corrections, not a lookup per entry; `status || ''` keeps SQLite
+    # from reading every approved entry through ix_time_entries_status_user to find them.
+    corrected = select(TimeEntry.corrects_id).where(TimeEntry.corrects_id.is_not(None),
+                                                    TimeEntry.status.concat("") == "approved")
+    approved = (TimeEntry.institution_id == institution_id, TimeEntry.status == "approved",
+                TimeEntry.day >= period.start, TimeEntry.day <= period.end, TimeEntry.id.not_in(corrected))
+    per_agent = (select(TimeEntry.user_id, func.sum(TimeEntry.minutes).label("minutes"))
+                 .where(*approved).group_by(TimeEntry.user_id).subquery())
+    month = _month_key(TimeEntry.day)
     hours_rows = db.session.execute(union_all(
-        select(direction_name.label("direction"), no_int.label("year"), no_int.label("month"),
-               func.sum(TimeEntry.minutes).label("minutes"), func.count(func.distinct(TimeEntry.user_id)))
-        .join(User, User.id == TimeEntry.user_id).outerjoin(unit, unit.id == User.org_unit_id)
-        .outerjoin(parent, parent.id == unit.parent_id).where(*approved).group_by(direction_name),
-        select(cast(null(), String), year, month, func.sum(TimeEntry.minutes),
-               func.count(func.distinct(TimeEntry.user_id))).where(*approved).group_by(year, month),
+        # Summed per agent first: the users and units are joined to 15,000 sums, not to every entry.
+        select(direction_name.label("direction"), cast(null(), String).label("month"),
+               func.sum(per_agent.c.minutes).label("minutes"), func.count())
+        .select_from(per_agent).join(User, User.id == per_agent.c.user_id).outerjoin(unit, unit.id == User.org_unit_id)
+        .outerjoin(parent, parent.id == unit.parent_id).group_by(direction_name),
+        select(cast(null(), String), month, func.sum(TimeEntry.minutes),
+               func.count(func.distinct(TimeEntry.user_id))).where(*approved).group_by(month),
     )).all()
     per_direction: list[tuple[str, float, int]] = []
     per_month: list[tuple[str, float, int]] = []
-    for name, in_year, in_month, minutes, people in hours_rows:
-        if in_year is None:
+    for name, in_month, minutes, people in hours_rows:
+        if in_month is None:
             per_direction.append((name or "Non rattachés", round(minutes / 60, 1), people))
         else:
-            per_month.append((f"{int(in_year):04d}-{int(in_month):02d}", round(minutes / 60, 1), people))
+            per_month.append((in_month, round(minutes / 60, 1), people))
     hours_by_direction = Chart("heures-directions", "Heures de décharge validées par direction",
                                "Total des heures validées par les N+1 sur la période, par direction.",
                                protect(sorted(per_direction, key=lambda r: (-r[1], r[0])), minimum,
@@ -239,21 +263,23 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
                           hours_by_direction, hours_by_month, immersions, computed_at=utcnow())
     if coordinator:
         now = utcnow()
+        # Counted by the database, step by step and age by age (a day-count below 30, up to
+        # 60, beyond), from ix_proposals_institution_state.
+        age = case((Proposal.state_changed_at > now - timedelta(days=30), "moins de 30 j"),
+                   (Proposal.state_changed_at > now - timedelta(days=61), "30 à 60 j"), else_="plus de 60 j")
         buckets: dict[str, int] = {}
-        bucket_authors: dict[str, set[int]] = {}
-        for state, changed_at, author_id in db.session.execute(
-                select(Proposal.state, Proposal.state_changed_at, Proposal.author_id).where(
-                    Proposal.institution_id == institution_id, Proposal.state.in_(lifecycle.OPEN_STATES))):
-            age = (now - changed_at).days
-            bucket = "moins de 30 j" if age < 30 else "30 à 60 j" if age <= 60 else "plus de 60 j"
+        bucket_authors: dict[str, int] = {}
+        for state, bucket, count, people in db.session.execute(
+                select(Proposal.state, age, func.count(), func.count(func.distinct(Proposal.author_id)))
+                .where(Proposal.institution_id == institution_id, Proposal.state.in_(lifecycle.OPEN_STATES))
+                .group_by(Proposal.state, age)):
             key = f"{lifecycle.STATES[state].label} — {bucket}"
-            buckets[key] = buckets.get(key, 0) + 1
-            bucket_authors.setdefault(key, set()).add(author_id)
+            buckets[key], bucket_authors[key] = count, people
         order = [f"{lifecycle.STATES[s].label} — {b}" for s in lifecycle.OPEN_STATES
                  for b in ("moins de 30 j", "30 à 60 j", "plus de 60 j")]
         dashboard.backlog = Chart("attente", "Propositions en attente, par étape et ancienneté",
                                   "Propositions sans réponse, par étape et par ancienneté dans l'étape.",
-                                  [(k, guarded(buckets[k], len(bucket_authors[k]), minimum))
+                                  [(k, guarded(buckets[k], bucket_authors[k], minimum))
                                    for k in order if buckets.get(k)])
         months: dict[str, int] = {}
         for (starts_at,) in db.session.execute(select(ReviewSession.starts_at).where(

@@ -84,6 +84,9 @@ class Proposal(_Content, db.Model):
         # (search.newest_matching_all).
         Index("ix_proposals_search_rows", "id", "institution_id", "submitted_at", "kind", "state", "theme_id",
               "org_unit_id"),
+        # The dashboard's figures on a period's proposals, read from the index alone.
+        Index("ix_proposals_dashboard", "institution_id", "submitted_at", "state", "author_id", "theme_id",
+              "org_unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

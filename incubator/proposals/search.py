@@ -6,8 +6,8 @@ takes a fraction of a second, so each backend gets an index that answers LIKE '%
 - SQLite: a contentless FTS5 table with the trigram tokenizer over the search_text of
   submitted proposals (nothing searches drafts), kept in step by triggers (migration
   0017), queried with MATCH and quoted words: with this tokenizer a quoted word is a
-  substring match, answered from the index alone. Its rowid is the proposal's search key,
-  KEY_SQL: the second of its submission, then its number. Walked from the end, the index
+  substring match, answered from the index alone. Its rowid is the proposal's search key
+  (computed by the triggers): the second of its submission, then its number. Walked from the end, the index
   gives the matches newest first, so the board's default order reads the 21 newest
   matches (or up to the count's cap) and stops, where sorting every match by date grew
   with the data (3,900 matches of « carnet bâtiments » at 100,000 proposals: bench).

@@ -238,6 +238,8 @@ class Decision(db.Model):
     __table_args__ = (
         UniqueConstraint("item_id"),
         Index("ix_decisions_institution_at", "institution_id", "published_at"),
+        # A proposal's first answer (dashboard), without reading the decisions' texts.
+        Index("ix_decisions_proposal_answer", "proposal_id", "kind", "outcome", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

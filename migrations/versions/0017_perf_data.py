@@ -1,5 +1,5 @@
-"""Data that grows: the search index walked newest first (SQLite), a narrow index to
-check the board's filters on the search's matches, approved hours summed from an index
+"""Data that grows: the search index walked newest first (SQLite), covering indexes for
+the search's filters, the HR figures and the dashboard
 
 Revision ID: 0017
 Revises: 0016
@@ -14,7 +14,7 @@ down_revision = '0016'
 branch_labels = None
 depends_on = None
 
-# The index's rowid is the proposal's search key (search.KEY_SQL): its submission second,
+# The index's rowid is the proposal's search key (search.py): its submission second,
 # then its number. Only submitted proposals are indexed (nothing searches drafts).
 KEY_NEW = "CAST(strftime('%s', new.submitted_at) AS INTEGER) * 2147483648 + new.id"
 KEY_OLD = "CAST(strftime('%s', old.submitted_at) AS INTEGER) * 2147483648 + old.id"
@@ -53,22 +53,35 @@ SQLITE_DOWN = [
     "INSERT INTO proposal_search(proposal_search) VALUES('rebuild')",
 ]
 
-SEARCH_ROWS_COLUMNS = ['id', 'institution_id', 'submitted_at', 'kind', 'state', 'theme_id', 'org_unit_id']
+# Covering indexes: each query they serve reads the index alone, not the wide rows.
+INDEXES = [
+    # The board's filters checked on each match of a search (search.newest_matching_all).
+    ('ix_proposals_search_rows', 'proposals',
+     ['id', 'institution_id', 'submitted_at', 'kind', 'state', 'theme_id', 'org_unit_id']),
+    # The dashboard's figures on a period's proposals.
+    ('ix_proposals_dashboard', 'proposals',
+     ['institution_id', 'submitted_at', 'state', 'author_id', 'theme_id', 'org_unit_id']),
+    # Approved hours of a set of agents (HR report and export), of an institution (dashboard).
+    ('ix_time_entries_user_approved', 'time_entries', ['user_id', 'status', 'day', 'project_id', 'minutes']),
+    ('ix_time_entries_institution_approved', 'time_entries',
+     ['institution_id', 'status', 'day', 'user_id', 'minutes']),
+    # A proposal's first answer (dashboard).
+    ('ix_decisions_proposal_answer', 'decisions', ['proposal_id', 'kind', 'outcome', 'published_at']),
+]
 
 
 # Plain create_index, not batch mode: a table rebuilt by batch mode would lose its triggers.
 def upgrade():
-    op.create_index('ix_proposals_search_rows', 'proposals', SEARCH_ROWS_COLUMNS, unique=False)
-    op.create_index('ix_time_entries_user_approved', 'time_entries',
-                    ['user_id', 'status', 'day', 'project_id', 'minutes'], unique=False)
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns, unique=False)
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_UP:
             op.execute(statement)
 
 
 def downgrade():
-    op.drop_index('ix_time_entries_user_approved', table_name='time_entries')
-    op.drop_index('ix_proposals_search_rows', table_name='proposals')
+    for name, table, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_DOWN:
             op.execute(statement)

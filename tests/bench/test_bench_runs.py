@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import BENCH_PASSWORD, generate
-from bench.run import TARGET_QUERIES, Server, Sessions, export, measure, pages
+from bench.run import TARGET_QUERIES, Server, Sessions, dashboard_compute, export, measure, pages
 from incubator.accounts.passwords import hash_password
 from incubator.extensions import db
 from incubator.proposals.models import Proposal
@@ -52,3 +52,4 @@ def test_every_benchmarked_request_succeeds_within_the_query_budget(dataset, dat
             assert stats["queries"] is not None and stats["queries"] <= TARGET_QUERIES, (name, stats)
         exported = export(server, sessions)
     assert exported["bytes"] > 200 * 50  # a line per agent of the main institution
+    assert dashboard_compute(database_url, dataset, runs=1) > 0
