@@ -1,0 +1,99 @@
+"""`python -m bench.plans`: the PostgreSQL plans (EXPLAIN (ANALYZE, BUFFERS)) of the queries
+that grow with the data, written to docs/plans/*.txt, where the code's comments point.
+
+Generates a dataset (BENCH_SCALE, default full) on BENCH_DATABASE_URL's server, or on
+TEST_DATABASE_URL's through scripts/with-postgres.sh:
+
+    BENCH_DB=postgres bash scripts/with-postgres.sh .venv/bin/python -m bench.plans
+
+then runs each page's code once, records its statements, and explains the chosen ones with
+the same parameters. Refresh the files after changing one of these queries."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+
+from sqlalchemy import event
+from werkzeug.datastructures import MultiDict
+
+from .run import ROOT, log, prepare
+
+PLANS = ROOT / "docs" / "plans"
+
+
+def _capture(engine, run) -> list[tuple[str, object]]:
+    statements: list[tuple[str, object]] = []
+
+    def before(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return [(s, p) for s, p in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+def _explain(engine, statement: str, parameters) -> str:
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        raw.rollback()
+    finally:
+        raw.close()
+    return f"{statement}\n\n{plan}\n"
+
+
+def main() -> None:
+    from incubator import create_app
+    from incubator.dashboard.queries import build
+    from incubator.engagement.queries import HrFilters, Period, figures_for, hr_agents_query
+    from incubator.extensions import db
+    from incubator.people.models import User
+    from incubator.proposals import queries as proposals
+    from incubator.proposals.models import Proposal
+
+    if os.environ.get("BENCH_DB", "postgres") != "postgres":
+        raise SystemExit("bench.plans : PostgreSQL seulement (BENCH_DB=postgres).")
+    url, data = prepare(os.environ.get("BENCH_SCALE", "full"), "postgres")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "DASHBOARD_CACHE_SECONDS": 0,
+                      "SERVER_NAME": "bench.local"})
+    institution = data.main_institution_id
+    today = date.today()
+    year = Period(today - timedelta(days=365), today)
+    PLANS.mkdir(parents=True, exist_ok=True)
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+
+        def board_search():
+            filters = proposals.BoardFilters.from_args(MultiDict({"q": "carnet batiments"}))
+            stmt = proposals.board_query(institution, filters)
+            db.session.scalars(stmt.with_only_columns(Proposal.id, maintain_column_froms=True)
+                               .limit(app.config["SEARCH_COUNT_CAP"] + 1)).all()
+
+        def export_batch():
+            query = hr_agents_query(institution, HrFilters(), year)
+            ids = db.session.scalars(query.with_only_columns(User.id, maintain_column_froms=True).limit(500)).all()
+            figures_for(ids, year)
+
+        def dashboard():
+            build(institution, Period.year(today.year), coordinator=True)
+
+        for name, run in {"board-search": board_search, "hr-figures": export_batch, "dashboard": dashboard}.items():
+            statements = _capture(engine, run)
+            text = "\n\n".join(_explain(engine, s, p) for s, p in statements)
+            (PLANS / f"{name}.txt").write_text(
+                f"-- bench.plans, échelle {data.scale}, {today.isoformat()} (PostgreSQL)\n\n{text}")
+            log(f"   docs/plans/{name}.txt : {len(statements)} requêtes")
+            db.session.rollback()
+
+
+if __name__ == "__main__":
+    main()
