@@ -231,10 +231,11 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
     per_direction: list[tuple[str, float, int]] = []
     per_month: list[tuple[str, float, int]] = []
     for name, in_month, minutes, people in hours_rows:
+        hours = round(int(minutes) / 60, 1)  # a sum of sums is a numeric (Decimal) on PostgreSQL
         if in_month is None:
-            per_direction.append((name or "Non rattachés", round(minutes / 60, 1), people))
+            per_direction.append((name or "Non rattachés", hours, people))
         else:
-            per_month.append((in_month, round(minutes / 60, 1), people))
+            per_month.append((in_month, hours, people))
     hours_by_direction = Chart("heures-directions", "Heures de décharge validées par direction",
                                "Total des heures validées par les N+1 sur la période, par direction.",
                                protect(sorted(per_direction, key=lambda r: (-r[1], r[0])), minimum,
