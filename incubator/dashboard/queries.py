@@ -6,7 +6,11 @@ about (authors of the proposals counted, agents whose hours are summed, applican
 a figure about fewer than MIN_GROUP_SIZE people is replaced by « moins de 5 » (`guarded`)
 before it leaves this module, so the charts, their tables and the CSV cannot show it.
 Counts of projects and of sessions are about projects and sessions (public in the
-portfolio and the journal), not about people, and are shown as they are."""
+portfolio and the journal), not about people, and are shown as they are.
+
+Each query reads a covering index (migration 0017); the PostgreSQL plans at full scale are
+in docs/plans/dashboard.txt (`python -m bench.plans` refreshes them), and the bench measures
+the whole computation without the cache (`dashboard_compute_ms`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Engagement figures, computed with aggregate SQL for a set of agents at once: the page of
-an HR list, a batch of an export, or one agent. No per-agent loops over the database."""
+an HR list, a batch of an export, or one agent. No per-agent loops over the database.
+PostgreSQL plans for a batch of 500 agents: docs/plans/hr-figures.txt (bench/plans.py)."""
 
 from __future__ import annotations
 

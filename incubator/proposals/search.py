@@ -14,7 +14,7 @@ takes a fraction of a second, so each backend gets an index that answers LIKE '%
   Two proposals submitted within the same second come by number, not by microsecond;
 - PostgreSQL: a pg_trgm GIN index on search_text, used by the planner for the same LIKE
   (migration 0008 creates it when the extension may be installed; without it, the same
-  query scans).
+  query scans); the matches are then sorted by date (plan: docs/plans/board-search.txt).
 Words shorter than three characters, or holding LIKE wildcards, cannot use a trigram index:
 they fall back to the plain LIKE on the proposals table.
 """
