@@ -106,7 +106,7 @@ class Defaults:
     # A word search on the board counts up to this: its matches come newest first from the
     # index (proposals/search.py), which reads as far as the count goes; past a few pages a
     # search is refined, not paged through.
-    SEARCH_COUNT_CAP = 200
+    SEARCH_COUNT_CAP = 100
     # The benchmark reads the number of SQL statements per request from a response header.
     QUERY_COUNT_HEADER = False
 
