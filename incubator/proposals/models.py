@@ -86,7 +86,7 @@ class Proposal(_Content, db.Model):
               "org_unit_id"),
         # The dashboard's figures on a period's proposals, read from the index alone.
         Index("ix_proposals_dashboard", "institution_id", "submitted_at", "state", "author_id", "theme_id",
-              "org_unit_id"),
+              "org_unit_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -57,9 +57,12 @@ class TimeEntry(db.Model):
         Index("ix_time_entries_status_user", "status", "user_id"),
         # Approved hours of a set of agents over a period, summed by project from the index
         # alone (HR report and export, engagement pages: engagement.queries).
-        Index("ix_time_entries_user_approved", "user_id", "status", "day", "project_id", "minutes"),
+        # The id too: PostgreSQL's indexes do not hold it (SQLite's do), and "not replaced by
+        # a correction" reads it; without it PostgreSQL scans the table.
+        Index("ix_time_entries_user_approved", "user_id", "status", "day", "project_id", "minutes", "id"),
         # The same for a whole institution (dashboard: hours by direction and by month).
-        Index("ix_time_entries_institution_approved", "institution_id", "status", "day", "user_id", "minutes"),
+        Index("ix_time_entries_institution_approved", "institution_id", "status", "day", "user_id", "minutes",
+              "id"),
         # Partial: almost no entry is a correction, and with a full index the planner's
         # statistics (ANALYZE) make "is this entry corrected?" look like a table scan.
         Index("ix_time_entries_corrections", "corrects_id",

@@ -60,11 +60,13 @@ INDEXES = [
      ['id', 'institution_id', 'submitted_at', 'kind', 'state', 'theme_id', 'org_unit_id']),
     # The dashboard's figures on a period's proposals.
     ('ix_proposals_dashboard', 'proposals',
-     ['institution_id', 'submitted_at', 'state', 'author_id', 'theme_id', 'org_unit_id']),
+     ['institution_id', 'submitted_at', 'state', 'author_id', 'theme_id', 'org_unit_id', 'id']),
     # Approved hours of a set of agents (HR report and export), of an institution (dashboard).
-    ('ix_time_entries_user_approved', 'time_entries', ['user_id', 'status', 'day', 'project_id', 'minutes']),
+    # The id last: PostgreSQL's indexes do not hold it, and the corrections are found by it.
+    ('ix_time_entries_user_approved', 'time_entries',
+     ['user_id', 'status', 'day', 'project_id', 'minutes', 'id']),
     ('ix_time_entries_institution_approved', 'time_entries',
-     ['institution_id', 'status', 'day', 'user_id', 'minutes']),
+     ['institution_id', 'status', 'day', 'user_id', 'minutes', 'id']),
     # A proposal's first answer (dashboard).
     ('ix_decisions_proposal_answer', 'decisions', ['proposal_id', 'kind', 'outcome', 'published_at']),
 ]
