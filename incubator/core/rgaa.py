@@ -571,6 +571,7 @@ CRITERIA: tuple[Criterion, ...] = (
 class Result:
     applicable: int
     conforming: int
+    not_applicable: int
 
     @property
     def rate(self) -> float:
@@ -598,7 +599,7 @@ def result(criteria: tuple[Criterion, ...] | None = None) -> Result:
     # CRITERIA is read at call time, so that a test replacing it sees its effect everywhere.
     grid = CRITERIA if criteria is None else criteria
     applicable = [c for c in grid if c.status != NA]
-    return Result(len(applicable), sum(1 for c in applicable if c.status == C))
+    return Result(len(applicable), sum(1 for c in applicable if c.status == C), len(grid) - len(applicable))
 
 
 def non_conformities(criteria: tuple[Criterion, ...] | None = None) -> list[Criterion]:
@@ -641,7 +642,7 @@ def markdown() -> str:
         "",
         f"Résultat : **{outcome.status}**, {outcome.conforming} critères conformes sur "
         f"{outcome.applicable} applicables, soit un taux de conformité de {outcome.rate_label} "
-        f"({len(CRITERIA) - outcome.applicable} critères non applicables). "
+        f"({outcome.not_applicable} critères non applicables). "
         "La déclaration d'accessibilité (/accessibilite) est tirée des mêmes données.",
         "",
         "## Non-conformités",
