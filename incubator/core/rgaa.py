@@ -346,7 +346,7 @@ CRITERIA: tuple[Criterion, ...] = (
     # 6. Liens
     _c('6.1', 'Chaque lien est-il explicite (hors cas particuliers) ?',
        C, ('axe', 'pa11y'), ('lecteur_ecran', 'contenus'),
-       'Les liens répétés (« Données en CSV », pagination) sont complétés par un texte masqué qui nomme leur cible.'),
+       'Les liens répétés « Données en CSV » sont complétés par un texte masqué qui nomme leur graphique ; les numéros de page sont nommés « Page 2 », « Page 3 »…'),
     _c('6.2', 'Dans chaque page web, chaque lien a-t-il un intitulé ?',
        C, ('axe', 'pa11y'), (),
        ''),
