@@ -201,6 +201,8 @@ def test_the_contact_is_the_configured_address(client, server, monkeypatch):
 
 def test_the_statement_names_the_signed_in_persons_institution(client, login):
     user = make_user()
+    assert "La collectivité qui met l'Incubateur à disposition de ses agents s'engage" in text(
+        client.get("/accessibilite"))
     login(client, user)
-    assert f"{user.institution.name}, qui met l'Incubateur à disposition de ses agents" in text(
+    assert f"{user.institution.name}, qui met l'Incubateur à disposition de ses agents, s'engage" in text(
         client.get("/accessibilite"))
