@@ -161,9 +161,13 @@ PROCEDURES: dict[str, Procedure] = {
         "Publier une décision, puis la corriger par une décision rectificative.",
     )),
     "documents": Procedure("Fichiers téléchargés", (
-        "Télécharger chaque export CSV (tableau de bord, suivi RH, agents).",
+        "Télécharger chaque export : CSV du tableau de bord, du journal des décisions et des "
+        "modèles d'import, CSV et XLSX du suivi RH.",
         "L'ouvrir dans LibreOffice Calc : une ligne d'en-têtes nomme chaque colonne, une ligne par "
-        "enregistrement, sans cellule fusionnée ni mise en forme porteuse d'information.",
+        "enregistrement, sans cellule fusionnée, sans image, sans mise en forme porteuse "
+        "d'information ; chaque feuille XLSX est nommée.",
+        "Ouvrir le fichier XLSX dans Excel : Révision > Vérifier l'accessibilité ne relève aucune "
+        "erreur.",
     )),
     "orientation": Procedure("Orientation de l'écran", (
         "Sur un téléphone (ou Chromium en mode appareil, 390 × 844), afficher chaque page auditée "
@@ -536,7 +540,7 @@ CRITERIA: tuple[Criterion, ...] = (
        "Aucune fenêtre n'est ouverte par script ; le seul lien qui ouvre un onglet (propositions semblables) le dit dans son intitulé."),
     _c('13.3', 'Dans chaque page web, chaque document bureautique en téléchargement possède-t-il, si nécessaire, une version accessible (hors cas particuliers) ?',
        C, (), ('documents',),
-       "Les seuls fichiers téléchargés sont des exports CSV : des tableaux de données bruts dont la première ligne nomme chaque colonne, lisibles avec un tableur et un lecteur d'écran."),
+       "Les fichiers téléchargés sont des exports de données : CSV (une ligne d'en-têtes nomme chaque colonne, précédée du titre du rapport pour le suivi RH) et XLSX pour le suivi RH (feuilles nommées, titre, ligne d'en-têtes en gras et figée, filtre automatique, ni cellule fusionnée ni image). Ils se lisent avec un tableur et un lecteur d'écran."),
     _c('13.4', 'Pour chaque document bureautique ayant une version accessible, cette version offre-t-elle la même information ?',
        NA, (), (),
        'Pas de document bureautique ayant une version alternative (voir 13.3).'),
