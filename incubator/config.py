@@ -148,5 +148,8 @@ class Defaults:
     DIRECTORY_PAGE_SIZE = 500
     DIRECTORY_TIMEOUT = 10  # seconds, connection and each answer
 
-    # Status shown in the footer and on /accessibilite (RGAA).
-    ACCESSIBILITY_STATUS = "partiellement conforme"
+    # Where people report an accessibility problem, on /accessibilite (the RGAA's "means of
+    # contact"): the address of the accessibility referent of the institution(s) served.
+    # None: the statement points to the administrators of the person's institution instead.
+    # The conformity status is not set here: it is computed from the grid, incubator/core/rgaa.py.
+    ACCESSIBILITY_CONTACT_EMAIL = None

@@ -259,11 +259,12 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:
+        from .core import rgaa
         from .navigation import navigation_for
 
         return {
             "navigation": navigation_for(current_user),
-            "accessibility_status": app.config["ACCESSIBILITY_STATUS"],
+            "accessibility_status": rgaa.result().status,
         }
 
     @app.template_filter("thousands")

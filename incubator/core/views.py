@@ -9,7 +9,7 @@ from ..engagement.queries import readable_reports
 from ..inbox.items import inbox_for
 from ..security import login_required
 from ..web import render_page
-from . import queries
+from . import queries, rgaa
 
 bp = Blueprint("core", __name__)
 
@@ -50,7 +50,9 @@ def home():
 
 @bp.get("/accessibilite")
 def accessibility():
-    return render_page("core/accessibility.html")
+    return render_page("core/accessibility.html", grid=rgaa, outcome=rgaa.result(),
+                       non_conformities=rgaa.non_conformities(), themes=rgaa.by_theme(),
+                       contact_email=current_app.config["ACCESSIBILITY_CONTACT_EMAIL"])
 
 
 @bp.get("/donnees-personnelles")
