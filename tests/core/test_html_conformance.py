@@ -11,6 +11,7 @@ and follows the links of its pages (a few per address pattern), and every page i
 from __future__ import annotations
 
 import re
+from html import unescape
 from collections import Counter
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -102,8 +103,12 @@ def crawl(client, role: str) -> dict[str, str]:
             continue
         html = response.get_data(as_text=True)
         pages[path] = html
+        # The second page of each list, as its "Suivante" link gives it.
+        following = re.search(r'<a href="([^"]+)" rel="next"', html)
+        if following and "?" not in path:
+            queue.insert(0, unescape(following.group(1)))
         for href in parse(html).links:
-            url = urlsplit(urljoin("http://localhost" + path, href))
+            url = urlsplit(urljoin("http://localhost" + urlsplit(path).path, href))
             if url.netloc != "localhost" or SKIPPED.search(url.path):
                 continue
             # Paginated and filtered views: the first page of each list is enough here.
@@ -159,6 +164,21 @@ def test_heading_levels_never_skip(pages):
                 problems.setdefault(path, []).append(f"h{level} → h{number} « {title} »")
             level = number
     assert problems == {}
+
+
+def title(html: str) -> str:
+    return " ".join(unescape(re.search(r"<title>(.*?)</title>", html, re.S).group(1)).split())
+
+
+def test_each_page_of_a_list_has_a_title_of_its_own(pages):
+    """RGAA 8.6: page 2 of the board is not titled like page 1."""
+    seconds = {path: html for path, html in pages.items() if "page=2" in path}
+    assert seconds  # every role reads at least the board's second page in the demo
+    for path, html in seconds.items():
+        first = title(pages[urlsplit(path).path])
+        assert title(html) != first, path
+        assert re.search(r" — page 2 sur \d+ · ", title(html)), title(html)
+        assert "page" not in first.split(" · ")[0], first
 
 
 def test_the_checks_find_what_they_look_for():
