@@ -5,7 +5,9 @@ and follows the links of its pages (a few per address pattern), and every page i
 - no id used twice (WTForms' `form.csrf_token` rendered `id="csrf_token"` once per form);
 - every `list=` names a <datalist> of the page;
 - a required single <select> starts with an empty option (HTML, "placeholder label option");
-- heading levels never skip (h1 then h3).
+- heading levels never skip (h1 then h3);
+- every table is in a scrolling region the keyboard reaches;
+- page 2 of a list has a title of its own.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class Page(HTMLParser):
         self.links: list[str] = []
         self.headings: list[tuple[int, str]] = []
         self.selects: list[dict] = []  # each: attrs, options (value of each)
+        self.wraps: list[dict] = []  # the attributes of each .table-wrap
+        self.bare_tables = 0  # tables in no .table-wrap
+        self._divs: list[bool] = []  # open <div>s: is it a .table-wrap?
         self._select: dict | None = None
         self._heading: list | None = None
 
@@ -46,6 +51,13 @@ class Page(HTMLParser):
             self.lists.append(attrs["list"])
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
+        if tag == "div":
+            is_wrap = "table-wrap" in (attrs.get("class") or "").split()
+            self._divs.append(is_wrap)
+            if is_wrap:
+                self.wraps.append(attrs)
+        if tag == "table" and not any(self._divs):
+            self.bare_tables += 1
         if tag == "select":
             self._select = {"attrs": attrs, "options": []}
             self.selects.append(self._select)
@@ -55,6 +67,8 @@ class Page(HTMLParser):
             self._heading = [int(tag[1]), ""]
 
     def handle_endtag(self, tag):
+        if tag == "div" and self._divs:
+            self._divs.pop()
         if tag == "select":
             self._select = None
         if re.fullmatch(r"h[1-6]", tag) and self._heading:
@@ -166,6 +180,19 @@ def test_heading_levels_never_skip(pages):
     assert problems == {}
 
 
+def test_every_table_scrolls_in_a_region_the_keyboard_reaches(pages):
+    """A table wider than a phone scrolls in its .table-wrap, which a keyboard user must be
+    able to focus and scroll, and which says what it holds (RGAA 10.11, 7.3)."""
+    problems = {}
+    for path, html in pages.items():
+        page = parse(html)
+        wrong = [w.get("aria-label") for w in page.wraps
+                 if not (w.get("tabindex") == "0" and w.get("role") == "region" and w.get("aria-label"))]
+        if wrong or page.bare_tables:
+            problems[path] = {"bare tables": page.bare_tables, "regions without focus or name": wrong}
+    assert problems == {}
+
+
 def title(html: str) -> str:
     return " ".join(unescape(re.search(r"<title>(.*?)</title>", html, re.S).group(1)).split())
 
@@ -189,3 +216,5 @@ def test_the_checks_find_what_they_look_for():
     assert [n for n, c in Counter(page.ids).items() if c > 1] == ["x"]
     assert page.lists == ["nope"] and page.headings == [(1, "A"), (3, "B")]
     assert [s["options"][0] for s in page.selects] == ["1", ""]
+    page = parse('<div class="table-wrap"><div></div><table></table></div><table></table>')
+    assert page.bare_tables == 1 and page.wraps == [{"class": "table-wrap"}]
