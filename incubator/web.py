@@ -31,8 +31,8 @@ from .dbutil import MAX_ID
 from .errors import WHOLE_FORM, DomainError, ValidationFailed
 from .extensions import db, login_manager
 from .observability import logged_path, note_user, request_id
-from .text import linkify
 from .pagination import list_page_title
+from .text import linkify
 
 M = TypeVar("M")
 R = TypeVar("R")

@@ -13,8 +13,8 @@ and follows the links of its pages (a few per address pattern), and every page i
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections import Counter
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
