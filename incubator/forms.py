@@ -5,6 +5,7 @@ from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import FileField
+from wtforms.widgets import HiddenInput
 
 NUL_MESSAGE = "Ce champ contient un caractère non autorisé (caractère nul)."
 
@@ -27,6 +28,14 @@ class Form(FlaskForm):
             if files:
                 return CombinedMultiDict((files, request.form))
             return request.form or None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A hidden input is never labelled nor targeted, and a page with several forms would
+        # repeat its id (`csrf_token`, RGAA 8.2, issue 20): hidden fields render without one.
+        for field in self:
+            if isinstance(field.widget, HiddenInput):
+                field.render_kw = {"id": False, **(field.render_kw or {})}
 
     def validate(self, extra_validators=None) -> bool:
         # No keyboard types a NUL character, and PostgreSQL refuses it in text: refused here,

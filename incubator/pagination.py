@@ -15,7 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_sqlalchemy.pagination import SelectPagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from .extensions import db
 
@@ -78,3 +80,16 @@ def paginate_capped(select: sa.Select, *, page: int, per_page: int, exact: bool 
     cap = None if exact else cap or current_app.config["LIST_COUNT_CAP"]
     return CappedPagination(select=select, session=db.session, page=page, per_page=per_page,
                             max_per_page=None, error_out=False, cap=cap, key=key, load=load)
+
+
+@pass_context
+def list_page_title(context: Context) -> str:
+    """What the page's <title> adds past the first page of a paginated list: " — page 2 sur
+    17". Every page of a list has a title of its own (RGAA 8.6, issue 20), said once here for
+    every list: the pagination the view gave its template, whatever its name."""
+    for value in context.get_all().values():
+        if isinstance(value, Pagination) and value.page > 1:
+            if getattr(value, "more", False):
+                return f" — page {value.page}"
+            return f" — page {value.page} sur {value.pages}"
+    return ""

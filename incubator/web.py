@@ -31,6 +31,7 @@ from .dbutil import MAX_ID
 from .errors import WHOLE_FORM, DomainError, ValidationFailed
 from .extensions import db, login_manager
 from .observability import logged_path, note_user, request_id
+from .pagination import list_page_title
 from .text import linkify
 
 M = TypeVar("M")
@@ -247,6 +248,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["short_date_fr"] = timeutil.format_short_date
     app.jinja_env.filters["weekday_fr"] = timeutil.format_weekday
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["list_page_title"] = list_page_title
     # Globals, not context: imported macros see them (the same badge everywhere).
     from .proposals.lifecycle import STATES
 

@@ -89,7 +89,9 @@ class UserForm(FlaskForm):
     manager_email = StringField("N+1 (adresse électronique ou identifiant)",
                                 validators=[Optional(), Length(max=EMAIL_MAX)],
                                description="Laisser vide si l'agent n'a pas de N+1 dans l'outil.",
-                               render_kw={"autocomplete": "off", "list": "agents-emails"})
+                               # No suggestion list: every agent's address in the page would
+                               # weigh thousands of options (and the list it named never existed).
+                               render_kw={"autocomplete": "off"})
 
 
 class UserCreateForm(UserForm):
@@ -118,7 +120,7 @@ class ConfirmForm(FlaskForm):
 class MembershipForm(FlaskForm):
     member_email = EmailField("Agent (adresse électronique)",
                               validators=[DataRequired("Indiquez l'adresse de l'agent."), Length(max=EMAIL_MAX)],
-                              render_kw={"autocomplete": "off", "list": "agents-emails"})
+                              render_kw={"autocomplete": "off"})  # no suggestion list: see manager_email
     starts_on = DateField("Début du mandat", validators=[InputRequired("Indiquez une date valide.")])
     ends_on = DateField("Fin du mandat", validators=[Optional()],
                         description="Facultatif : laisser vide pour un mandat sans terme fixé.")

@@ -97,8 +97,9 @@ def _render_session(session: ReviewSession, *, block=None, forms_by_item=None, s
     schedule_form = schedule_form or forms.ScheduleForm()
     schedulable = queries.schedulable(session.institution_id) if coordinates else []
     may_schedule = policy.coordinator_refusals(current_user, schedulable)
-    schedule_form.proposal_id.choices = [(str(p.id), f"n° {p.id} — {p.title}") for p in schedulable
-                                         if may_schedule[p.id] is None]
+    # A required list starts with an empty choice (HTML): nothing is chosen by default.
+    schedule_form.proposal_id.choices = [("", "— Choisir une proposition —")] + [
+        (str(p.id), f"n° {p.id} — {p.title}") for p in schedulable if may_schedule[p.id] is None]
     return render_page(
         "review/session.html", block=block, session=session, views=views, members=members,
         present=present, settings=settings, tallies=tallies, choices=CHOICES[settings.decision_rule],

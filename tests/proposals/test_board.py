@@ -109,6 +109,9 @@ def test_long_lists_count_up_to_a_cap_and_every_page_stays_reachable(client, log
     last = text(client.get("/propositions?page=4"))
     assert "Proposition générée 64" in last and 'rel="next"' not in last
     assert "65 propositions" in last and "Page 4 sur 4" in last
+    # Each page has a title of its own (issue 20), without a total while it is not known.
+    assert "<title>Propositions · " in first
+    assert "<title>Propositions — page 3 · " in third and "<title>Propositions — page 4 sur 4 · " in last
     # Under the cap, the exact number, as before.
     filtered = text(client.get("/propositions?etape=accepted"))
     assert "16 propositions" in filtered and "Plus de" not in filtered
