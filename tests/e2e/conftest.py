@@ -181,10 +181,13 @@ def pytest_sessionfinish(session, exitstatus):
     validators.save_page_count()
     if hasattr(session.config, "workerinput"):
         return  # the controller runs the Nu Html Checker once the workers are done
+    vnu_started = time.monotonic()
     findings = validators.run_vnu()
+    vnu_seconds = time.monotonic() - vnu_started
     vnu_found = bool(findings)
     findings = validators.all_findings() + findings
-    text = validators.report(findings, validators.checked_pages())
+    pages, seconds = validators.checked_pages()
+    text = validators.report(findings, pages, seconds) + f"\nNu Html Checker : {vnu_seconds:.0f} s."
     (validators.OUTPUT / "report.txt").write_text(text + "\n", encoding="utf-8")
     session.config.validators_report = text
     if vnu_found and not validators.REPORT_ONLY and session.exitstatus == 0:

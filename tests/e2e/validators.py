@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -99,6 +100,7 @@ def vnu_jar() -> Path:
 _seen: set[tuple] = set()
 _current: list[Finding] = []   # the findings of the running test
 _recorded_html: set[str] = set()
+_time_spent = [0.0]  # seconds in the in-browser checks, said in the report
 
 
 def worker_id() -> str:
@@ -172,7 +174,15 @@ def _path(url: str) -> str:
 def check_page(page) -> list[Finding]:
     """All the in-browser checks of `page` as it is now, and its served HTML kept for the Nu
     Html Checker; the findings are recorded (and returned). The page is left as found: same
-    viewport, focus on nothing, same scroll."""
+    viewport, same focus, same scroll."""
+    started = time.monotonic()
+    try:
+        return _check_page(page)
+    finally:
+        _time_spent[0] += time.monotonic() - started
+
+
+def _check_page(page) -> list[Finding]:
     url, user = page.url, _user(page)
     key = (user, _path(url), _shape(page))
     if key in _seen:
@@ -182,6 +192,7 @@ def check_page(page) -> list[Finding]:
     focus: dict[int, list[dict]] = {}
     _keep_served_html(page, url, user, findings)
     size = page.viewport_size or {"width": WIDE, "height": 900}
+    focused = page.evaluate_handle("() => document.activeElement")
     try:
         for width in (WIDE, NARROW):
             if (page.viewport_size or {}).get("width") != width:
@@ -196,6 +207,7 @@ def check_page(page) -> list[Finding]:
     finally:
         if page.viewport_size != size:
             page.set_viewport_size(size)
+        _restore_focus(page, focused)
     findings += _focus_findings(focus, url, user)
     unique = list(dict.fromkeys(findings))
     _record(unique)
@@ -254,6 +266,24 @@ def _focus_findings(by_width: dict[int, list[dict]], url, user) -> list[Finding]
         findings.append(Finding("focus", rule, url, user, "\n        ".join(shown),
                                 f"{message} ({len(listed)} élément(s))"))
     return findings
+
+
+def _restore_focus(page, focused) -> None:
+    """The focus back where the journey left it, so its next Tab goes where it would have:
+    on the element that had it, or (nothing focused) at the start of the page, through a
+    temporary element focused then removed (where Tab starts again)."""
+    focused.evaluate("""element => {
+        if (element && element !== document.body && element.isConnected) {
+            element.focus({preventScroll: true});
+            return;
+        }
+        const start = document.createElement('span');
+        start.tabIndex = -1;
+        document.body.prepend(start);
+        start.focus({preventScroll: true});
+        start.remove();
+    }""")
+    focused.dispose()
 
 
 def _inject_checks(page) -> None:
@@ -323,10 +353,11 @@ def all_findings() -> list[Finding]:
     return list(dict.fromkeys(found))
 
 
-def report(findings: list[Finding], pages: int) -> str:
+def report(findings: list[Finding], pages: int, seconds: float | None = None) -> str:
     """The whole list, by page, then the count by tool and rule."""
+    spent = f" ({seconds:.0f} s de vérifications dans le navigateur, tous processus)" if seconds is not None else ""
     lines = [f"Validateurs (axe 1280/320, pa11y, Nu Html Checker, reflow 320, focus) : "
-             f"{len(findings)} problème(s) sur {pages} page(s) vérifiée(s)."]
+             f"{len(findings)} problème(s) sur {pages} page(s) vérifiée(s){spent}."]
     by_page: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         by_page.setdefault((f.url, f.user), []).append(f)
@@ -340,10 +371,15 @@ def report(findings: list[Finding], pages: int) -> str:
     return "\n".join(lines)
 
 
-def checked_pages() -> int:
-    return sum(int(p.read_text()) for p in OUTPUT.glob("pages-*.txt")) if OUTPUT.exists() else 0
+def checked_pages() -> tuple[int, float]:
+    """Pages checked and seconds spent, over all the processes of the run."""
+    pages, seconds = 0, 0.0
+    for path in OUTPUT.glob("pages-*.json") if OUTPUT.exists() else []:
+        data = json.loads(path.read_text())
+        pages, seconds = pages + data["pages"], seconds + data["seconds"]
+    return pages, seconds
 
 
 def save_page_count() -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / f"pages-{worker_id()}.txt").write_text(str(len(_seen)))
+    (OUTPUT / f"pages-{worker_id()}.json").write_text(json.dumps({"pages": len(_seen), "seconds": _time_spent[0]}))
