@@ -36,7 +36,8 @@ from urllib.parse import urlsplit
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 TOOLS = HERE / "validators" / "node_modules"
-OUTPUT = ROOT / "test-artifacts" / "validators"
+# INCUBATEUR_VALIDATORS_DIR: another folder, for two runs at once (each empties its own).
+OUTPUT = Path(os.environ.get("INCUBATEUR_VALIDATORS_DIR") or ROOT / "test-artifacts" / "validators")
 REPORT_ONLY = os.environ.get("INCUBATEUR_VALIDATORS", "") == "report"
 AXE_SOURCE = (HERE / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 CHECKS_SOURCE = (HERE / "browser_checks.js").read_text(encoding="utf-8")
@@ -320,13 +321,7 @@ def run_vnu() -> list[Finding]:
     files = sorted(html_dir.glob("*.html")) if html_dir.exists() else []
     if not files:
         return []
-    # Several workers may have kept the same page: one check per distinct content.
-    result = subprocess.run(["java", "-jar", str(vnu_jar()), "--errors-only", "--format", "json",
-                             "--exit-zero-always", *map(str, files)], capture_output=True, text=True)
-    try:
-        messages = json.loads(result.stderr or result.stdout)["messages"]
-    except (ValueError, KeyError) as error:
-        raise RuntimeError(f"Nu Html Checker : réponse illisible ({error}) :\n{result.stderr[-2000:]}") from error
+    messages = vnu_messages(files)
     findings = []
     for m in messages:
         if m.get("type") != "error":
@@ -338,6 +333,16 @@ def run_vnu() -> list[Finding]:
         findings.append(Finding("vnu", _vnu_rule(m["message"]), meta["url"], meta["user"], where,
                                 _short(m["message"], 300)))
     return findings
+
+
+def vnu_messages(files: list[Path]) -> list[dict]:
+    """The Nu Html Checker's errors on `files`, in one Java run (its JSON messages)."""
+    result = subprocess.run(["java", "-jar", str(vnu_jar()), "--errors-only", "--format", "json",
+                             "--exit-zero-always", *map(str, files)], capture_output=True, text=True)
+    try:
+        return json.loads(result.stderr or result.stdout)["messages"]
+    except (ValueError, KeyError) as error:
+        raise RuntimeError(f"Nu Html Checker : réponse illisible ({error}) :\n{result.stderr[-2000:]}") from error
 
 
 def _vnu_rule(message: str) -> str:
