@@ -184,8 +184,9 @@ def check_page(page) -> list[Finding]:
 
 
 def _check_page(page) -> list[Finding]:
-    url, user = page.url, _user(page)
-    key = (user, _path(url), _shape(page))
+    # The address without the live server's port, which changes with each run and worker.
+    url, user = _path(page.url), _user(page)
+    key = (user, url, _shape(page))
     if key in _seen:
         return []
     _seen.add(key)
@@ -310,7 +311,8 @@ def _keep_served_html(page, url, user, findings) -> None:
     html_dir = OUTPUT / "html"
     html_dir.mkdir(parents=True, exist_ok=True)
     (html_dir / f"{digest}.html").write_bytes(body)
-    (html_dir / f"{digest}.json").write_text(json.dumps({"url": response.url, "user": user}), encoding="utf-8")
+    (html_dir / f"{digest}.json").write_text(json.dumps({"url": _path(response.url), "user": user}),
+                                             encoding="utf-8")
 
 
 # -- End of the session ---------------------------------------------------------------------
