@@ -90,7 +90,7 @@
   // Focus appearance (WCAG 1.4.11 / 2.4.7): each focusable element, focused while the
   // keyboard is the last input (the caller pressed Tab first, so :focus-visible applies as
   // when tabbing), has an outline or a box-shadow at least 3:1 against the background behind
-  // it. An element whose focus shows otherwise (border, background) is counted, not measured;
+  // it (or its box-shadow's best colour). An element whose focus shows otherwise (border, background) is counted, not measured;
   // one whose style does not change at all has no indicator.
   function focus() {
     const scroll = [window.scrollX, window.scrollY];
@@ -108,36 +108,42 @@
         notFocusVisible += 1;
         continue;
       }
+      // Each part of the indicator with the background it is drawn on: an outline outside
+      // the element on its parent's, an inset one (or an inset shadow) on the element's own.
+      // The best part counts (a dark ring with a light halo passes on any background).
       const cs = getComputedStyle(el);
-      let colors = [];
-      let inside = false;
+      const parts = [];
       if (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) {
-        colors = [cs.outlineColor];
-        inside = parseFloat(cs.outlineOffset) + parseFloat(cs.outlineWidth) <= 0;
-      } else if (cs.boxShadow && cs.boxShadow !== 'none') {
-        colors = cs.boxShadow.match(/rgba?\([^)]*\)/g) || [];
-        inside = /inset/.test(cs.boxShadow);
+        parts.push([cs.outlineColor, parseFloat(cs.outlineOffset) + parseFloat(cs.outlineWidth) <= 0]);
       }
-      if (!colors.length) {
+      // A shadow the element has anyway (a card's) is no focus indicator.
+      if (cs.boxShadow && cs.boxShadow !== 'none' && cs.boxShadow !== before.boxShadow) {
+        for (const shadow of cs.boxShadow.split(/,(?![^(]*\))/)) {
+          const color = (shadow.match(/rgba?\([^)]*\)/) || [])[0];
+          if (color) parts.push([color, /\binset\b/.test(shadow)]);
+        }
+      }
+      if (!parts.length) {
         const after = snapshot(el);
         if (STYLE_KEYS.some(k => before[k] !== after[k])) otherwise += 1;
         else failures.push({...describe(el), rule: 'focus-indicator-missing',
           message: "aucun indicateur de focus visible (ni outline, ni box-shadow, ni autre style changé)"});
         continue;
       }
-      // An outline outside the element is drawn on its parent's background, an inset one
-      // (or an inset shadow) on the element's own.
-      const background = backgroundBehind(inside ? el : (el.parentElement || el));
-      let best = 0, bestColor = colors[0];
-      for (const c of colors) {
-        const rgba = parseColor(c);
+      let best = 0, bestColor = parts[0][0], bestBackground = [255, 255, 255];
+      for (const [color, inside] of parts) {
+        const rgba = parseColor(color);
         if (!rgba || rgba[3] === 0) continue;
+        const background = backgroundBehind(inside ? el : (el.parentElement || el));
         const ratio = contrast(over(rgba, background), background);
-        if (ratio > best) [best, bestColor] = [ratio, c];
+        if (ratio > best) [best, bestColor, bestBackground] = [ratio, color, background];
       }
       measured += 1;
-      if (best < 3) {
-        const bg = `rgb(${background.map(Math.round).join(', ')})`;
+      if (best === 0) {
+        failures.push({...describe(el), rule: 'focus-indicator-unread',
+          message: `couleur de l'indicateur illisible : ${parts.map(p => p[0]).join(', ')}`});
+      } else if (best < 3) {
+        const bg = `rgb(${bestBackground.map(Math.round).join(', ')})`;
         failures.push({...describe(el), rule: 'focus-indicator-contrast',
           message: `indicateur ${bestColor} sur ${bg} : ${best.toFixed(2)}:1 (3:1 au moins)`});
       }

@@ -18,9 +18,12 @@ FAULTY = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Pa
 SOUND = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Page saine</title>
 <style>:focus-visible { outline: 3px solid #1a1a1a; outline-offset: 2px; }
 .dark { background: #1a1a1a; color: #fff; padding: 1rem; } .dark a { color: #fff; }
-.dark :focus-visible { outline-color: #fff; }</style></head>
+.dark :focus-visible { outline-color: #fff; }
+.night { background: #1a1a1a; padding: 1rem; }
+.night .halo:focus-visible { outline: 3px solid #0b0c0c; box-shadow: 0 0 0 2px #fff; }</style></head>
 <body><main><h1 id="haut">Saine</h1><a href="#haut">Un lien</a><div class="dark"><a href="#nom">Sur fond sombre</a></div>
-<label for="nom">Nom</label><input id="nom"></main></body></html>"""
+<label for="nom">Nom</label><input id="nom">
+<div class="night"><button class="halo">Anneau sombre, halo clair</button></div></main></body></html>"""
 
 
 @pytest.fixture
