@@ -168,8 +168,7 @@ def validator_findings():
     findings = validators.findings_of_test()
     if findings and not validators.REPORT_ONLY:
         pages = len({(f.url, f.user) for f in findings})
-        pytest.fail(f"Validateurs : {len(findings)} problème(s) sur {pages} page(s) :\n"
-                    + validators.report(findings, pages), pytrace=False)
+        pytest.fail(validators.report(findings, pages), pytrace=False)
 
 
 def pytest_configure(config):
