@@ -37,6 +37,7 @@ run: install
 test: install-test
 	@bash scripts/system-deps.sh
 	@bash scripts/oidc-provider.sh
+	@bash scripts/validators.sh
 	@bash scripts/test.sh
 
 ## make test-sqlite, make test-postgres: one phase (two processes, then the `serial` tests)
@@ -47,6 +48,7 @@ test-postgres: install-test
 	@bash scripts/with-postgres.sh bash scripts/suite.sh
 
 test-browser: install-test
+	@bash scripts/validators.sh
 	$(VENV)/bin/pytest tests/e2e
 
 ## make bench: the benchmark at scale (not part of make test), see bench/README.md

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (Debian): PostgreSQL, Chromium, systemd-analyze,
 # nginx, Node.js with npm (the OpenID Connect provider the single sign-on tests start,
-# scripts/oidc-provider.sh), and OpenLDAP's server and tools (the directory sync tests start
+# scripts/oidc-provider.sh, and pa11y: scripts/validators.sh), a Java runtime (the Nu Html
+# Checker), and OpenLDAP's server and tools (the directory sync tests start
 # their own slapd on a free port: a system slapd the package may start is never used).
 # Only when missing, and only as root; otherwise says what to install and fails.
 set -euo pipefail
@@ -20,6 +21,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 { command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ]; } && [ -f /etc/ldap/schema/inetorgperson.schema ] \
   || missing+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
+# Java runs the Nu Html Checker on the pages the browser journeys visit (scripts/validators.sh).
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 # pdftotext reads the printed documents' PDFs (tests/e2e/test_print_journeys.py).
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 [ ${#missing[@]} -eq 0 ] && exit 0

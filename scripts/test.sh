@@ -34,7 +34,11 @@ phase() {
 phase "Audit des dépendances (pip-audit)" .venv/bin/python scripts/dependency_audit.py
 phase "1/3 Suite complète sur SQLite" bash scripts/suite.sh
 phase "2/3 Suite complète sur PostgreSQL" bash scripts/with-postgres.sh bash scripts/suite.sh
-phase "3/3 Parcours dans le navigateur (Chromium)" "${PYTEST[@]}" tests/e2e -p no:cacheprovider
+# Two processes, each with its own server, database and Chromium (the journeys are independent):
+# the validators of each page (tests/e2e/validators.py) keep the browser busy while the other
+# process waits on its server.
+phase "3/3 Parcours dans le navigateur (Chromium) et validateurs" "${PYTEST[@]}" tests/e2e -p no:cacheprovider \
+  -n "${TEST_WORKERS:-2}"
 
 echo
 echo "Tous les tests sont passés : SQLite, PostgreSQL et navigateur."

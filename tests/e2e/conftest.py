@@ -6,7 +6,6 @@ These tests fail (never skip) when the browser or the server cannot be started.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -17,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from . import validators
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -114,6 +114,7 @@ def open_page(browser, live_server, *, width: int = 1280):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.on("dialog", lambda dialog: dialog.accept())
+    validators.follow(page)
     return page
 
 
@@ -153,14 +154,48 @@ def login(page, email: str, password: str = DEMO_PASSWORD) -> None:
 
 
 def assert_accessible(page) -> None:
-    """axe-core, WCAG 2.1 A and AA rules, on the page as it is now."""
-    page.evaluate(AXE_SOURCE)
-    result = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {runOnly: {type: 'tag',
-                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
-            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
-        }"""
-    )
-    assert result == [], f"Accessibilité ({page.url}) :\n{json.dumps(result, indent=2, ensure_ascii=False)}"
+    """The validators of tests/e2e/validators.py on the page as it is now (axe-core at 1280
+    and 320 px, pa11y, reflow, focus indicators; its served HTML kept for the Nu Html
+    Checker). Their findings are collected: the test fails at its end with all of them
+    (validator_findings), so one journey reports every page it checks."""
+    validators.check_page(page)
+
+
+@pytest.fixture(autouse=True)
+def validator_findings():
+    validators.start_test()
+    yield
+    findings = validators.findings_of_test()
+    if findings and not validators.REPORT_ONLY:
+        pages = len({(f.url, f.user) for f in findings})
+        pytest.fail(validators.report(findings, pages), pytrace=False)
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller (or the only process)
+        validators.reset_output()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    validators.save_page_count()
+    if hasattr(session.config, "workerinput"):
+        return  # the controller runs the Nu Html Checker once the workers are done
+    vnu_started = time.monotonic()
+    findings = validators.run_vnu()
+    vnu_seconds = time.monotonic() - vnu_started
+    vnu_found = bool(findings)
+    findings = validators.all_findings() + findings
+    pages, seconds = validators.checked_pages()
+    text = validators.report(findings, pages, seconds) + f"\nNu Html Checker : {vnu_seconds:.0f} s."
+    (validators.OUTPUT / "report.txt").write_text(text + "\n", encoding="utf-8")
+    session.config.validators_report = text
+    if vnu_found and not validators.REPORT_ONLY and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    text = getattr(config, "validators_report", None)
+    if text:
+        terminalreporter.section("Validateurs (issue 20)")
+        terminalreporter.write_line(text)
+        terminalreporter.write_line(f"(aussi dans {validators.OUTPUT / 'report.txt'})")
