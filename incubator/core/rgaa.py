@@ -74,7 +74,8 @@ CHECKS: dict[str, Check] = {
                          ("tests/review/test_vote_screen.py",)),
     "guards": Check("Gabarits, feuille de style et script lus par le test : ni image hors graphiques, "
                     "ni cadre, ni média, ni tableau sans caption ou th sans scope, ni attribut style, "
-                    "ni tabindex positif, ni raccourci clavier, ni fenêtre ouverte par script ; type "
+                    "ni tabindex positif, ni raccourci clavier, ni fenêtre ouverte par script, ni flèche "
+                    "ou symbole lu par les technologies d'assistance ; type "
                     "de document, langue fr et lien d'évitement dans la mise en page",
                     ("tests/core/test_rgaa.py",)),
 }
@@ -540,11 +541,11 @@ CRITERIA: tuple[Criterion, ...] = (
               NA, (), (),
               "Pas de document bureautique ayant une version alternative (voir 13.3)."),
     Criterion("13.5", "Dans chaque page web, chaque contenu cryptique (art ASCII, émoticône, syntaxe cryptique) a-t-il une alternative ?",
-              NC, (), ("contenus",),
-              "Dans la liste des immersions (/immersions), une période est écrite « date → date » : la flèche, lue « flèche droite » par un lecteur d'écran, n'a pas d'alternative (il faudrait écrire « du … au … »)."),
+              C, ("guards",), ("contenus",),
+              "Pas de contenu cryptique : les périodes s'écrivent « du … au … », un changement « de … à … ». Les flèches des liens « Précédente » et « Suivante », les chevrons des fils d'Ariane et les symboles ajoutés par la feuille de style (☰, ⚠, →) sont décoratifs : masqués aux technologies d'assistance (aria-hidden, texte de remplacement vide), les mots à côté disent tout."),
     Criterion("13.6", "Dans chaque page web, pour chaque contenu cryptique (art ASCII, émoticône, syntaxe cryptique) ayant une alternative, cette alternative est-elle pertinente ?",
               NA, (), (),
-              "Aucun contenu cryptique n'a d'alternative (voir 13.5)."),
+              "Aucun contenu cryptique, donc aucune alternative à juger (voir 13.5)."),
     Criterion("13.7", "Dans chaque page web, les changements brusques de luminosité ou les effets de flash sont-ils correctement utilisés ?",
               NA, (), (),
               "Aucun flash ni changement brusque de luminosité."),

@@ -132,6 +132,24 @@ def test_the_script_opens_no_window_and_binds_no_single_key():
     assert set(re.findall(r"event\.key === \"([^\"]+)\"", script)) <= {"Enter", "Escape"}
 
 
+def test_arrows_and_symbols_are_decorative_never_content():
+    # 13.5: a symbol standing for words ("→" for "au") is read "flèche droite". In the
+    # templates, each is hidden beside its words; in the stylesheet, its alternative is empty.
+    symbols = "→←›‹»⇒☰✕⚠"
+    found = []
+    for name, source in web_templates().items():
+        shown = re.sub(r"<span aria-hidden=\"true\">[^<]*</span>", "", source)
+        shown = re.sub(r"«|»", "", shown)  # French quotation marks are punctuation, read as such
+        found += [f"{name} : {line.strip()}" for line in shown.splitlines() if any(s in line for s in symbols)]
+    stylesheet = re.sub(r"/\*.*?\*/", "", (ROOT / "static" / "css" / "app.css").read_text(encoding="utf-8"),
+                        flags=re.DOTALL)
+    for rule in re.findall(r"[^{}]*\{[^}]*\}", stylesheet):
+        # The plain `content` first, for browsers without alternative text, then the one with it.
+        if "content:" in rule and any(s in rule for s in symbols) and not re.search(r"content:[^;]*/ \"\"", rule):
+            found.append(f"app.css : {rule.strip()}")
+    assert found == []
+
+
 def test_the_layout_has_doctype_language_skip_link_and_landmarks():
     # 8.1, 8.3, 8.4, 12.6, 12.7.
     base = (TEMPLATES / "base.html").read_text(encoding="utf-8")
