@@ -72,6 +72,10 @@ CHECKS: dict[str, Check] = {
     "vote_screen": Check("Écran de vote : le choix fait est dit en texte (« votre vote ») et par "
                          "aria-pressed, pas seulement par la couleur",
                          ("tests/review/test_vote_screen.py",)),
+    "site_map": Check("Plan du site de chaque rôle de démonstration et d'un visiteur non connecté : les "
+                      "entrées du menu et des navigations de section, chaque lien ouvrant une page permise "
+                      "à ce rôle ; lien « Plan du site » dans le pied de chaque page",
+                      ("tests/core/test_site_map.py",)),
     "guards": Check("Gabarits, feuille de style et script lus par le test : ni image hors graphiques, "
                     "ni cadre, ni média, ni tableau sans caption ou th sans scope, ni attribut style, "
                     "ni tabindex positif, ni raccourci clavier, ni fenêtre ouverte par script, ni flèche "
@@ -198,7 +202,7 @@ AUDITED_PAGES: tuple[tuple[str, str], ...] = (
     ("Tableau de bord et ses graphiques", "/tableau-de-bord"),
     ("Notifications et préférences", "/notifications/"),
     ("Administration : agents, services, collectif, import, journal, collectivités", "/admin/"),
-    ("Mon compte, déclaration d'accessibilité, données personnelles", "/mon-compte"),
+    ("Mon compte, déclaration d'accessibilité, données personnelles, plan du site", "/mon-compte"),
 )
 
 TECHNOLOGIES: tuple[str, ...] = ("HTML5", "CSS", "JavaScript (htmx)", "SVG", "WAI-ARIA")
@@ -495,17 +499,17 @@ CRITERIA: tuple[Criterion, ...] = (
               'Identifiant : autocomplete="username" ; adresse : "email" ; mots de passe : "current-password" / "new-password" ; code d\'activation : "one-time-code". Les autres champs ne concernent pas la personne qui les remplit.'),
     # 12. Navigation
     Criterion("12.1", "Chaque ensemble de pages dispose-t-il de deux systèmes de navigation différents, au moins (hors cas particuliers) ?",
-              NC, (), ("contenus",),
-              "Un seul système de navigation : le menu principal. Il n'y a ni plan du site ni moteur de recherche commun à toutes les pages (seulement des recherches propres à certaines listes)."),
+              C, ("site_map",), ("contenus",),
+              "Deux systèmes : le menu principal et le plan du site (/plan-du-site), lié depuis le pied de chaque page. Tous deux sont tirés de la même définition (incubator/navigation.py) : le plan liste les pages du rôle du lecteur, et les pages publiques pour un visiteur non connecté ; il n'y a pas de moteur de recherche commun (seulement des recherches propres à certaines listes)."),
     Criterion("12.2", "Dans chaque ensemble de pages, le menu et les barres de navigation sont-ils toujours à la même place (hors cas particuliers) ?",
               C, ("phone",), (),
               "Menu et pied de page viennent de la même mise en page ; sur un écran étroit le menu est replié au même endroit."),
     Criterion("12.3", "La page « plan du site » est-elle pertinente ?",
-              NA, (), (),
-              "Pas de page « plan du site » (voir 12.1)."),
+              C, ("site_map",), ("contenus",),
+              "Le plan suit le menu du rôle du lecteur, avec les pages des navigations de l'arbitrage et de l'administration, du compte et du pied de page ; chaque lien mène à une page que ce lecteur peut ouvrir."),
     Criterion("12.4", "Dans chaque ensemble de pages, la page « plan du site » est-elle accessible à partir d’une fonctionnalité identique ?",
-              NA, (), (),
-              "Pas de page « plan du site » (voir 12.1)."),
+              C, ("site_map", "guards"), (),
+              "Lien « Plan du site » dans le pied de page de la mise en page commune, au même endroit sur chaque page."),
     Criterion("12.5", "Dans chaque ensemble de pages, le moteur de recherche est-il atteignable de manière identique ?",
               NA, (), (),
               "Pas de moteur de recherche commun à l'ensemble des pages (voir 12.1)."),

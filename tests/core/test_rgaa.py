@@ -150,7 +150,7 @@ def test_arrows_and_symbols_are_decorative_never_content():
     assert found == []
 
 
-def test_the_layout_has_doctype_language_skip_link_and_landmarks():
+def test_the_layout_has_doctype_language_skip_link_landmarks_and_site_map():
     # 8.1, 8.3, 8.4, 12.6, 12.7.
     base = (TEMPLATES / "base.html").read_text(encoding="utf-8")
     assert base.startswith("<!doctype html>") and '<html lang="fr">' in base
@@ -158,6 +158,8 @@ def test_the_layout_has_doctype_language_skip_link_and_landmarks():
     assert re.search(r"^[^>]*>\s*<a class=\"skip-link\" href=\"#contenu\">", body)
     assert '<main id="contenu"' in base and "<header" in base and "<footer" in base
     assert 'aria-label="Navigation principale"' in base
+    # 12.4: the site map, from the footer of every page.
+    assert "url_for('core.site_map')" in base.split("<footer", 1)[1]
 
 
 # -- The statement and the footer ------------------------------------------------------------
