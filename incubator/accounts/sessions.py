@@ -61,8 +61,8 @@ class SessionClock:
         """{"idle": …, "end": …}: what the page's warning counts down (app.js), in seconds,
         so that a client's clock set wrong changes nothing."""
         now = utcnow()
-        return {"idle": max(0, int((self.idle_ends_at - now).total_seconds())),
-                "end": max(0, int((self.ends_at - now).total_seconds()))}
+        return {"idle": max(0, round((self.idle_ends_at - now).total_seconds())),
+                "end": max(0, round((self.ends_at - now).total_seconds()))}
 
 
 def resolve_session(token: str, user_id: str, *, touch: bool = True) -> User | None:

@@ -76,6 +76,12 @@ CHECKS: dict[str, Check] = {
                       "entrées du menu et des navigations de section, chaque lien ouvrant une page permise "
                       "à ce rôle ; lien « Plan du site » dans le pied de chaque page",
                       ("tests/core/test_site_map.py",)),
+    "session": Check("Limites de la session : temps restant donné par la page et par chaque réponse, "
+                     "« Rester connecté » (POST protégé contre la falsification, refusé sans session) qui "
+                     "relance le délai d'inactivité, relèves automatiques sans effet sur ce délai, retour "
+                     "à la page après reconnexion ; dans le navigateur, avertissement qui prend le focus "
+                     "et prolongation au clavier",
+                     ("tests/accounts/test_session_limits.py", "tests/e2e/test_session_journey.py")),
     "guards": Check("Gabarits, feuille de style et script lus par le test : ni image hors graphiques, "
                     "ni cadre, ni média, ni tableau sans caption ou th sans scope, ni attribut style, "
                     "ni tabindex positif, ni raccourci clavier, ni fenêtre ouverte par script, ni flèche "
@@ -181,9 +187,16 @@ PROCEDURES: dict[str, Procedure] = {
         "orientations.",
     )),
     "temps": Procedure("Limites de temps", (
-        "Se connecter, laisser un formulaire ouvert plus de 4 heures sans activité, puis l'envoyer.",
-        "Constater que la session est fermée sans avertissement ni moyen de la prolonger (durées : "
-        "SESSION_IDLE_TIMEOUT et PERMANENT_SESSION_LIFETIME).",
+        "Sur un serveur de recette, raccourcir les durées (SESSION_IDLE_TIMEOUT à 5 minutes, "
+        "PERMANENT_SESSION_LIFETIME à 15 minutes, SESSION_WARNING_SECONDS à 120), se connecter et "
+        "commencer à remplir un formulaire.",
+        "Sans rien faire, attendre l'avertissement (2 minutes avant la fin) : il est annoncé par le "
+        "lecteur d'écran, le focus est sur « Rester connecté » ; appuyer sur Entrée : « Votre session "
+        "est prolongée » est annoncé, le focus revient où il était, le formulaire est intact.",
+        "Laisser passer l'avertissement suivant sans répondre : « Votre session a pris fin » ; le lien "
+        "« Se reconnecter » ramène, après connexion, à la même page.",
+        "Avec une activité régulière, attendre l'avertissement de la durée maximale : il le dit, et "
+        "« J'ai compris » le ferme.",
     )),
 }
 
@@ -533,8 +546,8 @@ CRITERIA: tuple[Criterion, ...] = (
               "Menu replié (details), « Tableau des données », suggestions d'agents : atteignables et utilisables au clavier."),
     # 13. Consultation
     Criterion("13.1", "Pour chaque page web, l’utilisateur a-t-il le contrôle de chaque limite de temps modifiant le contenu (hors cas particuliers) ?",
-              NC, (), ("temps",),
-              "Une session se ferme après 4 heures sans activité et, en tout cas, 10 heures après la connexion, sans avertissement ni moyen de prolonger ; un formulaire en cours est alors perdu. Les comptages en direct d'un vote (toutes les 4 s) et le nombre de notifications (toutes les 60 s) ne sont pas des rafraîchissements de page au sens du critère."),
+              C, ("session",), ("temps",),
+              "Une session se ferme après 4 heures sans activité et, en tout cas, 10 heures après la connexion (sécurité). Deux minutes avant, un avertissement (role=\"alertdialog\", focus sur son bouton) le dit : « Rester connecté » relance le délai d'inactivité, autant de fois qu'on le veut ; la durée maximale ne se prolonge pas, mais l'avertissement laisse le temps d'enregistrer et, après reconnexion, ramène à la page où l'on était. Sans JavaScript, rien n'avertit : la page fonctionne, et la reconnexion ramène aussi à la page. Les comptages en direct d'un vote (toutes les 4 s) et le nombre de notifications (toutes les 60 s) ne sont pas des rafraîchissements de page au sens du critère, et ne comptent pas comme une activité."),
     Criterion("13.2", "Dans chaque page web, l’ouverture d’une nouvelle fenêtre ne doit pas être déclenchée sans action de l’utilisateur. Cette règle est-elle respectée ?",
               C, ("guards",), (),
               "Aucune fenêtre n'est ouverte par script ; le seul lien qui ouvre un onglet (propositions semblables) le dit dans son intitulé."),
