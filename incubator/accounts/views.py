@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, request, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..security import SESSION_TOKEN_KEY, client_address, login_required
@@ -67,11 +67,11 @@ def logout():
 
 
 @bp.post("/session/prolonger")
+@login_required
 def extend_session():
     """« Rester connecté » (RGAA 13.1): the idle clock starts again. Sent by app.js, which
-    reads the time left in JSON; the plain form goes back to the page it was on."""
-    if not current_user.is_authenticated:
-        abort(401)
+    reads the time left in JSON (a session already over answers the sign-in page, which
+    app.js takes for the end); the plain form goes back to the page it was on."""
     user = current_user._get_current_object()
 
     def extended(clock: sessions.SessionClock):

@@ -81,7 +81,8 @@ def test_the_plain_form_goes_back_to_its_page(client, login, clock):
 
 
 def test_refused_anonymously_and_without_the_csrf_token(client, login, clock):
-    assert client.post("/session/prolonger", headers={"Accept": "application/json"}).status_code == 401
+    response = client.post("/session/prolonger", headers={"Accept": "application/json"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
     login(client, make_user())
     assert client.post("/session/prolonger", csrf=False).status_code == 400
     assert client.get("/session/prolonger").status_code == 405
