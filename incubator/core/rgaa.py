@@ -79,8 +79,8 @@ CHECKS: dict[str, Check] = {
     "session": Check("Limites de la session : temps restant donné par la page et par chaque réponse, "
                      "« Rester connecté » (POST protégé contre la falsification, refusé sans session) qui "
                      "relance le délai d'inactivité, relèves automatiques sans effet sur ce délai, retour "
-                     "à la page après reconnexion ; dans le navigateur, avertissement qui prend le focus "
-                     "et prolongation au clavier",
+                     "à la page après reconnexion ; dans le navigateur, avertissement qui prend le focus, "
+                     "prolongation au clavier, durée maximale annoncée, lien de reconnexion vers la page",
                      ("tests/accounts/test_session_limits.py", "tests/e2e/test_session_journey.py")),
     "guards": Check("Gabarits, feuille de style et script lus par le test : ni image hors graphiques, "
                     "ni cadre, ni média, ni tableau sans caption ou th sans scope, ni attribut style, "
