@@ -187,9 +187,10 @@ PROCEDURES: dict[str, Procedure] = {
         "orientations.",
     )),
     "temps": Procedure("Limites de temps", (
-        "Sur un serveur de recette, raccourcir les durées (SESSION_IDLE_TIMEOUT à 5 minutes, "
-        "PERMANENT_SESSION_LIFETIME à 15 minutes, SESSION_WARNING_SECONDS à 120), se connecter et "
-        "commencer à remplir un formulaire.",
+        "Sur un serveur de recette, raccourcir les durées dans instance/config.py "
+        "(SESSION_IDLE_TIMEOUT = timedelta(minutes=10), PERMANENT_SESSION_LIFETIME = "
+        "timedelta(minutes=30), SESSION_WARNING_SECONDS = 120), se connecter et commencer à "
+        "remplir un formulaire.",
         "Sans rien faire, attendre l'avertissement (2 minutes avant la fin) : il est annoncé par le "
         "lecteur d'écran, le focus est sur « Rester connecté » ; appuyer sur Entrée : « Votre session "
         "est prolongée » est annoncé, le focus revient où il était, le formulaire est intact.",
