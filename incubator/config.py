@@ -25,6 +25,9 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
     # Sessions unused for this long are refused (server-side session record).
     SESSION_IDLE_TIMEOUT = timedelta(hours=4)
+    # How long before either limit the page warns, and offers to stay signed in (RGAA 13.1,
+    # WCAG 2.2.1: at least 20 seconds to answer).
+    SESSION_WARNING_SECONDS = 120
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     WTF_I18N_ENABLED = False  # WTForms translates its own messages (incubator.forms.Form)

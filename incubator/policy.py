@@ -17,7 +17,7 @@ SIGNED_IN = PUBLIC - {"anonymous"}
 
 POLICY: dict[str, frozenset[str]] = {
     # Public information and technical endpoints.
-    "core.healthz": PUBLIC, "core.accessibility": PUBLIC, "core.personal_data": PUBLIC,
+    "core.healthz": PUBLIC, "core.accessibility": PUBLIC, "core.personal_data": PUBLIC, "core.site_map": PUBLIC,
     "core.theme_css": PUBLIC, "accounts.login": PUBLIC, "accounts.logout": PUBLIC,
     # Single sign-on: the provider's button, its return, its return after logout.
     "accounts.oidc_start": PUBLIC, "accounts.oidc_callback": PUBLIC, "accounts.logout_return": PUBLIC,
@@ -25,7 +25,7 @@ POLICY: dict[str, frozenset[str]] = {
     "accounts.forgot_password": PUBLIC, "accounts.reset_password": PUBLIC, "accounts.activate": PUBLIC,
     "accounts.activate_with_code": PUBLIC,
     # Every agent, on their own data or on what the institution publishes.
-    "core.home": SIGNED_IN, "accounts.account": SIGNED_IN,
+    "core.home": SIGNED_IN, "accounts.account": SIGNED_IN, "accounts.extend_session": SIGNED_IN,
     "proposals.board": SIGNED_IN, "proposals.show": SIGNED_IN, "proposals.versions": SIGNED_IN,
     "proposals.similar": SIGNED_IN, "proposals.mine": SIGNED_IN, "proposals.new_initiative": SIGNED_IN,
     "proposals.new_offer": SIGNED_IN, "proposals.support": SIGNED_IN - {"author"},

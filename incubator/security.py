@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user
@@ -25,6 +26,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 SESSION_TOKEN_KEY = "auth_token"
+# The time left to the session, on every signed-in answer (htmx ones included): app.js
+# warns before it runs out (RGAA 13.1).
+SESSION_TIME_LEFT_HEADER = "X-Session-Time-Left"
 
 
 def content_security_policy(form_origins: list[str] | tuple[str, ...] = ()) -> str:
@@ -54,12 +58,18 @@ def init_security(app: Flask) -> None:
         token = session.get(SESSION_TOKEN_KEY)
         if not token:
             return None
-        return sessions.resolve_session(token, user_id)
+        view = current_app.view_functions.get(request.endpoint or "")
+        return sessions.resolve_session(token, user_id, touch=not getattr(view, "is_background", False))
 
     @login_manager.unauthorized_handler
     def unauthorized():
         target = url_for("accounts.login", next=request.full_path.rstrip("?"))
         if is_htmx():
+            # Back, after signing in again, to the page the request came from, not to the
+            # fragment it asked for.
+            page = urlsplit(request.headers.get("HX-Current-URL", ""))
+            if page.netloc == request.host and page.path.startswith("/"):
+                target = url_for("accounts.login", next=page.path + (f"?{page.query}" if page.query else ""))
             response = Response(status=401)
             response.headers["HX-Redirect"] = target
             return response
@@ -82,6 +92,10 @@ def init_security(app: Flask) -> None:
         if getattr(g, "no_store", False) or current_user.is_authenticated:
             # Personal pages must not be kept by shared caches or the back button after logout.
             headers["Cache-Control"] = "no-store"
+        clock = getattr(current_user, "session_clock", None) if current_user.is_authenticated else None
+        if clock is not None:
+            left = clock.seconds_left()
+            headers[SESSION_TIME_LEFT_HEADER] = f"idle={left['idle']}, end={left['end']}"
         return response
 
 
@@ -89,6 +103,13 @@ def client_address() -> str:
     """The client's address: the socket's peer, or behind TRUSTED_PROXIES reverse proxies
     the one they forwarded (ProxyFix, see create_app)."""
     return (request.remote_addr or "inconnue")[:45]
+
+
+def background(view: Callable) -> Callable:
+    """A request the page makes by itself (a poll): it is not the person's activity, so it
+    leaves the session's idle clock alone (the warning of RGAA 13.1 then means something)."""
+    view.is_background = True
+    return view
 
 
 def login_required(view: Callable) -> Callable:

@@ -259,6 +259,10 @@ def init_web(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    from .navigation import section_pages
+
+    app.jinja_env.globals["section_pages"] = section_pages
+
     @app.context_processor
     def layout_context() -> dict[str, Any]:
         from .core import rgaa

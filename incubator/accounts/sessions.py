@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -48,8 +49,26 @@ def register_session_fact(name: str, clause: Callable[[Any], Any]) -> None:
     _SESSION_FACTS[name] = clause
 
 
-def resolve_session(token: str, user_id: str) -> User | None:
-    """The user of a live session, or None (revoked, idle, or account deactivated)."""
+@dataclass(frozen=True)
+class SessionClock:
+    """When the session ends: idle (SESSION_IDLE_TIMEOUT after the last activity, moved on
+    by each request of the person) and in any case (PERMANENT_SESSION_LIFETIME after sign-in)."""
+
+    idle_ends_at: datetime
+    ends_at: datetime
+
+    def seconds_left(self) -> dict[str, int]:
+        """{"idle": …, "end": …}: what the page's warning counts down (app.js), in seconds,
+        so that a client's clock set wrong changes nothing."""
+        now = utcnow()
+        return {"idle": max(0, round((self.idle_ends_at - now).total_seconds())),
+                "end": max(0, round((self.ends_at - now).total_seconds()))}
+
+
+def resolve_session(token: str, user_id: str, *, touch: bool = True) -> User | None:
+    """The user of a live session, or None (revoked, idle, or account deactivated). With
+    `touch` false (a request the page makes by itself, such as a poll), the idle clock
+    is left as it is: the person has done nothing."""
     facts = list(_SESSION_FACTS.items())
     row = db.session.execute(
         select(AuthSession, User, *(clause(User.id).label(name) for name, clause in facts))
@@ -70,13 +89,27 @@ def resolve_session(token: str, user_id: str) -> User | None:
         return None
     if now - auth_session.created_at > config["PERMANENT_SESSION_LIFETIME"]:
         return None
+    last_seen_at = auth_session.last_seen_at
     # Refresh rarely (a write per request would serialise SQLite): in the request's own
     # transaction when it writes, right after it when it only reads.
-    if now - auth_session.last_seen_at > SESSION_REFRESH_INTERVAL:
+    if touch and now - last_seen_at > SESSION_REFRESH_INTERVAL:
         session_id = auth_session.id
         after_request_transaction(lambda: db.session.execute(
             update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)))
+        last_seen_at = now
+    user.session_clock = SessionClock(last_seen_at + config["SESSION_IDLE_TIMEOUT"],
+                                      auth_session.created_at + config["PERMANENT_SESSION_LIFETIME"])
     return user
+
+
+def extend_session(user: User, token: str) -> SessionClock:
+    """« Rester connecté »: the idle clock starts again now (not the total one, which no
+    one can extend: a new sign-in it takes)."""
+    now = utcnow()
+    db.session.execute(update(AuthSession).where(AuthSession.token == token, AuthSession.revoked_at.is_(None))
+                       .values(last_seen_at=now))
+    user.session_clock = SessionClock(now + current_app.config["SESSION_IDLE_TIMEOUT"], user.session_clock.ends_at)
+    return user.session_clock
 
 
 def log_out(token: str | None, user: User | None) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, flash, g, redirect, request, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..security import SESSION_TOKEN_KEY, client_address, login_required
@@ -64,6 +64,23 @@ def logout():
         return redirect_see_other(url_for("accounts.login"))
 
     return write(None, lambda: sessions.log_out(session.get(SESSION_TOKEN_KEY), user), success=signed_out)
+
+
+@bp.post("/session/prolonger")
+@login_required
+def extend_session():
+    """« Rester connecté » (RGAA 13.1): the idle clock starts again. Sent by app.js, which
+    reads the time left in JSON (a session already over answers the sign-in page, which
+    app.js takes for the end); the plain form goes back to the page it was on."""
+    user = current_user._get_current_object()
+
+    def extended(clock: sessions.SessionClock):
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(clock.seconds_left())
+        flash("Votre session est prolongée.", "success")
+        return redirect_see_other(_safe_next(request.form.get("next")))
+
+    return write(None, lambda: sessions.extend_session(user, session.get(SESSION_TOKEN_KEY)), success=extended)
 
 
 @bp.route("/mon-compte", methods=["GET", "POST"])

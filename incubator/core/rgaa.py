@@ -72,9 +72,20 @@ CHECKS: dict[str, Check] = {
     "vote_screen": Check("Écran de vote : le choix fait est dit en texte (« votre vote ») et par "
                          "aria-pressed, pas seulement par la couleur",
                          ("tests/review/test_vote_screen.py",)),
+    "site_map": Check("Plan du site de chaque rôle de démonstration et d'un visiteur non connecté : les "
+                      "entrées du menu et des navigations de section, chaque lien ouvrant une page permise "
+                      "à ce rôle ; lien « Plan du site » dans le pied de chaque page",
+                      ("tests/core/test_site_map.py",)),
+    "session": Check("Limites de la session : temps restant donné par la page et par chaque réponse, "
+                     "« Rester connecté » (POST protégé contre la falsification, refusé sans session) qui "
+                     "relance le délai d'inactivité, relèves automatiques sans effet sur ce délai, retour "
+                     "à la page après reconnexion ; dans le navigateur, avertissement qui prend le focus, "
+                     "prolongation au clavier, durée maximale annoncée, lien de reconnexion vers la page",
+                     ("tests/accounts/test_session_limits.py", "tests/e2e/test_session_journey.py")),
     "guards": Check("Gabarits, feuille de style et script lus par le test : ni image hors graphiques, "
                     "ni cadre, ni média, ni tableau sans caption ou th sans scope, ni attribut style, "
-                    "ni tabindex positif, ni raccourci clavier, ni fenêtre ouverte par script ; type "
+                    "ni tabindex positif, ni raccourci clavier, ni fenêtre ouverte par script, ni flèche "
+                    "ou symbole lu par les technologies d'assistance ; type "
                     "de document, langue fr et lien d'évitement dans la mise en page",
                     ("tests/core/test_rgaa.py",)),
 }
@@ -176,9 +187,17 @@ PROCEDURES: dict[str, Procedure] = {
         "orientations.",
     )),
     "temps": Procedure("Limites de temps", (
-        "Se connecter, laisser un formulaire ouvert plus de 4 heures sans activité, puis l'envoyer.",
-        "Constater que la session est fermée sans avertissement ni moyen de la prolonger (durées : "
-        "SESSION_IDLE_TIMEOUT et PERMANENT_SESSION_LIFETIME).",
+        "Sur un serveur de recette, raccourcir les durées dans instance/config.py "
+        "(SESSION_IDLE_TIMEOUT = timedelta(minutes=10), PERMANENT_SESSION_LIFETIME = "
+        "timedelta(minutes=30), SESSION_WARNING_SECONDS = 120), se connecter et commencer à "
+        "remplir un formulaire.",
+        "Sans rien faire, attendre l'avertissement (2 minutes avant la fin) : il est annoncé par le "
+        "lecteur d'écran, le focus est sur « Rester connecté » ; appuyer sur Entrée : « Votre session "
+        "est prolongée » est annoncé, le focus revient où il était, le formulaire est intact.",
+        "Laisser passer l'avertissement suivant sans répondre : « Votre session a pris fin » ; le lien "
+        "« Se reconnecter » ramène, après connexion, à la même page.",
+        "Avec une activité régulière, attendre l'avertissement de la durée maximale : il le dit, et "
+        "« J'ai compris » le ferme.",
     )),
 }
 
@@ -197,7 +216,7 @@ AUDITED_PAGES: tuple[tuple[str, str], ...] = (
     ("Tableau de bord et ses graphiques", "/tableau-de-bord"),
     ("Notifications et préférences", "/notifications/"),
     ("Administration : agents, services, collectif, import, journal, collectivités", "/admin/"),
-    ("Mon compte, déclaration d'accessibilité, données personnelles", "/mon-compte"),
+    ("Mon compte, déclaration d'accessibilité, données personnelles, plan du site", "/mon-compte"),
 )
 
 TECHNOLOGIES: tuple[str, ...] = ("HTML5", "CSS", "JavaScript (htmx)", "SVG", "WAI-ARIA")
@@ -494,17 +513,17 @@ CRITERIA: tuple[Criterion, ...] = (
               'Identifiant : autocomplete="username" ; adresse : "email" ; mots de passe : "current-password" / "new-password" ; code d\'activation : "one-time-code". Les autres champs ne concernent pas la personne qui les remplit.'),
     # 12. Navigation
     Criterion("12.1", "Chaque ensemble de pages dispose-t-il de deux systèmes de navigation différents, au moins (hors cas particuliers) ?",
-              NC, (), ("contenus",),
-              "Un seul système de navigation : le menu principal. Il n'y a ni plan du site ni moteur de recherche commun à toutes les pages (seulement des recherches propres à certaines listes)."),
+              C, ("site_map",), ("contenus",),
+              "Deux systèmes : le menu principal et le plan du site (/plan-du-site), lié depuis le pied de chaque page. Tous deux sont tirés de la même définition (incubator/navigation.py) : le plan liste les pages du rôle du lecteur, et les pages publiques pour un visiteur non connecté ; il n'y a pas de moteur de recherche commun (seulement des recherches propres à certaines listes)."),
     Criterion("12.2", "Dans chaque ensemble de pages, le menu et les barres de navigation sont-ils toujours à la même place (hors cas particuliers) ?",
               C, ("phone",), (),
               "Menu et pied de page viennent de la même mise en page ; sur un écran étroit le menu est replié au même endroit."),
     Criterion("12.3", "La page « plan du site » est-elle pertinente ?",
-              NA, (), (),
-              "Pas de page « plan du site » (voir 12.1)."),
+              C, ("site_map",), ("contenus",),
+              "Le plan suit le menu du rôle du lecteur, avec les pages des navigations de l'arbitrage et de l'administration, du compte et du pied de page ; chaque lien mène à une page que ce lecteur peut ouvrir."),
     Criterion("12.4", "Dans chaque ensemble de pages, la page « plan du site » est-elle accessible à partir d’une fonctionnalité identique ?",
-              NA, (), (),
-              "Pas de page « plan du site » (voir 12.1)."),
+              C, ("site_map", "guards"), (),
+              "Lien « Plan du site » dans le pied de page de la mise en page commune, au même endroit sur chaque page."),
     Criterion("12.5", "Dans chaque ensemble de pages, le moteur de recherche est-il atteignable de manière identique ?",
               NA, (), (),
               "Pas de moteur de recherche commun à l'ensemble des pages (voir 12.1)."),
@@ -528,8 +547,8 @@ CRITERIA: tuple[Criterion, ...] = (
               "Menu replié (details), « Tableau des données », suggestions d'agents : atteignables et utilisables au clavier."),
     # 13. Consultation
     Criterion("13.1", "Pour chaque page web, l’utilisateur a-t-il le contrôle de chaque limite de temps modifiant le contenu (hors cas particuliers) ?",
-              NC, (), ("temps",),
-              "Une session se ferme après 4 heures sans activité et, en tout cas, 10 heures après la connexion, sans avertissement ni moyen de prolonger ; un formulaire en cours est alors perdu. Les comptages en direct d'un vote (toutes les 4 s) et le nombre de notifications (toutes les 60 s) ne sont pas des rafraîchissements de page au sens du critère."),
+              C, ("session",), ("temps",),
+              "Une session se ferme après 4 heures sans activité et, en tout cas, 10 heures après la connexion (sécurité). Deux minutes avant, un avertissement (role=\"alertdialog\", focus sur son bouton) le dit : « Rester connecté » relance le délai d'inactivité, autant de fois qu'on le veut ; la durée maximale ne se prolonge pas, mais l'avertissement laisse le temps d'enregistrer et, après reconnexion, ramène à la page où l'on était. Sans JavaScript, rien n'avertit : la page fonctionne, et la reconnexion ramène aussi à la page. Les comptages en direct d'un vote (toutes les 4 s) et le nombre de notifications (toutes les 60 s) ne sont pas des rafraîchissements de page au sens du critère, et ne comptent pas comme une activité."),
     Criterion("13.2", "Dans chaque page web, l’ouverture d’une nouvelle fenêtre ne doit pas être déclenchée sans action de l’utilisateur. Cette règle est-elle respectée ?",
               C, ("guards",), (),
               "Aucune fenêtre n'est ouverte par script ; le seul lien qui ouvre un onglet (propositions semblables) le dit dans son intitulé."),
@@ -540,11 +559,11 @@ CRITERIA: tuple[Criterion, ...] = (
               NA, (), (),
               "Pas de document bureautique ayant une version alternative (voir 13.3)."),
     Criterion("13.5", "Dans chaque page web, chaque contenu cryptique (art ASCII, émoticône, syntaxe cryptique) a-t-il une alternative ?",
-              NC, (), ("contenus",),
-              "Dans la liste des immersions (/immersions), une période est écrite « date → date » : la flèche, lue « flèche droite » par un lecteur d'écran, n'a pas d'alternative (il faudrait écrire « du … au … »)."),
+              C, ("guards",), ("contenus",),
+              "Pas de contenu cryptique : les périodes s'écrivent « du … au … », un changement « de … à … ». Les flèches des liens « Précédente » et « Suivante », les chevrons des fils d'Ariane et les symboles ajoutés par la feuille de style (☰, ⚠, →) sont décoratifs : masqués aux technologies d'assistance (aria-hidden, texte de remplacement vide), les mots à côté disent tout."),
     Criterion("13.6", "Dans chaque page web, pour chaque contenu cryptique (art ASCII, émoticône, syntaxe cryptique) ayant une alternative, cette alternative est-elle pertinente ?",
               NA, (), (),
-              "Aucun contenu cryptique n'a d'alternative (voir 13.5)."),
+              "Aucun contenu cryptique, donc aucune alternative à juger (voir 13.5)."),
     Criterion("13.7", "Dans chaque page web, les changements brusques de luminosité ou les effets de flash sont-ils correctement utilisés ?",
               NA, (), (),
               "Aucun flash ni changement brusque de luminosité."),

@@ -7,6 +7,7 @@ from ..checks import PROXY_PROBE_HEADER, proxy_headers_seen
 from ..engagement.policy import managers_option_refusal
 from ..engagement.queries import readable_reports
 from ..inbox.items import inbox_for
+from ..navigation import site_map_for
 from ..security import login_required
 from ..web import render_page
 from . import queries, rgaa
@@ -53,6 +54,11 @@ def accessibility():
     return render_page("core/accessibility.html", grid=rgaa, outcome=rgaa.result(),
                        non_conformities=rgaa.non_conformities(), themes=rgaa.by_theme(),
                        contact_email=current_app.config["ACCESSIBILITY_CONTACT_EMAIL"])
+
+
+@bp.get("/plan-du-site")
+def site_map():
+    return render_page("core/site_map.html", sections=site_map_for(current_user))
 
 
 @bp.get("/donnees-personnelles")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ..accounts.sessions import register_session_fact
 from ..admin.forms import ConfirmForm
 from ..extensions import db
-from ..security import login_required
+from ..security import background, login_required
 from ..web import done, local_path, page_number, render_page, write
 from . import services
 from .models import CATEGORIES, DELIVERY, Notification
@@ -50,6 +50,7 @@ def index():
 
 
 @bp.get("/compteur")
+@background
 @login_required
 def counter():
     response = render_page("notifications/_counter.html", unread=unread_count(current_user))

@@ -11,7 +11,7 @@ from ..admin.forms import ConfirmForm
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
 from ..proposals.lifecycle import COORDINATOR
-from ..security import login_required
+from ..security import background, login_required
 from ..text import int_in_range
 from ..web import (
     MAX_ID,
@@ -212,6 +212,7 @@ def _render_item(item: AgendaItem, *, vote_form=None):
 
 
 @bp.get("/points/<int:item_id>/decompte")
+@background
 @login_required
 def live(item_id: int):
     return _render_item(_item_or_404(item_id))

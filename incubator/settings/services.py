@@ -113,7 +113,7 @@ def save_settings(actor: User, institution_id: int, **values: Any) -> list[dict[
     wanted = asdict(_validated(**values))
     before = asdict(current_settings(institution_id))
     changes = [{"setting": name, "label": LABELS[name], "from": before[name], "to": wanted[name],
-                "text": f"{LABELS[name]} : {shown(name, before[name])} → {shown(name, wanted[name])}"}
+                "text": f"{LABELS[name]} : de {shown(name, before[name])} à {shown(name, wanted[name])}"}
                for name in LABELS if before[name] != wanted[name]]
     if not changes:
         return []

@@ -148,6 +148,153 @@
     }
   });
 
+  // The session's time limits (RGAA 13.1, WCAG 2.2.1). The server gives the seconds left
+  // before the idle limit and the total one: with the page (#session-warning's data) and on
+  // every htmx answer (header). Shortly before either, a box says so and moves the focus to
+  // its button: « Rester connecté » starts the idle clock again; the total limit cannot be
+  // extended, so the box says so and, once it is over, links to the sign-in with this page
+  // as the return address. Tabs share the idle clock's end (localStorage): activity in one
+  // keeps the others from warning for nothing.
+  var clock = { idleAt: 0, endAt: 0, timer: null, shown: null, dismissed: false, before: null };
+  var IDLE_KEY = "incubateur-session-idle-at";
+
+  function sessionBox() { return document.getElementById("session-warning"); }
+
+  function sessionLeft(idle, end) {
+    var now = Date.now();
+    clock.idleAt = now + idle * 1000;
+    clock.endAt = now + end * 1000;
+    try { window.localStorage.setItem(IDLE_KEY, String(clock.idleAt)); } catch (error) { /* private mode */ }
+    scheduleSession();
+  }
+
+  function sharedIdleAt() {
+    var stored = 0;
+    try { stored = Number(window.localStorage.getItem(IDLE_KEY)) || 0; } catch (error) { stored = 0; }
+    // Never past the total end: a value left by an older session must not delay a warning.
+    return Math.min(Math.max(clock.idleAt, stored), clock.endAt);
+  }
+
+  function inWords(ms) {
+    var minutes = Math.round(ms / 60000);
+    if (minutes < 1) { return "dans moins d'une minute"; }
+    return "dans " + minutes + (minutes > 1 ? " minutes" : " minute");
+  }
+
+  function showSession(box, kind, ms) {
+    var title = document.getElementById("session-warning-title");
+    var text = box.querySelector("[data-session-text]");
+    var extend = box.querySelector("[data-session-extend]");
+    var dismiss = box.querySelector("[data-session-dismiss]");
+    var relogin = box.querySelector("[data-session-relogin]");
+    if (box.hidden) { clock.before = document.activeElement; }
+    clock.shown = kind;
+    extend.hidden = kind !== "idle";
+    dismiss.hidden = kind !== "end";
+    relogin.hidden = kind !== "expired";
+    var target;
+    if (kind === "idle") {
+      title.textContent = "Votre session va bientôt prendre fin";
+      text.textContent = "Sans action de votre part, votre session prendra fin " + inWords(ms) +
+        " : ce que vous n'avez pas enregistré serait perdu.";
+      target = extend.querySelector("button");
+    } else if (kind === "end") {
+      title.textContent = "Votre session va bientôt prendre fin";
+      text.textContent = "Votre session atteint sa durée maximale et prendra fin " + inWords(ms) +
+        " : enregistrez votre travail. Après vous être reconnecté·e, vous reviendrez sur cette page.";
+      target = dismiss;
+    } else {
+      title.textContent = "Votre session a pris fin";
+      text.textContent = "Reconnectez-vous pour continuer : vous reviendrez ensuite sur cette page.";
+      target = relogin.querySelector("a");
+      target.href = box.getAttribute("data-login-url") + "?next=" +
+        encodeURIComponent(window.location.pathname + window.location.search);
+    }
+    box.hidden = false;
+    target.focus();
+  }
+
+  function hideSession(box, message) {
+    var hadFocus = box.contains(document.activeElement);
+    box.hidden = true;
+    clock.shown = null;
+    var status = document.getElementById("session-status");
+    if (status && message) { status.textContent = message; }
+    if (hadFocus && clock.before && clock.before.isConnected) { clock.before.focus(); }
+  }
+
+  function scheduleSession() {
+    var box = sessionBox();
+    window.clearTimeout(clock.timer);
+    if (!box) { return; }
+    var lead = Number(box.getAttribute("data-warn-before")) * 1000;
+    var now = Date.now();
+    clock.idleAt = sharedIdleAt();
+    var soonest = Math.min(clock.idleAt, clock.endAt);
+    if (now >= soonest) {
+      if (clock.shown !== "expired") { showSession(box, "expired", 0); }
+      return;
+    }
+    if (now >= soonest - lead) {
+      var kind = clock.idleAt < clock.endAt ? "idle" : "end";
+      if (clock.shown !== kind && !(kind === "end" && clock.dismissed)) { showSession(box, kind, soonest - now); }
+      clock.timer = window.setTimeout(scheduleSession, soonest - now);
+      return;
+    }
+    if (clock.shown) { hideSession(box, ""); }  // extended from another tab
+    clock.timer = window.setTimeout(scheduleSession, soonest - lead - now);
+  }
+
+  function readSessionBox() {
+    var box = sessionBox();
+    if (!box) { window.clearTimeout(clock.timer); return; }
+    clock.shown = null;
+    sessionLeft(Number(box.getAttribute("data-idle-left")), Number(box.getAttribute("data-end-left")));
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (root && root.querySelector && (root.id === "session-warning" || root.querySelector("#session-warning"))) {
+      readSessionBox();
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var header = event.detail.xhr && event.detail.xhr.getResponseHeader("X-Session-Time-Left");
+    var found = header && /idle=(\d+), end=(\d+)/.exec(header);
+    if (found && sessionBox()) { sessionLeft(Number(found[1]), Number(found[2])); }
+  });
+
+  window.addEventListener("storage", function (event) {
+    if (event.key === IDLE_KEY) { scheduleSession(); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-session-extend")) { return; }
+    event.preventDefault();
+    window.fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                                headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw response.status; }
+        return response.json();
+      })
+      .then(function (left) {
+        hideSession(sessionBox(), "Votre session est prolongée.");
+        sessionLeft(left.idle, left.end);
+      })
+      .catch(function () {
+        var box = sessionBox();
+        if (box) { showSession(box, "expired", 0); }
+      });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("[data-session-dismiss]")) { return; }
+    clock.dismissed = true;
+    hideSession(sessionBox(), "");
+  });
+
   // Links and buttons marked data-confirm ask before a destructive action.
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");

@@ -77,7 +77,8 @@ def test_docs_rgaa_md_is_generated_from_the_grid():
 
 def _grid(conforming: int, failing: int, not_applicable: int = 0) -> tuple[rgaa.Criterion, ...]:
     statuses = [rgaa.C] * conforming + [rgaa.NC] * failing + [rgaa.NA] * not_applicable
-    return tuple(rgaa.Criterion(f"1.{i}", "Titre ?", s, (), ("clavier",), "note")
+    # Copies of a real criterion: the grid's rows are written once, in rgaa.py.
+    return tuple(dataclasses.replace(rgaa.CRITERIA[0], number=f"1.{i}", status=s, note="note")
                  for i, s in enumerate(statuses, 1))
 
 
@@ -132,7 +133,25 @@ def test_the_script_opens_no_window_and_binds_no_single_key():
     assert set(re.findall(r"event\.key === \"([^\"]+)\"", script)) <= {"Enter", "Escape"}
 
 
-def test_the_layout_has_doctype_language_skip_link_and_landmarks():
+def test_arrows_and_symbols_are_decorative_never_content():
+    # 13.5: a symbol standing for words ("→" for "au") is read "flèche droite". In the
+    # templates, each is hidden beside its words; in the stylesheet, its alternative is empty.
+    symbols = "→←›‹»⇒☰✕⚠"
+    found = []
+    for name, source in web_templates().items():
+        shown = re.sub(r"<span aria-hidden=\"true\">[^<]*</span>", "", source)
+        shown = re.sub(r"«|»", "", shown)  # French quotation marks are punctuation, read as such
+        found += [f"{name} : {line.strip()}" for line in shown.splitlines() if any(s in line for s in symbols)]
+    stylesheet = re.sub(r"/\*.*?\*/", "", (ROOT / "static" / "css" / "app.css").read_text(encoding="utf-8"),
+                        flags=re.DOTALL)
+    for rule in re.findall(r"[^{}]*\{[^}]*\}", stylesheet):
+        # The plain `content` first, for browsers without alternative text, then the one with it.
+        if "content:" in rule and any(s in rule for s in symbols) and not re.search(r"content:[^;]*/ \"\"", rule):
+            found.append(f"app.css : {rule.strip()}")
+    assert found == []
+
+
+def test_the_layout_has_doctype_language_skip_link_landmarks_and_site_map():
     # 8.1, 8.3, 8.4, 12.6, 12.7.
     base = (TEMPLATES / "base.html").read_text(encoding="utf-8")
     assert base.startswith("<!doctype html>") and '<html lang="fr">' in base
@@ -140,6 +159,8 @@ def test_the_layout_has_doctype_language_skip_link_and_landmarks():
     assert re.search(r"^[^>]*>\s*<a class=\"skip-link\" href=\"#contenu\">", body)
     assert '<main id="contenu"' in base and "<header" in base and "<footer" in base
     assert 'aria-label="Navigation principale"' in base
+    # 12.4: the site map, from the footer of every page.
+    assert "url_for('core.site_map')" in base.split("<footer", 1)[1]
 
 
 # -- The statement and the footer ------------------------------------------------------------

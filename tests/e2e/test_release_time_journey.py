@@ -18,7 +18,7 @@ def test_agent_submits_manager_approves_part_refuses_part_agent_corrects(page, b
     login(page, "agent@demo.incubateur.fr")
     page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Mon temps").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon temps de décharge")
-    page.get_by_role("link", name="Semaine suivante →").click()
+    page.get_by_role("link", name="Semaine suivante").click()
     expect(page.get_by_role("heading", level=2).first).to_contain_text("Semaine du")
     assert_accessible(page)
     inputs = first_project_days(page)

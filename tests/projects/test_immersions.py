@@ -287,3 +287,16 @@ def test_the_apply_service_refuses_a_full_offer(world):
     with pytest.raises(InvalidTransition, match="Toutes les places"):
         immersion_services.apply(world["applicant"], world["offer"], motivation=MOTIVATION,
                                  starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 2))
+
+
+def test_periods_are_written_in_words_not_arrows(world, client, login):
+    # RGAA 13.5: "1 mars → 3 mars" is read "flèche droite"; the list says "du … au …".
+    offer, applicant = world["offer"], world["applicant"]
+    application = immersion_services.apply(applicant, offer, motivation=MOTIVATION,
+                                           starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3))
+    immersion_services.manager_decide(world["manager"], application, consent=True, reason="")
+    db.session.commit()
+    login(client, world["host"])
+    page = text(client.get("/immersions"))
+    assert f"— {offer.title}, du 01/03/2027 au 03/03/2027 :" in page
+    assert "→" not in page

@@ -188,11 +188,11 @@ def test_one_event_says_what_changed_from_what_to_what_who_and_when(admin_client
     journal = text(admin_client.get("/admin/journal"))
     assert "Paramètres de la collectivité modifiés" in journal and "Awa Admin" in journal
     assert format_datetime(event.created_at) in journal
-    for line in ("Plafond mensuel du temps de décharge : 20 % → 30 %",
-                 "Durée d'une journée à temps plein : 7 h → 7 h 30",
-                 "Immersions hors des limites légales : refuser → avertir",
-                 "Durée maximale d'une immersion interne : 10 jours ouvrés → 12 jours ouvrés",
-                 "Les encadrants voient les chiffres d'engagement de leurs agents : non → oui"):
+    for line in ("Plafond mensuel du temps de décharge : de 20 % à 30 %",
+                 "Durée d'une journée à temps plein : de 7 h à 7 h 30",
+                 "Immersions hors des limites légales : de refuser à avertir",
+                 "Durée maximale d'une immersion interne : de 10 jours ouvrés à 12 jours ouvrés",
+                 "Les encadrants voient les chiffres d'engagement de leurs agents : de non à oui"):
         assert f"<li>{line}</li>" in journal
 
 
