@@ -86,5 +86,24 @@ def form_error_items(form: FlaskForm) -> list[tuple[str | None, str]]:
             anchor = None
         else:
             anchor = f"{field.id}-0" if field.type in GROUPED_FIELDS else field.id
-        items.extend((anchor, f"{field.label.text} : {message}") for message in field.errors)
+        label = field.label.text
+        items.extend((anchor, _naming(label, message)) for message in field.errors)
     return items
+
+
+def error_dict_items(errors: dict[str, list[str]], fields: dict[str, tuple[str, str]] | None = None,
+                     keys_are_ids: bool = False) -> list[tuple[str | None, str]]:
+    """The error summary's lines for a page drawing its fields by hand from a service's
+    messages (ValidationFailed.errors): `fields` maps a message key to its control's id and
+    label; with `keys_are_ids`, any other key is its control's id (a grid of fields);
+    otherwise, or for the whole form, the message has no link."""
+    items: list[tuple[str | None, str]] = []
+    for key, messages in errors.items():
+        anchor, label = (fields or {}).get(key, (key if keys_are_ids and key != WHOLE_FORM else None, ""))
+        items.extend((anchor, _naming(label, message)) for message in messages)
+    return items
+
+
+def _naming(label: str, message: str) -> str:
+    """A summary line names its field, unless the message does already."""
+    return message if not label or label in message else f"{label} : {message}"

@@ -30,7 +30,7 @@ from . import timeutil
 from .dbutil import MAX_ID
 from .errors import WHOLE_FORM, DomainError, ValidationFailed
 from .extensions import db, login_manager
-from .forms import add_service_errors, form_error_items
+from .forms import add_service_errors, error_dict_items, form_error_items
 from .observability import logged_path, note_user, request_id
 from .text import linkify
 
@@ -264,6 +264,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["weekday_fr"] = timeutil.format_weekday
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["form_error_items"] = form_error_items
+    app.jinja_env.globals["error_dict_items"] = error_dict_items
     # Globals, not context: imported macros see them (the same badge everywhere).
     from .proposals.lifecycle import STATES
 

@@ -147,6 +147,9 @@
     var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
     if (!link) { return; }
     var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (field && field.matches("fieldset")) {  // a group: its first control
+      field = field.querySelector("input:not([type=hidden]), select, textarea") || field;
+    }
     if (!field) { return; }
     event.preventDefault();
     var holder = field.closest(".field") || field;
