@@ -177,8 +177,9 @@ def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
 
     if for_submission:
         for field, message in REQUIRED[kind].items():
-            if out.get(field) in (None, "") and field not in errors:
-                errors["contact_email" if field == "contact_id" else field] = message
+            key = "contact_email" if field == "contact_id" else field
+            if out.get(field) in (None, "") and key not in errors:
+                errors[key] = message
     if errors:
         raise ValidationFailed(errors)
     return out
