@@ -1,7 +1,7 @@
 """Base form: WTForms' own messages in French (no Flask-Babel needed), and what every
 form refuses whatever its fields: input no HTML form sends."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import current_app, has_request_context, request
@@ -76,11 +76,16 @@ GROUPED_FIELDS = frozenset({"RadioField", "SelectMultipleField"})
 UNLINKED_FIELDS = frozenset({"HiddenField", "CSRFTokenField"})
 
 
-def form_error_items(form: FlaskForm) -> list[tuple[str | None, str]]:
+def form_error_items(form: FlaskForm, drawn_elsewhere: Iterable[tuple[str, str, str]] = ()
+                     ) -> list[tuple[str | None, str]]:
     """The error summary's lines for `form` (macro error_summary): (anchor id, text) pairs,
     the messages about the whole form first (no field to go to), then each field's, in the
-    form's order, each naming its field."""
-    items: list[tuple[str | None, str]] = [(None, message) for message in form.form_errors]
+    form's order, each naming its field. `drawn_elsewhere`: (anchor id, label, message) of
+    controls outside the WTForms form (a charter's team rows), whose messages apply_errors
+    put above the form: listed last, with their link, instead."""
+    elsewhere = list(drawn_elsewhere)
+    moved = {message for _anchor, _label, message in elsewhere}
+    items: list[tuple[str | None, str]] = [(None, message) for message in form.form_errors if message not in moved]
     for field in form:
         if field.type in UNLINKED_FIELDS:
             anchor = None
@@ -88,6 +93,7 @@ def form_error_items(form: FlaskForm) -> list[tuple[str | None, str]]:
             anchor = f"{field.id}-0" if field.type in GROUPED_FIELDS else field.id
         label = field.label.text
         items.extend((anchor, _naming(label, message)) for message in field.errors)
+    items.extend((anchor, _naming(label, message)) for anchor, label, message in elsewhere)
     return items
 
 

@@ -88,8 +88,8 @@ def test_a_page_that_is_not_refused_has_neither_summary_nor_error_title(client, 
 
 
 def test_form_and_service_errors_are_reported_together(client, login):
-    # The form refuses the quotité (its own validator); the service, which the form let
-    # through, refuses the unknown unit: both at once, not one after the other.
+    # The form refuses the empty name (its own validator); the service refuses the code and
+    # the unknown parent unit: all at once, not the service's after the form's are fixed.
     admin = make_user(roles=("admin",))
     login(client, admin)
     make_org_unit(admin.institution, code="UNIT")
