@@ -98,3 +98,15 @@ def test_form_and_service_errors_are_reported_together(client, login):
     assert response.status_code == 422
     links = summary_links(text(response))
     assert set(links) >= {"name", "code", "parent_id"}, links
+
+
+def test_the_forms_before_signing_in_have_their_summary_too(client):
+    for path, fields in [("/connexion", {"email", "password"}), ("/mot-de-passe-oublie", {"email"}),
+                         ("/activation", {"login", "code", "password", "confirm_password"})]:
+        response = client.post(path, data={})
+        assert response.status_code == 422, path
+        page = text(response)
+        links = summary_links(page)
+        assert set(links) <= ids_of(page), path
+        assert page_title(page).startswith("Erreur : ") and page_title(page).endswith(" · Incubateur"), path
+        assert fields <= set(links), (path, links)
