@@ -405,6 +405,8 @@ def write(
       hottest writes (a vote during a session), whose fragment would otherwise read
       again every object the commit expired. A failing commit still answers an error,
       never a false success.
+    - The form refuses: the service still runs, rolled back, for its messages on the other
+      fields (forms.add_service_errors), so that every problem is reported at once.
     - ValidationFailed (the form's own validators, or the service): rolled back (unless
       the refusal `keeps_writes`), the messages put next to the form's fields (`aliases`
       maps a service's field name to the form's when they differ), and `invalid(refusal)`

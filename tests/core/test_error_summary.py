@@ -110,3 +110,36 @@ def test_the_forms_before_signing_in_have_their_summary_too(client):
         assert set(links) <= ids_of(page), path
         assert page_title(page).startswith("Erreur : ") and page_title(page).endswith(" · Incubateur"), path
         assert fields <= set(links), (path, links)
+
+
+def test_the_services_messages_complete_the_forms_never_replace_them(app, caplog):
+    from wtforms import StringField
+    from wtforms.validators import DataRequired
+
+    from incubator.errors import WHOLE_FORM, NotAllowed, ValidationFailed
+    from incubator.forms import Form, add_service_errors
+
+    class Sample(Form):
+        a = StringField("A", validators=[DataRequired("A manque.")])
+        b = StringField("B")
+
+    def refuses():
+        raise ValidationFailed({"a": "Du service.", "b": "B refusé.", "ailleurs": "Inconnu.", WHOLE_FORM: "Global."})
+
+    def crashes():
+        raise TypeError("une valeur que le formulaire a refusée")
+
+    def forbids():
+        raise NotAllowed("Non.")
+
+    with app.test_request_context(method="POST", data={"a": "", "b": ""}):
+        form = Sample(meta={"csrf": False})
+        assert not form.validate()
+        add_service_errors(form, refuses)
+        # The field the form refused keeps its own message; the other gets the service's;
+        # messages about the whole form, or a field it has not, wait for valid input.
+        assert (form.a.errors, form.b.errors, form.form_errors) == (["A manque."], ["B refusé."], [])
+        for action in (crashes, forbids):
+            add_service_errors(form, action)
+            assert (form.a.errors, form.b.errors) == (["A manque."], ["B refusé."])
+    assert "Contrôle complémentaire d'un formulaire invalide interrompu" in caplog.text
