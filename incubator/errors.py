@@ -43,6 +43,35 @@ class ValidationFailed(DomainError):
         super().__init__(message or "Certaines informations sont à corriger.")
 
 
+class Checks:
+    """Several checks of one input, their messages gathered and raised together, so that a
+    form reports all its problems at once (RGAA 11.10):
+
+        checks = Checks()
+        name = checks.run(check_name, name)   # None if refused
+        checks.add("code", "Ce code est déjà utilisé.")
+        checks.raise_any()
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def run(self, check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ValidationFailed as refusal:
+            for field, messages in refusal.errors.items():
+                self.errors.setdefault(field, []).extend(messages)
+            return None
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
+
 class Refusal(str):
     """Why a `can_<action>` predicate refuses: the French reason (a str, shown as is by the
     page that hides the button) and the error the service raises with it: `NotAllowed`

@@ -30,6 +30,7 @@ from . import timeutil
 from .dbutil import MAX_ID
 from .errors import WHOLE_FORM, DomainError, ValidationFailed
 from .extensions import db, login_manager
+from .forms import add_service_errors, error_dict_items, form_error_items
 from .observability import logged_path, note_user, request_id
 from .pagination import list_page_title
 from .text import linkify
@@ -90,14 +91,29 @@ def render_block(template_name: str, block_name: str, **context: Any) -> str:
 def render_page(
     template_name: str, *, block: str | None = None, status: int = 200, **context: Any
 ) -> Response:
-    """The whole page, or only `block` when htmx asks; both answers vary on HX-Request."""
+    """The whole page, or only `block` when htmx asks; both answers vary on HX-Request.
+    A form refused (see _refused) gives its fragment the page's title, "Erreur : " first,
+    which htmx puts in the tab, as base.html does for the whole page."""
     if block and is_htmx():
         body = render_block(template_name, block, **context)
+        if g.get("form_invalid"):
+            body = f"<title>{escape(_fragment_title(template_name, context))}</title>\n{body}"
     else:
         body = render_template(template_name, **context)
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+def _fragment_title(template_name: str, context: dict[str, Any]) -> str:
+    """The page's <title> as base.html writes it, for a fragment of a refused form."""
+    template = current_app.jinja_env.get_template(template_name)
+    if "title" in template.blocks:
+        title = Markup(render_block(template_name, "title", **context)).striptags()
+    else:
+        title = context.get("page_title") or "Incubateur"
+    where = current_user.institution.name if current_user.is_authenticated else "Incubateur"
+    return f"Erreur : {title} · {where}"
 
 
 def redirect_see_other(location: str) -> Response:
@@ -249,6 +265,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["weekday_fr"] = timeutil.format_weekday
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["list_page_title"] = list_page_title
+    app.jinja_env.globals["form_error_items"] = form_error_items
+    app.jinja_env.globals["error_dict_items"] = error_dict_items
     # Globals, not context: imported macros see them (the same badge everywhere).
     from .proposals.lifecycle import STATES
 
@@ -394,6 +412,8 @@ def write(
       hottest writes (a vote during a session), whose fragment would otherwise read
       again every object the commit expired. A failing commit still answers an error,
       never a false success.
+    - The form refuses: the service still runs, rolled back, for its messages on the other
+      fields (forms.add_service_errors), so that every problem is reported at once.
     - ValidationFailed (the form's own validators, or the service): rolled back (unless
       the refusal `keeps_writes`), the messages put next to the form's fields (`aliases`
       maps a service's field name to the form's when they differ), and `invalid(refusal)`
@@ -406,6 +426,7 @@ def write(
     Called for an unsafe request only (a page that also answers GET renders itself then).
     """
     if form is not None and not form.validate():
+        add_service_errors(form, action, aliases)
         db.session.rollback()
         return _refused(ValidationFailed(form_errors(form)), invalid)
     try:
@@ -430,6 +451,7 @@ def write(
 def _refused(refusal: ValidationFailed, invalid: Callable[[ValidationFailed], Response] | None) -> Response:
     if invalid is None:
         raise refusal
+    g.form_invalid = True  # the page's title starts with "Erreur : " (base.html, render_page)
     response = invalid(refusal)
     response.status_code = refusal.status_code
     return response

@@ -41,3 +41,11 @@ def empty_tables() -> None:
         else:
             for table in tables:
                 connection.execute(sql(f"DELETE FROM {table}"))
+
+
+def without_error_title(body: str) -> str:
+    """An htmx answer to a refused form: first its <title> ("Erreur : …", which htmx puts in
+    the tab), then the fragment, returned."""
+    found = re.match(r"\s*<title>Erreur : [^<]*</title>\s*", body)
+    assert found, body[:300]
+    return body[found.end():]

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from ..audit.services import record
-from ..errors import ValidationFailed
+from ..errors import Checks, ValidationFailed
 from ..extensions import db
 from ..people.models import User
 from ..people.policy import require_admin, require_instance_admin
@@ -69,19 +69,18 @@ def create_org_unit(
     if actor is not None:
         require_admin(actor, institution_id)
     code = (code or "").strip().upper()
-    errors: dict[str, str] = {}
+    checks = Checks()
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{0,39}", code):
-        errors["code"] = "Code : 1 à 40 lettres, chiffres, tirets (ex. DRH-PAIE)."
+        checks.add("code", "Code : 1 à 40 lettres, chiffres, tirets (ex. DRH-PAIE).")
     elif db.session.scalar(
         select(OrgUnit.id).where(OrgUnit.institution_id == institution_id, OrgUnit.code == code)
     ):
-        errors["code"] = "Ce code est déjà utilisé."
+        checks.add("code", "Ce code est déjà utilisé.")
     if kind not in ("direction", "service"):
-        errors["kind"] = "Choisissez direction ou service."
-    if errors:
-        raise ValidationFailed(errors)
-    name = _check_unit_name(name)
-    parent = open_unit_in(institution_id, parent_id, "parent_id")
+        checks.add("kind", "Choisissez direction ou service.")
+    name = checks.run(_check_unit_name, name)
+    parent = checks.run(open_unit_in, institution_id, parent_id, "parent_id")
+    checks.raise_any()
     unit = OrgUnit(institution_id=institution_id, code=code, name=name, kind=kind, parent=parent)
     db.session.add(unit)
     db.session.flush()

@@ -304,14 +304,15 @@ def close(actor: User, project: Project, *, action: str, worked: str, did_not_wo
           reusable: str, indicators_reached: str, abandon_confirmed: bool = False) -> Retrospective:
     """Abandoning is confirmed explicitly (`abandon_confirmed`), whatever the page showed."""
     refuse(policy.can_close(actor, project))
-    if action not in ("complete", "abandon"):
-        raise ValidationFailed({"action": "Choisissez : terminé ou abandonné."})
-    transition = _require(project, action, actor)
     fields = {"worked": clean(worked), "did_not_work": clean(did_not_work), "reusable": clean(reusable),
               "indicators_reached": clean(indicators_reached)}
     errors = {k: f"Le retour d'expérience est obligatoire pour clore : {TEXT_MIN} caractères au moins."
               for k, v in fields.items() if len(v) < TEXT_MIN}
     errors.update({k: f"{TEXT_MAX} caractères au plus." for k, v in fields.items() if len(v) > TEXT_MAX})
+    if action not in ("complete", "abandon"):  # said with the rest: every problem at once
+        errors["action"] = "Choisissez : terminé ou abandonné."
+        raise ValidationFailed(errors)
+    transition = _require(project, action, actor)
     if action == "abandon" and not abandon_confirmed:
         errors["confirm_abandon"] = ABANDON_UNCONFIRMED
     if errors:

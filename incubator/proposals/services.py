@@ -177,8 +177,9 @@ def clean_content(institution_id: int, kind: str, data: dict[str, Any], *,
 
     if for_submission:
         for field, message in REQUIRED[kind].items():
-            if out.get(field) in (None, "") and field not in errors:
-                errors["contact_email" if field == "contact_id" else field] = message
+            key = "contact_email" if field == "contact_id" else field
+            if out.get(field) in (None, "") and key not in errors:
+                errors[key] = message
     if errors:
         raise ValidationFailed(errors)
     return out
@@ -238,12 +239,30 @@ def _refresh_search_text(proposal: Proposal) -> None:
     proposal.search_text = normalise(" ".join(p for p in parts if p))
 
 
-def create_proposal(actor: User, *, kind: str, data: dict[str, Any]) -> Proposal:
-    """A new draft (everything but the title may still be empty)."""
-    content = clean_content(actor.institution_id, kind, data, for_submission=False)
-    coauthors, errors = _parse_coauthor_emails(data.get("coauthor_emails"), actor)
+def _checked(institution_id: int, kind: str, data: dict[str, Any], *, for_submission: bool,
+             coauthor_author: User | None) -> tuple[dict[str, Any], list[User]]:
+    """The content and the co-authors, or one ValidationFailed with every message of both:
+    a form reports all its problems at once, never one after the other (RGAA 11.10)."""
+    errors: dict[str, list[str]] = {}
+    content: dict[str, Any] = {}
+    try:
+        content = clean_content(institution_id, kind, data, for_submission=for_submission)
+    except ValidationFailed as refusal:
+        errors.update(refusal.errors)
+    coauthors: list[User] = []
+    if coauthor_author is not None:
+        coauthors, problems = _parse_coauthor_emails(data.get("coauthor_emails"), coauthor_author)
+        errors.update({name: [message] for name, message in problems.items()})
     if errors:
         raise ValidationFailed(errors)
+    return content, coauthors
+
+
+def create_proposal(actor: User, *, kind: str, data: dict[str, Any], submitting: bool = False) -> Proposal:
+    """A new draft (everything but the title may still be empty). `submitting`: it is about
+    to be submitted, so what submission requires is checked now, with the rest."""
+    content, coauthors = _checked(actor.institution_id, kind, data, for_submission=submitting,
+                                  coauthor_author=actor)
     proposal = Proposal(institution_id=actor.institution_id, kind=kind, state="draft",
                         author=actor, org_unit_id=actor.org_unit_id, **content)
     if kind == "mobility" and content.get("host_org_unit_id"):
@@ -257,18 +276,18 @@ def create_proposal(actor: User, *, kind: str, data: dict[str, Any]) -> Proposal
     return proposal
 
 
-def update_proposal(actor: User, proposal: Proposal, *, data: dict[str, Any]) -> None:
-    """Edit a draft, or revise a proposal whose changes were requested."""
+def update_proposal(actor: User, proposal: Proposal, *, data: dict[str, Any], submitting: bool = False) -> None:
+    """Edit a draft, or revise a proposal whose changes were requested. `submitting`: it is
+    about to be (re)submitted, so what submission requires is checked now, with the rest."""
     require_transition(proposal, "edit", actor)
-    content = clean_content(proposal.institution_id, proposal.kind, data, for_submission=False)
+    manages_coauthors = "coauthor_emails" in data and policy.can_manage_coauthors(actor, proposal)
+    content, coauthors = _checked(proposal.institution_id, proposal.kind, data, for_submission=submitting,
+                                  coauthor_author=proposal.author if manages_coauthors else None)
     for field, value in content.items():
         setattr(proposal, field, value)
     if proposal.kind == "mobility" and content.get("host_org_unit_id"):
         proposal.org_unit_id = content["host_org_unit_id"]
-    if "coauthor_emails" in data and policy.can_manage_coauthors(actor, proposal):
-        coauthors, errors = _parse_coauthor_emails(data.get("coauthor_emails"), proposal.author)
-        if errors:
-            raise ValidationFailed(errors)
+    if manages_coauthors:
         _sync_coauthors(proposal, coauthors, actor)
     proposal.updated_at = utcnow()
     if proposal.submitted_at is None:

@@ -111,7 +111,8 @@ def _new(kind: str):
     intent = _intent()
 
     def act() -> Proposal:
-        proposal = services.create_proposal(current_user, kind=kind, data=_form_data(form))
+        proposal = services.create_proposal(current_user, kind=kind, data=_form_data(form),
+                                            submitting=intent == "submit")
         if intent == "submit":
             services.submit_proposal(current_user, proposal)
         return proposal
@@ -146,7 +147,8 @@ def edit(proposal_id: int):
     intent = _intent()
 
     def act() -> None:
-        services.update_proposal(current_user, proposal, data=_form_data(form))
+        services.update_proposal(current_user, proposal, data=_form_data(form),
+                                 submitting=intent in ("submit", "resubmit"))
         if intent == "submit":
             services.submit_proposal(current_user, proposal)
         elif intent == "resubmit":

@@ -284,17 +284,20 @@ def _require_approver(actor: User, agent: User) -> None:
 
 
 def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = "") -> int:
+    # Both problems of an empty refusal at once: no line ticked and no reason.
+    errors: dict[str, str] = {}
     if not entry_ids:
-        raise ValidationFailed({"entries": "Cochez au moins une ligne."})
+        errors["entries"] = "Cochez au moins une ligne."
+    reason = clean(reason)
+    if not approve and not REASON_MIN <= len(reason) <= REASON_MAX:
+        errors["reason"] = f"Un refus doit être motivé ({REASON_MIN} à {REASON_MAX} caractères) : l'agent le lira."
+    if errors:
+        raise ValidationFailed(errors)
     entries = db.session.scalars(select(TimeEntry).where(TimeEntry.id.in_(entry_ids))).all()
     if len(entries) != len(set(entry_ids)):
         raise ValidationFailed({"entries": "Certaines lignes n'existent plus : rechargez la page."})
     for agent_id in {e.user_id for e in entries}:
         _require_approver(actor, db.session.get(User, agent_id))
-    reason = clean(reason)
-    if not approve and not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise ValidationFailed({"reason": f"Un refus doit être motivé ({REASON_MIN} à {REASON_MAX} caractères) : "
-                                          "l'agent le lira."})
     done = db.session.execute(ENTRIES.update(
         TimeEntry, "approve" if approve else "refuse", TimeEntry.id.in_(entry_ids),
         decided_at=utcnow(), decided_by_id=actor.id, refusal_reason="" if approve else reason)).rowcount

@@ -116,6 +116,47 @@
     root.querySelectorAll("[data-no-js]").forEach(function (elt) { elt.hidden = true; });
   });
 
+  // A refused form's error summary takes the focus, so that it is read first and its links
+  // lead to the fields (RGAA 11.10); after a swap too, where htmx has just given the focus
+  // back to the control that sent the form. A later swap without a summary (the form
+  // corrected) takes "Erreur : " off the title, which htmx only changes when told.
+  var ERROR_PREFIX = "Erreur : ";
+
+  function focusSummary(root) {
+    var summary = root && root.querySelector && root.querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { focusSummary(document); });
+
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (root && root.matches && root.matches("[data-error-summary]")) { root.focus(); return; }
+    focusSummary(root);
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (document.title.indexOf(ERROR_PREFIX) === 0 && !document.querySelector("[data-error-summary]")) {
+      document.title = document.title.slice(ERROR_PREFIX.length);
+    }
+  });
+
+  // A link of the summary focuses its field and shows the field's label above it (the
+  // browser would scroll the control alone to the top, its label out of sight).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (field && field.matches("fieldset")) {  // a group: its first control
+      field = field.querySelector("input:not([type=hidden]), select, textarea") || field;
+    }
+    if (!field) { return; }
+    event.preventDefault();
+    var holder = field.closest(".field") || field;
+    holder.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
+
   // The team picker: an agent already in the team is not added twice (their line gets the
   // focus); a new line gets the focus on its role.
   function focusMember(id) {

@@ -130,7 +130,8 @@ def _lines(page: str) -> list[str]:
     """The import's refusals, one per line of the file."""
     import re
 
-    return [re.sub(r"\s+", " ", item).strip() for item in re.findall(r"<li>(Ligne \d+ : .*?)</li>", page, re.S)]
+    return [re.sub(r"\s+", " ", item).strip()
+            for item in re.findall(r'<li><a href="#file">(Ligne \d+ : .*?)</a></li>', page, re.S)]
 
 
 def _profile(user: User) -> tuple:

@@ -28,7 +28,8 @@ def _units(institution) -> dict[str, tuple]:
 def _lines(page: str) -> list[str]:
     import re
 
-    return [re.sub(r"\s+", " ", item).strip() for item in re.findall(r"<li>(Ligne \d+ : .*?)</li>", page, re.S)]
+    return [re.sub(r"\s+", " ", item).strip()
+            for item in re.findall(r'<li><a href="#file">(Ligne \d+ : .*?)</a></li>', page, re.S)]
 
 
 def test_import_creates_and_updates_with_parents_in_any_order(client, login):

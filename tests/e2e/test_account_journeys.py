@@ -46,7 +46,7 @@ def test_forgotten_password_through_to_signing_in(page, live_instance):
     page.get_by_label("Nouveau mot de passe").fill("court")
     page.get_by_label("Le même mot de passe, une seconde fois").fill("court")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
-    expect(page.get_by_text("Le mot de passe doit compter au moins 12 caractères.")).to_be_visible()
+    expect(page.locator(".field-errors").get_by_text("Le mot de passe doit compter au moins 12 caractères.")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
     page.get_by_label("Le même mot de passe, une seconde fois").fill(NEW_PASSWORD)

@@ -88,7 +88,7 @@ def test_from_submission_to_published_decision(page, browser, live_server):
     item = chair.locator("section.item", has_text=TITLE)
     item.get_by_label("Motivation publiée").fill("Oui.")
     item.get_by_role("button", name="Publier la décision").click()
-    expect(chair.get_by_text("La motivation est obligatoire")).to_be_visible()
+    expect(chair.locator(".field-errors").get_by_text("La motivation est obligatoire")).to_be_visible()
     assert_accessible(chair)
     item = chair.locator("section.item", has_text=TITLE)
     item.get_by_label("Retenue").check()

@@ -50,7 +50,7 @@ def test_admin_searches_agents_and_creates_an_org_unit(page):
     page.goto("/admin/services/nouveau")
     assert_accessible(page)
     page.get_by_role("button", name="Créer").click()  # empty: errors next to the fields
-    expect(page.get_by_text("Indiquez un nom.")).to_be_visible()
+    expect(page.locator(".field-errors").get_by_text("Indiquez un nom.")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Nom").fill("Mission transition écologique")
     page.get_by_label("Code").fill("DGS-TE")

@@ -71,7 +71,7 @@ def test_offer_form_board_filters_and_versions_are_accessible(page):
     assert_accessible(page)
     page.get_by_label("Titre").fill("Deux jours à l'accueil")
     page.get_by_role("button", name="Déposer la proposition").click()
-    expect(page.get_by_text("Décrivez la mission confiée")).to_be_visible()
+    expect(page.locator(".field-errors").get_by_text("Décrivez la mission confiée")).to_be_visible()
     assert_accessible(page)
     page.goto("/propositions?etape=accepted&tri=supported")
     assert_accessible(page)

@@ -20,7 +20,7 @@ def test_admin_sets_the_institution_and_a_manager_reads_a_report(page, browser, 
     # Bad input: the message next to the field (htmx swaps the 422), nothing saved.
     admin.get_by_label("Plafond mensuel (en % du temps de travail)").fill("41")
     _save(admin)
-    expect(admin.get_by_text("Indiquez un pourcentage entier entre 1 et 40 (20 % par défaut).")).to_be_visible()
+    expect(admin.locator(".field-errors").get_by_text("Indiquez un pourcentage entier entre 1 et 40 (20 % par défaut).")).to_be_visible()
     assert_accessible(admin)
     admin.get_by_label("Plafond mensuel (en % du temps de travail)").fill("20")
     admin.get_by_label("Les encadrants voient les chiffres d'engagement de leurs agents").check()

@@ -133,12 +133,16 @@ def test_team_errors_sit_next_to_their_field_and_change_nothing(team, make_clien
     assert response.status_code == 422
     page = text(response)
     assert field_errors(page, f"membre-{camille}-heures") == "Un nombre entier d'heures, de 0 à 2000."
+    # The error summary links the message to the row's field, once (not also unlinked).
+    assert re.search(rf'<a href="#membre-{camille}-heures">Camille Rousseau, heures prévues : Un nombre entier', page)
+    assert "Le formulaire contient 1 erreur<" in page
     assert 'value="9999"' in page and "<b>Appui</b>" not in response.get_data(as_text=True)
     assert _team(project) == before
     # An agent of another institution slipped into the form: refused, said above the team.
     response = client.post(edit, data=_charter(people, lead=("Cheffe", "40"), elsewhere=("Appui", "10")))
     assert response.status_code == 422
     assert "n'est pas un agent actif de la collectivité" in field_errors(text(response), "equipe")
+    assert '<a href="#equipe">Équipe : Un membre choisi' in text(response)
     assert _team(project) == before
     # Who may not edit the charter is refused, whatever the page showed.
     agent = make_client()

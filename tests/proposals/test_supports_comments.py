@@ -6,7 +6,7 @@ from incubator.extensions import db
 from incubator.proposals import lifecycle
 from incubator.proposals.models import Comment, Support
 from tests.factories import make_comment, make_institution, make_org_unit, make_proposal, make_user
-from tests.helpers import text
+from tests.helpers import text, without_error_title
 
 
 def _supports(proposal) -> int:
@@ -114,7 +114,7 @@ def test_comment_bad_input_and_htmx_fragment(client, login):
     response = client.post(f"/propositions/{proposal.id}/commentaires", data={"body": "   "}, headers={"HX-Request": "true"})
     assert response.status_code == 422
     body = text(response)
-    assert body.lstrip().startswith('<section id="commentaires"') and "Écrivez votre commentaire." in body
+    assert without_error_title(body).startswith('<section id="commentaires"') and "Écrivez votre commentaire." in body
     response = client.post(f"/propositions/{proposal.id}/commentaires", data={"body": "x" * 3001})
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0

@@ -19,7 +19,7 @@ from tests.factories import (
     make_time_entry,
     make_user,
 )
-from tests.helpers import text
+from tests.helpers import text, without_error_title
 
 MONDAY = date(2026, 11, 16)  # a full working week (no public holiday)
 
@@ -250,7 +250,7 @@ def test_the_week_and_the_cap_override_write_the_one_way(client, login, make_cli
     data = {f"h-{project.id}-20261116": "x", "action": "save"}
     response = client.post(f"/mon-temps?semaine={MONDAY}", data=data, headers=htmx)
     body = text(response)
-    assert response.status_code == 422 and body.lstrip().startswith('<div id="week-grid"') and "<html" not in body
+    assert response.status_code == 422 and without_error_title(body).startswith('<div id="week-grid"') and "<html" not in body
     assert "Heures par quarts d'heure" in body and entries(agent) == []
     data[f"h-{project.id}-20261116"] = "2"
     response = client.post(f"/mon-temps?semaine={MONDAY}", data=data, headers=htmx)
