@@ -376,17 +376,18 @@ def write(
     success: Callable[[R], Response],
     invalid: Callable[[ValidationFailed], Response] | None = None,
     aliases: dict[str, str] | None = None,
-    respond_before_commit: bool = False,
+    keep_loaded: bool = False,
 ) -> Response:
     """The one way a view writes: validate `form`, run the one service call `action`,
     commit once, answer.
 
     - Success: the transaction is committed, then `success(result of action)` answers
-      (usually `done(...)`: 303, or HX-Redirect for htmx). With `respond_before_commit`
-      the answer is built after a flush, inside the transaction, then committed: for the
-      hottest writes (a vote during a session), whose fragment would otherwise read
-      again every object the commit expired. A failing commit still answers an error,
-      never a false success.
+      (usually `done(...)`: 303, or HX-Redirect for htmx), outside the write transaction
+      (see _writes_over): nothing slow runs while SQLite's write lock is held. With
+      `keep_loaded`, the commit keeps the objects loaded instead of expiring
+      them: for the hottest writes (a vote during a session), whose fragment would
+      otherwise read again every object the commit expired. A failing commit still
+      answers an error, never a false success.
     - ValidationFailed (the form's own validators, or the service): rolled back (unless
       the refusal `keeps_writes`), the messages put next to the form's fields (`aliases`
       maps a service's field name to the form's when they differ), and `invalid(refusal)`
@@ -411,13 +412,31 @@ def write(
         if form is not None:
             apply_errors(form, refusal, aliases)
         return _refused(refusal, invalid)
-    if respond_before_commit:
-        db.session.flush()
-        response = success(result)
+    if keep_loaded:
+        _commit_keeping_state()
+    else:
         db.session.commit()
-        return response
-    db.session.commit()
+    _writes_over()
     return success(result)
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring the session's objects: what they hold is what was just
+    committed (the request wrote it, holding the write lock), so the answer built from them
+    is right without reading them all again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _writes_over() -> None:
+    """After the request's one commit, what it still reads to answer (the page or fragment,
+    the objects the commit expired) is read in a deferred transaction: on SQLite, rendering
+    no longer holds the write lock that every other writer waits for."""
+    g.writes = False
 
 
 def _refused(refusal: ValidationFailed, invalid: Callable[[ValidationFailed], Response] | None) -> Response:
