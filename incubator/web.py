@@ -10,6 +10,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    before_render_template,
     current_app,
     flash,
     g,
@@ -17,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    template_rendered,
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -83,7 +85,12 @@ def render_block(template_name: str, block_name: str, **context: Any) -> str:
     app = current_app._get_current_object()
     app.update_template_context(context)
     template = app.jinja_env.get_template(template_name)
-    return "".join(template.blocks[block_name](template.new_context(context)))
+    # The signals Flask's render_template sends, so that a fragment is timed like a page
+    # (see instrumentation.py).
+    before_render_template.send(app, template=template, context=context)
+    body = "".join(template.blocks[block_name](template.new_context(context)))
+    template_rendered.send(app, template=template, context=context)
+    return body
 
 
 def render_page(
