@@ -8,6 +8,9 @@ Environment:
                  on TEST_DATABASE_URL's when run through scripts/with-postgres.sh)
   BENCH_SECONDS  measuring time per page and concurrency level (default 6)
   BENCH_CLIENTS  concurrency levels (default "4 16")
+  BENCH_KEEP=1   keep the generated SQLite database in bench/work/; BENCH_REUSE=1 measures
+                 it again instead of generating (the writes have changed it: figures of a
+                 reused database are for iterating, a reference measure generates afresh)
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import platform
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -329,8 +333,23 @@ def export(server: Server, sessions: Sessions) -> dict:
             "peak_rss_mb": round(max(after.values(), default=0), 1), "rss_growth_mb": round(growth, 1)}
 
 
+def reused(scale: str, kind: str) -> tuple[str, Dataset] | None:
+    """With BENCH_REUSE=1, the SQLite database a previous run kept (BENCH_KEEP=1) and what
+    its generation made, to measure again without generating."""
+    path, described = WORK / f"bench-{scale}.db", WORK / f"dataset-{scale}-{kind}.json"
+    if os.environ.get("BENCH_REUSE") != "1" or kind != "sqlite" or not path.exists() or not described.exists():
+        return None
+    log(f"== Jeu de données « {scale} » réutilisé : {path}")
+    data = Dataset(**json.loads(described.read_text()))
+    # The weeks a previous run approved are done: the approval write takes the others.
+    with sqlite3.connect(path) as connection:
+        waiting = {i for (i,) in connection.execute("SELECT id FROM time_entries WHERE status = 'submitted'")}
+    data.approval_entry_ids = [pair for pair in data.approval_entry_ids if set(pair) <= waiting]
+    return f"sqlite:///{path}", data
+
+
 def run_scale(scale: str, kind: str, levels: list[int], seconds: float) -> dict:
-    url, data = prepare(scale, kind)
+    url, data = reused(scale, kind) or prepare(scale, kind)
     monday = date.today() - timedelta(days=date.today().weekday())
     scenarios = pages(data, monday)
     result = {"scale": scale, "db": kind, "generation": {"seconds": data.seconds, "rows": data.counts},
