@@ -197,6 +197,10 @@ def _init_database(app: Flask) -> None:
     if uri.startswith("sqlite"):
         # Wait for a lock instead of failing with "database is locked".
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        if app.config.get("SERVER_TIMING_HEADER"):
+            from .instrumentation import TimedSQLiteConnection
+
+            options["connect_args"].setdefault("factory", TimedSQLiteConnection)
     else:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -6,19 +6,58 @@
   `sql` the execution of its statements, `lock` the wait for a write lock (SQLite's
   `BEGIN IMMEDIATE`, PostgreSQL's advisory and row locks), `tpl` the Jinja rendering (the
   statements it ran excluded: they are in `sql`), `app` the rest (routing, guards,
-  forms, services, ORM loading, fetching rows: SQLite computes a result's rows after the
-  first as they are fetched, so that time is here, not in `sql`). `total` starts when the
-  request's first hook runs (see observability.init_logging) and ends at after_request.
+  forms, services, ORM loading). SQLite computes a result's rows after the first as they
+  are fetched: with this header on, its connections come from TimedSQLiteConnection, whose
+  cursors add their fetching to `sql`. `total` starts when the request's first hook runs
+  (see observability.init_logging) and ends at after_request.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from flask import Flask, Response, before_render_template, g, has_request_context, template_rendered
 from sqlalchemy import event
 
 from .extensions import db
+
+
+def _add_sql_time(seconds: float) -> None:
+    if has_request_context():
+        g.timing_sql = g.get("timing_sql", 0.0) + seconds
+
+
+class TimedSQLiteCursor(sqlite3.Cursor):
+    """Times the fetching of rows, where SQLite does most of a query's work."""
+
+    def fetchone(self):
+        started = time.perf_counter()
+        try:
+            return super().fetchone()
+        finally:
+            _add_sql_time(time.perf_counter() - started)
+
+    def fetchmany(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return super().fetchmany(*args, **kwargs)
+        finally:
+            _add_sql_time(time.perf_counter() - started)
+
+    def fetchall(self):
+        started = time.perf_counter()
+        try:
+            return super().fetchall()
+        finally:
+            _add_sql_time(time.perf_counter() - started)
+
+
+class TimedSQLiteConnection(sqlite3.Connection):
+    """The `factory` of SQLite connections when SERVER_TIMING_HEADER is on (create_app)."""
+
+    def cursor(self, factory=TimedSQLiteCursor):
+        return super().cursor(factory)
 
 
 def _is_begin(statement: str) -> bool:
