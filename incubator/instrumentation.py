@@ -21,6 +21,7 @@ from flask import Flask, Response, before_render_template, g, has_request_contex
 from sqlalchemy import event
 
 from .extensions import db
+from .write_gate import GatedConnection
 
 
 def _add_sql_time(seconds: float) -> None:
@@ -53,11 +54,17 @@ class TimedSQLiteCursor(sqlite3.Cursor):
             _add_sql_time(time.perf_counter() - started)
 
 
-class TimedSQLiteConnection(sqlite3.Connection):
+class TimedSQLiteConnection(GatedConnection):
     """The `factory` of SQLite connections when SERVER_TIMING_HEADER is on (create_app)."""
 
     def cursor(self, factory=TimedSQLiteCursor):
         return super().cursor(factory)
+
+
+def add_lock_wait(seconds: float) -> None:
+    """Time spent waiting for the write gate (write_gate.py), before BEGIN IMMEDIATE."""
+    if has_request_context():
+        g.timing_lock = g.get("timing_lock", 0.0) + seconds
 
 
 def _is_begin(statement: str) -> bool:
