@@ -499,11 +499,13 @@ def print_table(out: dict) -> None:
     for group, checks in out["targets"].items():
         if checks is None:
             unmeasured.append(group)
-            continue
-        for name, ok in (checks.items() if isinstance(checks, dict) else [("", checks)]):
-            if not ok:
-                missed.append(f"{group}:{name}" if name else group)
-    log("Objectifs atteints." if not missed else "Objectifs manqués : " + ", ".join(missed))
+        elif isinstance(checks, dict):
+            pages_missed = [name for name, ok in checks.items() if not ok]
+            if pages_missed:
+                missed.append(f"  {group} : {', '.join(pages_missed)}")
+        elif not checks:
+            missed.append(f"  {group}")
+    log("Objectifs atteints." if not missed else "Objectifs manqués :\n" + "\n".join(missed))
     if unmeasured:
         log("Non mesurés : " + ", ".join(unmeasured))
 
