@@ -11,6 +11,7 @@ The bench personas of the main institution (all with the password BENCH_PASSWORD
   rh@bench.incubateur.fr          HR
   animation@bench.incubateur.fr   coordinator of the collective
   encadrant@bench.incubateur.fr   N+1 of 40 agents, each with a submitted week
+  valideur@bench.incubateur.fr    N+1 of 40 other agents with 60 weeks waiting (the approval write)
   agent01..agent16@...            project members with a week of time to fill
   membre01..membre16@...          collective members present at today's open vote
 """
@@ -39,6 +40,8 @@ FULL = {"agents": 20_000, "proposals": 100_000, "projects": 10_000, "time_entrie
 BENCH_PASSWORD = "bench-incubateur"
 DOMAIN = "bench.incubateur.fr"
 PERSONAS = 16
+# Waiting weeks of the validator's team: 40 agents x 60 weeks, 2,400 approvals to make.
+APPROVAL_WEEKS = 60
 MAIN_SHARE = 0.96  # of agents, proposals and projects; four partner communes share the rest
 PARTNERS = ["Commune de Saint-Aubin-sur-Loire", "Commune de Montreuil-Bellay",
             "Commune des Ponts-de-Cé", "CCAS de Bellerive"]
@@ -103,6 +106,9 @@ class Dataset:
     project_id: int = 0
     vote_item_id: int = 0
     vote_session_id: int = 0
+    # Weeks waiting for the `validator` persona (pairs of entry ids), one approved per
+    # request of the approval write: its own team, so that the manager's page stays the same.
+    approval_entry_ids: list[list[int]] = field(default_factory=list)
 
 
 class Generator:
@@ -276,6 +282,13 @@ class Generator:
         # The collectif pilote: the bench members plus volunteers, current term.
         self.collective = [coordinator] + self.bench_members + regular[40 + 2 * PERSONAS:40 + 2 * PERSONAS + 8]
         self.collective_ids = [a.id for a in self.collective]
+        # The validator's team: 40 other agents, whose weeks the approval write approves.
+        start = 40 + 2 * PERSONAS + 8
+        validator, self.validator_reports = regular[start + 40], regular[start:start + 40]
+        self.result.personas["validator"] = rename(validator, "valideur", "Victor", "Lenoir")
+        for agent in self.validator_reports:
+            agent.manager_id = validator.id
+            by_id[agent.id].update(manager_id=validator.id)
 
     # ------------------------------------------------------------------ rules
 
@@ -727,6 +740,14 @@ class Generator:
             for offset in (0, 2):
                 yield self._entry(agent.id, project_id, last_week + timedelta(days=offset), 90, "submitted",
                                   agent.manager_id)
+        # Older weeks of the validator's team, waiting: a week (two lines) per approval.
+        for weeks_back in range(3, 3 + APPROVAL_WEEKS):
+            monday = this_monday - timedelta(days=7 * weeks_back)
+            for agent in self.validator_reports:
+                pair = [self._entry(agent.id, project_id, monday + timedelta(days=offset), 60, "submitted",
+                                    agent.manager_id) for offset in (1, 3)]
+                self.result.approval_entry_ids.append([row["id"] for row in pair])
+                yield from pair
 
     # ------------------------------------------------------------------ notifications
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,9 @@ from sqlalchemy.engine import Engine
 
 from .config import Defaults
 from .extensions import csrf, db, login_manager, migrate
+from .instrumentation import add_lock_wait
 from .observability import init_logging
+from .write_gate import GatedConnection
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -197,6 +201,11 @@ def _init_database(app: Flask) -> None:
     if uri.startswith("sqlite"):
         # Wait for a lock instead of failing with "database is locked".
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        # Writers queue on a file lock (write_gate.py); timed when the benchmark asks.
+        from .instrumentation import TimedSQLiteConnection
+
+        timed = app.config.get("SERVER_TIMING_HEADER")
+        options["connect_args"].setdefault("factory", TimedSQLiteConnection if timed else GatedConnection)
     else:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -204,7 +213,8 @@ def _init_database(app: Flask) -> None:
 
 
 def _is_sqlite(dbapi_connection) -> bool:
-    return type(dbapi_connection).__module__.startswith("sqlite3")
+    # The application's own connections are a subclass (write_gate.GatedConnection).
+    return isinstance(dbapi_connection, sqlite3.Connection)
 
 
 @event.listens_for(Engine, "connect")
@@ -234,4 +244,12 @@ def _sqlite_begin(connection) -> None:
         return
     from .web import request_writes
 
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if request_writes() else "BEGIN")
+    if not request_writes():
+        connection.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, GatedConnection):
+        started = time.perf_counter()
+        dbapi_connection.take_gate()
+        add_lock_wait(time.perf_counter() - started)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

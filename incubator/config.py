@@ -112,6 +112,9 @@ class Defaults:
     SEARCH_COUNT_CAP = 100
     # The benchmark reads the number of SQL statements per request from a response header.
     QUERY_COUNT_HEADER = False
+    # ... and where each request's time went, from a Server-Timing header (see
+    # incubator/instrumentation.py): off in production, it times every statement.
+    SERVER_TIMING_HEADER = False
 
     # Single sign-on through OpenID Connect (accounts/oidc.py): ProConnect, or the
     # institution's own provider (Keycloak, LemonLDAP::NG, Entra ID). Without OIDC_ISSUER,

@@ -10,6 +10,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    before_render_template,
     current_app,
     flash,
     g,
@@ -17,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    template_rendered,
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -85,7 +87,12 @@ def render_block(template_name: str, block_name: str, **context: Any) -> str:
     app = current_app._get_current_object()
     app.update_template_context(context)
     template = app.jinja_env.get_template(template_name)
-    return "".join(template.blocks[block_name](template.new_context(context)))
+    # The signals Flask's render_template sends, so that a fragment is timed like a page
+    # (see instrumentation.py).
+    before_render_template.send(app, template=template, context=context)
+    body = "".join(template.blocks[block_name](template.new_context(context)))
+    template_rendered.send(app, template=template, context=context)
+    return body
 
 
 def render_page(
@@ -401,17 +408,18 @@ def write(
     success: Callable[[R], Response],
     invalid: Callable[[ValidationFailed], Response] | None = None,
     aliases: dict[str, str] | None = None,
-    respond_before_commit: bool = False,
+    keep_loaded: bool = False,
 ) -> Response:
     """The one way a view writes: validate `form`, run the one service call `action`,
     commit once, answer.
 
     - Success: the transaction is committed, then `success(result of action)` answers
-      (usually `done(...)`: 303, or HX-Redirect for htmx). With `respond_before_commit`
-      the answer is built after a flush, inside the transaction, then committed: for the
-      hottest writes (a vote during a session), whose fragment would otherwise read
-      again every object the commit expired. A failing commit still answers an error,
-      never a false success.
+      (usually `done(...)`: 303, or HX-Redirect for htmx), outside the write transaction
+      (see _writes_over): nothing slow runs while SQLite's write lock is held. With
+      `keep_loaded`, the commit keeps the objects loaded instead of expiring
+      them: for the hottest writes (a vote during a session), whose fragment would
+      otherwise read again every object the commit expired. A failing commit still
+      answers an error, never a false success.
     - The form refuses: the service still runs, rolled back, for its messages on the other
       fields (forms.add_service_errors), so that every problem is reported at once.
     - ValidationFailed (the form's own validators, or the service): rolled back (unless
@@ -439,13 +447,31 @@ def write(
         if form is not None:
             apply_errors(form, refusal, aliases)
         return _refused(refusal, invalid)
-    if respond_before_commit:
-        db.session.flush()
-        response = success(result)
+    if keep_loaded:
+        _commit_keeping_state()
+    else:
         db.session.commit()
-        return response
-    db.session.commit()
+    _writes_over()
     return success(result)
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring the session's objects: what they hold is what was just
+    committed (the request wrote it, holding the write lock), so the answer built from them
+    is right without reading them all again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _writes_over() -> None:
+    """After the request's one commit, what it still reads to answer (the page or fragment,
+    the objects the commit expired) is read in a deferred transaction: on SQLite, rendering
+    no longer holds the write lock that every other writer waits for."""
+    g.writes = False
 
 
 def _refused(refusal: ValidationFailed, invalid: Callable[[ValidationFailed], Response] | None) -> Response:

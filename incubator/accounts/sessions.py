@@ -3,6 +3,7 @@ deactivation and password change."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
@@ -65,18 +66,25 @@ class SessionClock:
                 "end": max(0, round((self.ends_at - now).total_seconds()))}
 
 
+@functools.cache
+def _session_query(facts: tuple[tuple[str, Callable[[Any], Any]], ...]):
+    """Built once per process: every request runs it, and building the facts' expressions
+    cost more than running them."""
+    return (
+        select(AuthSession, User, *(clause(User.id).label(name) for name, clause in facts))
+        .join(User, User.id == AuthSession.user_id)
+        # Every page shows the institution and checks roles: loaded with the session.
+        .options(joinedload(User.roles), joinedload(User.institution))
+        .where(AuthSession.token == bindparam("token"), AuthSession.revoked_at.is_(None))
+    )
+
+
 def resolve_session(token: str, user_id: str, *, touch: bool = True) -> User | None:
     """The user of a live session, or None (revoked, idle, or account deactivated). With
     `touch` false (a request the page makes by itself, such as a poll), the idle clock
     is left as it is: the person has done nothing."""
     facts = list(_SESSION_FACTS.items())
-    row = db.session.execute(
-        select(AuthSession, User, *(clause(User.id).label(name) for name, clause in facts))
-        .join(User, User.id == AuthSession.user_id)
-        # Every page shows the institution and checks roles: loaded with the session.
-        .options(joinedload(User.roles), joinedload(User.institution))
-        .where(AuthSession.token == token, AuthSession.revoked_at.is_(None))
-    ).unique().first()
+    row = db.session.execute(_session_query(tuple(facts)), {"token": token}).unique().first()
     if row is None:
         return None
     auth_session, user, *values = row

@@ -58,9 +58,9 @@ def _render_project(project: Project, **form_overrides):
     }
     forms_.update(form_overrides)
     # Budgets: the whole team for its lead, sponsor and the coordinator; one's own line otherwise.
-    team_budgets = budgets([project.id])
-    if not capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR}:
-        team_budgets = [b for b in team_budgets if b.member.user_id == current_user.id]
+    # Only that line is computed: summing a whole team's hours to show one is the page's cost.
+    sees_team = bool(capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR})
+    team_budgets = budgets([project.id], user_ids=None if sees_team else [current_user.id])
     application = immersion_policy.convention_application(project)
     transitions = lifecycle.available(project.state, capacities)
     # The outcomes offered when closing: those the table lets this person choose.

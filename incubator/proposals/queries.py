@@ -146,12 +146,15 @@ class ProposalPage:
     actors: dict[int, User] = field(default_factory=dict)
 
 
-def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
-    comments = db.session.scalars(
+def comments(proposal: Proposal) -> list[Comment]:
+    return list(db.session.scalars(
         select(Comment).where(Comment.proposal_id == proposal.id)
         .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
         .order_by(Comment.created_at, Comment.id)
-    ).all()
+    ))
+
+
+def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
     timeline = db.session.scalars(
         select(AuditEvent).where(AuditEvent.target_type == "Proposal",
                                  AuditEvent.target_id == proposal.id,
@@ -166,7 +169,7 @@ def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
         proposal=proposal,
         coauthors_accepted=proposal.accepted_coauthors,
         invitation=invitation,
-        comments=list(comments),
+        comments=comments(proposal),
         timeline=list(timeline),
         has_supported=supported,
         version_count=proposal.version_number,

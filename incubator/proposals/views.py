@@ -283,12 +283,21 @@ def comment(proposal_id: int):
 
     def published(_):
         if is_htmx():
-            return _render_show(proposal, block="comments", comment_form=CommentForm(formdata=None))
+            return _render_comments(proposal, CommentForm(formdata=None))
         return done("Commentaire publié.", url_for("proposals.show", proposal_id=proposal.id) + "#commentaires")
 
     return write(form, lambda: services.add_comment(current_user, proposal, body=form.body.data),
-                 success=published,
-                 invalid=lambda _: _render_show(proposal, comment_form=form, block="comments"))
+                 success=published, keep_loaded=True,
+                 invalid=lambda _: _render_comments(proposal, form) if is_htmx() else
+                 _render_show(proposal, comment_form=form))
+
+
+def _render_comments(proposal: Proposal, comment_form: CommentForm):
+    """The comments block alone, the htmx answer to a comment: what it shows, not the
+    rest of the page's reads."""
+    return render_page("proposals/show.html", block="comments", proposal=proposal,
+                       page={"comments": queries.comments(proposal)}, comment_form=comment_form,
+                       can_moderate=policy.can_hide_comment(current_user, proposal) is None)
 
 
 @bp.route("/propositions/<int:proposal_id>/commentaires/<int:comment_id>/masquer",

@@ -6,6 +6,7 @@ that an agent and their N+1 acting on the same week at once cannot both win."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -102,8 +103,11 @@ def parse_hours(raw: str | None) -> int | None:
 # --------------------------------------------------------------------------- reading
 
 
+@functools.cache
 def _not_superseded():
-    """Entries that no submitted or approved correction replaces."""
+    """Entries that no submitted or approved correction replaces. Built once per process
+    (the clause is immutable): an alias and a correlated EXISTS cost more to build than
+    to run, and the week, approval and project pages use it for each of their sums."""
     newer = aliased(TimeEntry)
     return ~exists().where(newer.corrects_id == TimeEntry.id, newer.status.in_(COUNTED))
 

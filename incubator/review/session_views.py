@@ -189,10 +189,10 @@ def postpone(item_id: int):
 def vote(item_id: int):
     item = _item_or_404(item_id)
     form = forms.VoteForm()
-    # The answer is built before the commit (see web.write): a vote is the hottest write.
+    # The answer is built from the objects as committed (see web.write): a vote is the hottest write.
     return write(form, lambda: voting.cast_vote(current_user, item, choice=form.choice.data or "",
                                                   reason=form.reason.data or ""),
-                 respond_before_commit=True,
+                 keep_loaded=True,
                  success=lambda _: _render_item(item) if is_htmx() else done(
                      "Vote enregistré. Vous pouvez le changer tant que le vote est ouvert.",
                      url_for("review.session", session_id=item.session_id) + f"#point-{item.id}"),

@@ -22,7 +22,7 @@ from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.forms import Form
 from incubator.organisation.models import Institution
-from incubator.web import done, write
+from incubator.web import done, request_writes, write
 from tests.conftest import Client, app_config
 from tests.factories import make_institution
 from tests.helpers import text
@@ -135,13 +135,13 @@ def helper_app(database_url):
 
         return write(None, act, success=lambda _: done("non", "/non"))
 
-    @app.post("/t/<any(avant, apres):when>")
+    @app.post("/t/<any(relire, telquel):when>")
     def moment(when: str):
         def answer(institution):
-            open_ = db.session().in_transaction()
-            return Response(f"{institution.name} {open_}")
+            name = institution.name  # expired by the commit, unless kept loaded
+            return Response(f"{name} {db.session().in_transaction()} {request_writes()}")
 
-        return write(None, lambda: _add("Moment"), success=answer, respond_before_commit=when == "avant")
+        return write(None, lambda: _add("Moment"), success=answer, keep_loaded=when == "telquel")
 
     app.test_client_class = Client
     return app
@@ -191,9 +191,11 @@ def test_domain_errors_reach_their_handler_rolled_back_with_the_services_message
     assert _institutions() == []
 
 
-def test_the_answer_is_built_after_the_commit_or_before_it_on_request(helper_app):
+def test_the_answer_is_built_after_the_commit_outside_the_write_transaction(helper_app):
     client = helper_app.test_client()
-    assert text(client.post("/t/apres")) == "Moment False"  # committed: no transaction open
+    # Read again in a transaction of its own, which no longer takes the write lock.
+    assert text(client.post("/t/relire")) == "Moment True False"
     db.session.execute(db.delete(Institution))
-    assert text(client.post("/t/avant")) == "Moment True"  # flushed, answered, then committed
+    # Kept loaded: the answer reads nothing again.
+    assert text(client.post("/t/telquel")) == "Moment False False"
     assert db.session.scalar(select(func.count()).select_from(Institution)) == 1
