@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sourced by the scripts that install an npm tool the tests start (oidc-provider.sh,
+# validators.sh). npm_cached_install DIR NAME LABEL [ENV=VALUE...]: `npm ci` of DIR's
+# package.json and package-lock.json into a cache folder, once per version of the lock file,
+# linked as DIR/node_modules. Several test processes may call it at once (flock).
+# INCUBATEUR_CACHE_DIR chooses the cache folder (default ~/.cache/incubateur).
+
+require_tools() {  # require_tools "message" tool...
+  local message=$1 tool
+  shift
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "$tool est introuvable : $message" >&2
+      exit 1
+    fi
+  done
+}
+
+npm_cached_install() {
+  local dir=$1 name=$2 label=$3
+  shift 3
+  local lock_hash cache
+  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -c1-16)
+  cache="${INCUBATEUR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/incubateur}/$name-$lock_hash"
+  mkdir -p "$cache"
+  (
+    flock 9
+    if [ ! -f "$cache/.installed" ]; then
+      echo "== Installation $label (npm ci) dans $cache" >&2
+      cp "$dir/package.json" "$dir/package-lock.json" "$cache/"
+      (cd "$cache" && env "$@" npm ci --no-audit --no-fund --loglevel=error >&2)
+      touch "$cache/.installed"
+    fi
+    ln -sfn "$cache/node_modules" "$dir/node_modules"
+  ) 9>"$cache.lock"
+}
