@@ -29,29 +29,25 @@ def _add_sql_time(seconds: float) -> None:
         g.timing_sql = g.get("timing_sql", 0.0) + seconds
 
 
+def _timed_fetch(fetch, *args, **kwargs):
+    started = time.perf_counter()
+    try:
+        return fetch(*args, **kwargs)
+    finally:
+        _add_sql_time(time.perf_counter() - started)
+
+
 class TimedSQLiteCursor(sqlite3.Cursor):
     """Times the fetching of rows, where SQLite does most of a query's work."""
 
     def fetchone(self):
-        started = time.perf_counter()
-        try:
-            return super().fetchone()
-        finally:
-            _add_sql_time(time.perf_counter() - started)
+        return _timed_fetch(super().fetchone)
 
     def fetchmany(self, *args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return super().fetchmany(*args, **kwargs)
-        finally:
-            _add_sql_time(time.perf_counter() - started)
+        return _timed_fetch(super().fetchmany, *args, **kwargs)
 
     def fetchall(self):
-        started = time.perf_counter()
-        try:
-            return super().fetchall()
-        finally:
-            _add_sql_time(time.perf_counter() - started)
+        return _timed_fetch(super().fetchall)
 
 
 class TimedSQLiteConnection(GatedConnection):
