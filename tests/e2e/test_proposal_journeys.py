@@ -79,3 +79,30 @@ def test_offer_form_board_filters_and_versions_are_accessible(page):
     page.get_by_role("link", name="texte déposé").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Historique des versions")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("path, field, words, select", [
+    ("/propositions", "#q", "permanence", "#nature"),
+    ("/arbitrage/journal", "#q", "permanence", "#issue"),
+    ("/realisations", "#q", "carnet", "#etat"),
+    ("/admin/agents", "#q", "martin", "#statut"),
+    ("/admin/journal", "#acteur", "agent", "#action"),
+])
+def test_leaving_a_live_search_sends_no_second_search(page, path, field, words, select):
+    """Typing searches once; leaving the field must not search again: that second answer,
+    pushing its address while the reader follows a result, cancelled the reader's click."""
+    login(page, "admin@demo.incubateur.fr")
+    page.goto(path)
+    searches = []
+    page.on("request", lambda r: searches.append(r.url) if r.headers.get("hx-request") else None)
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.locator(field).fill(words)
+    page.locator(field).press("Tab")
+    page.locator(field).focus()
+    page.locator(field).press("Shift+Tab")
+    expect(page).to_have_url(re.compile(re.escape(words)))
+    # A filter still searches at once (and only once).
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.locator(select).select_option(index=1)
+    page.wait_for_load_state("networkidle")
+    assert len(searches) == 2, searches
