@@ -31,6 +31,12 @@ npm_cached_install() {
       (cd "$cache" && env "$@" npm ci --no-audit --no-fund --loglevel=error >&2)
       touch "$cache/.installed"
     fi
-    ln -sfn "$cache/node_modules" "$dir/node_modules"
+    # Another test process may already be running the tool through the link: replace it
+    # only when it points elsewhere, and atomically (never a moment without it).
+    if [ "$(readlink "$dir/node_modules" 2>/dev/null)" != "$cache/node_modules" ]; then
+      [ -L "$dir/node_modules" ] || rm -rf "$dir/node_modules"  # an install of an older layout
+      ln -sfn "$cache/node_modules" "$dir/node_modules.$$"
+      mv -Tf "$dir/node_modules.$$" "$dir/node_modules"
+    fi
   ) 9>"$cache.lock"
 }
