@@ -298,7 +298,7 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
     if coordinator:
         now = utcnow()
         # Counted by the database, step by step and age by age (a day-count below 30, up to
-        # 60, beyond), from ix_proposals_institution_state.
+        # 60, beyond), from ix_proposals_institution_state alone (it holds the author).
         age = case((Proposal.state_changed_at > now - timedelta(days=30), "moins de 30 j"),
                    (Proposal.state_changed_at > now - timedelta(days=61), "30 à 60 j"), else_="plus de 60 j")
         buckets: dict[str, int] = {}

@@ -1,4 +1,5 @@
-"""Approved release minutes per agent and month, for the dashboard
+"""Approved release minutes per agent and month, for the dashboard; the open proposals'
+authors in the index of their state
 
 Revision ID: 0018
 Revises: 0017
@@ -27,7 +28,14 @@ GROUP BY institution_id, user_id, {month}
 MONTH = {"sqlite": "substr(day, 1, 7)", "postgresql": "to_char(day, 'YYYY-MM')"}
 
 
+STATE_INDEX = ('ix_proposals_institution_state', 'proposals')
+
+
+# Plain create_index, not batch mode: a proposals table rebuilt by batch mode would lose
+# its search triggers (0017).
 def upgrade():
+    op.drop_index(STATE_INDEX[0], table_name=STATE_INDEX[1])
+    op.create_index(*STATE_INDEX, ['institution_id', 'state', 'state_changed_at', 'author_id'], unique=False)
     op.create_table(
         'approved_months',
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -46,3 +54,5 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_approved_months_institution_month', table_name='approved_months')
     op.drop_table('approved_months')
+    op.drop_index(STATE_INDEX[0], table_name=STATE_INDEX[1])
+    op.create_index(*STATE_INDEX, ['institution_id', 'state', 'state_changed_at'], unique=False)
