@@ -2,7 +2,6 @@
 from the entries, whatever the approvals, refusals, refused attempts and corrections made
 through the pages."""
 
-from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
@@ -10,26 +9,11 @@ from sqlalchemy import select
 
 from incubator.extensions import db
 from incubator.release_time import totals
-from incubator.release_time.models import ApprovedMonth, TimeEntry
+from incubator.release_time.models import TimeEntry
 from tests.factories import make_project, make_user
+from tests.helpers import approved_months_from_entries, stored_approved_months
 
 MONDAY = date(2026, 11, 30)  # Monday 30 November, then December: a week over two months
-
-
-def recomputed() -> dict:
-    """Approved minutes per (institution, agent, month) from the entries themselves."""
-    entries = db.session.scalars(select(TimeEntry)).all()
-    replaced = {e.corrects_id for e in entries if e.status == "approved" and e.corrects_id}
-    sums = defaultdict(int)
-    for e in entries:
-        if e.status == "approved" and e.id not in replaced:
-            sums[(e.institution_id, e.user_id, f"{e.day:%Y-%m}")] += e.minutes
-    return dict(sums)
-
-
-def stored() -> dict:
-    db.session.expire_all()
-    return {(t.institution_id, t.user_id, t.month): t.minutes for t in db.session.scalars(select(ApprovedMonth))}
 
 
 @pytest.fixture
@@ -61,23 +45,23 @@ def test_totals_follow_approvals_refusals_and_corrections(client, make_client, l
     # Refused attempts change nothing: the agent approving their own hours, an empty refusal.
     assert client.post("/validations", data={"entry": first, "action": "approve"}).status_code == 403
     assert boss.post("/validations", data={"entry": second, "action": "refuse", "reason": ""}).status_code == 422
-    assert stored() == recomputed() == {}
+    assert stored_approved_months() == approved_months_from_entries() == {}
 
     assert boss.post("/validations", data={"entry": [first, third], "action": "approve"}).status_code == 303
     assert boss.post("/validations", data={"entry": second, "action": "refuse",
                                            "reason": "Jour de formation."}).status_code == 303
     institution = agent.institution_id
-    assert stored() == recomputed() == {(institution, agent.id, "2026-11"): 120,
+    assert stored_approved_months() == approved_months_from_entries() == {(institution, agent.id, "2026-11"): 120,
                                         (institution, agent.id, "2026-12"): 90}
 
     # Corrections: the approved 30 November replaced by a new value, the refused day fixed.
     assert client.post(week, data={cell[days[0]]: "0,5", cell[days[1]]: "0,75", cell[days[2]]: "1,5",
                                    "action": "submit"}).status_code == 303
-    assert stored() == recomputed()  # a correction awaiting approval: the approved value counts
+    assert stored_approved_months() == approved_months_from_entries()  # a correction awaiting approval: the approved value counts
     waiting = ids(agent, status="submitted")
     assert len(waiting) == 2
     assert boss.post("/validations", data={"entry": waiting, "action": "approve"}).status_code == 303
-    assert stored() == recomputed() == {(institution, agent.id, "2026-11"): 30,
+    assert stored_approved_months() == approved_months_from_entries() == {(institution, agent.id, "2026-11"): 30,
                                         (institution, agent.id, "2026-12"): 135}
 
     # A correction of the correction, approved: still one value per day.
@@ -85,7 +69,7 @@ def test_totals_follow_approvals_refusals_and_corrections(client, make_client, l
                                    "action": "submit"}).status_code == 303
     assert boss.post("/validations", data={"entry": ids(agent, status="submitted"),
                                            "action": "approve"}).status_code == 303
-    assert stored() == recomputed() == {(institution, agent.id, "2026-11"): 180,
+    assert stored_approved_months() == approved_months_from_entries() == {(institution, agent.id, "2026-11"): 180,
                                         (institution, agent.id, "2026-12"): 135}
 
 
@@ -97,6 +81,6 @@ def test_rebuild_gives_what_the_approvals_kept(client, make_client, login, peopl
     boss = make_client()
     login(boss, manager)
     assert boss.post("/validations", data={"entry": ids(agent), "action": "approve"}).status_code == 303
-    kept = stored()
+    kept = stored_approved_months()
     totals.rebuild()
-    assert stored() == kept == recomputed()
+    assert stored_approved_months() == kept == approved_months_from_entries()
