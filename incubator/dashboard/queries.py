@@ -8,9 +8,11 @@ before it leaves this module, so the charts, their tables and the CSV cannot sho
 Counts of projects and of sessions are about projects and sessions (public in the
 portfolio and the journal), not about people, and are shown as they are.
 
-Each query reads a covering index (migration 0017); the PostgreSQL plans at full scale are
-in docs/plans/dashboard.txt (`python -m bench.plans` refreshes them), and the bench measures
-the whole computation without the cache (`dashboard_compute_ms`)."""
+Each query reads a covering index (migrations 0017 and 0018); the approved hours come from
+the agent-month totals the approval keeps (release_time.totals), not from a year of entries.
+The PostgreSQL plans at full scale are in docs/plans/dashboard.txt (`python -m bench.plans`
+refreshes them), and the bench measures the whole computation without the cache
+(`dashboard_compute_ms`): the cache spares repeated views, the figures do not need it."""
 
 from __future__ import annotations
 
