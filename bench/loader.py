@@ -77,6 +77,13 @@ class Loader:
         cursor.close()
         self.connection.commit()
 
+    def execute(self, statements) -> None:
+        """Run SQLAlchemy statements in one transaction of their own (tables derived from
+        the rows written, which are committed)."""
+        with self.engine.begin() as connection:
+            for statement in statements:
+                connection.execute(statement)
+
     def finish(self) -> None:
         """Move PostgreSQL sequences past the explicit ids, refresh planner statistics."""
         cursor = self.connection.cursor()

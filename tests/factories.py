@@ -46,6 +46,7 @@ from incubator.proposals.models import (
     Theme,
 )
 from incubator.proposals.services import _refresh_search_text
+from incubator.release_time import totals
 from incubator.release_time.models import CapOverride, ReleaseSettings, TimeEntry
 from incubator.review.models import (
     DEFAULT_INELIGIBILITY_REASONS,
@@ -462,8 +463,12 @@ def make_time_entry(user: User | None = None, project: Project | None = None, *,
         minutes = round((hours if hours is not None else 1) * 60)
     if status not in ("planned", "draft"):
         fields.setdefault("submitted_at", utcnow())
-    return _saved(TimeEntry(institution_id=user.institution_id, user_id=user.id, project_id=project.id,
-                            day=day or working_span(-14, 1)[0], minutes=minutes, status=status, **fields))
+    entry = _saved(TimeEntry(institution_id=user.institution_id, user_id=user.id, project_id=project.id,
+                             day=day or working_span(-14, 1)[0], minutes=minutes, status=status, **fields))
+    if entry.status == "approved":
+        # Approved as the approval service would: with the dashboard's totals in step.
+        totals.recount([(entry.user_id, entry.day)])
+    return entry
 
 
 def make_cap_override(user: User | None = None, *, month: date | None = None, granted_by: User | None = None,

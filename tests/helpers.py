@@ -1,9 +1,11 @@
 import html
 import re
 
+from sqlalchemy import select
 from sqlalchemy import text as sql
 
 from incubator.extensions import db
+from incubator.release_time.models import ApprovedMonth, TimeEntry
 
 
 def text(response) -> str:
@@ -49,3 +51,22 @@ def without_error_title(body: str) -> str:
     found = re.match(r"\s*<title>Erreur : [^<]*</title>\s*", body)
     assert found, body[:300]
     return body[found.end():]
+
+
+def approved_months_from_entries() -> dict:
+    """Approved minutes per (institution, agent, « 2026-03 ») recomputed in Python from the
+    entries: approved, and not replaced by an approved correction."""
+    entries = db.session.scalars(select(TimeEntry)).all()
+    replaced = {e.corrects_id for e in entries if e.status == "approved" and e.corrects_id}
+    sums: dict = {}
+    for e in entries:
+        if e.status == "approved" and e.id not in replaced:
+            key = (e.institution_id, e.user_id, f"{e.day:%Y-%m}")
+            sums[key] = sums.get(key, 0) + e.minutes
+    return sums
+
+
+def stored_approved_months() -> dict:
+    """The dashboard's agent-month totals as stored (release_time.totals)."""
+    db.session.expire_all()
+    return {(t.institution_id, t.user_id, t.month): t.minutes for t in db.session.scalars(select(ApprovedMonth))}

@@ -8,9 +8,11 @@ before it leaves this module, so the charts, their tables and the CSV cannot sho
 Counts of projects and of sessions are about projects and sessions (public in the
 portfolio and the journal), not about people, and are shown as they are.
 
-Each query reads a covering index (migration 0017); the PostgreSQL plans at full scale are
-in docs/plans/dashboard.txt (`python -m bench.plans` refreshes them), and the bench measures
-the whole computation without the cache (`dashboard_compute_ms`)."""
+Each query reads a covering index (migrations 0017 and 0018); the approved hours come from
+the agent-month totals the approval keeps (release_time.totals), not from a year of entries.
+The PostgreSQL plans at full scale are in docs/plans/dashboard.txt (`python -m bench.plans`
+refreshes them), and the bench measures the whole computation without the cache
+(`dashboard_compute_ms`): the cache spares repeated views, the figures do not need it."""
 
 from __future__ import annotations
 
@@ -31,7 +33,9 @@ from ..people.models import User
 from ..projects.models import Project, ProjectMember
 from ..proposals import lifecycle
 from ..proposals.models import Proposal, Theme
-from ..release_time.models import TimeEntry
+from ..release_time.models import ApprovedMonth, TimeEntry
+from ..release_time.services import month_start, next_month
+from ..release_time.totals import counted, key_of, month_key
 from ..review.models import Decision, ReviewSession
 from ..timeutil import MONTHS_FR, to_paris, utcnow
 from .charts import Chart, Hidden, guarded, protect
@@ -103,12 +107,45 @@ def _days_between(start, end):
     return extract("epoch", end - start) / 86400
 
 
-def _month_key(day):
-    """« 2026-03 » for a date column, in SQL: the text's first seven characters on SQLite,
-    where two strftime() per entry cost a third of the hours' query."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return func.substr(day, 1, 7)
-    return func.to_char(day, "YYYY-MM")
+def _approved_hours(institution_id: int, period: Period):
+    """Two subqueries on the approved hours of the period: (user_id, minutes) per agent, and
+    (month, minutes, agents) per month. The months the period covers whole come from the
+    agent-month totals (ix_approved_months_institution_month); the days of the months it
+    covers in part (a chosen period) from the entries, each range its own select so that it
+    reads only its days of the index."""
+    dialect = db.session.get_bind().dialect.name
+    whole_from = period.start if period.start.day == 1 else next_month(period.start)
+    whole_until = next_month(period.end) if (period.end + timedelta(days=1)).day == 1 else month_start(period.end)
+    ranges = []
+    if whole_from >= whole_until:
+        ranges.append((period.start, period.end))
+        by_agent, by_month = [], []
+    else:
+        ranges += [(period.start, whole_from - timedelta(days=1))] if period.start < whole_from else []
+        ranges += [(whole_until, period.end)] if whole_until <= period.end else []
+        whole = (ApprovedMonth.institution_id == institution_id, ApprovedMonth.month >= key_of(whole_from),
+                 ApprovedMonth.month < key_of(whole_until))
+        by_agent = [select(ApprovedMonth.user_id, func.sum(ApprovedMonth.minutes).label("minutes"))
+                    .where(*whole).group_by(ApprovedMonth.user_id)]
+        # One row per agent and month: a month's rows are its agents.
+        by_month = [select(ApprovedMonth.month, func.sum(ApprovedMonth.minutes).label("minutes"),
+                           func.count().label("agents")).where(*whole).group_by(ApprovedMonth.month)]
+    month = month_key(TimeEntry.day, dialect)
+    for first, last in ranges:
+        days = (TimeEntry.institution_id == institution_id, TimeEntry.day >= first, TimeEntry.day <= last,
+                *counted())
+        by_agent.append(select(TimeEntry.user_id, func.sum(TimeEntry.minutes).label("minutes"))
+                        .where(*days).group_by(TimeEntry.user_id))
+        by_month.append(select(month.label("month"), func.sum(TimeEntry.minutes).label("minutes"),
+                               func.count(func.distinct(TimeEntry.user_id)).label("agents"))
+                        .where(*days).group_by(month))
+    if len(by_agent) == 1:
+        per_agent = by_agent[0]
+    else:  # an agent may have hours in several parts
+        parts = union_all(*by_agent).subquery()
+        per_agent = select(parts.c.user_id, func.sum(parts.c.minutes).label("minutes")).group_by(parts.c.user_id)
+    # The months of the parts are distinct: their rows are simply put together.
+    return per_agent.subquery(), union_all(*by_month).subquery()
 
 
 def _authors_when(condition):
@@ -211,26 +248,17 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
                            for k in labels for c in "ABC"])
 
     # 6. Approved release hours by direction and by month, with the distinct agents behind
-    # each sum: two groupings of the same entries (290,000 a year in the bench), in one
-    # query, each read from ix_time_entries_institution_approved alone. "Not replaced by an
-    # approved correction" is a NOT IN over the few corrections, built once from the partial
-    # index ix_time_entries_corrections, not a lookup per entry; `status || ''` keeps SQLite
-    # from reading every approved entry through ix_time_entries_status_user to find them.
-    corrected = select(TimeEntry.corrects_id).where(TimeEntry.corrects_id.is_not(None),
-                                                    TimeEntry.status.concat("") == "approved")
-    approved = (TimeEntry.institution_id == institution_id, TimeEntry.status == "approved",
-                TimeEntry.day >= period.start, TimeEntry.day <= period.end, TimeEntry.id.not_in(corrected))
-    per_agent = (select(TimeEntry.user_id, func.sum(TimeEntry.minutes).label("minutes"))
-                 .where(*approved).group_by(TimeEntry.user_id).subquery())
-    month = _month_key(TimeEntry.day)
+    # each sum. Whole months come from the agent-month totals (release_time.totals: 100,000
+    # rows a year in the bench instead of 290,000 entries); the days of a period's first and
+    # last months that the period only partly covers come from the entries themselves.
+    per_agent, per_month_rows = _approved_hours(institution_id, period)
     hours_rows = db.session.execute(union_all(
-        # Summed per agent first: the users and units are joined to 15,000 sums, not to every entry.
+        # Summed per agent first: the users and units are joined to 15,000 sums, not to every row.
         select(direction_name.label("direction"), cast(null(), String).label("month"),
                func.sum(per_agent.c.minutes).label("minutes"), func.count())
         .select_from(per_agent).join(User, User.id == per_agent.c.user_id).outerjoin(unit, unit.id == User.org_unit_id)
         .outerjoin(parent, parent.id == unit.parent_id).group_by(direction_name),
-        select(cast(null(), String), month, func.sum(TimeEntry.minutes),
-               func.count(func.distinct(TimeEntry.user_id))).where(*approved).group_by(month),
+        select(cast(null(), String), per_month_rows.c.month, per_month_rows.c.minutes, per_month_rows.c.agents),
     )).all()
     per_direction: list[tuple[str, float, int]] = []
     per_month: list[tuple[str, float, int]] = []
@@ -269,7 +297,7 @@ def build(institution_id: int, period: Period, *, coordinator: bool) -> Dashboar
     if coordinator:
         now = utcnow()
         # Counted by the database, step by step and age by age (a day-count below 30, up to
-        # 60, beyond), from ix_proposals_institution_state.
+        # 60, beyond), from ix_proposals_institution_state alone (it holds the author).
         age = case((Proposal.state_changed_at > now - timedelta(days=30), "moins de 30 j"),
                    (Proposal.state_changed_at > now - timedelta(days=61), "30 à 60 j"), else_="plus de 60 j")
         buckets: dict[str, int] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..people.models import ApprovalDelegation, User
 from ..projects.models import Project, ProjectMember
+from ..release_time import totals
 from ..release_time.models import ReleaseSettings, TimeEntry
 from ..release_time.services import monday_of
 from ..timeutil import today_paris, utcnow
@@ -67,6 +68,9 @@ def seed(named: dict[str, User]) -> None:
                 if status == "refused":
                     entry.refusal_reason = "Ce jour-là vous étiez d'astreinte : corrigez l'horaire, s'il vous plaît."
                 db.session.add(entry)
+    # Written without the approval service: the dashboard's totals are counted afterwards.
+    db.session.flush()
+    totals.rebuild()
     # The encadrant delegates approvals during next month's leave.
     start = today + timedelta(days=20)
     db.session.add(ApprovalDelegation(institution_id=ville.id, manager_id=named["encadrant"].id,

@@ -74,7 +74,8 @@ class Proposal(_Content, db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('initiative', 'mobility')", name="kind"),
         Index("ix_proposals_board", "institution_id", "submitted_at"),
-        Index("ix_proposals_institution_state", "institution_id", "state", "state_changed_at"),
+        # The author too: the dashboard's backlog counts the open proposals' authors from it.
+        Index("ix_proposals_institution_state", "institution_id", "state", "state_changed_at", "author_id"),
         Index("ix_proposals_institution_support", "institution_id", "support_count"),
         # The board's filters (step, theme) counted from the index alone.
         Index("ix_proposals_board_state_theme", "institution_id", "state", "theme_id", "submitted_at"),

@@ -26,6 +26,7 @@ from ..projects.models import Project, ProjectMember
 from ..text import clean
 from ..timeutil import today_paris, utcnow
 from ..workdays import is_working_day
+from . import totals
 from .lifecycle import AGENT, COUNTED, ENTRIES
 from .models import (
     ANNUAL_HOURS,
@@ -307,6 +308,10 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
         decided_at=utcnow(), decided_by_id=actor.id, refusal_reason="" if approve else reason)).rowcount
     if done != len(set(entry_ids)):
         raise InvalidTransition("Certaines heures ont été modifiées ou traitées entre-temps : rechargez la page.")
+    if approve:
+        # A correction is on the same agent and day as the entry it replaces: recounting
+        # the approved entries' agent-months covers both.
+        totals.recount((e.user_id, e.day) for e in entries)
     for agent_id in {e.user_id for e in entries}:
         agent = db.session.get(User, agent_id)
         record("time.approved" if approve else "time.refused", actor=actor, institution_id=actor.institution_id,

@@ -7,7 +7,7 @@ from incubator.organisation.models import Institution
 from incubator.people.models import User
 from incubator.timeutil import today_paris
 from tests.factories import make_user
-from tests.helpers import text
+from tests.helpers import approved_months_from_entries, stored_approved_months, text
 
 
 def test_instance_admin_creates_an_institution(client, login):
@@ -55,6 +55,8 @@ def test_demo_data_loads_both_institutions_and_the_accounts_log_in(app, make_cli
     users = db.session.scalars(select(User).where(User.institution_id == agent.institution_id)).all()
     assert 55 <= len(users) <= 70
     assert {u.category for u in users} == {"A", "B", "C"}
+    # The dashboard's totals of the demo's approved hours, written without the approval service.
+    assert stored_approved_months() == approved_months_from_entries() != {}
     expectations = {
         "agent@demo.incubateur.fr": ("/admin/", 403),
         "encadrant@demo.incubateur.fr": ("/", 200),

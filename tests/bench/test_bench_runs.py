@@ -14,6 +14,7 @@ from incubator.extensions import db
 from incubator.proposals.models import Proposal
 from incubator.release_time.models import TimeEntry
 from incubator.timeutil import today_paris
+from tests.helpers import approved_months_from_entries, stored_approved_months
 
 
 @pytest.fixture
@@ -32,6 +33,8 @@ def test_small_generation_has_every_kind_of_row(dataset):
                       "changes_requested", "withdrawn"}
     assert db.session.scalar(db.select(db.func.count()).select_from(TimeEntry)
                              .where(TimeEntry.status == "submitted")) > 0
+    # The dashboard's agent-month totals of the approved entries, which the generator writes directly.
+    assert stored_approved_months() == approved_months_from_entries() != {}
     # New rows after a bulk load with explicit ids still get fresh ids (PostgreSQL sequences).
     proposal = Proposal(institution_id=dataset.main_institution_id, kind="initiative", title="Après le chargement",
                         author_id=db.session.scalar(db.select(db.func.min(Proposal.author_id))))

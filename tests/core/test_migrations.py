@@ -239,3 +239,34 @@ def test_upgrade_from_each_revision_keeps_the_data(upgrade_database_url, revisio
                 "include_name": lambda name, type_, _parents: not is_search_index_object(name, type_)})
             assert compare_metadata(context, db.metadata) == []
         db.engine.dispose()
+
+
+def test_approved_months_are_counted_from_the_entries_and_go_away_on_downgrade(upgrade_database_url):
+    """0018 fills the dashboard's agent-month totals from the entries already there: approved
+    ones that no approved correction replaces; downgrading drops them."""
+    app = create_app(app_config(upgrade_database_url))
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0017")
+        with db.engine.begin() as connection:
+            _insert_dataset(connection)  # entry 1: approved, 90 minutes on 2 March
+            entries = Table("time_entries", MetaData(), autoload_with=connection)
+            common = dict(institution_id=1, user_id=1, project_id=1, note="", refusal_reason="", created_at=AT,
+                          corrects_id=None)
+            connection.execute(entries.insert(), [
+                dict(common, id=2, day=DAY, minutes=60, status="approved", corrects_id=1),  # replaces 1
+                dict(common, id=3, day=date(2026, 3, 3), minutes=30, status="refused"),
+                dict(common, id=4, day=date(2026, 4, 1), minutes=45, status="approved"),
+                dict(common, id=5, day=date(2026, 4, 1), minutes=15, status="submitted", corrects_id=4),
+            ])
+
+        upgrade(revision="0018")
+        with db.engine.connect() as connection:
+            assert sorted(connection.execute(text(
+                "SELECT institution_id, user_id, month, minutes FROM approved_months"))) == [
+                (1, 1, "2026-03", 60), (1, 1, "2026-04", 45)]
+
+        downgrade(revision="0017")
+        with db.engine.connect() as connection:
+            assert "approved_months" not in inspect(connection).get_table_names()
+        db.engine.dispose()
