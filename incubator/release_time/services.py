@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql import Select
 
 from ..audit.services import record
+from ..dbutil import request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import link
@@ -49,7 +50,9 @@ def near_cap(counted: int, cap: int) -> bool:
     return cap > 0 and counted >= WARN_SHARE * cap
 
 
+@request_cached("release_settings")
 def settings_for(institution_id: int) -> ReleaseSettings:
+    # Read once a request: the week's page asks it for the daily limit and the monthly cap.
     found = db.session.scalar(select(ReleaseSettings).where(ReleaseSettings.institution_id == institution_id))
     return found or ReleaseSettings(institution_id=institution_id, monthly_cap_percent=CAP_PERCENT_DEFAULT,
                                     daily_minutes_full_time=DAY_MINUTES_DEFAULT)
@@ -112,12 +115,18 @@ def _not_superseded():
     return ~exists().where(newer.corrects_id == TimeEntry.id, newer.status.in_(COUNTED))
 
 
+@functools.cache
+def _counted_minutes_query(statuses: tuple[str, ...]):
+    # Built once per process and status set, with parameters: building it cost more than running it.
+    return select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+        TimeEntry.user_id == bindparam("user_id"), TimeEntry.day >= bindparam("start"),
+        TimeEntry.day < bindparam("end"), TimeEntry.status.in_(statuses), _not_superseded())
+
+
 def counted_minutes(user_id: int, start: date, end: date, statuses=COUNTED) -> int:
     """Minutes counted between two days (end excluded): each cell once, corrections included."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
-            TimeEntry.user_id == user_id, TimeEntry.day >= start, TimeEntry.day < end,
-            TimeEntry.status.in_(statuses), _not_superseded())) or 0
+    return db.session.scalar(_counted_minutes_query(tuple(statuses)),
+                             {"user_id": user_id, "start": start, "end": end}) or 0
 
 
 def week_projects(user: User, monday: date) -> list[Project]:
@@ -132,12 +141,19 @@ def week_projects(user: User, monday: date) -> list[Project]:
         .order_by(Project.title)))
 
 
+@functools.cache
+def _not_corrected():
+    """Entries that no later entry corrects: built once per process, as _not_superseded
+    (a new alias costs more to adapt than the week's query takes to run)."""
+    newer = aliased(TimeEntry)
+    return ~exists().where(newer.corrects_id == TimeEntry.id)
+
+
 def current_entries(user: User, start: date, end: date) -> dict[tuple[int, date], TimeEntry]:
     """The entry that stands for each (project, day) cell: the end of its correction chain."""
-    newer = aliased(TimeEntry)
     rows = db.session.scalars(
         select(TimeEntry).where(TimeEntry.user_id == user.id, TimeEntry.day >= start, TimeEntry.day < end,
-                                ~exists().where(newer.corrects_id == TimeEntry.id))
+                                _not_corrected())
         .order_by(TimeEntry.id))
     return {(e.project_id, e.day): e for e in rows}
 
