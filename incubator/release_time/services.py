@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import bindparam, delete, exists, func, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from ..audit.services import record
@@ -365,15 +365,20 @@ def grant_override(actor: User, agent: User, *, month: date | None, reason: str)
 # --------------------------------------------------------------------------- budgets
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Budget:
-    member: ProjectMember
+    """A member's line of hours on a project: what the week, project and approval pages show."""
+    project_id: int
+    user_id: int
+    agent_name: str
+    project_title: str
+    hours_budget: int
     approved: int  # minutes
     pending: int
 
     @property
     def budget(self) -> int:
-        return self.member.hours_budget * 60
+        return self.hours_budget * 60
 
     @property
     def remaining(self) -> int:
@@ -386,12 +391,15 @@ class Budget:
 
 def budgets(project_ids: list[int] | Select, user_ids: list[int] | Select | None = None) -> list[Budget]:
     """Budget, approved and pending minutes for each member of these projects (or only
-    these members): two queries whatever the number of projects and members."""
-    members_stmt = (select(ProjectMember).where(ProjectMember.project_id.in_(project_ids))
-                    .options(joinedload(ProjectMember.project), joinedload(ProjectMember.user)))
+    these members): two queries whatever the number of projects and members, read as rows
+    (a team of sixty as objects, with their projects and agents, cost more than its sums)."""
+    members_stmt = (select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.hours_budget,
+                           User.first_name, User.last_name, Project.title)
+                    .join(User, User.id == ProjectMember.user_id).join(Project, Project.id == ProjectMember.project_id)
+                    .where(ProjectMember.project_id.in_(project_ids)))
     if user_ids is not None:
         members_stmt = members_stmt.where(ProjectMember.user_id.in_(user_ids))
-    members = db.session.scalars(members_stmt.order_by(ProjectMember.project_id, ProjectMember.id)).all()
+    members = db.session.execute(members_stmt.order_by(ProjectMember.project_id, ProjectMember.id)).all()
     sums = {}
     rows = db.session.execute(
         select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
@@ -400,7 +408,9 @@ def budgets(project_ids: list[int] | Select, user_ids: list[int] | Select | None
         .group_by(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status))
     for project_id, uid, status, total in rows:
         sums[(project_id, uid, status)] = int(total or 0)
-    return [Budget(m, sums.get((m.project_id, m.user_id, "approved"), 0),
+    # The name as User.full_name writes it.
+    return [Budget(m.project_id, m.user_id, f"{m.first_name} {m.last_name}", m.title, m.hours_budget,
+                   sums.get((m.project_id, m.user_id, "approved"), 0),
                    sums.get((m.project_id, m.user_id, "submitted"), 0)) for m in members]
 
 
