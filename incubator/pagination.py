@@ -36,28 +36,23 @@ class CappedPagination(SelectPagination):
         key, load = self._query_args.get("key"), self._query_args.get("load")
         if key is None:
             return super()._query_items()
-        # Keys first, in the list's order, up to the count's limit: one query gives both the
-        # page and the (capped) count, and sorting a few thousand keys is cheap where sorting
-        # as many wide rows, with their joined authors and units, is not. Then the page's rows.
-        limit = self._limit()
+        # The page's keys first, in the list's order (the database sorts keys, not wide rows
+        # with their joined authors and units), then the page's rows. The count is a query
+        # of its own (_query_count): fetching a thousand keys into Python to count them cost
+        # more than counting them in the database.
         keys = self._query_args["session"].scalars(
             self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
-            .limit(None if limit is None else limit + 1)).all()
-        self._counted = len(keys)
-        page_keys = keys[self._query_offset:self._query_offset + self.per_page]
-        return load(page_keys) if page_keys else []
+            .limit(self.per_page).offset(self._query_offset)).all()
+        return load(keys) if keys else []
 
     def _query_count(self) -> int:
         limit = self._limit()
-        if self._query_args.get("key") is not None:
-            found = self._counted
-        else:
-            select = self._query_args["select"]
-            # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
-            # columns, and counting from the index alone is what keeps this cheap.
-            sub = (select.with_only_columns(sa.literal(1), maintain_column_froms=True)
-                   .order_by(None).limit(None if limit is None else limit + 1).subquery())
-            found = self._query_args["session"].execute(sa.select(sa.func.count()).select_from(sub)).scalar()
+        select = self._query_args["select"]
+        # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
+        # columns, and counting from the index alone is what keeps this cheap.
+        sub = (select.with_only_columns(sa.literal(1), maintain_column_froms=True)
+               .order_by(None).limit(None if limit is None else limit + 1).subquery())
+        found = self._query_args["session"].execute(sa.select(sa.func.count()).select_from(sub)).scalar()
         if limit is None:
             return found
         self.more = found > limit
