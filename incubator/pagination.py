@@ -21,6 +21,10 @@ from jinja2.runtime import Context
 
 from .extensions import db
 
+# Below this many, a list's keys are fetched in one query that also counts them (a search
+# and its cap); from it on, the page's keys are fetched and the count is a query of its own.
+KEYS_COUNTED_AT_MOST = 500
+
 
 class CappedPagination(SelectPagination):
     """Flask-SQLAlchemy's pagination, with `total` counted up to the cap (or just past the
@@ -36,23 +40,33 @@ class CappedPagination(SelectPagination):
         key, load = self._query_args.get("key"), self._query_args.get("load")
         if key is None:
             return super()._query_items()
-        # The page's keys first, in the list's order (the database sorts keys, not wide rows
-        # with their joined authors and units), then the page's rows. The count is a query
-        # of its own (_query_count): fetching a thousand keys into Python to count them cost
-        # more than counting them in the database.
-        keys = self._query_args["session"].scalars(
-            self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
-            .limit(self.per_page).offset(self._query_offset)).all()
-        return load(keys) if keys else []
+        # Keys first, in the list's order (the database sorts keys, not wide rows with their
+        # joined authors and units), then the page's rows.
+        keys = self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
+        limit = self._limit()
+        if limit is not None and limit < KEYS_COUNTED_AT_MOST:
+            # A search's few keys: one query gives both the page and the (capped) count,
+            # instead of running the search twice.
+            found = self._query_args["session"].scalars(keys.limit(limit + 1)).all()
+            self._counted = len(found)
+            page_keys = found[self._query_offset:self._query_offset + self.per_page]
+        else:
+            # A thousand keys cost more to fetch into Python than to count in the database
+            # (_query_count): only the page's are fetched.
+            page_keys = self._query_args["session"].scalars(
+                keys.limit(self.per_page).offset(self._query_offset)).all()
+        return load(page_keys) if page_keys else []
 
     def _query_count(self) -> int:
         limit = self._limit()
-        select = self._query_args["select"]
-        # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
-        # columns, and counting from the index alone is what keeps this cheap.
-        sub = (select.with_only_columns(sa.literal(1), maintain_column_froms=True)
-               .order_by(None).limit(None if limit is None else limit + 1).subquery())
-        found = self._query_args["session"].execute(sa.select(sa.func.count()).select_from(sub)).scalar()
+        found = getattr(self, "_counted", None)
+        if found is None:
+            select = self._query_args["select"]
+            # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
+            # columns, and counting from the index alone is what keeps this cheap.
+            sub = (select.with_only_columns(sa.literal(1), maintain_column_froms=True)
+                   .order_by(None).limit(None if limit is None else limit + 1).subquery())
+            found = self._query_args["session"].execute(sa.select(sa.func.count()).select_from(sub)).scalar()
         if limit is None:
             return found
         self.more = found > limit
