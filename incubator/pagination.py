@@ -21,6 +21,10 @@ from jinja2.runtime import Context
 
 from .extensions import db
 
+# Below this many, a list's keys are fetched in one query that also counts them (a search
+# and its cap); from it on, the page's keys are fetched and the count is a query of its own.
+KEYS_COUNTED_AT_MOST = 500
+
 
 class CappedPagination(SelectPagination):
     """Flask-SQLAlchemy's pagination, with `total` counted up to the cap (or just past the
@@ -36,22 +40,27 @@ class CappedPagination(SelectPagination):
         key, load = self._query_args.get("key"), self._query_args.get("load")
         if key is None:
             return super()._query_items()
-        # Keys first, in the list's order, up to the count's limit: one query gives both the
-        # page and the (capped) count, and sorting a few thousand keys is cheap where sorting
-        # as many wide rows, with their joined authors and units, is not. Then the page's rows.
+        # Keys first, in the list's order (the database sorts keys, not wide rows with their
+        # joined authors and units), then the page's rows.
+        keys = self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
         limit = self._limit()
-        keys = self._query_args["session"].scalars(
-            self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
-            .limit(None if limit is None else limit + 1)).all()
-        self._counted = len(keys)
-        page_keys = keys[self._query_offset:self._query_offset + self.per_page]
+        if limit is not None and limit < KEYS_COUNTED_AT_MOST:
+            # A search's few keys: one query gives both the page and the (capped) count,
+            # instead of running the search twice.
+            found = self._query_args["session"].scalars(keys.limit(limit + 1)).all()
+            self._counted = len(found)
+            page_keys = found[self._query_offset:self._query_offset + self.per_page]
+        else:
+            # A thousand keys cost more to fetch into Python than to count in the database
+            # (_query_count): only the page's are fetched.
+            page_keys = self._query_args["session"].scalars(
+                keys.limit(self.per_page).offset(self._query_offset)).all()
         return load(page_keys) if page_keys else []
 
     def _query_count(self) -> int:
         limit = self._limit()
-        if self._query_args.get("key") is not None:
-            found = self._counted
-        else:
+        found = getattr(self, "_counted", None)
+        if found is None:
             select = self._query_args["select"]
             # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
             # columns, and counting from the index alone is what keeps this cheap.

@@ -12,6 +12,7 @@ is what its page lists (tests/inbox check it page by page).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -164,8 +165,10 @@ def _weeks(where) -> Any:
     return select(func.count()).select_from(pairs).scalar_subquery()
 
 
+@functools.cache
 def _current_entry():
-    """Entries that no later entry corrects (the cell as the week's page shows it)."""
+    """Entries that no later entry corrects (the cell as the week's page shows it). Built
+    once per process: the clause is immutable, and a new alias is costly to adapt."""
     newer = aliased(TimeEntry)
     return ~exists().where(newer.corrects_id == TimeEntry.id)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from ..accounts.sessions import register_session_fact
 from ..audit.services import record
+from ..dbutil import request_cached
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
 from ..timeutil import today_paris
@@ -47,8 +48,10 @@ def is_approver(user: User) -> bool:
     return bool(db.session.scalar(select(approver_clause(user.id))))
 
 
+@request_cached("approval_delegations")
 def approver_scope(actor: User) -> list[int]:
-    """Managers for whom `actor` approves: themself and those who delegated to them."""
+    """Managers for whom `actor` approves: themself and those who delegated to them (read
+    once a request: the approval queue filters its agents and their lines with it)."""
     return [actor.id] + delegators(actor)
 
 

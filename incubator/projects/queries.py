@@ -44,13 +44,17 @@ def portfolio_query(institution_id: int, filters: PortfolioFilters):
     return stmt
 
 
-def load_project(project_id: int) -> Project | None:
+def load_project(project_id: int, *, managers: bool = True) -> Project | None:
+    """The project with its team, milestones and people. `managers`: each member's N+1
+    too (the charter and its signatories); the project page does not show them, and
+    loading a large team's managers was most of its time."""
+    member_user = selectinload(Project.members).joinedload(ProjectMember.user)
     return db.session.scalar(
         select(Project).where(Project.id == project_id)
         # Many-to-one in the same query; the team and the milestones in one query each.
-        .options(selectinload(Project.members).joinedload(ProjectMember.user).joinedload(User.manager),
+        .options(member_user.joinedload(User.manager) if managers else member_user,
                  selectinload(Project.milestones), joinedload(Project.lead),
-                 joinedload(Project.sponsor), joinedload(Project.proposal),
+                 joinedload(Project.sponsor), joinedload(Project.charter_validated_by), joinedload(Project.proposal),
                  joinedload(Project.host_org_unit)))
 
 

@@ -22,10 +22,10 @@ from .models import KIND_LABELS, Milestone, Project
 bp = Blueprint("projects", __name__)
 
 
-def _project_or_404(project_id: int) -> Project:
+def _project_or_404(project_id: int, *, managers: bool = True) -> Project:
     """A project of one's institution; or, from a partner institution, an immersion one
     takes part in (the visitor, and the N+1 who consented)."""
-    project = queries.load_project(project_id)
+    project = queries.load_project(project_id, managers=managers)
     if project is None:
         abort(404)
     if project.institution_id != current_user.institution_id:
@@ -85,7 +85,7 @@ def _render_project(project: Project, **form_overrides):
 @bp.get("/projets/<int:project_id>")
 @login_required
 def show(project_id: int):
-    return _render_project(_project_or_404(project_id))
+    return _render_project(_project_or_404(project_id, managers=False))
 
 
 @bp.get("/projets/<int:project_id>/lettre-de-mission")

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, exists, func, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import bindparam, delete, exists, func, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from ..audit.services import record
+from ..dbutil import request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import link
@@ -50,7 +51,9 @@ def near_cap(counted: int, cap: int) -> bool:
     return cap > 0 and counted >= WARN_SHARE * cap
 
 
+@request_cached("release_settings")
 def settings_for(institution_id: int) -> ReleaseSettings:
+    # Read once a request: the week's page asks it for the daily limit and the monthly cap.
     found = db.session.scalar(select(ReleaseSettings).where(ReleaseSettings.institution_id == institution_id))
     return found or ReleaseSettings(institution_id=institution_id, monthly_cap_percent=CAP_PERCENT_DEFAULT,
                                     daily_minutes_full_time=DAY_MINUTES_DEFAULT)
@@ -113,12 +116,18 @@ def _not_superseded():
     return ~exists().where(newer.corrects_id == TimeEntry.id, newer.status.in_(COUNTED))
 
 
+@functools.cache
+def _counted_minutes_query(statuses: tuple[str, ...]):
+    # Built once per process and status set, with parameters: building it cost more than running it.
+    return select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+        TimeEntry.user_id == bindparam("user_id"), TimeEntry.day >= bindparam("start"),
+        TimeEntry.day < bindparam("end"), TimeEntry.status.in_(statuses), _not_superseded())
+
+
 def counted_minutes(user_id: int, start: date, end: date, statuses=COUNTED) -> int:
     """Minutes counted between two days (end excluded): each cell once, corrections included."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
-            TimeEntry.user_id == user_id, TimeEntry.day >= start, TimeEntry.day < end,
-            TimeEntry.status.in_(statuses), _not_superseded())) or 0
+    return db.session.scalar(_counted_minutes_query(tuple(statuses)),
+                             {"user_id": user_id, "start": start, "end": end}) or 0
 
 
 def week_projects(user: User, monday: date) -> list[Project]:
@@ -133,12 +142,19 @@ def week_projects(user: User, monday: date) -> list[Project]:
         .order_by(Project.title)))
 
 
+@functools.cache
+def _not_corrected():
+    """Entries that no later entry corrects: built once per process, as _not_superseded
+    (a new alias costs more to adapt than the week's query takes to run)."""
+    newer = aliased(TimeEntry)
+    return ~exists().where(newer.corrects_id == TimeEntry.id)
+
+
 def current_entries(user: User, start: date, end: date) -> dict[tuple[int, date], TimeEntry]:
     """The entry that stands for each (project, day) cell: the end of its correction chain."""
-    newer = aliased(TimeEntry)
     rows = db.session.scalars(
         select(TimeEntry).where(TimeEntry.user_id == user.id, TimeEntry.day >= start, TimeEntry.day < end,
-                                ~exists().where(newer.corrects_id == TimeEntry.id))
+                                _not_corrected())
         .order_by(TimeEntry.id))
     return {(e.project_id, e.day): e for e in rows}
 
@@ -354,15 +370,20 @@ def grant_override(actor: User, agent: User, *, month: date | None, reason: str)
 # --------------------------------------------------------------------------- budgets
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Budget:
-    member: ProjectMember
+    """A member's line of hours on a project: what the week, project and approval pages show."""
+    project_id: int
+    user_id: int
+    agent_name: str
+    project_title: str
+    hours_budget: int
     approved: int  # minutes
     pending: int
 
     @property
     def budget(self) -> int:
-        return self.member.hours_budget * 60
+        return self.hours_budget * 60
 
     @property
     def remaining(self) -> int:
@@ -375,12 +396,15 @@ class Budget:
 
 def budgets(project_ids: list[int] | Select, user_ids: list[int] | Select | None = None) -> list[Budget]:
     """Budget, approved and pending minutes for each member of these projects (or only
-    these members): two queries whatever the number of projects and members."""
-    members_stmt = (select(ProjectMember).where(ProjectMember.project_id.in_(project_ids))
-                    .options(joinedload(ProjectMember.project), joinedload(ProjectMember.user)))
+    these members): two queries whatever the number of projects and members, read as rows
+    (a team of sixty as objects, with their projects and agents, cost more than its sums)."""
+    members_stmt = (select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.hours_budget,
+                           User.first_name, User.last_name, Project.title)
+                    .join(User, User.id == ProjectMember.user_id).join(Project, Project.id == ProjectMember.project_id)
+                    .where(ProjectMember.project_id.in_(project_ids)))
     if user_ids is not None:
         members_stmt = members_stmt.where(ProjectMember.user_id.in_(user_ids))
-    members = db.session.scalars(members_stmt.order_by(ProjectMember.project_id, ProjectMember.id)).all()
+    members = db.session.execute(members_stmt.order_by(ProjectMember.project_id, ProjectMember.id)).all()
     sums = {}
     rows = db.session.execute(
         select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
@@ -389,7 +413,9 @@ def budgets(project_ids: list[int] | Select, user_ids: list[int] | Select | None
         .group_by(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status))
     for project_id, uid, status, total in rows:
         sums[(project_id, uid, status)] = int(total or 0)
-    return [Budget(m, sums.get((m.project_id, m.user_id, "approved"), 0),
+    # The name as User.full_name writes it.
+    return [Budget(m.project_id, m.user_id, f"{m.first_name} {m.last_name}", m.title, m.hours_budget,
+                   sums.get((m.project_id, m.user_id, "approved"), 0),
                    sums.get((m.project_id, m.user_id, "submitted"), 0)) for m in members]
 
 

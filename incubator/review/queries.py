@@ -145,8 +145,9 @@ def published_scores(proposal: Proposal) -> PublishedScores | None:
 def decisions_for(proposal: Proposal) -> list[Decision]:
     return list(db.session.scalars(
         select(Decision).where(Decision.proposal_id == proposal.id)
-        .options(selectinload(Decision.session), selectinload(Decision.decided_by),
-                 selectinload(Decision.duplicate_of))
+        # Many-to-one, in the same query: a proposal has a few decisions, each a query less.
+        .options(joinedload(Decision.session), joinedload(Decision.decided_by),
+                 joinedload(Decision.duplicate_of))
         .order_by(Decision.published_at, Decision.id)))
 
 
