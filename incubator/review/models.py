@@ -115,7 +115,12 @@ class Conflict(db.Model):
 
 class Assessment(db.Model):
     __tablename__ = "assessments"
-    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "user_id"),
+        # An agent's assessments of a period (HR report, engagement.queries): read from
+        # the index alone, not one row per assessment the member ever wrote.
+        Index("ix_assessments_user_created", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
