@@ -69,7 +69,7 @@ def hr():
     number = page_number()
     record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
                 data={**read, "page": number})
-    page = paginate_capped(query, page=number, per_page=50, exact=True)
+    page = paginate_capped(query, page=number, per_page=50, exact=filters.counts_from_indexes)
     figures = figures_for([u.id for u in page.items], period)
     direction = units.anchor(filters.org_unit_id) if filters.org_unit_id else None
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
