@@ -13,7 +13,7 @@ from ..timeutil import parse_day, today_paris
 from ..web import get_in_institution_or_404, int_arg, is_htmx, page_number, render_page
 from .export import export_response
 from .policy import managers_option_refusal, report_record_refusal, reports_page_refusal
-from .queries import HrFilters, Period, figures_for, hr_agents_query, readable_reports
+from .queries import HR_PAGE_SIZE, HrFilters, Period, figures_for, hr_agents_query, readable_reports
 from .units import UnitTree
 
 bp = Blueprint("engagement", __name__)
@@ -69,7 +69,7 @@ def hr():
     number = page_number()
     record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
                 data={**read, "page": number})
-    page = paginate_capped(query, page=number, per_page=50, exact=filters.counts_from_indexes)
+    page = paginate_capped(query, page=number, per_page=HR_PAGE_SIZE, exact=filters.counts_from_indexes)
     figures = figures_for([u.id for u in page.items], period)
     direction = units.anchor(filters.org_unit_id) if filters.org_unit_id else None
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,

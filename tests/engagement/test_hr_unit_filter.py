@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from incubator.engagement.queries import HR_PAGE_SIZE
 from tests.factories import make_org_unit, make_user
 from tests.helpers import text
 
@@ -84,9 +85,9 @@ def test_an_htmx_answer_sends_the_service_list_out_of_band(tree, client, login):
 def test_the_count_is_exact_unless_a_filter_reads_each_agent(tree, client, login, monkeypatch):
     login(client, tree["hr"])
     assert '<p class="visually-hidden" role="status">4 agents</p>' in text(client.get("/rh/engagement?annee=2026"))
-    monkeypatch.setitem(client.application.config, "LIST_COUNT_CAP", 2)  # never below the page: 50
+    monkeypatch.setitem(client.application.config, "LIST_COUNT_CAP", 2)  # never below the page
     for n in range(51):
         make_user(org_unit=tree["roads"], last_name=f"Zz{n:02d}")
     assert 'role="status">55 agents</p>' in text(client.get("/rh/engagement?annee=2026"))
     page = text(client.get("/rh/engagement?annee=2026&q=zz"))
-    assert 'role="status">Plus de 50 agents</p>' in page
+    assert f'role="status">Plus de {HR_PAGE_SIZE} agents</p>' in page
