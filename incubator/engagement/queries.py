@@ -78,17 +78,18 @@ def _parameters(user_ids: list[int], period: Period) -> dict:
 
 @functools.cache
 def _approved_minutes_statement():
-    # Summed per agent and project first, then joined to the few projects for their titles
-    # (joined first, PostgreSQL hashed the whole projects table).
+    # Summed per agent and project first, then each title read by the project's key (joined,
+    # first or after the sums, PostgreSQL hashed the whole projects table: 10,000 rows for
+    # the few dozen a page shows; docs/plans/hr-page.txt).
     newer = aliased(TimeEntry)
     not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
     minutes = (select(TimeEntry.user_id, TimeEntry.project_id, func.sum(TimeEntry.minutes).label("minutes"))
                .where(TimeEntry.user_id.in_(_UIDS), TimeEntry.status == "approved",
                       TimeEntry.day >= _START, TimeEntry.day <= _END, not_replaced)
                .group_by(TimeEntry.user_id, TimeEntry.project_id)).subquery()
-    return (select(minutes.c.user_id, Project.id, Project.title, minutes.c.minutes)
-            .join(Project, Project.id == minutes.c.project_id)
-            .order_by(Project.title, Project.id))
+    title = select(Project.title).where(Project.id == minutes.c.project_id).scalar_subquery().label("title")
+    return (select(minutes.c.user_id, minutes.c.project_id, title, minutes.c.minutes)
+            .order_by(title, minutes.c.project_id))
 
 
 @functools.cache
