@@ -51,8 +51,15 @@ def _explain(engine, statement: str, parameters) -> str:
 def main() -> None:
     from incubator import create_app
     from incubator.dashboard.queries import build
-    from incubator.engagement.queries import HrFilters, Period, figures_for, hr_agents_query
+    from incubator.engagement.queries import (
+        HR_PAGE_SIZE,
+        HrFilters,
+        Period,
+        figures_for,
+        hr_agents_query,
+    )
     from incubator.extensions import db
+    from incubator.pagination import paginate_capped
     from incubator.people.models import User
     from incubator.proposals import queries as proposals
     from incubator.proposals.models import Proposal
@@ -84,10 +91,18 @@ def main() -> None:
             ids = db.session.scalars(query.with_only_columns(User.id, maintain_column_froms=True).limit(500)).all()
             figures_for(ids, year)
 
+        def hr_page():
+            # The report's first page as the view reads it: the agents counted, the first
+            # of them by name, their figures.
+            query = hr_agents_query(institution, HrFilters(), year)
+            page = paginate_capped(query, page=1, per_page=HR_PAGE_SIZE, exact=HrFilters().counts_from_indexes)
+            figures_for([u.id for u in page.items], year)
+
         def dashboard():
             build(institution, Period.year(today.year), coordinator=True)
 
-        for name, run in {"board-search": board_search, "hr-figures": export_batch, "dashboard": dashboard}.items():
+        for name, run in {"board-search": board_search, "hr-figures": export_batch, "hr-page": hr_page,
+                          "dashboard": dashboard}.items():
             statements = _capture(engine, run)
             text = "\n\n".join(_explain(engine, s, p) for s, p in statements)
             (PLANS / f"{name}.txt").write_text(

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager
 
-from ..admin.queries import unit_choices
 from ..audit.services import record_read
 from ..errors import refuse
 from ..pagination import paginate_capped
@@ -12,10 +10,11 @@ from ..people.models import CATEGORIES, User
 from ..people.search import SEARCH_MAX, clean_search
 from ..security import login_required, roles_required
 from ..timeutil import parse_day, today_paris
-from ..web import get_in_institution_or_404, int_arg, page_number, render_page
+from ..web import get_in_institution_or_404, int_arg, is_htmx, page_number, render_page
 from .export import export_response
 from .policy import managers_option_refusal, report_record_refusal, reports_page_refusal
-from .queries import HrFilters, Period, figures_for, hr_agents_query, readable_reports, unit_places
+from .queries import HR_PAGE_SIZE, HrFilters, Period, figures_for, hr_agents_query, readable_reports
+from .units import UnitTree
 
 bp = Blueprint("engagement", __name__)
 hr_only = roles_required("hr")
@@ -41,12 +40,13 @@ def mine():
                        and current_user.manager_id is not None)
 
 
-def _hr_filters() -> HrFilters:
+def _hr_filters(units: UnitTree) -> HrFilters:
     try:
         minimum = float((request.args.get("heures_min") or "0").replace(",", "."))
     except ValueError:
         minimum = 0.0
-    return HrFilters(q=clean_search(request.args.get("q")), org_unit_id=int_arg("service"),
+    return HrFilters(q=clean_search(request.args.get("q")),
+                     org_unit_id=units.chosen(int_arg("direction"), int_arg("service")),
                      category=request.args.get("categorie") if request.args.get("categorie") in CATEGORIES else "",
                      min_hours=max(0.0, min(minimum, 2000.0)),
                      sort="unit" if request.args.get("tri") == "service" else "name")
@@ -55,8 +55,9 @@ def _hr_filters() -> HrFilters:
 @bp.get("/rh/engagement")
 @hr_only
 def hr():
-    period, filters = _period(), _hr_filters()
-    query = hr_agents_query(current_user.institution_id, filters, period)
+    units = UnitTree.load(current_user.institution_id)
+    period, filters = _period(), _hr_filters(units)
+    query = hr_agents_query(current_user.institution_id, filters, period, units)
     export = request.args.get("format")
     # Every HR read is logged, the list and each of its pages included (README, DESIGN §4.4).
     read = {"from": period.start.isoformat(), "to": period.end.isoformat(), "q": filters.q,
@@ -68,11 +69,13 @@ def hr():
     number = page_number()
     record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
                 data={**read, "page": number})
-    page = paginate_capped(query.options(contains_eager(User.org_unit)), page=number, per_page=50, exact=True)
+    page = paginate_capped(query, page=number, per_page=HR_PAGE_SIZE, exact=filters.counts_from_indexes)
     figures = figures_for([u.id for u in page.items], period)
+    direction = units.anchor(filters.org_unit_id) if filters.org_unit_id else None
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
-                       places=unit_places(current_user.institution_id),
-                       filters=filters, units=unit_choices(current_user.institution_id, empty="Toutes", open_only=False),
+                       places={u.org_unit_id: units.place(u.org_unit_id) for u in page.items},
+                       filters=filters, direction=direction, directions=units.direction_choices(),
+                       services=units.service_choices(direction), fragment=is_htmx(),
                        categories=CATEGORIES, search_max=SEARCH_MAX)
 
 

@@ -115,11 +115,18 @@ class Conflict(db.Model):
 
 class Assessment(db.Model):
     __tablename__ = "assessments"
-    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "user_id"),
+        # An agent's assessments of a period (HR report, engagement.queries): read from
+        # the index alone, not one row per assessment the member ever wrote. It replaces
+        # the index on user_id alone (0019), which PostgreSQL kept choosing, then
+        # filtering the rows by date.
+        Index("ix_assessments_user_created", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # ix_assessments_user_created
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -280,6 +280,7 @@ FILTERS = [
     ("author", "/notifications", {"page": INT_ARG}),
     ("author", "/connexion", {"next": st.one_of(hostile("next"), TEXT_ARG)}),
     ("hr", "/rh/engagement", {"q": TEXT_ARG, "annee": INT_ARG, "du": DATE_ARG, "au": DATE_ARG, "service": INT_ARG,
+                              "direction": INT_ARG,
                               "categorie": TEXT_ARG, "heures_min": INT_ARG, "tri": TEXT_ARG, "page": INT_ARG,
                               "format": st.sampled_from(("", "csv", "xlsx", "json"))}),
     ("hr", "/rh/engagement/{author}", {"annee": INT_ARG, "du": DATE_ARG, "au": DATE_ARG}),
