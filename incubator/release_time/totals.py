@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Insert, delete, func, insert, select, tuple_
+from sqlalchemy import Insert, and_, delete, func, insert, or_, select, tuple_
 
 from ..extensions import db
 from .lifecycle import ENTRIES
@@ -57,7 +57,10 @@ def recount(agent_months: Iterable[tuple[int, date]]) -> None:
     if not pairs:
         return
     dialect = db.session.get_bind().dialect.name
-    db.session.execute(delete(ApprovedMonth).where(tuple_(ApprovedMonth.user_id, ApprovedMonth.month).in_(pairs)))
+    # One equality pair each, not a row-value IN: SQLite reads a two-row `(user_id, month) IN
+    # (VALUES …)` (a week across two months) by scanning the whole table, inside the write lock.
+    db.session.execute(delete(ApprovedMonth).where(
+        or_(*(and_(ApprovedMonth.user_id == user_id, ApprovedMonth.month == month) for user_id, month in pairs))))
     # Days bound the index range (ix_time_entries_user_approved); the pairs pick the months.
     first = date.fromisoformat(f"{min(m for _u, m in pairs)}-01")
     db.session.execute(_recount(
