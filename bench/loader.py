@@ -85,7 +85,8 @@ class Loader:
                 connection.execute(statement)
 
     def finish(self) -> None:
-        """Move PostgreSQL sequences past the explicit ids, refresh planner statistics."""
+        """Move PostgreSQL sequences past the explicit ids, refresh planner statistics (and, on
+        PostgreSQL, the visibility map)."""
         cursor = self.connection.cursor()
         if self.is_sqlite:
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -96,7 +97,11 @@ class Loader:
                     f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM \"{name}\"), 1))")
             self.connection.commit()
-            cursor.execute("ANALYZE")
+            # As autovacuum leaves a server in use: statistics, and the visibility map without
+            # which no index-only scan is planned after a bulk load. Without it, autovacuum
+            # ran during the measure itself, and the export read the heap (5.2 s, not 2.8).
+            self.connection.dbapi_connection.autocommit = True
+            cursor.execute("VACUUM (ANALYZE)")
         self.connection.commit()
         cursor.close()
         self.connection.close()
