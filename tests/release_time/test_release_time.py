@@ -20,6 +20,7 @@ from tests.factories import (
     make_user,
 )
 from tests.helpers import text, without_error_title
+from tests.release_time.conftest import manager_agent_project
 
 MONDAY = date(2026, 11, 16)  # a full working week (no public holiday)
 
@@ -30,11 +31,7 @@ def key(project, day):
 
 @pytest.fixture
 def setup():
-    manager = make_user(first_name="Karim")
-    agent = make_user(org_unit=manager.org_unit, manager=manager, first_name="Camille", quotite=100)
-    project = make_project(title="Carnet des bâtiments", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30),
-                           members=(agent,), member_role="Membre", hours_budget=10)
-    return manager, agent, project
+    return manager_agent_project(hours_budget=10)
 
 
 def entries(agent):

@@ -10,19 +10,15 @@ from sqlalchemy import select
 from incubator.extensions import db
 from incubator.release_time import totals
 from incubator.release_time.models import TimeEntry
-from tests.factories import make_project, make_user
 from tests.helpers import approved_months_from_entries, stored_approved_months
+from tests.release_time.conftest import manager_agent_project
 
 MONDAY = date(2026, 11, 30)  # Monday 30 November, then December: a week over two months
 
 
 @pytest.fixture
 def people():
-    manager = make_user(first_name="Karim")
-    agent = make_user(org_unit=manager.org_unit, manager=manager, first_name="Camille", quotite=100)
-    project = make_project(title="Carnet des bâtiments", starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30),
-                           members=(agent,), member_role="Membre", hours_budget=100)
-    return manager, agent, project
+    return manager_agent_project(hours_budget=100)
 
 
 def ids(agent, **where):
