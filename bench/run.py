@@ -305,9 +305,10 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
 def breakdown(timings: list[dict[str, float]]) -> dict:
     """Medians of the Server-Timing parts (see incubator/instrumentation.py): the server's
     time for the request (`total`), its SQL, the wait for a write lock, the templates, the
-    rest; and the 95th percentile of the lock wait (the writes' tail)."""
+    rest, and how long a write held the gate (SQLite); and the 95th percentile of the lock
+    wait (the writes' tail)."""
     out = {}
-    for part in ("total", "sql", "lock", "tpl", "app"):
+    for part in ("total", "sql", "lock", "tpl", "app", "held"):
         values = sorted(t[part] for t in timings if part in t)
         if values:
             out[f"{part}_p50_ms"] = round(statistics.median(values), 1)
@@ -495,7 +496,7 @@ def print_table(out: dict) -> None:
     conc = out.get("concurrency", {})
     levels = next(iter(conc.values()))["clients"] if conc else []
     header = (f"{'page':<16} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} {'SQL':>3}  {'serv.':>5} {'sql':>5} "
-              f"{'verrou':>6} {'tpl':>5} {'reste':>5}  {'small':>6} {'ratio':>5}"
+              f"{'verrou':>6} {'tpl':>5} {'reste':>5} {'tenu':>5}  {'small':>6} {'ratio':>5}"
               + (f"  {'req/s ' + str(levels[-1]):>10} {'p95 ' + str(levels[-1]):>8} {'×p95':>5}" if levels else ""))
     log(header)
     log("-" * len(header))
@@ -506,7 +507,7 @@ def print_table(out: dict) -> None:
         c = conc.get(name)
         line = (f"{name:<16} {s['p50_ms']:>7} {s['p95_ms']:>7} {s['rps']:>6} {s['queries'] or 0:>3}  "
                 f"{t.get('total_p50_ms', '-'):>5} {t.get('sql_p50_ms', '-'):>5} {t.get('lock_p50_ms', '-'):>6} "
-                f"{t.get('tpl_p50_ms', '-'):>5} {t.get('app_p50_ms', '-'):>5}  "
+                f"{t.get('tpl_p50_ms', '-'):>5} {t.get('app_p50_ms', '-'):>5} {t.get('held_p50_ms', '-'):>5}  "
                 f"{base if base is not None else '-':>6} {out['scaling'].get(name, '-'):>5}")
         if c:
             line += f"  {c['rps'][1]:>10} {c['p95_ms'][1]:>8} {c['p95_growth']:>5}"

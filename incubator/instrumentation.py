@@ -6,7 +6,8 @@
   `sql` the execution of its statements, `lock` the wait for a write lock (SQLite's
   `BEGIN IMMEDIATE`, PostgreSQL's advisory and row locks), `tpl` the Jinja rendering (the
   statements it ran excluded: they are in `sql`), `app` the rest (routing, guards,
-  forms, services, ORM loading). SQLite computes a result's rows after the first as they
+  forms, services, ORM loading); on SQLite, a writing request also says how long it held
+  the write gate, `held` (part of the others' time, not added to them). SQLite computes a result's rows after the first as they
   are fetched: with this header on, its connections come from TimedSQLiteConnection, whose
   cursors add their fetching to `sql`. `total` starts when the request's first hook runs
   (see observability.init_logging) and ends at after_request.
@@ -51,10 +52,25 @@ class TimedSQLiteCursor(sqlite3.Cursor):
 
 
 class TimedSQLiteConnection(GatedConnection):
-    """The `factory` of SQLite connections when SERVER_TIMING_HEADER is on (create_app)."""
+    """The `factory` of SQLite connections when SERVER_TIMING_HEADER is on (create_app).
+    Also times how long a request holds the write gate (`held`): what every other writer
+    waits for, so the part of a write to shorten first."""
+
+    gate_taken_at: float | None = None
 
     def cursor(self, factory=TimedSQLiteCursor):
         return super().cursor(factory)
+
+    def take_gate(self) -> None:
+        super().take_gate()
+        if self.gate_fd is not None and self.gate_taken_at is None:
+            self.gate_taken_at = time.perf_counter()
+
+    def release_gate(self) -> None:
+        taken, self.gate_taken_at = self.gate_taken_at, None
+        super().release_gate()
+        if taken is not None and has_request_context():
+            g.timing_held = g.get("timing_held", 0.0) + time.perf_counter() - taken
 
 
 def add_lock_wait(seconds: float) -> None:
@@ -74,7 +90,7 @@ def _waits_for_lock(statement: str) -> bool:
         or statement.rstrip().endswith("FOR UPDATE")
 
 
-TIMING_KEYS = ("query_count", "statement_started", "timing_sql", "timing_lock", "timing_template",
+TIMING_KEYS = ("query_count", "statement_started", "timing_sql", "timing_lock", "timing_held", "timing_template",
                "timing_depth", "timing_template_started", "timing_sql_before_template")
 
 
@@ -142,6 +158,8 @@ def init_query_counter(app: Flask) -> None:
             sql, lock, template = g.get("timing_sql", 0.0), g.get("timing_lock", 0.0), g.get("timing_template", 0.0)
             parts = {"total": total, "sql": sql, "lock": lock, "tpl": template,
                      "app": max(total - sql - lock - template, 0.0)}
+            if "timing_held" in g:  # within the others, not added to them
+                parts["held"] = g.timing_held
             response.headers["Server-Timing"] = ", ".join(f"{name};dur={seconds * 1000:.2f}"
                                                           for name, seconds in parts.items())
         return response

@@ -262,8 +262,13 @@ def init_web(app: Flask) -> None:
         # a request refused by it never gets here. Routing errors (404, 405) are raised
         # only after the before_request functions, so they are looked at here.
         if request.method not in SAFE_METHODS and request.routing_exception is None:
+            # The signed-in person is read now, in a read transaction, so that the write
+            # transaction (on SQLite, the write gate every other writer waits for) starts
+            # with the view's own reads. Ended keeping what it loaded: a rollback would
+            # expire the person, read again inside the write transaction.
+            _ = current_user.is_authenticated
             if db.session().in_transaction():
-                db.session.rollback()  # nothing written yet: start again as a writer
+                _commit_keeping_state()  # nothing written yet: start again as a writer
             g.writes = True
 
     app.jinja_env.filters["date_fr"] = timeutil.format_date

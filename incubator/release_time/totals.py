@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Insert, and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy import Insert, delete, func, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from .lifecycle import ENTRIES
@@ -42,30 +43,36 @@ def counted():
     return TimeEntry.status == APPROVED, TimeEntry.id.not_in(corrected)
 
 
-def _recount(dialect: str, *where) -> Insert:
+def _counted_select(dialect: str, *where):
     month = month_key(TimeEntry.day, dialect)
-    return insert(ApprovedMonth).from_select(
-        ["institution_id", "user_id", "month", "minutes"],
-        select(TimeEntry.institution_id, TimeEntry.user_id, month, func.sum(TimeEntry.minutes))
-        .where(*counted(), *where).group_by(TimeEntry.institution_id, TimeEntry.user_id, month))
+    return (select(TimeEntry.institution_id, TimeEntry.user_id, month, func.sum(TimeEntry.minutes))
+            .where(*counted(), *where).group_by(TimeEntry.institution_id, TimeEntry.user_id, month))
+
+
+_COLUMNS = ["institution_id", "user_id", "month", "minutes"]
+
+
+def _recount(dialect: str, *where) -> Insert:
+    return insert(ApprovedMonth).from_select(_COLUMNS, _counted_select(dialect, *where))
 
 
 def recount(agent_months: Iterable[tuple[int, date]]) -> None:
     """Recompute the totals of these (agent, day's month) pairs from their entries, in the
-    caller's transaction: two statements whatever the number of pairs."""
+    caller's transaction: one statement whatever the number of pairs, an upsert (one
+    statement less inside the write lock than deleting first). Each pair has approved
+    entries (the ones just approved), so the count gives a row for each: none is left stale."""
     pairs = sorted({(user_id, key_of(day)) for user_id, day in agent_months})
     if not pairs:
         return
     dialect = db.session.get_bind().dialect.name
-    # One equality pair each, not a row-value IN: SQLite reads a two-row `(user_id, month) IN
-    # (VALUES …)` (a week across two months) by scanning the whole table, inside the write lock.
-    db.session.execute(delete(ApprovedMonth).where(
-        or_(*(and_(ApprovedMonth.user_id == user_id, ApprovedMonth.month == month) for user_id, month in pairs))))
     # Days bound the index range (ix_time_entries_user_approved); the pairs pick the months.
     first = date.fromisoformat(f"{min(m for _u, m in pairs)}-01")
-    db.session.execute(_recount(
-        dialect, TimeEntry.user_id.in_({u for u, _m in pairs}), TimeEntry.day >= first,
-        tuple_(TimeEntry.user_id, month_key(TimeEntry.day, dialect)).in_(pairs)))
+    counted_now = _counted_select(dialect, TimeEntry.user_id.in_({u for u, _m in pairs}), TimeEntry.day >= first,
+                                  tuple_(TimeEntry.user_id, month_key(TimeEntry.day, dialect)).in_(pairs))
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ApprovedMonth).from_select(
+        _COLUMNS, counted_now)
+    db.session.execute(upsert.on_conflict_do_update(
+        index_elements=["user_id", "month", "institution_id"], set_={"minutes": upsert.excluded.minutes}))
 
 
 def rebuild_statements(dialect: str) -> list:

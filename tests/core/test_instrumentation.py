@@ -8,7 +8,7 @@ from flask import render_template_string
 from sqlalchemy import select, text
 
 from incubator import create_app
-from incubator.extensions import db
+from incubator.extensions import csrf, db
 from incubator.instrumentation import _waits_for_lock
 from incubator.organisation.models import Institution
 from tests.conftest import Client, app_config
@@ -26,6 +26,13 @@ def measured_app(database_url):
         return render_template_string("{% for i in range(2000) %}{{ i }} {% endfor %}{{ inner() }}",
                                       inner=lambda: render_template_string("intérieur"))
 
+    @app.post("/t/ecriture")
+    def written():
+        db.session.execute(text("UPDATE institutions SET name = name"))
+        db.session.commit()
+        return "écrit"
+
+    csrf.exempt(written)
     app.test_client_class = Client
     return app
 
@@ -50,6 +57,15 @@ def test_server_timing_splits_the_request_into_sql_lock_templates_and_the_rest(m
         assert list(parts) == ["total", "sql", "lock", "tpl", "app"]
         assert parts["sql"] > 0 and parts["tpl"] > 0 and parts["lock"] == 0
         assert abs(parts["sql"] + parts["lock"] + parts["tpl"] + parts["app"] - parts["total"]) < 0.05
+
+
+def test_a_write_says_how_long_it_held_the_write_gate(measured_app, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the write gate is SQLite's (write_gate.py)")
+    client = measured_app.test_client()
+    written = timing(client.post("/t/ecriture"))
+    assert 0 < written["held"] <= written["total"]
+    assert "held" not in timing(client.get("/t/mesure"))  # a read never takes the gate
 
 
 @pytest.mark.parametrize("statement, waits", [
