@@ -79,3 +79,8 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The copy of a notification: text and html empty until the worker renders them from it
+    # when it sends (services.deliver_batch), outside the transaction that wrote them.
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+
+    notification: Mapped[Notification | None] = relationship()

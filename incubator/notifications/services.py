@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import selectinload
 
 from ..checks import email_refusal
 from ..errors import ValidationFailed
@@ -40,13 +41,17 @@ def preference(user: User, category: str) -> str:
     return found or "immediate"
 
 
-def _email(user: User, subject: str, body: str, path: str) -> OutboxMessage:
+def _render(message: OutboxMessage) -> None:
+    """Fill a notification's email from it, when the worker is about to send it. Its links
+    are built as the digest's are: BASE_URL, then the application's own path."""
+    notification = message.notification
+    if notification is None or message.text:
+        return
     base = current_app.config["BASE_URL"].rstrip("/")
-    context = {"user": user, "subject": subject, "body": body, "url": base + path,
-               "preferences_url": base + link("notifications.preferences").path()}
-    return OutboxMessage(recipient=user.email, subject=f"[Incubateur] {subject}",
-                         text=render_template("notifications/email.txt", **context),
-                         html=render_template("notifications/email.html", **context))
+    context = {"user": notification.user, "subject": notification.subject, "body": notification.body,
+               "url": base + notification.url, "preferences_url": base + link("notifications.preferences").path()}
+    message.text = render_template("notifications/email.txt", **context)
+    message.html = render_template("notifications/email.html", **context)
 
 
 def queue_email(recipient: str, subject: str, text: str, html: str) -> OutboxMessage:
@@ -71,19 +76,27 @@ def notify(users, category: str, subject: str, body: str, link: Link, *, exclude
     what happened and the link leads to the page."""
     assert category in CATEGORIES, category
     path = link.path()
-    count, seen = 0, set()
+    recipients: dict[int, User] = {}
     for user in users:
-        if user is None or user.id in seen or not user.is_active or (exclude is not None and user.id == exclude.id):
+        if user is None or not user.is_active or (exclude is not None and user.id == exclude.id):
             continue
-        seen.add(user.id)
-        delivery = preference(user, category)
-        db.session.add(Notification(user_id=user.id, category=category, subject=subject, body=body, link=path,
+        recipients.setdefault(user.id, user)
+    if not recipients:
+        return 0
+    # Rows only, in the caller's transaction: one read for everyone's preference, and each
+    # email rendered later by the worker (_render), not while the write lock is held.
+    chosen = dict(db.session.execute(select(NotificationPreference.user_id, NotificationPreference.delivery).where(
+        NotificationPreference.category == category, NotificationPreference.user_id.in_(recipients))).all())
+    for user in recipients.values():
+        delivery = chosen.get(user.id, "immediate")
+        notification = Notification(user_id=user.id, category=category, subject=subject, body=body, link=path,
                                     link_endpoint=link.endpoint, link_values=link.values or None,
-                                    link_anchor=link.anchor, digest_pending=delivery == "digest" and bool(user.email)))
+                                    link_anchor=link.anchor, digest_pending=delivery == "digest" and bool(user.email))
+        db.session.add(notification)
         if delivery == "immediate" and user.email:
-            db.session.add(_email(user, subject, body, path))
-        count += 1
-    return count
+            db.session.add(OutboxMessage(recipient=user.email, subject=f"[Incubateur] {subject}", text="", html="",
+                                         notification=notification))
+    return len(recipients)
 
 
 def set_preferences(user: User, choices: dict[str, str]) -> None:
@@ -110,6 +123,7 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
 
 
 def _send(message: OutboxMessage) -> None:
+    _render(message)
     config = current_app.config
     email = EmailMessage()
     email["From"] = config["MAIL_SENDER"]
@@ -142,7 +156,8 @@ def deliver_batch(limit: int = 50) -> tuple[int, int]:
     now = utcnow()
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)).all()
+        .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+        .options(selectinload(OutboxMessage.notification).joinedload(Notification.user))).all()
     if rows and (refusal := email_refusal(current_app)):
         # Nothing leaves with links that lead nowhere: the messages wait in the outbox.
         log.error("%d courriel(s) non envoyé(s), laissé(s) dans la boîte d'envoi. %s", len(rows), refusal)

@@ -27,6 +27,8 @@ def test_a_notification_stores_its_endpoint_and_shows_its_address(client, login)
     login(client, author)
     assert f'href="/propositions/{proposal.id}"' in text(client.get("/notifications"))
     email = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == author.email))
+    assert email.text == ""  # rendered by the worker, when it sends it
+    assert services.deliver_batch() == (1, 0)
     assert f"/propositions/{proposal.id}" in email.text
 
 

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from incubator import create_app
 from incubator.extensions import db
 from incubator.notifications import services
+from incubator.notifications.links import link
 from incubator.notifications.models import Notification, OutboxMessage
 from incubator.proposals import services as proposal_services
 from incubator.timeutil import utcnow
@@ -112,6 +114,37 @@ def test_failed_after_max_attempts(app):
         assert db.session.scalar(select(OutboxMessage.status)) == "failed"
     finally:
         app.config.update(MAIL_SERVER=None, MAIL_MAX_ATTEMPTS=5)
+
+
+def test_notifying_many_people_writes_rows_only_and_the_worker_renders_each_email(smtp):
+    """What notify() does inside the caller's write transaction stays small whatever the number
+    of people: one read for their preferences, rows to insert, no template rendered."""
+    people = [make_user(first_name=f"Agent{i:02d}") for i in range(12)]
+    services.set_preferences(people[0], {"projects": "app"})
+    services.set_preferences(people[1], {"projects": "digest"})
+    db.session.commit()
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        assert services.notify(people + [people[3]], "projects", "Un jalon est en retard", "Le jalon est en retard.",
+                               link("projects.show", "jalons", project_id=7)) == 12
+        db.session.flush()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert sum("FROM notification_preferences" in s for s in statements) == 1
+    queued = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.recipient for m in queued] == [p.email for p in people[2:]]
+    assert all(m.text == "" and m.html == "" for m in queued)
+    db.session.commit()
+    assert services.deliver_batch() == (10, 0)
+    greeted = sorted(line for m in smtp.messages for line in _body(m, "plain").splitlines() if line.startswith("Bonjour"))
+    assert greeted == [f"Bonjour {p.first_name}," for p in people[2:]]
+    assert all("http://127.0.0.1:5000/projets/7#jalons" in _body(m, "plain") for m in smtp.messages)
+    assert all(m.text.startswith("Bonjour") for m in queued)  # what was sent is kept
 
 
 def test_rolled_back_change_sends_nothing():
