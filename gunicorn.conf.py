@@ -1,20 +1,28 @@
 """gunicorn settings shared by `make run`, the benchmark and production.
 
-Worker model: one process per core (the app is CPU-bound Python: templates, SQL mapping),
-each with a few threads so that a request waiting on the database or a slow client does not
-hold a whole core. On the 2-core reference machine: 2 processes x 4 threads. Override with
-WEB_CONCURRENCY (processes) and GUNICORN_THREADS.
+Worker model: two single-threaded processes per core (4 on the 2-core reference machine).
+The app is CPU-bound Python (templates, SQL mapping) behind nginx, which buffers slow
+clients. Threads in one process share its interpreter lock: a thread whose query had
+finished waited for another thread's Python to give the lock back (up to 5 ms, for each
+query of a page). At 4 clients on the full-scale bench, 4 processes x 1 thread against
+2 x 4: project page p95 27 ms instead of 37, HR report 28 instead of 43, a support 21
+instead of 29, and 5 to 20 % more requests per second; at 16 clients, p95 100 ms instead
+of 137 on the project page. A smaller switch interval (0.5 ms) gained nothing; 4 x 2
+was no better than 2 x 4. A request waiting for SQLite's write gate holds its process,
+for the few milliseconds of the write before it. Override with WEB_CONCURRENCY
+(processes) and GUNICORN_THREADS.
 """
 
 import os
 
-workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 2)))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
 # A process takes a connection only when one of its threads is free; the others wait in the
 # kernel's queue for whichever process frees a thread first. With gunicorn's default (1,000),
-# one process queued requests behind its busy threads while the other had free ones: at
-# 16 clients on 2 cores, the bench's p95 grew × 4.4 on the busiest pages, × 3.3 with this.
+# one process queued requests behind its busy threads while another had free ones: at
+# 16 clients on 2 cores, the bench's p95 grew × 4.4 on the busiest pages, × 3.3 with this
+# (2 x 4 then).
 worker_connections = threads
 # Streamed exports of a large institution take a few seconds; a worker stuck longer is killed.
 timeout = 120

@@ -43,7 +43,7 @@ MSG
 .venv/bin/flask notifications worker --poll 5 &
 worker=$!
 trap 'kill $worker 2>/dev/null' EXIT INT TERM
-# Workers and threads: gunicorn.conf.py (one process per core, four threads each). The
+# Workers and threads: gunicorn.conf.py (two single-threaded processes per core). The
 # application logs one line per request itself (incubator/observability.py).
 .venv/bin/gunicorn --config gunicorn.conf.py --bind "127.0.0.1:$PORT" \
   --error-logfile - wsgi:app
