@@ -6,7 +6,7 @@ from sqlalchemy import select
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.projects import lifecycle, services
-from incubator.projects.models import Project, Retrospective
+from incubator.projects.models import Project, ProjectMember, Retrospective
 from incubator.review import decisions, voting
 from incubator.timeutil import today_paris
 from tests.factories import (
@@ -196,6 +196,20 @@ def test_portfolio_query_count_is_fixed(client, login, count_queries, team):
     with count_queries() as many:
         client.get("/realisations")
     assert few.count == many.count
+
+
+def test_the_project_page_reads_a_large_team_in_a_fixed_number_of_queries(client, login, count_queries, team):
+    project = team["project"]
+    login(client, team["agent"])
+    with count_queries() as few:
+        assert client.get(f"/projets/{project.id}").status_code == 200
+    newcomers = [make_user(org_unit=team["lead"].org_unit, first_name=f"Recrue{i:02d}") for i in range(12)]
+    project.members.extend(ProjectMember(user=user, role="appui", hours_budget=10) for user in newcomers)
+    db.session.commit()
+    with count_queries() as many:
+        page = text(client.get(f"/projets/{project.id}"))
+    assert few.count == many.count
+    assert all(f"{user.full_name} — appui, 10 h prévues" in page for user in newcomers)
 
 
 def test_validating_an_incomplete_charter_says_what_is_missing(client, login, team):
