@@ -150,17 +150,21 @@ def _counts_statement(array: bool):
 
 @functools.cache
 def _proposals_statement(array: bool):
-    """Proposals authored or co-authored (accepted), submitted in the period, by outcome."""
-    outcome = case(*[(Proposal.state == k, k) for k in OUTCOME_KEYS if k != "pending"], else_="pending")
+    """Proposals authored or co-authored (accepted), submitted in the period, by outcome.
+    The period is applied in each branch, so that the authored ones are a range of the
+    (author, submitted_at, state, id) index for each agent, read from the index alone
+    (docs/plans/hr-figures.txt), not every proposal of the batch's authors, each then
+    looked up for its date. The union (not UNION ALL) counts a proposal once per agent."""
+    in_period = (Proposal.submitted_at >= _START_AT, Proposal.submitted_at < _END_AT)
     authorship = (
-        select(Proposal.author_id.label("uid"), Proposal.id.label("pid")).where(_among(Proposal.author_id, array))
-        .union(select(CoAuthor.user_id, CoAuthor.proposal_id).where(_among(CoAuthor.user_id, array),
-                                                                     CoAuthor.status == "accepted"))
+        select(Proposal.author_id.label("uid"), Proposal.id.label("pid"), Proposal.state.label("state"))
+        .where(_among(Proposal.author_id, array), *in_period)
+        .union(select(CoAuthor.user_id, CoAuthor.proposal_id, Proposal.state)
+               .join(Proposal, Proposal.id == CoAuthor.proposal_id)
+               .where(_among(CoAuthor.user_id, array), CoAuthor.status == "accepted", *in_period))
     ).subquery()
-    return (select(authorship.c.uid, outcome, func.count())
-            .join(Proposal, Proposal.id == authorship.c.pid)
-            .where(Proposal.submitted_at >= _START_AT, Proposal.submitted_at < _END_AT)
-            .group_by(authorship.c.uid, outcome))
+    outcome = case(*[(authorship.c.state == k, k) for k in OUTCOME_KEYS if k != "pending"], else_="pending")
+    return select(authorship.c.uid, outcome, func.count()).group_by(authorship.c.uid, outcome)
 
 
 @functools.cache
