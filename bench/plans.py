@@ -7,7 +7,11 @@ TEST_DATABASE_URL's through scripts/with-postgres.sh:
     BENCH_DB=postgres bash scripts/with-postgres.sh .venv/bin/python -m bench.plans
 
 then runs each page's code once, records its statements, and explains the chosen ones with
-the same parameters. Refresh the files after changing one of these queries."""
+the same parameters. Refresh the files after changing one of these queries.
+
+These are the server's plans for those values (custom plans). psycopg prepares a statement
+from its fifth execution, and PostgreSQL may then keep a generic plan, blind to the values:
+the HR export's later batches run that way (auto_explain on the server shows them)."""
 
 from __future__ import annotations
 
@@ -36,16 +40,26 @@ def _capture(engine, run) -> list[tuple[str, object]]:
     return [(s, p) for s, p in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
-def _explain(engine, statement: str, parameters) -> str:
+def _explain_all(engine, statements: list[tuple[str, object]]) -> str:
+    """Each statement's plan, in one transaction, as the page's code ran them: a transaction
+    setting the code applied (engagement.queries.figures_for: no parallel workers, no JIT)
+    is applied again before the statements after it, not explained."""
     raw = engine.raw_connection()
+    plans = []
     try:
         with raw.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+            for statement, parameters in statements:
+                if statement.lstrip().startswith("SELECT set_config("):
+                    cursor.execute(statement, parameters)
+                    plans.append(f"-- Réglage de la transaction, appliqué aux requêtes suivantes :\n{statement}\n")
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                plans.append(f"{statement}\n\n{plan}\n")
         raw.rollback()
     finally:
         raw.close()
-    return f"{statement}\n\n{plan}\n"
+    return "\n\n".join(plans)
 
 
 def main() -> None:
@@ -104,7 +118,7 @@ def main() -> None:
         for name, run in {"board-search": board_search, "hr-figures": export_batch, "hr-page": hr_page,
                           "dashboard": dashboard}.items():
             statements = _capture(engine, run)
-            text = "\n\n".join(_explain(engine, s, p) for s, p in statements)
+            text = _explain_all(engine, statements)
             (PLANS / f"{name}.txt").write_text(
                 f"-- bench.plans, échelle {data.scale}, {today.isoformat()} (PostgreSQL)\n\n{text}")
             log(f"   docs/plans/{name}.txt : {len(statements)} requêtes")
