@@ -115,6 +115,18 @@ def test_proposals_counted_once_per_agent_within_the_period_edges():
                                      "withdrawn": 1, "pending": 0}
     assert f[colleague.id].proposals_total == 2 and f[colleague.id].proposals["pending"] == 1
 
+
+def test_sessions_attended_within_the_period_edges():
+    """Each attendance's session read by its key (queries._counts_statement): a session at the
+    period's first instant counts, one at its end does not, nor a session not attended."""
+    hr = make_user(roles=["hr"])
+    agent, other = make_user(institution=hr.institution), make_user(institution=hr.institution)
+    for at in (YEAR.start_at, YEAR.end_at - timedelta(minutes=1), YEAR.end_at, YEAR.start_at - timedelta(minutes=1)):
+        make_attendance(make_session(hr.institution, created_by=hr, starts_at=at, place="Salle"), agent)
+    make_attendance(make_session(hr.institution, created_by=hr, starts_at=datetime(2026, 6, 1, 9), place="Salle"), other)
+    f = figures_for([agent.id, other.id], YEAR)
+    assert (f[agent.id].sessions_attended, f[other.id].sessions_attended) == (2, 1)
+
 def test_hr_page_filters_and_fixed_query_count(dataset, client, login, count_queries):
     login(client, dataset["hr"])
     page = text(client.get("/rh/engagement?annee=2026"))
