@@ -9,15 +9,17 @@ TEST_DATABASE_URL's through scripts/with-postgres.sh:
 then runs each page's code once, records its statements, and explains the chosen ones with
 the same parameters. Refresh the files after changing one of these queries.
 
-These are the server's plans for those values (custom plans). psycopg prepares a statement
-from its fifth execution, and PostgreSQL may then keep a generic plan, blind to the values:
-the HR export's later batches run that way (auto_explain on the server shows them)."""
+These are the server's plans for those values (custom plans), except after a transaction
+setting of plan_cache_mode = force_generic_plan (the HR figures): then the plan it keeps for
+any values, which the code runs."""
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, timedelta
 
+from psycopg.sql import Literal
 from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
@@ -40,21 +42,44 @@ def _capture(engine, run) -> list[tuple[str, object]]:
     return [(s, p) for s, p in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _explain_generic(cursor, statement: str, parameters) -> str:
+    """The plan PostgreSQL keeps for any values (plan_cache_mode = force_generic_plan): the
+    statement prepared, then EXECUTE explained. EXPLAIN of the statement itself, with its
+    values, would show the plan for those values instead."""
+    names = list(dict.fromkeys(_PLACEHOLDER.findall(statement)))
+    prepared = _PLACEHOLDER.sub(lambda m: f"${names.index(m.group(1)) + 1}", statement).replace("%%", "%")
+    cursor.execute(f"PREPARE bench_plan AS {prepared}")
+    values = ", ".join(Literal(parameters[name]).as_string(cursor.connection) for name in names)
+    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_plan({values})")
+    plan = "\n".join(row[0] for row in cursor.fetchall())
+    cursor.execute("DEALLOCATE bench_plan")
+    return plan
+
+
 def _explain_all(engine, statements: list[tuple[str, object]]) -> str:
     """Each statement's plan, in one transaction, as the page's code ran them: a transaction
-    setting the code applied (engagement.queries.figures_for: no parallel workers, no JIT)
-    is applied again before the statements after it, not explained."""
+    setting the code applied (engagement.queries.figures_for: no parallel workers, no JIT,
+    generic plans) is applied again before the statements after it, not explained."""
     raw = engine.raw_connection()
     plans = []
+    generic = False
     try:
         with raw.cursor() as cursor:
             for statement, parameters in statements:
                 if statement.lstrip().startswith("SELECT set_config("):
                     cursor.execute(statement, parameters)
+                    generic = generic or "force_generic_plan" in statement
                     plans.append(f"-- Réglage de la transaction, appliqué aux requêtes suivantes :\n{statement}\n")
                     continue
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-                plan = "\n".join(row[0] for row in cursor.fetchall())
+                if generic:
+                    plan = "-- Plan générique (le même pour toutes les valeurs) :\n" \
+                        + _explain_generic(cursor, statement, parameters)
+                else:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
                 plans.append(f"{statement}\n\n{plan}\n")
         raw.rollback()
     finally:
