@@ -7,13 +7,19 @@ TEST_DATABASE_URL's through scripts/with-postgres.sh:
     BENCH_DB=postgres bash scripts/with-postgres.sh .venv/bin/python -m bench.plans
 
 then runs each page's code once, records its statements, and explains the chosen ones with
-the same parameters. Refresh the files after changing one of these queries."""
+the same parameters. Refresh the files after changing one of these queries.
+
+These are the server's plans for those values (custom plans), except after a transaction
+setting of plan_cache_mode = force_generic_plan (the HR figures): then the plan it keeps for
+any values, which the code runs."""
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, timedelta
 
+from psycopg.sql import Literal
 from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
@@ -36,16 +42,49 @@ def _capture(engine, run) -> list[tuple[str, object]]:
     return [(s, p) for s, p in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
-def _explain(engine, statement: str, parameters) -> str:
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _explain_generic(cursor, statement: str, parameters) -> str:
+    """The plan PostgreSQL keeps for any values (plan_cache_mode = force_generic_plan): the
+    statement prepared, then EXECUTE explained. EXPLAIN of the statement itself, with its
+    values, would show the plan for those values instead."""
+    names = list(dict.fromkeys(_PLACEHOLDER.findall(statement)))
+    prepared = _PLACEHOLDER.sub(lambda m: f"${names.index(m.group(1)) + 1}", statement).replace("%%", "%")
+    cursor.execute(f"PREPARE bench_plan AS {prepared}")
+    values = ", ".join(Literal(parameters[name]).as_string(cursor.connection) for name in names)
+    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_plan({values})")
+    plan = "\n".join(row[0] for row in cursor.fetchall())
+    cursor.execute("DEALLOCATE bench_plan")
+    return plan
+
+
+def _explain_all(engine, statements: list[tuple[str, object]]) -> str:
+    """Each statement's plan, in one transaction, as the page's code ran them: a transaction
+    setting the code applied (engagement.queries.figures_for: no parallel workers, no JIT,
+    generic plans) is applied again before the statements after it, not explained."""
     raw = engine.raw_connection()
+    plans = []
+    generic = False
     try:
         with raw.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+            for statement, parameters in statements:
+                if statement.lstrip().startswith("SELECT set_config("):
+                    cursor.execute(statement, parameters)
+                    generic = generic or "force_generic_plan" in statement
+                    plans.append(f"-- Réglage de la transaction, appliqué aux requêtes suivantes :\n{statement}\n")
+                    continue
+                if generic:
+                    plan = "-- Plan générique (le même pour toutes les valeurs) :\n" \
+                        + _explain_generic(cursor, statement, parameters)
+                else:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                plans.append(f"{statement}\n\n{plan}\n")
         raw.rollback()
     finally:
         raw.close()
-    return f"{statement}\n\n{plan}\n"
+    return "\n\n".join(plans)
 
 
 def main() -> None:
@@ -104,7 +143,7 @@ def main() -> None:
         for name, run in {"board-search": board_search, "hr-figures": export_batch, "hr-page": hr_page,
                           "dashboard": dashboard}.items():
             statements = _capture(engine, run)
-            text = "\n\n".join(_explain(engine, s, p) for s, p in statements)
+            text = _explain_all(engine, statements)
             (PLANS / f"{name}.txt").write_text(
                 f"-- bench.plans, échelle {data.scale}, {today.isoformat()} (PostgreSQL)\n\n{text}")
             log(f"   docs/plans/{name}.txt : {len(statements)} requêtes")

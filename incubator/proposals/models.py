@@ -88,13 +88,16 @@ class Proposal(_Content, db.Model):
         # The dashboard's figures on a period's proposals, read from the index alone.
         Index("ix_proposals_dashboard", "institution_id", "submitted_at", "state", "author_id", "theme_id",
               "org_unit_id", "id"),
+        # An agent's proposals: by author, and those of a period with their outcome read
+        # from the index alone (the HR figures, engagement.queries; migration 0021).
+        Index("ix_proposals_author_submitted", "author_id", "submitted_at", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     kind: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(30), default="draft")
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # The author's org unit when the proposal was created (the host unit for an offer),
     # so that the board's filter does not move when the author changes service.
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)

@@ -95,6 +95,38 @@ def test_figures_against_the_hand_built_dataset(dataset):
     assert figures_for([agent.id], Period.year(2025))[agent.id].hours_total == 10.0
 
 
+
+def test_proposals_counted_once_per_agent_within_the_period_edges():
+    """The period is applied in each branch of the authorship union (queries._proposals_statement):
+    its first instant counts, its end (the next day at midnight, Paris) does not, and an
+    author also listed as an accepted co-author counts the proposal once."""
+    agent, colleague = make_user(), make_user()
+    first, end = YEAR.start_at, YEAR.end_at
+    make_proposal(author=agent, state="accepted", coauthors=(agent,)).submitted_at = first
+    make_proposal(author=agent, state="rejected").submitted_at = end - timedelta(seconds=1)
+    make_proposal(author=agent, state="accepted").submitted_at = end  # the next year's
+    make_proposal(author=agent, state="accepted").submitted_at = first - timedelta(seconds=1)
+    make_proposal(author=colleague, state="withdrawn", coauthors=(agent,)).submitted_at = first
+    make_proposal(author=colleague, state="accepted", coauthors=(agent,)).submitted_at = end
+    make_proposal(author=colleague, state="submitted", invited=(agent,)).submitted_at = first  # not accepted
+    db.session.flush()
+    f = figures_for([agent.id, colleague.id], YEAR)
+    assert f[agent.id].proposals == {"accepted": 1, "rejected": 1, "changes_requested": 0, "not_eligible": 0,
+                                     "withdrawn": 1, "pending": 0}
+    assert f[colleague.id].proposals_total == 2 and f[colleague.id].proposals["pending"] == 1
+
+
+def test_sessions_attended_within_the_period_edges():
+    """Each attendance's session read by its key (queries._counts_statement): a session at the
+    period's first instant counts, one at its end does not, nor a session not attended."""
+    hr = make_user(roles=["hr"])
+    agent, other = make_user(institution=hr.institution), make_user(institution=hr.institution)
+    for at in (YEAR.start_at, YEAR.end_at - timedelta(minutes=1), YEAR.end_at, YEAR.start_at - timedelta(minutes=1)):
+        make_attendance(make_session(hr.institution, created_by=hr, starts_at=at, place="Salle"), agent)
+    make_attendance(make_session(hr.institution, created_by=hr, starts_at=datetime(2026, 6, 1, 9), place="Salle"), other)
+    f = figures_for([agent.id, other.id], YEAR)
+    assert (f[agent.id].sessions_attended, f[other.id].sessions_attended) == (2, 1)
+
 def test_hr_page_filters_and_fixed_query_count(dataset, client, login, count_queries):
     login(client, dataset["hr"])
     page = text(client.get("/rh/engagement?annee=2026"))
