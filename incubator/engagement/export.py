@@ -25,6 +25,7 @@ from ..extensions import db
 from ..people.models import User
 from ..timeutil import format_date
 from .queries import Period, figures_for, hours_by_agent_and_project, unit_places
+from .units import UnitTree
 
 BATCH = 500
 
@@ -106,10 +107,10 @@ def _project_rows(query, period: Period, places: dict):
         yield [number, last_name, first_name, direction, service, title, round((minutes or 0) / 60, 2)]
 
 
-def export_response(query, period: Period, export: str, institution_id: int):
+def export_response(query, period: Period, export: str, units: UnitTree):
     """The report's file: `query` is the page's (hr_agents_query with its filters)."""
     name = f"engagement-{period.start.isoformat()}-{period.end.isoformat()}"
-    places = unit_places(institution_id)
+    places = unit_places(units)
     if export == "csv":
         return csv_response(f"{name}.csv", [c.title for c in COLUMNS], _rows(query, period, places),
                             title=period_title(period))

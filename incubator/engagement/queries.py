@@ -274,9 +274,8 @@ def hr_agents_query(institution_id: int, filters: HrFilters, period: Period, uni
     return stmt
 
 
-def unit_places(institution_id: int) -> dict[int, tuple[str, str]]:
+def unit_places(units: UnitTree) -> dict[int, tuple[str, str]]:
     """For each unit of the institution, (direction, service) as HR files them (UnitTree.place)."""
-    units = UnitTree.load(institution_id)
     return {uid: units.place(uid) for uid in units.units}
 
 

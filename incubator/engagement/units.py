@@ -1,6 +1,7 @@
 """The institution's units as the HR report uses them: where each agent is filed (direction,
 service), the unit filter, and a unit's sub-units. One light query (columns, not objects),
-read once per request: a large institution has close to a thousand units.
+read again only when they change (UnitTree.load): a large institution has close to a
+thousand units.
 
 The filter is two selects, not one of every unit: "Direction" lists the directions (and the
 units at the top of the tree), "Service" the units of the chosen direction only. A select
@@ -15,16 +16,32 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..organisation.models import OrgUnit
+from ..organisation.models import Institution, OrgUnit
 
 
-@dataclass
+@dataclass(frozen=True)
 class UnitTree:
     units: dict[int, tuple[int | None, str, str, str]]  # id -> (parent id, kind, name, code)
     children: dict[int | None, list[int]]  # in name order
 
     @classmethod
     def load(cls, institution_id: int) -> UnitTree:
+        """The institution's tree: the one this process read last, while the institution's
+        units token (drawn anew by the database at each change of its units, migration
+        0022) is still the one it was read under; else read again. The token is read first:
+        a change committed between the two reads gives a newer tree under an older token,
+        read again at the next call, never the reverse."""
+        token = db.session.scalar(select(Institution.org_units_token).where(Institution.id == institution_id))
+        kept = _TREES.get(institution_id)
+        if kept is not None and token is not None and kept[0] == token:
+            return kept[1]
+        tree = cls.read(institution_id)
+        if token is not None:
+            _TREES[institution_id] = (token, tree)
+        return tree
+
+    @classmethod
+    def read(cls, institution_id: int) -> UnitTree:
         rows = db.session.execute(
             select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.kind, OrgUnit.name, OrgUnit.code)
             .where(OrgUnit.institution_id == institution_id).order_by(OrgUnit.name, OrgUnit.id)).all()
@@ -106,3 +123,8 @@ class UnitTree:
         if service_id and (not direction_id or self.anchor(service_id) == direction_id):
             return service_id
         return direction_id
+
+
+# Institution id -> (its units token, its tree), shared by the process's requests; a tree
+# is never changed once built (UnitTree.load).
+_TREES: dict[int, tuple[str, UnitTree]] = {}

@@ -65,7 +65,7 @@ def hr():
     if export in ("csv", "xlsx"):
         record_read("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
                     data={"format": export, **read})
-        return export_response(query, period, export, current_user.institution_id)
+        return export_response(query, period, export, units)
     number = page_number()
     record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
                 data={**read, "page": number})

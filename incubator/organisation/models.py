@@ -48,6 +48,9 @@ class Institution(db.Model):
     # engagement record (engagement.policy); off unless the administration turns it on.
     managers_see_engagement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Drawn anew by the database (triggers, migration 0022) at each change of the units:
+    # the unit tree read under a token stays right until it changes (engagement/units.py).
+    org_units_token: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     org_units: Mapped[list[OrgUnit]] = relationship(back_populates="institution")
 

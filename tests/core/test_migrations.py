@@ -270,3 +270,29 @@ def test_approved_months_are_counted_from_the_entries_and_go_away_on_downgrade(u
         with db.engine.connect() as connection:
             assert "approved_months" not in inspect(connection).get_table_names()
         db.engine.dispose()
+
+
+def test_units_tokens_are_drawn_for_existing_institutions_and_by_each_change_then_go_away(upgrade_database_url):
+    """0022: each institution gets a token, and the database draws a new one at each change
+    of its units (engagement/units.py reads its tree again then); downgrading drops both."""
+    app = create_app(app_config(upgrade_database_url))
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0021")
+        with db.engine.begin() as connection:
+            _insert_dataset(connection)
+
+        upgrade(revision="0022")
+        with db.engine.begin() as connection:
+            first = connection.scalar(text("SELECT org_units_token FROM institutions WHERE id = 1"))
+            connection.execute(text("UPDATE org_units SET name = 'Voirie' WHERE id = 1"))
+            renamed = connection.scalar(text("SELECT org_units_token FROM institutions WHERE id = 1"))
+            connection.execute(text("UPDATE institutions SET name = 'Ville renommée' WHERE id = 1"))
+            untouched = connection.scalar(text("SELECT org_units_token FROM institutions WHERE id = 1"))
+        assert len(first) >= 16 and renamed not in ("", first) and untouched == renamed
+
+        downgrade(revision="0021")
+        with db.engine.begin() as connection:
+            assert "org_units_token" not in [c["name"] for c in inspect(connection).get_columns("institutions")]
+            connection.execute(text("UPDATE org_units SET name = 'Propreté' WHERE id = 1"))  # no trigger left
+        db.engine.dispose()

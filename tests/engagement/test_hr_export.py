@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from incubator.audit.models import AuditEvent
 from incubator.exports import sheet_title
 from incubator.extensions import db
+from incubator.organisation.models import OrgUnit
 from tests.factories import (
     make_institution,
     make_org_unit,
@@ -184,8 +185,37 @@ def test_empty_export_keeps_its_header_and_filter(world, client, login):
     assert _csv(client.get("/rh/engagement?annee=2026&q=personne&format=csv"))[2:] == []
 
 
+def test_the_units_are_read_once_then_again_after_any_change(world, client, login, count_queries):
+    """The process keeps the institution's unit tree while its units are unchanged (units.py):
+    a rename, a move or a new unit, by any path, shows in the next file."""
+    login(client, world["hr"])
+
+    def camille_places():
+        with count_queries() as counter:
+            rows = _csv(client.get("/rh/engagement?annee=2026&format=csv"))
+        by_name = {row[1] + " " + row[2]: dict(zip(rows[1], row, strict=True)) for row in rows[2:]}
+        read_units = any("FROM org_units" in statement for statement in counter.statements)
+        return (by_name["Martin Camille"]["direction"], by_name["Martin Camille"]["service"]), read_units
+
+    assert camille_places() == (("Direction technique", "Équipe menuiserie"), True)
+    assert camille_places() == (("Direction technique", "Équipe menuiserie"), False)
+    team = world["camille"].org_unit
+    team.name = "Équipe charpente"
+    db.session.commit()
+    assert camille_places() == (("Direction technique", "Équipe charpente"), True)
+    team.parent = make_org_unit(team.institution, kind="direction", name="Direction du patrimoine")
+    db.session.commit()
+    assert camille_places() == (("Direction du patrimoine", "Équipe charpente"), True)
+    # Written without the models (as a directory or a bulk load may): the database draws the token.
+    db.session.execute(update(OrgUnit).where(OrgUnit.id == team.id).values(name="Équipe bois"))
+    db.session.commit()
+    assert camille_places() == (("Direction du patrimoine", "Équipe bois"), True)
+    assert camille_places()[1] is False
+
+
 def test_export_reads_the_database_a_fixed_number_of_times(world, client, login, count_queries):
     login(client, world["hr"])
+    client.get("/rh/engagement?annee=2026&format=xlsx")  # the process reads the units once (units.py)
     with count_queries() as few:
         client.get("/rh/engagement?annee=2026&format=xlsx")
     for n in range(30):
