@@ -11,7 +11,7 @@ The bench personas of the main institution (all with the password BENCH_PASSWORD
   rh@bench.incubateur.fr          HR
   animation@bench.incubateur.fr   coordinator of the collective
   encadrant@bench.incubateur.fr   N+1 of 40 agents, each with a submitted week
-  valideur@bench.incubateur.fr    N+1 of 40 other agents with 60 weeks waiting (the approval write)
+  valideur@bench.incubateur.fr    N+1 of 40 other agents with 150 weeks waiting (the approval write)
   agent01..agent16@...            project members with a week of time to fill
   membre01..membre16@...          collective members present at today's open vote
 """
@@ -41,8 +41,9 @@ FULL = {"agents": 20_000, "proposals": 100_000, "projects": 10_000, "time_entrie
 BENCH_PASSWORD = "bench-incubateur"
 DOMAIN = "bench.incubateur.fr"
 PERSONAS = 16
-# Waiting weeks of the validator's team: 40 agents x 60 weeks, 2,400 approvals to make.
-APPROVAL_WEEKS = 60
+# Waiting weeks of the validator's team: 40 agents x 150 weeks, 6,000 approvals to make (at 4 then
+# 16 clients for 6 s each, some 2,800 on the reference machine: a week approved twice is a 409).
+APPROVAL_WEEKS = 150
 MAIN_SHARE = 0.96  # of agents, proposals and projects; four partner communes share the rest
 PARTNERS = ["Commune de Saint-Aubin-sur-Loire", "Commune de Montreuil-Bellay",
             "Commune des Ponts-de-Cé", "CCAS de Bellerive"]
