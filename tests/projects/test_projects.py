@@ -6,12 +6,13 @@ from sqlalchemy import select
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.projects import lifecycle, services
-from incubator.projects.models import Project, ProjectMember, Retrospective
+from incubator.projects.models import Project, Retrospective
 from incubator.review import decisions, voting
 from incubator.timeutil import today_paris
 from tests.factories import (
     make_institution,
     make_org_unit,
+    make_project_member,
     make_proposal,
     make_session,
     make_settings,
@@ -204,7 +205,8 @@ def test_the_project_page_reads_a_large_team_in_a_fixed_number_of_queries(client
     with count_queries() as few:
         assert client.get(f"/projets/{project.id}").status_code == 200
     newcomers = [make_user(org_unit=team["lead"].org_unit, first_name=f"Recrue{i:02d}") for i in range(12)]
-    project.members.extend(ProjectMember(user=user, role="appui", hours_budget=10) for user in newcomers)
+    for user in newcomers:
+        make_project_member(project, user, role="appui", hours_budget=10)
     db.session.commit()
     with count_queries() as many:
         page = text(client.get(f"/projets/{project.id}"))
