@@ -111,6 +111,9 @@ class Dataset:
     # Weeks waiting for the `validator` persona (pairs of entry ids), one approved per
     # request of the approval write: its own team, so that the manager's page stays the same.
     approval_entry_ids: list[list[int]] = field(default_factory=list)
+    # The nightly maintenance run after the generation, as in production (SQLite: the search
+    # index merged into one piece, `flask search compact`), in seconds.
+    maintenance_seconds: float = 0.0
 
 
 class Generator:

@@ -161,6 +161,27 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{notify_overdue_milestones()} jalon(s) en retard signalé(s).")
         db.session.commit()
 
+    @app.cli.group("search")
+    def search() -> None:
+        """Index de recherche des propositions."""
+
+    @search.command("compact")
+    def search_compact() -> None:
+        """Regroupe l'index de recherche (SQLite) en un seul morceau, par petites étapes
+        (à lancer chaque nuit)."""
+        import time
+
+        from .proposals.search import compact_index, index_segments
+
+        before = index_segments()
+        if before is None:
+            click.echo("Rien à faire sur PostgreSQL : l'autovacuum entretient l'index de recherche.")
+            return
+        started = time.perf_counter()
+        steps = compact_index()
+        click.echo(f"Index de recherche regroupé : {before} segment(s) → {index_segments()}, "
+                   f"en {steps} étape(s) et {time.perf_counter() - started:.1f} s.")
+
     @app.cli.command("backup")
     @click.argument("target", required=False, type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(target: Path | None) -> None:

@@ -192,7 +192,7 @@ def test_the_units_and_timers_the_kit_needs_are_there():
     names = {path.name for path in UNITS.iterdir()}
     for service in ("incubateur.service", "incubateur-email.service"):
         assert service in names
-    for job in ("digest", "overdue", "retention", "backup"):
+    for job in ("digest", "overdue", "retention", "backup", "search"):
         assert {f"incubateur-{job}.service", f"incubateur-{job}.timer"} <= names
     for timer in (n for n in names if n.endswith(".timer")):
         assert timer.removesuffix(".timer") + ".service" in names, timer

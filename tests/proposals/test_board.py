@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from incubator.extensions import db
+from incubator.proposals.search import compact_index, index_segments
 from incubator.proposals.services import _refresh_search_text
 from incubator.timeutil import utcnow
 from tests.factories import (
@@ -193,3 +194,39 @@ def test_search_lists_newest_submissions_first_and_counts_up_to_its_cap(client, 
     assert "Proposition générée 0" in many and "Proposition générée 19" in many
     assert "Proposition générée 20" in text(client.get("/propositions?q=generee&page=2"))
     assert "30 propositions" in text(client.get("/propositions?q=generee&page=2&tri=supported"))
+
+
+def test_the_nightly_compaction_merges_the_search_index_without_changing_a_result(app, client, login):
+    """Each proposal indexed in a transaction of its own adds a segment to SQLite's index,
+    which every search reads; `flask search compact` merges them, in short steps, and the
+    searches find the same proposals before and after, and the next ones too."""
+    author = make_user()
+    titles = [f"Compost partagé au jardin {n}" for n in range(6)]
+    for title in titles:
+        make_proposal(author=author, state="submitted", title=title)
+        db.session.commit()
+    make_proposal(author=author, state="submitted", title="Autre sujet")
+    db.session.commit()
+    login(client, make_user(org_unit=author.org_unit))
+
+    def found(query: str) -> list[str]:
+        page = text(client.get("/propositions?q=" + query))
+        return sorted(t for t in [*titles, "Autre sujet", "Compost du soir"] if t in page)
+
+    assert found("compost+jardin") == sorted(titles)
+    before = index_segments()
+    result = app.test_cli_runner().invoke(args=["search", "compact"])
+    assert result.exit_code == 0, result.output
+    if db.engine.dialect.name != "sqlite":
+        assert before is None and compact_index() == 0
+        assert "Rien à faire sur PostgreSQL" in result.output
+        return
+    assert before > 1 and index_segments() == 1
+    assert f"{before} segment(s) → 1" in result.output
+    assert found("compost+jardin") == sorted(titles) and found("sujet") == ["Autre sujet"]
+    # Indexing goes on after it; a compaction of one page per step takes several steps.
+    make_proposal(author=author, state="submitted", title="Compost du soir")
+    db.session.commit()
+    assert index_segments() == 2 and found("compost") == sorted([*titles, "Compost du soir"])
+    assert compact_index(pages_per_step=1) > 1 and index_segments() == 1
+    assert found("compost") == sorted([*titles, "Compost du soir"])
