@@ -4,6 +4,7 @@ map (/plan-du-site) is drawn from the same lists."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import request, url_for
 
@@ -28,8 +29,9 @@ class NavItem:
         return any(endpoint.startswith(e[:-1]) if e.endswith("*") else endpoint == e
                    for e in self.current_for or (self.endpoint,))
 
-    @property
+    @cached_property
     def url(self) -> str:
+        # Asked twice per page (the wide menu and the narrow one).
         return url_for(self.endpoint)
 
 
