@@ -37,7 +37,9 @@ def test_search_filters_and_sorts(client, login):
     agent = make_user(first_name="Hélène", last_name="Lefèvre")
     direction = make_org_unit(agent.institution, kind="direction", name="Direction technique")
     service = make_org_unit(agent.institution, parent=direction, name="Bâtiments")
-    builder = make_user(org_unit=service)
+    # A name of its own: the factories' default ("Agent1003") would match the search for
+    # "100" below once a worker has made a hundred agents.
+    builder = make_user(org_unit=service, last_name="Martin")
     theme = make_theme(agent.institution, "Écologie")
     old = make_proposal(author=agent, state="in_review", title="Éteindre l'éclairage la nuit", theme_id=theme.id)
     offer = make_proposal(author=builder, kind="mobility", state="submitted", title="Une semaine aux bâtiments")
