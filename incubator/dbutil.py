@@ -63,6 +63,13 @@ def serialise_on(*keys: str) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
 
 
+def prebuilt(build):
+    """A statement built once per process (its values as `bindparam`s, given at execution):
+    for the reads of the busiest pages, where building the statement (and its cache key,
+    which SQLAlchemy keeps on the statement object) cost more than running it."""
+    return functools.cache(build)
+
+
 # --------------------------------------------------------------------------- request cache
 
 _CACHE_KEY = "_request_cache"

@@ -3,7 +3,6 @@ deactivation and password change."""
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
+from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.models import User
 from ..timeutil import utcnow
@@ -66,10 +66,9 @@ class SessionClock:
                 "end": max(0, round((self.ends_at - now).total_seconds()))}
 
 
-@functools.cache
+@prebuilt
 def _session_query(facts: tuple[tuple[str, Callable[[Any], Any]], ...]):
-    """Built once per process: every request runs it, and building the facts' expressions
-    cost more than running them."""
+    """Every request runs it; building the facts' expressions cost more than running them."""
     return (
         select(AuthSession, User, *(clause(User.id).label(name) for name, clause in facts))
         .join(User, User.id == AuthSession.user_id)

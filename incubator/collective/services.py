@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..audit.services import record
-from ..dbutil import request_cached
+from ..dbutil import prebuilt, request_cached
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
 from ..people.models import User
@@ -91,14 +91,17 @@ def is_collective_member(user: User, on: date) -> bool:
     ))
 
 
+@prebuilt
+def _current_members_query():
+    return (select(CollectiveMembership.user_id).join(User, User.id == CollectiveMembership.user_id)
+            .where(CollectiveMembership.institution_id == bindparam("institution_id"),
+                   CollectiveMembership.held_on(bindparam("on")),
+                   User.is_active.is_(True)))
+
+
 @request_cached("collective_memberships", "users")
 def current_member_ids(institution_id: int, on: date) -> frozenset[int]:
-    return frozenset(db.session.scalars(
-        select(CollectiveMembership.user_id).join(User, User.id == CollectiveMembership.user_id)
-        .where(CollectiveMembership.institution_id == institution_id,
-               CollectiveMembership.held_on(on),
-               User.is_active.is_(True))
-    ))
+    return frozenset(db.session.scalars(_current_members_query(), {"institution_id": institution_id, "on": on}))
 
 
 def users_by_id(ids) -> list[User]:

@@ -4,7 +4,6 @@ PostgreSQL plans for a batch of 500 agents: docs/plans/hr-figures.txt (bench/pla
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -26,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased, selectinload
 
 from ..collective.models import CollectiveMembership
+from ..dbutil import prebuilt
 from ..extensions import db
 from ..immersions.models import Application
 from ..organisation.models import OrgUnit
@@ -101,7 +101,7 @@ def _parameters(user_ids: list[int], period: Period) -> dict:
             "start_at": period.start_at, "end_at": period.end_at}
 
 
-@functools.cache
+@prebuilt
 def _approved_minutes_statement(array: bool):
     # Summed per agent and project first, then each title read by the project's key (joined,
     # first or after the sums, PostgreSQL hashed the whole projects table: 10,000 rows for
@@ -117,7 +117,7 @@ def _approved_minutes_statement(array: bool):
             .order_by(title, minutes.c.project_id))
 
 
-@functools.cache
+@prebuilt
 def _counts_statement(array: bool):
     """One row per (agent, figure) for the counted figures, in a single query."""
     running = and_(Project.state != "framing",
@@ -154,7 +154,7 @@ def _counts_statement(array: bool):
     )
 
 
-@functools.cache
+@prebuilt
 def _proposals_statement(array: bool):
     """Proposals authored or co-authored (accepted), submitted in the period, by outcome.
     The period is applied in each branch, so that the authored ones are a range of the
@@ -173,7 +173,7 @@ def _proposals_statement(array: bool):
     return select(authorship.c.uid, outcome, func.count()).group_by(authorship.c.uid, outcome)
 
 
-@functools.cache
+@prebuilt
 def _memberships_statement(array: bool):
     return (select(CollectiveMembership.user_id, CollectiveMembership.starts_on, CollectiveMembership.ends_on)
             .where(_among(CollectiveMembership.user_id, array), CollectiveMembership.overlapping(_START, _END)))

@@ -12,7 +12,6 @@ is what its page lists (tests/inbox check it page by page).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,7 +21,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..collective.services import is_member
-from ..dbutil import week_start
+from ..dbutil import prebuilt, week_start
 from ..extensions import db
 from ..immersions.models import Application
 from ..immersions.queries import awaiting_consent, awaiting_selection
@@ -165,7 +164,7 @@ def _weeks(where) -> Any:
     return select(func.count()).select_from(pairs).scalar_subquery()
 
 
-@functools.cache
+@prebuilt
 def _current_entry():
     """Entries that no later entry corrects (the cell as the week's page shows it). Built
     once per process: the clause is immutable, and a new alias is costly to adapt."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.models import AuditEvent
+from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.models import User
 from ..proposals.models import Proposal
@@ -44,23 +45,27 @@ def portfolio_query(institution_id: int, filters: PortfolioFilters):
     return stmt
 
 
-def load_project(project_id: int, *, managers: bool = True) -> Project | None:
-    """The project with its team, milestones and people. `managers`: each member's N+1
-    too (the charter and its signatories); the project page does not show them, and
-    loading a large team's managers was most of its time. Without them, the members'
-    names only (an agent's other columns are read if asked for, one by one)."""
+@prebuilt
+def _project_query(managers: bool):
     member_user = selectinload(Project.members).joinedload(ProjectMember.user)
     if not managers:
         # The page shows each member's name: a team of sixty read with every column of
         # each agent was a quarter of its time (bench, issue 21).
         member_user = member_user.load_only(User.first_name, User.last_name)
-    return db.session.scalar(
-        select(Project).where(Project.id == project_id)
-        # Many-to-one in the same query; the team and the milestones in one query each.
-        .options(member_user.joinedload(User.manager) if managers else member_user,
-                 selectinload(Project.milestones), joinedload(Project.lead),
-                 joinedload(Project.sponsor), joinedload(Project.charter_validated_by), joinedload(Project.proposal),
-                 joinedload(Project.host_org_unit)))
+    return (select(Project).where(Project.id == bindparam("project_id"))
+            # Many-to-one in the same query; the team and the milestones in one query each.
+            .options(member_user.joinedload(User.manager) if managers else member_user,
+                     selectinload(Project.milestones), joinedload(Project.lead),
+                     joinedload(Project.sponsor), joinedload(Project.charter_validated_by),
+                     joinedload(Project.proposal), joinedload(Project.host_org_unit)))
+
+
+def load_project(project_id: int, *, managers: bool = True) -> Project | None:
+    """The project with its team, milestones and people. `managers`: each member's N+1
+    too (the charter and its signatories); the project page does not show them, and
+    loading a large team's managers was most of its time. Without them, the members'
+    names only (an agent's other columns are read if asked for, one by one)."""
+    return db.session.scalar(_project_query(managers), {"project_id": project_id})
 
 
 @dataclass
@@ -70,17 +75,25 @@ class ProjectPage:
     timeline: list[AuditEvent]
 
 
+@prebuilt
+def _project_page_queries():
+    project_id = bindparam("project_id")
+    return (
+        select(ProgressUpdate).where(ProgressUpdate.project_id == project_id)
+        .options(joinedload(ProgressUpdate.author))
+        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()),
+        select(Retrospective).where(Retrospective.project_id == project_id).options(joinedload(Retrospective.author)),
+        select(AuditEvent).where(AuditEvent.target_type == "Project", AuditEvent.target_id == project_id,
+                                 AuditEvent.is_public.is_(True))
+        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.created_at, AuditEvent.id),
+    )
+
+
 def project_page(project: Project) -> ProjectPage:
-    updates = db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.project_id == project.id)
-                                 .options(joinedload(ProgressUpdate.author))
-                                 .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
-    retro = db.session.scalar(select(Retrospective).where(Retrospective.project_id == project.id)
-                              .options(joinedload(Retrospective.author)))
-    timeline = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.target_type == "Project", AuditEvent.target_id == project.id,
-        AuditEvent.is_public.is_(True)).options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.created_at, AuditEvent.id)).all()
-    return ProjectPage(list(updates), retro, list(timeline))
+    updates, retro, timeline = _project_page_queries()
+    given = {"project_id": project.id}
+    return ProjectPage(list(db.session.scalars(updates, given)), db.session.scalar(retro, given),
+                       list(db.session.scalars(timeline, given)))
 
 
 def project_for_proposal(proposal: Proposal) -> tuple[Project | None, Retrospective | None]:

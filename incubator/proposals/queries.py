@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.models import AuditEvent
 from ..audit.services import action_label
-from ..dbutil import MAX_ID
+from ..dbutil import MAX_ID, prebuilt
 from ..extensions import db
 from ..organisation.models import OrgUnit
 from ..people.models import User
@@ -146,24 +146,38 @@ class ProposalPage:
     actors: dict[int, User] = field(default_factory=dict)
 
 
+# The proposal page's statements are built once per process (`prebuilt`): building them
+# cost more than running them.
+@prebuilt
+def _comments_query():
+    return (select(Comment).where(Comment.proposal_id == bindparam("proposal_id"))
+            .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
+            .order_by(Comment.created_at, Comment.id))
+
+
+@prebuilt
+def _timeline_query():
+    return (select(AuditEvent).where(AuditEvent.target_type == "Proposal",
+                                     AuditEvent.target_id == bindparam("proposal_id"),
+                                     AuditEvent.is_public.is_(True))
+            .options(joinedload(AuditEvent.actor))
+            .order_by(AuditEvent.created_at, AuditEvent.id))
+
+
+@prebuilt
+def _supported_query():
+    return select(Support.id).where(Support.proposal_id == bindparam("proposal_id"),
+                                    Support.user_id == bindparam("user_id"))
+
+
 def comments(proposal: Proposal) -> list[Comment]:
-    return list(db.session.scalars(
-        select(Comment).where(Comment.proposal_id == proposal.id)
-        .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
-        .order_by(Comment.created_at, Comment.id)
-    ))
+    return list(db.session.scalars(_comments_query(), {"proposal_id": proposal.id}))
 
 
 def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
-    timeline = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.target_type == "Proposal",
-                                 AuditEvent.target_id == proposal.id,
-                                 AuditEvent.is_public.is_(True))
-        .options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    ).all()
-    supported = db.session.scalar(select(Support.id).where(
-        Support.proposal_id == proposal.id, Support.user_id == viewer.id)) is not None
+    timeline = db.session.scalars(_timeline_query(), {"proposal_id": proposal.id}).all()
+    supported = db.session.scalar(_supported_query(),
+                                  {"proposal_id": proposal.id, "user_id": viewer.id}) is not None
     invitation = next((c for c in proposal.coauthors if c.user_id == viewer.id), None)
     return ProposalPage(
         proposal=proposal,
@@ -176,15 +190,20 @@ def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
     )
 
 
-def load_proposal(proposal_id: int) -> Proposal | None:
-    return db.session.scalar(
-        select(Proposal).where(Proposal.id == proposal_id)
+@prebuilt
+def _proposal_query():
+    return (
+        select(Proposal).where(Proposal.id == bindparam("proposal_id"))
         # Many-to-one in the same query, the co-authors in one more.
         .options(joinedload(Proposal.author).joinedload(User.org_unit),
                  selectinload(Proposal.coauthors).joinedload(CoAuthor.user),
                  joinedload(Proposal.theme), joinedload(Proposal.host_org_unit),
                  joinedload(Proposal.contact))
     )
+
+
+def load_proposal(proposal_id: int) -> Proposal | None:
+    return db.session.scalar(_proposal_query(), {"proposal_id": proposal_id})
 
 
 def versions(proposal: Proposal) -> list[ProposalVersion]:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Integer, bindparam, delete, select, update
 
 from ..audit.services import record
-from ..dbutil import MAX_ID, insert_ignoring_duplicates, lock_row
+from ..dbutil import MAX_ID, insert_ignoring_duplicates, lock_row, prebuilt
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import Link, link
@@ -406,26 +406,31 @@ def toggle_support(actor: User, proposal: Proposal) -> bool:
     reason = can_support(actor, proposal)
     if reason:
         raise NotAllowed(reason)
-    deleted = db.session.execute(
-        delete(Support).where(Support.proposal_id == proposal.id, Support.user_id == actor.id)
-    ).rowcount
+    withdraw, count = _support_statements()
+    deleted = db.session.execute(withdraw, {"proposal_id": proposal.id, "user_id": actor.id}).rowcount
     if deleted:
-        db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                           .values(support_count=Proposal.support_count - deleted))
+        db.session.execute(count, {"proposal": proposal.id, "by": -deleted})
         db.session.refresh(proposal, ["support_count"])
         return False
     if not insert_ignoring_duplicates(Support, proposal_id=proposal.id, user_id=actor.id,
                                       created_at=utcnow()):
         return True  # backed by a concurrent request of the same person
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                       .values(support_count=Proposal.support_count + 1))
+    db.session.execute(count, {"proposal": proposal.id, "by": 1})
     db.session.refresh(proposal, ["support_count"])
     return True
 
 
-def has_supported(user: User, proposal: Proposal) -> bool:
-    return db.session.scalar(select(Support.id).where(
-        Support.proposal_id == proposal.id, Support.user_id == user.id)) is not None
+@prebuilt
+def _support_statements():
+    """Withdrawing a support; changing the counter `by` some. The session's objects are left
+    alone (no Support is loaded here, and the counter is read again right after)."""
+    return (delete(Support).where(Support.proposal_id == bindparam("proposal_id"),
+                                  Support.user_id == bindparam("user_id"))
+            .execution_options(synchronize_session=False),
+            # An UPDATE's parameters may not be named after a column (SQLAlchemy keeps those).
+            update(Proposal).where(Proposal.id == bindparam("proposal"))
+            .values(support_count=Proposal.support_count + bindparam("by", type_=Integer))
+            .execution_options(synchronize_session=False))
 
 
 # --------------------------------------------------------------------------- comments

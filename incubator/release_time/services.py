@@ -6,7 +6,6 @@ that an agent and their N+1 acting on the same week at once cannot both win."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,7 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from ..audit.services import record
-from ..dbutil import request_cached
+from ..dbutil import prebuilt, request_cached
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..extensions import db
 from ..notifications.links import link
@@ -51,10 +50,15 @@ def near_cap(counted: int, cap: int) -> bool:
     return cap > 0 and counted >= WARN_SHARE * cap
 
 
+@prebuilt
+def _settings_query():
+    return select(ReleaseSettings).where(ReleaseSettings.institution_id == bindparam("institution_id"))
+
+
 @request_cached("release_settings")
 def settings_for(institution_id: int) -> ReleaseSettings:
     # Read once a request: the week's page asks it for the daily limit and the monthly cap.
-    found = db.session.scalar(select(ReleaseSettings).where(ReleaseSettings.institution_id == institution_id))
+    found = db.session.scalar(_settings_query(), {"institution_id": institution_id})
     return found or ReleaseSettings(institution_id=institution_id, monthly_cap_percent=CAP_PERCENT_DEFAULT,
                                     daily_minutes_full_time=DAY_MINUTES_DEFAULT)
 
@@ -107,7 +111,7 @@ def parse_hours(raw: str | None) -> int | None:
 # --------------------------------------------------------------------------- reading
 
 
-@functools.cache
+@prebuilt
 def _not_superseded():
     """Entries that no submitted or approved correction replaces. Built once per process
     (the clause is immutable): an alias and a correlated EXISTS cost more to build than
@@ -116,9 +120,8 @@ def _not_superseded():
     return ~exists().where(newer.corrects_id == TimeEntry.id, newer.status.in_(COUNTED))
 
 
-@functools.cache
+@prebuilt
 def _counted_minutes_query(statuses: tuple[str, ...]):
-    # Built once per process and status set, with parameters: building it cost more than running it.
     return select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
         TimeEntry.user_id == bindparam("user_id"), TimeEntry.day >= bindparam("start"),
         TimeEntry.day < bindparam("end"), TimeEntry.status.in_(statuses), _not_superseded())
@@ -130,19 +133,24 @@ def counted_minutes(user_id: int, start: date, end: date, statuses=COUNTED) -> i
                              {"user_id": user_id, "start": start, "end": end}) or 0
 
 
+@prebuilt
+def _week_projects_query():
+    return (select(Project).join(ProjectMember, ProjectMember.project_id == Project.id)
+            .where(ProjectMember.user_id == bindparam("user_id"), Project.institution_id == bindparam("institution_id"),
+                   Project.state == "active",
+                   (Project.starts_on.is_(None)) | (Project.starts_on <= bindparam("friday")),
+                   (Project.ends_on.is_(None)) | (Project.ends_on >= bindparam("monday")))
+            .order_by(Project.title))
+
+
 def week_projects(user: User, monday: date) -> list[Project]:
     """Projects the agent may record time on this week: a member, project running, dates overlapping."""
-    friday = monday + timedelta(days=4)
-    return list(db.session.scalars(
-        select(Project).join(ProjectMember, ProjectMember.project_id == Project.id)
-        .where(ProjectMember.user_id == user.id, Project.institution_id == user.institution_id,
-               Project.state == "active",
-               (Project.starts_on.is_(None)) | (Project.starts_on <= friday),
-               (Project.ends_on.is_(None)) | (Project.ends_on >= monday))
-        .order_by(Project.title)))
+    return list(db.session.scalars(_week_projects_query(), {
+        "user_id": user.id, "institution_id": user.institution_id,
+        "monday": monday, "friday": monday + timedelta(days=4)}))
 
 
-@functools.cache
+@prebuilt
 def _not_corrected():
     """Entries that no later entry corrects: built once per process, as _not_superseded
     (a new alias costs more to adapt than the week's query takes to run)."""
@@ -150,12 +158,16 @@ def _not_corrected():
     return ~exists().where(newer.corrects_id == TimeEntry.id)
 
 
+@prebuilt
+def _current_entries_query():
+    return (select(TimeEntry).where(TimeEntry.user_id == bindparam("user_id"), TimeEntry.day >= bindparam("start"),
+                                    TimeEntry.day < bindparam("end"), _not_corrected())
+            .order_by(TimeEntry.id))
+
+
 def current_entries(user: User, start: date, end: date) -> dict[tuple[int, date], TimeEntry]:
     """The entry that stands for each (project, day) cell: the end of its correction chain."""
-    rows = db.session.scalars(
-        select(TimeEntry).where(TimeEntry.user_id == user.id, TimeEntry.day >= start, TimeEntry.day < end,
-                                _not_corrected())
-        .order_by(TimeEntry.id))
+    rows = db.session.scalars(_current_entries_query(), {"user_id": user.id, "start": start, "end": end})
     return {(e.project_id, e.day): e for e in rows}
 
 
@@ -241,12 +253,17 @@ def save_week(actor: User, monday: date, *, values: dict[tuple[int, date], str],
                data={"week": monday.isoformat(), "cells": changed})
 
 
+@prebuilt
+def _override_query():
+    return select(CapOverride.id).where(CapOverride.user_id == bindparam("user_id"),
+                                        CapOverride.month == bindparam("month"))
+
+
 def cap_status(user: User, month: date) -> tuple[int, int, bool]:
     """(counted minutes, cap minutes, override granted) for the month."""
     start = month_start(month)
     counted = counted_minutes(user.id, start, next_month(start))
-    override = db.session.scalar(select(CapOverride.id).where(CapOverride.user_id == user.id,
-                                                              CapOverride.month == start)) is not None
+    override = db.session.scalar(_override_query(), {"user_id": user.id, "month": start}) is not None
     return counted, monthly_cap(user), override
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 from types import EllipsisType
 
-from sqlalchemy import exists, func, or_, select, union
+from sqlalchemy import bindparam, exists, func, or_, select, union
 
 from ..collective.services import is_member
-from ..dbutil import request_cached
+from ..dbutil import prebuilt, request_cached
 from ..errors import Refusal, not_now
 from ..extensions import db
 from ..people.models import User, UserRole
@@ -62,12 +62,17 @@ NO_SUBSTITUTE_STATES = ("draft", "withdrawn")
 # --------------------------------------------------------------------------- recusal
 
 
+@prebuilt
+def _recused_query():
+    return union(
+        select(CoAuthor.user_id).where(CoAuthor.proposal_id == bindparam("proposal_id"), CoAuthor.status != "declined"),
+        select(Conflict.user_id).where(Conflict.proposal_id == bindparam("proposal_id")))
+
+
 @request_cached("proposal_coauthors", "conflicts", "proposals")
 def recused_ids(proposal: Proposal) -> frozenset[int]:
     """Authors, co-authors (invited or accepted) and declared conflicts (one query)."""
-    return frozenset({proposal.author_id} | set(db.session.scalars(union(
-        select(CoAuthor.user_id).where(CoAuthor.proposal_id == proposal.id, CoAuthor.status != "declined"),
-        select(Conflict.user_id).where(Conflict.proposal_id == proposal.id)))))
+    return frozenset({proposal.author_id} | set(db.session.scalars(_recused_query(), {"proposal_id": proposal.id})))
 
 
 def recused_clause(user_id: int):
@@ -95,19 +100,29 @@ def recusal_reason(user: User, proposal: Proposal) -> str | None:
     return None
 
 
+@prebuilt
+def _substitute_query():
+    return (select(User).join(ProposalSubstitute, ProposalSubstitute.user_id == User.id)
+            .where(ProposalSubstitute.proposal_id == bindparam("proposal_id")))
+
+
 @request_cached("proposal_substitutes", "users")
 def substitute_for(proposal: Proposal) -> User | None:
     """The substitute an administrator designated for this proposal, if any."""
-    return db.session.scalar(select(User).join(ProposalSubstitute, ProposalSubstitute.user_id == User.id)
-                             .where(ProposalSubstitute.proposal_id == proposal.id))
+    return db.session.scalar(_substitute_query(), {"proposal_id": proposal.id})
 
 
 # --------------------------------------------------------------------------- the members
 
 
+@prebuilt
+def _present_query():
+    return select(Attendance.user_id).where(Attendance.session_id == bindparam("session_id"))
+
+
 @request_cached("attendances")
 def present_ids(session: ReviewSession) -> frozenset[int]:
-    return frozenset(db.session.scalars(select(Attendance.user_id).where(Attendance.session_id == session.id)))
+    return frozenset(db.session.scalars(_present_query(), {"session_id": session.id}))
 
 
 NOT_MEMBER = "Seuls les membres du collectif pilote en mandat peuvent évaluer et voter."
@@ -357,13 +372,18 @@ class Coordination:
         return f"{start}{', '.join(names)} {verb} à sa place."
 
 
+@prebuilt
+def _coordinators_query():
+    institution_id = bindparam("institution_id")
+    return (select(User).join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.institution_id == institution_id, UserRole.role == "coordinator",
+                   User.institution_id == institution_id, User.is_active.is_(True))
+            .order_by(User.last_name, User.first_name, User.id))
+
+
 def coordinators_of(institution_id: int) -> list[User]:
     """The institution's active coordinators."""
-    return list(db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.institution_id == institution_id, UserRole.role == "coordinator",
-               User.institution_id == institution_id, User.is_active.is_(True))
-        .order_by(User.last_name, User.first_name, User.id)))
+    return list(db.session.scalars(_coordinators_query(), {"institution_id": institution_id}))
 
 
 def coordination_of(proposal: Proposal) -> Coordination:

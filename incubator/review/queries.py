@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select, union
+from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..collective.models import CollectiveMembership
+from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.models import User
 from ..proposals import lifecycle
@@ -142,13 +143,17 @@ def published_scores(proposal: Proposal) -> PublishedScores | None:
     return PublishedScores(count=count, per_criterion=results, weighted=weighted)
 
 
+@prebuilt
+def _decisions_query():
+    return (select(Decision).where(Decision.proposal_id == bindparam("proposal_id"))
+            # Many-to-one, in the same query: a proposal has a few decisions, each a query less.
+            .options(joinedload(Decision.session), joinedload(Decision.decided_by),
+                     joinedload(Decision.duplicate_of))
+            .order_by(Decision.published_at, Decision.id))
+
+
 def decisions_for(proposal: Proposal) -> list[Decision]:
-    return list(db.session.scalars(
-        select(Decision).where(Decision.proposal_id == proposal.id)
-        # Many-to-one, in the same query: a proposal has a few decisions, each a query less.
-        .options(joinedload(Decision.session), joinedload(Decision.decided_by),
-                 joinedload(Decision.duplicate_of))
-        .order_by(Decision.published_at, Decision.id)))
+    return list(db.session.scalars(_decisions_query(), {"proposal_id": proposal.id}))
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..audit.services import record
-from ..dbutil import request_cached
+from ..dbutil import prebuilt, request_cached
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..people.models import User
@@ -28,10 +28,15 @@ CRITERION_NAME_MIN, CRITERION_NAME_MAX = 2, 120
 CRITERION_TEXT_MIN, CRITERION_TEXT_MAX = 10, 1000
 
 
+@prebuilt
+def _settings_query():
+    return select(ReviewSettings).where(ReviewSettings.institution_id == bindparam("institution_id"))
+
+
 @request_cached("review_settings")
 def settings_for(institution_id: int) -> ReviewSettings:
     """The institution's rules; defaults (unsaved) until the coordinator saves them."""
-    found = db.session.scalar(select(ReviewSettings).where(ReviewSettings.institution_id == institution_id))
+    found = db.session.scalar(_settings_query(), {"institution_id": institution_id})
     if found is None:
         found = ReviewSettings(institution_id=institution_id, decision_rule="majority",
                                quorum_percent=50, votes_public=False, target_days=60,
