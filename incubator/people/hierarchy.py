@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.orm import aliased
 
 from ..accounts.sessions import register_session_fact
 from ..audit.services import record
-from ..dbutil import request_cached
+from ..dbutil import prebuilt, request_cached
 from ..errors import NotAllowed, ValidationFailed
 from ..extensions import db
 from ..timeutil import today_paris
@@ -18,12 +18,17 @@ from .models import ApprovalDelegation, User
 from .services import agent_by_email
 
 
+@prebuilt
+def _delegators_query():
+    on = bindparam("on")
+    return select(ApprovalDelegation.manager_id).where(
+        ApprovalDelegation.delegate_id == bindparam("actor_id"), ApprovalDelegation.starts_on <= on,
+        ApprovalDelegation.ends_on >= on)
+
+
 def delegators(actor: User, on: date | None = None) -> list[int]:
     """Managers whose approvals `actor` holds today."""
-    on = on or today_paris()
-    return list(db.session.scalars(select(ApprovalDelegation.manager_id).where(
-        ApprovalDelegation.delegate_id == actor.id, ApprovalDelegation.starts_on <= on,
-        ApprovalDelegation.ends_on >= on)))
+    return list(db.session.scalars(_delegators_query(), {"actor_id": actor.id, "on": on or today_paris()}))
 
 
 def approver_clause(user_id):

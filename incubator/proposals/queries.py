@@ -88,21 +88,30 @@ def board_query(institution_id: int, filters: BoardFilters):
     return stmt
 
 
+@prebuilt
+def _board_cards_query():
+    return (select(Proposal).where(Proposal.id.in_(bindparam("ids", expanding=True)))
+            .options(joinedload(Proposal.author), joinedload(Proposal.theme), joinedload(Proposal.org_unit)))
+
+
 def board_cards(ids: list[int]) -> list[Proposal]:
     """The board's proposals with what their cards show, in the order of `ids`."""
-    found = {p.id: p for p in db.session.scalars(
-        select(Proposal).where(Proposal.id.in_(ids))
-        .options(joinedload(Proposal.author), joinedload(Proposal.theme), joinedload(Proposal.org_unit)))}
+    found = {p.id: p for p in db.session.scalars(_board_cards_query(), {"ids": list(ids)})}
     return [found[i] for i in ids if i in found]
 
 
+@prebuilt
+def _board_choices_queries():
+    institution_id = bindparam("institution_id")
+    return (select(Theme).where(Theme.institution_id == institution_id).order_by(Theme.name),
+            select(OrgUnit).where(OrgUnit.institution_id == institution_id, OrgUnit.kind == "direction")
+            .order_by(OrgUnit.name))
+
+
 def board_choices(institution_id: int) -> tuple[list[Theme], list[OrgUnit]]:
-    themes = db.session.scalars(select(Theme).where(Theme.institution_id == institution_id)
-                                .order_by(Theme.name)).all()
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.institution_id == institution_id,
-                                                     OrgUnit.kind == "direction")
-                               .order_by(OrgUnit.name)).all()
-    return themes, units
+    themes, units = _board_choices_queries()
+    given = {"institution_id": institution_id}
+    return db.session.scalars(themes, given).all(), db.session.scalars(units, given).all()
 
 
 def similar_proposals(institution_id: int, text: str, *, exclude_id: int | None = None,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import joinedload
 
+from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.hierarchy import decidable_agents
 from ..people.models import ApprovalDelegation, User
@@ -86,6 +87,26 @@ def awaiting_approval(user: User):
     return and_(TimeEntry.user_id == User.id, decidable_agents(user), TimeEntry.status.in_(ENTRIES.sources("approve")))
 
 
+@prebuilt
+def _queue_queries():
+    # Rows, not objects: the page only shows the lines (some fifty), and loading them and
+    # their projects as objects was most of its time.
+    lines = (select(TimeEntry.id, TimeEntry.user_id, TimeEntry.day, TimeEntry.minutes, TimeEntry.note,
+                    TimeEntry.corrects_id, Project.title)
+             .join(Project, Project.id == TimeEntry.project_id)
+             .where(TimeEntry.user_id.in_(bindparam("user_ids", expanding=True)),
+                    TimeEntry.status.in_(ENTRIES.sources("approve")))
+             .order_by(TimeEntry.day, TimeEntry.id))
+    # The delegations given and received, current or to come, in one query.
+    user_id = bindparam("user_id")
+    delegations = (select(ApprovalDelegation)
+                   .where(or_(ApprovalDelegation.manager_id == user_id, ApprovalDelegation.delegate_id == user_id),
+                          ApprovalDelegation.ends_on >= bindparam("today"))
+                   .options(joinedload(ApprovalDelegation.delegate), joinedload(ApprovalDelegation.manager))
+                   .order_by(ApprovalDelegation.starts_on, ApprovalDelegation.id))
+    return lines, delegations
+
+
 def approval_queue(user: User, page: int = 1):
     """Agents with hours waiting for `user` (their N+1 or delegate, never `user` themself),
     ten per page, with their lines by week; and the delegations given and received."""
@@ -93,23 +114,12 @@ def approval_queue(user: User, page: int = 1):
         .order_by(User.last_name, User.first_name, User.id))
     agents = db.paginate(waiting, page=page, per_page=AGENTS_PER_PAGE, error_out=False)
     queues = {agent.id: AgentQueue(agent) for agent in agents.items}
+    lines, delegations_query = _queue_queries()
     if queues:
-        # Rows, not objects: the page only shows the lines (some fifty), and loading them
-        # and their projects as objects was most of its time.
-        for row in db.session.execute(
-                select(TimeEntry.id, TimeEntry.user_id, TimeEntry.day, TimeEntry.minutes, TimeEntry.note,
-                       TimeEntry.corrects_id, Project.title)
-                .join(Project, Project.id == TimeEntry.project_id)
-                .where(TimeEntry.user_id.in_(queues), TimeEntry.status.in_(ENTRIES.sources("approve")))
-                .order_by(TimeEntry.day, TimeEntry.id)):
+        for row in db.session.execute(lines, {"user_ids": list(queues)}):
             line = QueueLine(row.id, row.day, row.minutes, row.note, row.corrects_id, row.title)
             queues[row.user_id].weeks.setdefault(monday_of(row.day), []).append(line)
-    # The delegations given and received, current or to come, in one query.
-    delegations = db.session.scalars(select(ApprovalDelegation).where(
-        or_(ApprovalDelegation.manager_id == user.id, ApprovalDelegation.delegate_id == user.id),
-        ApprovalDelegation.ends_on >= today_paris())
-        .options(joinedload(ApprovalDelegation.delegate), joinedload(ApprovalDelegation.manager))
-        .order_by(ApprovalDelegation.starts_on, ApprovalDelegation.id)).all()
+    delegations = db.session.scalars(delegations_query, {"user_id": user.id, "today": today_paris()}).all()
     given = [d for d in delegations if d.manager_id == user.id]
     received = [d for d in delegations if d.delegate_id == user.id]
     return agents, list(queues.values()), given, received

@@ -32,28 +32,36 @@ from .settings import active_criteria, settings_for
 from .voting import present_ids
 
 
+@prebuilt
+def _members_with_terms_query():
+    return (select(CollectiveMembership)
+            .join(User, User.id == CollectiveMembership.user_id)
+            .where(CollectiveMembership.institution_id == bindparam("institution_id"),
+                   CollectiveMembership.held_on(bindparam("on")),
+                   User.is_active.is_(True))
+            .options(joinedload(CollectiveMembership.user).joinedload(User.org_unit))
+            .order_by(User.last_name, User.first_name))
+
+
 def members_with_terms(institution_id: int, on: date) -> list[CollectiveMembership]:
-    return list(db.session.scalars(
-        select(CollectiveMembership)
-        .join(User, User.id == CollectiveMembership.user_id)
-        .where(CollectiveMembership.institution_id == institution_id,
-               CollectiveMembership.held_on(on),
-               User.is_active.is_(True))
-        .options(joinedload(CollectiveMembership.user).joinedload(User.org_unit))
-        .order_by(User.last_name, User.first_name)
-    ))
+    return list(db.session.scalars(_members_with_terms_query(), {"institution_id": institution_id, "on": on}))
 
 
 def _start_of_today() -> datetime:
     return datetime.combine(today_paris(), time.min) - timedelta(hours=2)
 
 
+@prebuilt
+def _upcoming_sessions_query():
+    return (select(ReviewSession).where(ReviewSession.institution_id == bindparam("institution_id"),
+                                        ReviewSession.starts_at >= bindparam("since"))
+            .order_by(ReviewSession.starts_at))
+
+
 def upcoming_sessions(institution_id: int) -> list[ReviewSession]:
     """Sessions from today on, soonest first (a handful)."""
-    return list(db.session.scalars(
-        select(ReviewSession).where(ReviewSession.institution_id == institution_id,
-                                    ReviewSession.starts_at >= _start_of_today())
-        .order_by(ReviewSession.starts_at)))
+    return list(db.session.scalars(_upcoming_sessions_query(),
+                                   {"institution_id": institution_id, "since": _start_of_today()}))
 
 
 def past_sessions_query(institution_id: int):

@@ -113,7 +113,12 @@ def save_criterion(actor: User, criterion: Criterion | None, *, name: str, descr
     return criterion
 
 
+@prebuilt
+def _active_criteria_query():
+    return (select(Criterion).where(Criterion.institution_id == bindparam("institution_id"),
+                                    Criterion.is_active.is_(True))
+            .order_by(Criterion.position, Criterion.id))
+
+
 def active_criteria(institution_id: int) -> list[Criterion]:
-    return list(db.session.scalars(select(Criterion).where(
-        Criterion.institution_id == institution_id, Criterion.is_active.is_(True))
-        .order_by(Criterion.position, Criterion.id)))
+    return list(db.session.scalars(_active_criteria_query(), {"institution_id": institution_id}))
