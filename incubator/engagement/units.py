@@ -10,6 +10,7 @@ two together list a few dozen options, and each stays a plain select (keyboard, 
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -101,11 +102,14 @@ class UnitTree:
             elif through:
                 self._walk(self.children.get(uid, ()), keep, indent, choices, through=through)
 
-    def direction_choices(self) -> list[tuple[str, str]]:
-        """The directions and the units at the top, in tree order, indented by depth."""
+    @functools.cached_property
+    def direction_choices(self) -> tuple[tuple[str, str], ...]:
+        """The directions and the units at the top, in tree order, indented by depth: walked
+        once per tree (a tree is kept by the process while its units do not change, and
+        walking a thousand units was a tenth of the HR page)."""
         choices = [("", "Toutes")]
         self._walk(self.children.get(None, ()), self._is_anchor, "", choices, through=True)
-        return choices
+        return tuple(choices)
 
     def service_choices(self, anchor: int | None) -> list[tuple[str, str]]:
         """The units filed under `anchor` (not its sub-directions, listed with the

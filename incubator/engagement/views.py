@@ -74,7 +74,7 @@ def hr():
     direction = units.anchor(filters.org_unit_id) if filters.org_unit_id else None
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,
                        places={u.org_unit_id: units.place(u.org_unit_id) for u in page.items},
-                       filters=filters, direction=direction, directions=units.direction_choices(),
+                       filters=filters, direction=direction, directions=units.direction_choices,
                        services=units.service_choices(direction), fragment=is_htmx(),
                        categories=CATEGORIES, search_max=SEARCH_MAX)
 
