@@ -218,8 +218,7 @@ def test_two_workers_at_once_send_each_message_once(smtp, database_url):
     db.session.commit()
     results = []
 
-    def worker():
-        app = create_app(app_config(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port))
+    def worker(app):
         with app.app_context():
             total = 0
             while True:
@@ -230,7 +229,11 @@ def test_two_workers_at_once_send_each_message_once(smtp, database_url):
             results.append(total)
 
     smtp_port = current_app.config["MAIL_PORT"]
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    # Each worker has an app of its own, made here: Python 3.11 may fail to compile two apps'
+    # routes at once in two threads (« AST constructor recursion depth mismatch »), which left
+    # one worker doing all the sending.
+    apps = [create_app(app_config(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port)) for _ in range(2)]
+    threads = [threading.Thread(target=worker, args=(app,)) for app in apps]
     for t in threads:
         t.start()
     for t in threads:
