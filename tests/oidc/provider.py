@@ -47,27 +47,44 @@ def require_node() -> None:
 
 
 class ProviderProcess:
+    # It starts in about a second. Once in a CI run, beside the browsers and validators of
+    # the other worker, it had not answered after 30 s: a second try, on another port.
+    ATTEMPTS, SECONDS = 2, 45
+
     def __init__(self, redirect_uris: list[str], post_logout_redirect_uris: list[str]):
         require_node()
+        env = {**os.environ, "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
+               "REDIRECT_URIS": " ".join(redirect_uris),
+               "POST_LOGOUT_REDIRECT_URIS": " ".join(post_logout_redirect_uris)}
+        failures = []
+        for _attempt in range(self.ATTEMPTS):
+            last = self._start(env)
+            if last is None:
+                return
+            failures.append(f"port {self.port} ({last}) :\n{self.log()}")
+        raise RuntimeError("Le fournisseur OpenID Connect de test n'a pas démarré :\n" + "\n".join(failures))
+
+    def _start(self, env: dict[str, str]) -> str | None:
+        """None once the provider answers; else, stopped, the last thing its address did."""
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.mkstemp(prefix="oidc-provider-", suffix=".log")[1])
         self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            ["node", "server.mjs"], cwd=PROVIDER_DIR, stdout=self._log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PORT": str(self.port), "CLIENT_ID": CLIENT_ID,
-                 "CLIENT_SECRET": CLIENT_SECRET, "REDIRECT_URIS": " ".join(redirect_uris),
-                 "POST_LOGOUT_REDIRECT_URIS": " ".join(post_logout_redirect_uris)})
-        deadline = time.monotonic() + 30
+        self.process = subprocess.Popen(["node", "server.mjs"], cwd=PROVIDER_DIR, stdout=self._log,
+                                        stderr=subprocess.STDOUT, env={**env, "PORT": str(self.port)})
+        deadline = time.monotonic() + self.SECONDS
+        last = "aucune réponse"
         while True:
             try:
-                if requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
+                response = requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1)
+                if response.ok:
+                    return None
+                last = f"HTTP {response.status_code}"
+            except requests.RequestException as error:
+                last = type(error).__name__
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"Le fournisseur OpenID Connect de test n'a pas démarré :\n{self.log()}")
+                return last
             time.sleep(0.2)
 
     def log(self) -> str:
