@@ -64,9 +64,10 @@ def serialise_on(*keys: str) -> None:
 
 
 def prebuilt(build):
-    """A statement built once per process (its values as `bindparam`s, given at execution):
-    for the reads of the busiest pages, where building the statement (and its cache key,
-    which SQLAlchemy keeps on the statement object) cost more than running it."""
+    """A statement (or clause) built once per process, its values as `bindparam`s given at
+    execution: for the busiest pages, where building a statement (and its cache key, which
+    SQLAlchemy keeps on the statement object) cost more than running it. Never capture a
+    date or a person when building: pass them as parameters."""
     return functools.cache(build)
 
 

@@ -91,12 +91,17 @@ def is_collective_member(user: User, on: date) -> bool:
     ))
 
 
+def with_current_terms(stmt):
+    """`stmt` (on CollectiveMembership) narrowed to the terms that active agents hold on the
+    day `on` in the institution `institution_id` (both bindparams, for prebuilt statements)."""
+    return (stmt.join(User, User.id == CollectiveMembership.user_id)
+            .where(CollectiveMembership.institution_id == bindparam("institution_id"),
+                   CollectiveMembership.held_on(bindparam("on")), User.is_active.is_(True)))
+
+
 @prebuilt
 def _current_members_query():
-    return (select(CollectiveMembership.user_id).join(User, User.id == CollectiveMembership.user_id)
-            .where(CollectiveMembership.institution_id == bindparam("institution_id"),
-                   CollectiveMembership.held_on(bindparam("on")),
-                   User.is_active.is_(True)))
+    return with_current_terms(select(CollectiveMembership.user_id))
 
 
 @request_cached("collective_memberships", "users")

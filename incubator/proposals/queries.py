@@ -155,8 +155,6 @@ class ProposalPage:
     actors: dict[int, User] = field(default_factory=dict)
 
 
-# The proposal page's statements are built once per process (`prebuilt`): building them
-# cost more than running them.
 @prebuilt
 def _comments_query():
     return (select(Comment).where(Comment.proposal_id == bindparam("proposal_id"))

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..collective.models import CollectiveMembership
+from ..collective.services import with_current_terms
 from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.models import User
@@ -34,11 +35,7 @@ from .voting import present_ids
 
 @prebuilt
 def _members_with_terms_query():
-    return (select(CollectiveMembership)
-            .join(User, User.id == CollectiveMembership.user_id)
-            .where(CollectiveMembership.institution_id == bindparam("institution_id"),
-                   CollectiveMembership.held_on(bindparam("on")),
-                   User.is_active.is_(True))
+    return (with_current_terms(select(CollectiveMembership))
             .options(joinedload(CollectiveMembership.user).joinedload(User.org_unit))
             .order_by(User.last_name, User.first_name))
 
