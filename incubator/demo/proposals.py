@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -307,20 +307,23 @@ def seed(named: dict[str, User]) -> None:
         db.session.add(draft)
     db.session.flush()
 
-    # Supports and comments, from a spread of agents; never on one's own proposal.
+    # Supports and comments, from a spread of agents; never on one's own proposal, never after now.
+    def after_submission(proposal: Proposal, delay: timedelta) -> datetime:
+        return min(proposal.submitted_at + delay, max(proposal.submitted_at, now - timedelta(minutes=30)))
+
     for proposal in proposals:
         backers = rng.sample(agents, k=rng.randint(0, 18))
         for backer in backers:
             if backer.id == proposal.author_id or any(c.user_id == backer.id for c in proposal.coauthors):
                 continue
             db.session.add(Support(proposal_id=proposal.id, user_id=backer.id,
-                                   created_at=proposal.submitted_at + timedelta(days=rng.randint(0, 5))))
+                                   created_at=after_submission(proposal, timedelta(days=rng.randint(0, 5)))))
             proposal.support_count += 1
         for k in range(rng.randint(0, 3)):
             commenter = rng.choice(agents)
             db.session.add(Comment(proposal_id=proposal.id, author_id=commenter.id,
                                    body=rng.choice(COMMENTS),
-                                   created_at=proposal.submitted_at + timedelta(days=k + 1, hours=rng.randint(1, 9))))
+                                   created_at=after_submission(proposal, timedelta(days=k + 1, hours=rng.randint(1, 9)))))
             proposal.comment_count += 1
         _refresh_search_text(proposal)
     # A moderated comment, to show how hiding looks.

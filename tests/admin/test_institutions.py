@@ -1,11 +1,11 @@
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, func, select
 
 from incubator.collective.models import CollectiveMembership
 from incubator.extensions import db
 from incubator.organisation.models import Institution
 from incubator.people.models import User
-from incubator.timeutil import today_paris
+from incubator.timeutil import today_paris, utcnow
 from tests.factories import make_user
 from tests.helpers import approved_months_from_entries, stored_approved_months, text
 
@@ -41,6 +41,18 @@ def test_cli_create_institution_and_admin(app):
     assert result.exit_code == 1 and "12 caractères" in result.output
 
 
+# Columns that hold a schedule or a deadline rather than a moment already past.
+SCHEDULED_COLUMNS = {"expires_at", "starts_at", "next_attempt_at"}
+
+
+def recorded_in_the_future() -> list[str]:
+    now = utcnow()
+    return [f"{table.name}.{column.name}"
+            for table in db.metadata.sorted_tables for column in table.columns
+            if isinstance(column.type, DateTime) and column.name not in SCHEDULED_COLUMNS
+            and db.session.scalar(select(func.count()).select_from(table).where(column > now))]
+
+
 def test_demo_data_loads_both_institutions_and_the_accounts_log_in(app, make_client):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo"])
@@ -55,6 +67,8 @@ def test_demo_data_loads_both_institutions_and_the_accounts_log_in(app, make_cli
     users = db.session.scalars(select(User).where(User.institution_id == agent.institution_id)).all()
     assert 55 <= len(users) <= 70
     assert {u.category for u in users} == {"A", "B", "C"}
+    # What the demo records as having happened did happen: nothing is dated after now.
+    assert recorded_in_the_future() == []
     # The dashboard's totals of the demo's approved hours, written without the approval service.
     assert stored_approved_months() == approved_months_from_entries() != {}
     expectations = {
