@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     CheckConstraint,
@@ -26,8 +27,20 @@ from . import lifecycle
 KIND_LABELS = {"initiative": "Projet", "immersion": "Immersion"}
 
 
+class TeamMember(NamedTuple):
+    """A member's line of the team as the project page reads it (queries.load_project_for_page),
+    with the attributes of ProjectMember that the page and the guards use."""
+    user_id: int
+    role: str
+    hours_budget: int
+    full_name: str
+
+
 class Project(db.Model):
     __tablename__ = "projects"
+    # The team as rows (list[TeamMember]) when the page loaded it so, members then left
+    # unloaded; see `team`. Not annotated: a plain attribute, not a column.
+    loaded_team = None
     __table_args__ = (
         CheckConstraint("kind IN ('initiative', 'immersion')", name="kind"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
@@ -83,6 +96,15 @@ class Project(db.Model):
     def is_on_hold(self) -> bool:
         return self.state == lifecycle.ON_HOLD
 
+    @property
+    def team(self) -> list[TeamMember] | list[ProjectMember]:
+        """The members, each with user_id, role, hours_budget and full_name: the rows the
+        page loaded, else the mapped members (whose names load with their agents)."""
+        return self.loaded_team if self.loaded_team is not None else self.members
+
+    def has_member(self, user_id: int) -> bool:
+        return any(m.user_id == user_id for m in self.team)
+
     def capacities(self, user) -> set[str]:
         if user is None or not getattr(user, "is_authenticated", False) or user.institution_id != self.institution_id:
             return set()
@@ -91,7 +113,7 @@ class Project(db.Model):
             found.add(lifecycle.LEAD)
         if user.id == self.sponsor_id:
             found.add(lifecycle.SPONSOR)
-        if any(m.user_id == user.id for m in self.members):
+        if self.has_member(user.id):
             found.add(lifecycle.MEMBER)
         if user.has_role("coordinator"):
             found.add(lifecycle.COORDINATOR)
@@ -114,6 +136,10 @@ class ProjectMember(db.Model):
 
     project: Mapped[Project] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        return self.user.full_name
 
 
 class Milestone(db.Model):

@@ -110,7 +110,7 @@ def charter_missing(project: Project) -> list[str]:
         missing.append("les objectifs")
     if not (project.starts_on and project.ends_on):
         missing.append("les dates de début et de fin")
-    if not any(m.hours_budget > 0 for m in project.members):
+    if not any(m.hours_budget > 0 for m in project.team):
         missing.append("au moins un membre avec son budget d'heures")
     return missing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from ..audit.models import AuditEvent
 from ..dbutil import prebuilt
@@ -14,7 +14,15 @@ from ..people.models import User
 from ..proposals.models import Proposal
 from ..text import like_pattern, search_words
 from . import lifecycle
-from .models import KIND_LABELS, Milestone, ProgressUpdate, Project, ProjectMember, Retrospective
+from .models import (
+    KIND_LABELS,
+    Milestone,
+    ProgressUpdate,
+    Project,
+    ProjectMember,
+    Retrospective,
+    TeamMember,
+)
 
 
 @dataclass
@@ -45,27 +53,48 @@ def portfolio_query(institution_id: int, filters: PortfolioFilters):
     return stmt
 
 
+_PROJECT_PEOPLE = (selectinload(Project.milestones), joinedload(Project.lead), joinedload(Project.sponsor),
+                   joinedload(Project.charter_validated_by), joinedload(Project.proposal),
+                   joinedload(Project.host_org_unit))
+
+
 @prebuilt
-def _project_query(managers: bool):
-    member_user = selectinload(Project.members).joinedload(ProjectMember.user)
-    if not managers:
-        # The page shows each member's name: a team of sixty read with every column of
-        # each agent was a quarter of its time (bench, issue 21).
-        member_user = member_user.load_only(User.first_name, User.last_name)
+def _project_query():
+    # Many-to-one in the same query; the team (with each member's N+1, named by the
+    # charter) and the milestones in one query each.
     return (select(Project).where(Project.id == bindparam("project_id"))
-            # Many-to-one in the same query; the team and the milestones in one query each.
-            .options(member_user.joinedload(User.manager) if managers else member_user,
-                     selectinload(Project.milestones), joinedload(Project.lead),
-                     joinedload(Project.sponsor), joinedload(Project.charter_validated_by),
-                     joinedload(Project.proposal), joinedload(Project.host_org_unit)))
+            .options(selectinload(Project.members).joinedload(ProjectMember.user).joinedload(User.manager),
+                     *_PROJECT_PEOPLE))
 
 
-def load_project(project_id: int, *, managers: bool = True) -> Project | None:
-    """The project with its team, milestones and people. `managers`: each member's N+1
-    too (the charter and its signatories); the project page does not show them, and
-    loading a large team's managers was most of its time. Without them, the members'
-    names only (an agent's other columns are read if asked for, one by one)."""
-    return db.session.scalar(_project_query(managers), {"project_id": project_id})
+def load_project(project_id: int) -> Project | None:
+    """The project with its team as objects (to change it, or for the charter), its
+    milestones and people."""
+    return db.session.scalar(_project_query(), {"project_id": project_id})
+
+
+@prebuilt
+def _project_page_project_queries():
+    given = bindparam("project_id")
+    return (select(Project).where(Project.id == given).options(raiseload(Project.members), *_PROJECT_PEOPLE),
+            select(ProjectMember.user_id, ProjectMember.role, ProjectMember.hours_budget,
+                   User.first_name, User.last_name)
+            .join(User, User.id == ProjectMember.user_id)
+            .where(ProjectMember.project_id == given).order_by(ProjectMember.id))
+
+
+def load_project_for_page(project_id: int) -> Project | None:
+    """The project as its page reads it: its team as rows (`Project.team`), a team of sixty
+    as objects having been a third of the page's time (bench, issue 21); `members` is not
+    loaded, and reading it is an error, not sixty queries."""
+    project_stmt, team_stmt = _project_page_project_queries()
+    given = {"project_id": project_id}
+    project = db.session.scalar(project_stmt, given)
+    if project is not None:
+        # The name as User.full_name writes it.
+        project.loaded_team = [TeamMember(m.user_id, m.role, m.hours_budget, f"{m.first_name} {m.last_name}")
+                               for m in db.session.execute(team_stmt, given)]
+    return project
 
 
 @dataclass

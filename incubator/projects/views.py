@@ -22,14 +22,15 @@ from .models import KIND_LABELS, Milestone, Project
 bp = Blueprint("projects", __name__)
 
 
-def _project_or_404(project_id: int, *, managers: bool = True) -> Project:
+def _project_or_404(project_id: int, *, for_page: bool = False) -> Project:
     """A project of one's institution; or, from a partner institution, an immersion one
-    takes part in (the visitor, and the N+1 who consented)."""
-    project = queries.load_project(project_id, managers=managers)
+    takes part in (the visitor, and the N+1 who consented). `for_page`: loaded for the
+    project page (queries.load_project_for_page), else with its members as objects."""
+    project = (queries.load_project_for_page if for_page else queries.load_project)(project_id)
     if project is None:
         abort(404)
     if project.institution_id != current_user.institution_id:
-        involved = any(m.user_id == current_user.id for m in project.members) or db.session.scalar(
+        involved = project.has_member(current_user.id) or db.session.scalar(
             db.select(Application.id).where(Application.project_id == project.id,
                                             Application.manager_id == current_user.id)) is not None
         if not involved:
@@ -85,7 +86,7 @@ def _render_project(project: Project, **form_overrides):
 @bp.get("/projets/<int:project_id>")
 @login_required
 def show(project_id: int):
-    return _render_project(_project_or_404(project_id, managers=False))
+    return _render_project(_project_or_404(project_id, for_page=True))
 
 
 @bp.get("/projets/<int:project_id>/lettre-de-mission")

@@ -12,7 +12,7 @@ from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.hierarchy import decidable_agents
 from ..people.models import ApprovalDelegation, User
-from ..projects.models import Project, ProjectMember
+from ..projects.models import Project
 from ..timeutil import today_paris
 from .lifecycle import AGENT, ENTRIES
 from .models import TimeEntry
@@ -127,9 +127,6 @@ def approval_queue(user: User, page: int = 1):
 
 def reports_budgets(agent_ids: list[int]):
     """Budgets of these agents (the approval page's) on their projects."""
-    if not agent_ids:
-        return []
-    project_ids = select(ProjectMember.project_id).where(ProjectMember.user_id.in_(agent_ids))
-    return budgets(project_ids, user_ids=agent_ids)
+    return budgets(None, user_ids=agent_ids) if agent_ids else []
 
 

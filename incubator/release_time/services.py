@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
 
 from ..audit.services import record
 from ..dbutil import prebuilt, request_cached
@@ -411,25 +410,39 @@ class Budget:
         return self.budget > 0 and self.approved + self.pending > self.budget
 
 
-def budgets(project_ids: list[int] | Select, user_ids: list[int] | Select | None = None) -> list[Budget]:
+@prebuilt
+def _budget_queries(by_project: bool, by_agent: bool):
+    filters = {"members": [], "entries": []}
+    if by_project:
+        project_ids = bindparam("project_ids", expanding=True)
+        filters["members"].append(ProjectMember.project_id.in_(project_ids))
+        filters["entries"].append(TimeEntry.project_id.in_(project_ids))
+    if by_agent:
+        user_ids = bindparam("user_ids", expanding=True)
+        filters["members"].append(ProjectMember.user_id.in_(user_ids))
+        filters["entries"].append(TimeEntry.user_id.in_(user_ids))
+    members = (select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.hours_budget,
+                      User.first_name, User.last_name, Project.title)
+               .join(User, User.id == ProjectMember.user_id).join(Project, Project.id == ProjectMember.project_id)
+               .where(*filters["members"]).order_by(ProjectMember.project_id, ProjectMember.id))
+    sums = (select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
+            .where(*filters["entries"], TimeEntry.status.in_(COUNTED), _not_superseded())
+            .group_by(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status))
+    return members, sums
+
+
+def budgets(project_ids: list[int] | None, user_ids: list[int] | None = None) -> list[Budget]:
     """Budget, approved and pending minutes for each member of these projects (or only
-    these members): two queries whatever the number of projects and members, read as rows
-    (a team of sixty as objects, with their projects and agents, cost more than its sums)."""
-    members_stmt = (select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.hours_budget,
-                           User.first_name, User.last_name, Project.title)
-                    .join(User, User.id == ProjectMember.user_id).join(Project, Project.id == ProjectMember.project_id)
-                    .where(ProjectMember.project_id.in_(project_ids)))
-    if user_ids is not None:
-        members_stmt = members_stmt.where(ProjectMember.user_id.in_(user_ids))
-    members = db.session.execute(members_stmt.order_by(ProjectMember.project_id, ProjectMember.id)).all()
-    sums = {}
-    rows = db.session.execute(
-        select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
-        .where(TimeEntry.project_id.in_(project_ids), TimeEntry.status.in_(COUNTED),
-               _not_superseded(), *([TimeEntry.user_id.in_(user_ids)] if user_ids is not None else []))
-        .group_by(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status))
-    for project_id, uid, status, total in rows:
-        sums[(project_id, uid, status)] = int(total or 0)
+    these members; `project_ids` None: of every project these agents are members of):
+    two queries whatever the number of projects and members, read as rows (a team of
+    sixty as objects, with their projects and agents, cost more than its sums)."""
+    if project_ids is None and user_ids is None:
+        raise ValueError("budgets of which projects or which agents?")
+    members_stmt, sums_stmt = _budget_queries(project_ids is not None, user_ids is not None)
+    given = {"project_ids": project_ids, "user_ids": user_ids}
+    members = db.session.execute(members_stmt, given).all()
+    sums = {(project_id, uid, status): int(total or 0)
+            for project_id, uid, status, total in db.session.execute(sums_stmt, given)}
     # The name as User.full_name writes it.
     return [Budget(m.project_id, m.user_id, f"{m.first_name} {m.last_name}", m.title, m.hours_budget,
                    sums.get((m.project_id, m.user_id, "approved"), 0),
