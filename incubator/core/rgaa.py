@@ -634,12 +634,11 @@ class ThemeResult:
 
 
 def by_theme(criteria: tuple[Criterion, ...] | None = None) -> list[ThemeResult]:
-    grid = CRITERIA if criteria is None else criteria
-    rows = []
-    for number, name, _count in THEMES:
-        statuses = [c.status for c in grid if c.theme == number]
-        rows.append(ThemeResult(number, name, statuses.count(C), statuses.count(NC), statuses.count(NA)))
-    return rows
+    statuses: dict[int, list[str]] = {number: [] for number, _name, _count in THEMES}
+    for criterion in CRITERIA if criteria is None else criteria:
+        statuses[criterion.theme].append(criterion.status)
+    return [ThemeResult(number, name, statuses[number].count(C), statuses[number].count(NC), statuses[number].count(NA))
+            for number, name, _count in THEMES]
 
 
 def _cell(text: str) -> str:
