@@ -9,6 +9,7 @@ there is always a link to the next one while rows remain.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from math import ceil
 from typing import Any
@@ -25,6 +26,43 @@ from .extensions import db
 # and its cap); from it on, the page's keys are fetched and the count is a query of its own.
 KEYS_COUNTED_AT_MOST = 500
 
+# The statements a list derives from its select (its page of rows or of keys, its count),
+# with the limit and offset as parameters: built once per select object, so that a list
+# whose select is built once per process (dbutil.prebuilt, its values as parameters) has
+# its page's statements built once too. Building one, and its cache key, cost as much as
+# running it (bench, issue 21).
+_DERIVED: weakref.WeakKeyDictionary[sa.Select, dict[str, sa.Select]] = weakref.WeakKeyDictionary()
+_LIMIT, _OFFSET = sa.bindparam("page_limit", type_=sa.Integer), sa.bindparam("page_offset", type_=sa.Integer)
+
+
+def _derived(select: sa.Select, name: str, build: Callable[[sa.Select], sa.Select]) -> sa.Select:
+    statements = _DERIVED.get(select)
+    if statements is None:
+        statements = _DERIVED[select] = {}
+    if name not in statements:
+        statements[name] = build(select)
+    return statements[name]
+
+
+def _rows_page(select: sa.Select) -> sa.Select:
+    return select.limit(_LIMIT).offset(_OFFSET)
+
+
+def _keys(key: Any) -> Callable[[sa.Select], sa.Select]:
+    return lambda select: select.with_only_columns(key, maintain_column_froms=True)
+
+
+def _capped_count(select: sa.Select) -> sa.Select:
+    # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
+    # columns, and counting from the index alone is what keeps this cheap.
+    sub = select.with_only_columns(sa.literal(1), maintain_column_froms=True).order_by(None).limit(_LIMIT).subquery()
+    return sa.select(sa.func.count()).select_from(sub)
+
+
+def _count(select: sa.Select) -> sa.Select:
+    sub = select.with_only_columns(sa.literal(1), maintain_column_froms=True).order_by(None).subquery()
+    return sa.select(sa.func.count()).select_from(sub)
+
 
 class CappedPagination(SelectPagination):
     """Flask-SQLAlchemy's pagination, with `total` counted up to the cap (or just past the
@@ -36,25 +74,31 @@ class CappedPagination(SelectPagination):
         cap = self._query_args["cap"]
         return None if cap is None else max(cap, self._query_offset + self.per_page)
 
+    def _execute(self, statement: sa.Select, **page: int):
+        return self._query_args["session"].execute(statement, {**self._query_args["params"], **page})
+
     def _query_items(self) -> list[Any]:
-        key, load = self._query_args.get("key"), self._query_args.get("load")
+        select, key, load = self._query_args["select"], self._query_args.get("key"), self._query_args.get("load")
         if key is None:
-            return super()._query_items()
+            rows = self._execute(_derived(select, "rows", _rows_page), page_limit=self.per_page,
+                                 page_offset=self._query_offset)
+            return list(rows.unique().scalars())
         # Keys first, in the list's order (the database sorts keys, not wide rows with their
         # joined authors and units), then the page's rows.
-        keys = self._query_args["select"].with_only_columns(key, maintain_column_froms=True)
+        keys = _derived(select, "keys", _keys(key))
         limit = self._limit()
         if limit is not None and limit < KEYS_COUNTED_AT_MOST:
             # A search's few keys: one query gives both the page and the (capped) count,
             # instead of running the search twice.
-            found = self._query_args["session"].scalars(keys.limit(limit + 1)).all()
+            found = self._execute(_derived(keys, "first", lambda keys: keys.limit(_LIMIT)),
+                                  page_limit=limit + 1).scalars().all()
             self._counted = len(found)
             page_keys = found[self._query_offset:self._query_offset + self.per_page]
         else:
             # A thousand keys cost more to fetch into Python than to count in the database
             # (_query_count): only the page's are fetched.
-            page_keys = self._query_args["session"].scalars(
-                keys.limit(self.per_page).offset(self._query_offset)).all()
+            page_keys = self._execute(_derived(keys, "rows", _rows_page), page_limit=self.per_page,
+                                      page_offset=self._query_offset).scalars().all()
         return load(page_keys) if page_keys else []
 
     def _query_count(self) -> int:
@@ -62,11 +106,10 @@ class CappedPagination(SelectPagination):
         found = getattr(self, "_counted", None)
         if found is None:
             select = self._query_args["select"]
-            # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
-            # columns, and counting from the index alone is what keeps this cheap.
-            sub = (select.with_only_columns(sa.literal(1), maintain_column_froms=True)
-                   .order_by(None).limit(None if limit is None else limit + 1).subquery())
-            found = self._query_args["session"].execute(sa.select(sa.func.count()).select_from(sub)).scalar()
+            if limit is None:
+                found = self._execute(_derived(select, "count", _count)).scalar()
+            else:
+                found = self._execute(_derived(select, "capped_count", _capped_count), page_limit=limit + 1).scalar()
         if limit is None:
             return found
         self.more = found > limit
@@ -81,14 +124,17 @@ class CappedPagination(SelectPagination):
 
 
 def paginate_capped(select: sa.Select, *, page: int, per_page: int, exact: bool = False,
-                    key: Any = None, load: Callable[[list], list] | None = None, cap: int | None = None) -> Any:
+                    key: Any = None, load: Callable[[list], list] | None = None, cap: int | None = None,
+                    params: dict[str, Any] | None = None) -> Any:
     """`exact`: count everything (a list bounded by the number of agents, which its reader
     needs whole), still from the index alone. `key` and `load`: select the page's keys
     (`key`, in the list's order), then `load(keys)` returns their objects in that order.
-    `cap`: another cap than LIST_COUNT_CAP (a search's, SEARCH_COUNT_CAP)."""
+    `cap`: another cap than LIST_COUNT_CAP (a search's, SEARCH_COUNT_CAP). `params`: the
+    values of the select's bindparams (a select built once, see dbutil.prebuilt)."""
     cap = None if exact else cap or current_app.config["LIST_COUNT_CAP"]
     return CappedPagination(select=select, session=db.session, page=page, per_page=per_page,
-                            max_per_page=None, error_out=False, cap=cap, key=key, load=load)
+                            max_per_page=None, error_out=False, cap=cap, key=key, load=load,
+                            params=params or {})
 
 
 @pass_context

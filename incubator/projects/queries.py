@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from ..audit.models import AuditEvent
@@ -38,19 +38,30 @@ class PortfolioFilters:
                    kind=args.get("nature") if args.get("nature") in KIND_LABELS else "")
 
 
-def portfolio_query(institution_id: int, filters: PortfolioFilters):
-    stmt = (select(Project).where(Project.institution_id == institution_id)
+@prebuilt
+def _portfolio_select(state: bool, kind: bool, words: int):
+    stmt = (select(Project).where(Project.institution_id == bindparam("institution_id"))
             .options(selectinload(Project.lead), selectinload(Project.milestones))
             .order_by(Project.state_changed_at.desc(), Project.id.desc()))
-    if filters.state:
-        stmt = stmt.where(Project.state == filters.state)
-    if filters.kind:
-        stmt = stmt.where(Project.kind == filters.kind)
-    for word in search_words(filters.q):
-        stmt = stmt.where(func.lower(Project.title).like(like_pattern(word), escape="\\")
+    if state:
+        stmt = stmt.where(Project.state == bindparam("state"))
+    if kind:
+        stmt = stmt.where(Project.kind == bindparam("kind"))
+    for number in range(words):
+        pattern = bindparam(f"word_{number}")
+        stmt = stmt.where(func.lower(Project.title).like(pattern, escape="\\")
                           | Project.proposal_id.in_(select(Proposal.id).where(
-                              Proposal.search_text.like(like_pattern(word), escape="\\"))))
+                              Proposal.search_text.like(pattern, escape="\\"))))
     return stmt
+
+
+def portfolio_query(institution_id: int, filters: PortfolioFilters) -> tuple[Select, dict]:
+    """The portfolio's projects, last changed first, and the values of its parameters (one
+    select per combination of filters, built once)."""
+    words = search_words(filters.q)
+    return (_portfolio_select(bool(filters.state), bool(filters.kind), len(words)),
+            {"institution_id": institution_id, "state": filters.state, "kind": filters.kind,
+             **{f"word_{number}": like_pattern(word) for number, word in enumerate(words)}})
 
 
 _PROJECT_PEOPLE = (selectinload(Project.milestones), joinedload(Project.lead), joinedload(Project.sponsor),

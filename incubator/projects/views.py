@@ -42,8 +42,8 @@ def _project_or_404(project_id: int, *, for_page: bool = False) -> Project:
 @login_required
 def portfolio():
     filters = queries.PortfolioFilters.from_args(request.args)
-    page = paginate_capped(queries.portfolio_query(current_user.institution_id, filters),
-                           page=page_number(), per_page=20)
+    query, params = queries.portfolio_query(current_user.institution_id, filters)
+    page = paginate_capped(query, page=page_number(), per_page=20, params=params)
     return render_page("projects/portfolio.html", block="results", page=page, filters=filters,
                        states=lifecycle.STATES, kinds=KIND_LABELS, today=today_paris())
 

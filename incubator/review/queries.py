@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import bindparam, func, select, union
+from sqlalchemy import Select, bindparam, func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..collective.models import CollectiveMembership
@@ -170,7 +170,9 @@ class JournalFilters:
     until: date | None = None
 
 
-def journal_query(institution_id: int, filters: JournalFilters):
+@prebuilt
+def _journal_select(outcome: bool, kind: bool, since: bool, until: bool, words: int):
+    institution_id = bindparam("institution_id")
     stmt = (
         select(Decision)
         .where(Decision.institution_id == institution_id)
@@ -178,21 +180,33 @@ def journal_query(institution_id: int, filters: JournalFilters):
                  joinedload(Decision.duplicate_of), joinedload(Decision.corrects))
         .order_by(Decision.published_at.desc(), Decision.id.desc())
     )
-    if filters.outcome:
-        stmt = stmt.where(Decision.outcome == filters.outcome)
-    if filters.kind:
-        stmt = stmt.where(Decision.kind == filters.kind)
-    if filters.since:
-        stmt = stmt.where(Decision.published_at >= paris_day_start(filters.since))
-    if filters.until:
-        stmt = stmt.where(Decision.published_at < paris_day_start(filters.until + timedelta(days=1)))
-    words = search_words(filters.q)
+    if outcome:
+        stmt = stmt.where(Decision.outcome == bindparam("outcome"))
+    if kind:
+        stmt = stmt.where(Decision.kind == bindparam("kind"))
+    if since:
+        stmt = stmt.where(Decision.published_at >= bindparam("since"))
+    if until:
+        stmt = stmt.where(Decision.published_at < bindparam("until"))
     if words:
         matching = select(Proposal.id).where(Proposal.institution_id == institution_id)
-        for word in words:
-            matching = matching.where(Proposal.search_text.like(like_pattern(word), escape="\\"))
+        for number in range(words):
+            matching = matching.where(Proposal.search_text.like(bindparam(f"word_{number}"), escape="\\"))
         stmt = stmt.where(Decision.proposal_id.in_(matching))
     return stmt
+
+
+def journal_query(institution_id: int, filters: JournalFilters) -> tuple[Select, dict]:
+    """The journal's decisions, newest first, and the values of its parameters: one select
+    per combination of filters, built once (dbutil.prebuilt)."""
+    words = search_words(filters.q)
+    stmt = _journal_select(bool(filters.outcome), bool(filters.kind), filters.since is not None,
+                           filters.until is not None, len(words))
+    params = {"institution_id": institution_id, "outcome": filters.outcome, "kind": filters.kind,
+              "since": paris_day_start(filters.since) if filters.since else None,
+              "until": paris_day_start(filters.until + timedelta(days=1)) if filters.until else None,
+              **{f"word_{number}": like_pattern(word) for number, word in enumerate(words)}}
+    return stmt, params
 
 
 @dataclass

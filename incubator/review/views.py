@@ -62,10 +62,10 @@ def _journal_filters() -> queries.JournalFilters:
 @login_required
 def journal():
     filters = _journal_filters()
-    query = queries.journal_query(current_user.institution_id, filters)
+    query, params = queries.journal_query(current_user.institution_id, filters)
     if request.args.get("format") == "csv":
-        return _journal_csv(query)
-    page = paginate_capped(query, page=page_number(), per_page=25)
+        return _journal_csv(query, params)
+    page = paginate_capped(query, page=page_number(), per_page=25, params=params)
     return render_page("review/journal.html", block="results", page=page, filters=filters,
                        outcomes=OUTCOME_LABELS, **common_context())
 
@@ -75,8 +75,8 @@ JOURNAL_COLUMNS = ["date", "proposition", "titre", "nature", "issue", "motif", "
 KIND_LABELS = {"eligibility": "recevabilité", "session": "séance", "correction": "correction"}
 
 
-def _journal_rows(query):
-    for decision in db.session.scalars(query.execution_options(yield_per=500)):
+def _journal_rows(query, params):
+    for decision in db.session.scalars(query.execution_options(yield_per=500), params):
         counts = (decision.tally or {}).get("counts", {})
         yield [format_datetime(decision.published_at), decision.proposal_id, decision.proposal.title,
                KIND_LABELS[decision.kind], decision.outcome_label, decision.reason,
@@ -85,8 +85,8 @@ def _journal_rows(query):
                counts.get("objection", ""), (decision.tally or {}).get("present", ""), decision.rationale]
 
 
-def _journal_csv(query) -> Response:
-    return csv_response("journal-des-arbitrages.csv", JOURNAL_COLUMNS, _journal_rows(query))
+def _journal_csv(query, params) -> Response:
+    return csv_response("journal-des-arbitrages.csv", JOURNAL_COLUMNS, _journal_rows(query, params))
 
 
 # --------------------------------------------------------------------------- settings

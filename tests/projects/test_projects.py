@@ -12,6 +12,7 @@ from incubator.timeutil import today_paris
 from tests.factories import (
     make_institution,
     make_org_unit,
+    make_project,
     make_project_member,
     make_proposal,
     make_session,
@@ -186,6 +187,27 @@ def test_project_pages(client, login, make_client, team):
     outsider = make_client()
     login(outsider, team["outsider"])
     assert outsider.get(f"/projets/{project.id}").status_code == 404
+
+
+def test_portfolio_filters_combine(client, login, team):
+    institution = team["lead"].institution
+    make_project(institution, title="Jardins partagés des quartiers", state="active")
+    make_project(institution, title="Jardins de la mairie", state="completed")
+    make_project(institution, title="Immersion aux quartiers", kind="immersion", state="active")
+    login(client, team["agent"])
+
+    def titles(query: str) -> set[str]:
+        page = text(client.get(f"/realisations?{query}"))
+        return {t for t in ("Jardins partagés des quartiers", "Jardins de la mairie", "Immersion aux quartiers") if t in page}
+
+    # Each filter's value reaches its own parameter, however many are combined (the
+    # statement of a combination is built once and serves every request).
+    assert titles("q=jardins") == {"Jardins partagés des quartiers", "Jardins de la mairie"}
+    assert titles("q=jardins+quartiers") == {"Jardins partagés des quartiers"}
+    assert titles("q=quartiers&nature=immersion") == {"Immersion aux quartiers"}
+    assert titles("q=jardins&etat=completed") == {"Jardins de la mairie"}
+    assert titles("q=mairie+quartiers") == set()
+    assert titles("") == {"Jardins partagés des quartiers", "Jardins de la mairie", "Immersion aux quartiers"}
 
 
 def test_portfolio_query_count_is_fixed(client, login, count_queries, team):

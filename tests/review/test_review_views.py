@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from incubator.extensions import db
 from incubator.review.models import Decision, ReviewSession
+from incubator.timeutil import today_paris
 from tests.factories import (
     make_criterion,
     make_decision,
@@ -213,6 +214,18 @@ def test_journal_filters_and_csv_export(client, login, people):
     assert "Répertoire des compétences" in page and "Fontaines à eau" not in page
     page = text(client.get("/arbitrage/journal?q=fontaines"))
     assert "Fontaines à eau" in page and "5 pour, 1 contre" in page
+    # Each filter's value reaches its own parameter, however many are combined: the
+    # statement of a combination is built once and serves every request.
+    page = text(client.get("/arbitrage/journal?q=eau+fontaines&issue=accepted&nature=session"))
+    assert "Fontaines à eau" in page and "Répertoire des compétences" not in page
+    assert "Aucune décision" in text(client.get("/arbitrage/journal?q=fontaines+competences"))
+    assert "Aucune décision" in text(client.get("/arbitrage/journal?q=repertoire&issue=accepted"))
+    today = today_paris().isoformat()
+    page = text(client.get(f"/arbitrage/journal?du={today}&au={today}&q=repertoire"))
+    assert "Répertoire des compétences" in page and "Fontaines à eau" not in page
+    assert "Aucune décision" in text(client.get("/arbitrage/journal?du=2199-01-01&q=repertoire"))
+    page = text(client.get("/arbitrage/journal"))
+    assert "Répertoire des compétences" in page and "Fontaines à eau" in page
     response = client.get("/arbitrage/journal?format=csv&issue=accepted")
     assert response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
