@@ -121,9 +121,9 @@ def main() -> None:
 
         def board_search():
             filters = proposals.BoardFilters.from_args(MultiDict({"q": "carnet batiments"}))
-            stmt = proposals.board_query(institution, filters)
+            stmt, params = proposals.board_query(institution, filters)
             db.session.scalars(stmt.with_only_columns(Proposal.id, maintain_column_froms=True)
-                               .limit(app.config["SEARCH_COUNT_CAP"] + 1)).all()
+                               .limit(app.config["SEARCH_COUNT_CAP"] + 1), params).all()
 
         def export_batch():
             query = hr_agents_query(institution, HrFilters(), year)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.models import AuditEvent
@@ -16,7 +16,7 @@ from ..people.models import User
 from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
 from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Support, Theme
-from .search import matching_all, matching_any, newest_matching_all
+from .search import matching_all_terms, matching_any, newest_matching_all_terms, search_terms
 
 # The board lists submitted proposals: its step filter offers every state but the draft.
 BOARD_STATES = {code: state for code, state in lifecycle.STATES.items() if code != lifecycle.MACHINE.initial}
@@ -56,36 +56,46 @@ class BoardFilters:
         return bool(self.q or self.kind or self.state or self.theme_id or self.org_unit_id)
 
 
-def _matching(stmt, words: list[str]):
-    return stmt.where(*matching_all(words)) if words else stmt
-
-
-def board_query(institution_id: int, filters: BoardFilters):
-    """Every submitted proposal of the institution (drafts never), filtered and sorted."""
-    stmt = select(Proposal).where(Proposal.institution_id == institution_id, Proposal.submitted_at.is_not(None))
-    words = search_words(filters.q)
+@prebuilt
+def _board_select(search: tuple[bool, int] | None, sort: str, kind: bool, state: bool, theme: bool, unit: bool):
+    stmt = select(Proposal).where(Proposal.institution_id == bindparam("institution_id"),
+                                  Proposal.submitted_at.is_not(None))
     # The default order of a search comes from the index, which stops at the page (search.py).
-    newest = newest_matching_all(stmt, words) if words and filters.sort == "recent" else None
-    stmt = _matching(stmt, words) if newest is None else newest
-    if filters.kind:
-        stmt = stmt.where(Proposal.kind == filters.kind)
-    if filters.state:
-        stmt = stmt.where(Proposal.state == filters.state)
-    if filters.theme_id:
-        stmt = stmt.where(Proposal.theme_id == filters.theme_id)
-    if filters.org_unit_id:
+    newest = newest_matching_all_terms(stmt, search) if search and sort == "recent" else None
+    if newest is not None:
+        stmt = newest
+    elif search:
+        stmt = stmt.where(*matching_all_terms(search))
+    if kind:
+        stmt = stmt.where(Proposal.kind == bindparam("kind"))
+    if state:
+        stmt = stmt.where(Proposal.state == bindparam("state"))
+    if theme:
+        stmt = stmt.where(Proposal.theme_id == bindparam("theme_id"))
+    if unit:
         # The unit and its sub-units (two levels: direction > service).
-        children = select(OrgUnit.id).where(OrgUnit.parent_id == filters.org_unit_id)
-        stmt = stmt.where(or_(Proposal.org_unit_id == filters.org_unit_id,
-                              Proposal.org_unit_id.in_(children)))
-    if filters.sort == "supported":
+        unit_id = bindparam("org_unit_id")
+        stmt = stmt.where(or_(Proposal.org_unit_id == unit_id,
+                              Proposal.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.parent_id == unit_id))))
+    if sort == "supported":
         stmt = stmt.order_by(Proposal.support_count.desc(), Proposal.submitted_at.desc(), Proposal.id.desc())
-    elif filters.sort == "waiting":
+    elif sort == "waiting":
         is_open = case((Proposal.state.in_(lifecycle.OPEN_STATES), 0), else_=1)
         stmt = stmt.order_by(is_open, Proposal.state_changed_at.asc(), Proposal.id)
     elif newest is None:
         stmt = stmt.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
     return stmt
+
+
+def board_query(institution_id: int, filters: BoardFilters) -> tuple[Select, dict]:
+    """Every submitted proposal of the institution (drafts never), filtered and sorted; and
+    the values of its parameters (one select per combination of filters, built once)."""
+    words = search_words(filters.q)
+    terms = search_terms(words) if words else None
+    stmt = _board_select(terms.shape if terms else None, filters.sort, bool(filters.kind), bool(filters.state),
+                         filters.theme_id is not None, filters.org_unit_id is not None)
+    return stmt, {"institution_id": institution_id, "kind": filters.kind, "state": filters.state,
+                  "theme_id": filters.theme_id, "org_unit_id": filters.org_unit_id, **(terms.params if terms else {})}
 
 
 @prebuilt

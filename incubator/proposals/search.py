@@ -29,8 +29,9 @@ run each night (`flask search compact`, incubateur-search.timer), merges them ba
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-from sqlalchemy import column, func, literal, or_, select, table
+from sqlalchemy import bindparam, column, func, literal, or_, select, table
 
 from ..extensions import db
 from ..text import like_pattern
@@ -69,15 +70,6 @@ def _like(words: list[str]) -> list:
     return [Proposal.search_text.like(like_pattern(w), escape="\\") for w in words]
 
 
-def matching_all(words: list[str]):
-    """Conditions: the proposal's text contains every word."""
-    indexed, plain = _split(words)
-    conditions = _like(plain)
-    if indexed:
-        conditions.append(Proposal.id.in_(_fts_ids(" AND ".join(_quoted(w) for w in indexed))))
-    return conditions
-
-
 def matching_any(words: list[str]):
     """One condition: the proposal's text contains at least one of the words."""
     indexed, plain = _split(words)
@@ -87,16 +79,47 @@ def matching_any(words: list[str]):
     return or_(*conditions)
 
 
-def newest_matching_all(stmt, words: list[str]):
-    """`stmt` (over submitted proposals) restricted to those containing every word, newest
-    submitted first, driven by the index; None where the index cannot give that order
-    (PostgreSQL, or no word of three letters). The proposals' own filters are then checked
-    match by match, on ix_proposals_search_rows (the row itself is wide)."""
+class SearchTerms(NamedTuple):
+    """A search's words as parameters: `shape` says which statement takes them (whether
+    the SQLite index answers some words, how many a plain LIKE checks), so that a list's
+    select is built once per shape (dbutil.prebuilt) and the words are only values."""
+    shape: tuple[bool, int]
+    params: dict[str, str]
+
+
+def search_terms(words: list[str]) -> SearchTerms:
     indexed, plain = _split(words)
+    params = {f"search_word_{number}": like_pattern(word) for number, word in enumerate(plain)}
+    if indexed:
+        params["search_match"] = " AND ".join(_quoted(w) for w in indexed)
+    return SearchTerms((bool(indexed), len(plain)), params)
+
+
+def _plain_conditions(plain: int) -> list:
+    return [Proposal.search_text.like(bindparam(f"search_word_{number}"), escape="\\") for number in range(plain)]
+
+
+def matching_all_terms(shape: tuple[bool, int]) -> list:
+    """`matching_all` with the words of `search_terms` as parameters."""
+    indexed, plain = shape
+    conditions = _plain_conditions(plain)
+    if indexed:
+        conditions.append(Proposal.id.in_(select(_proposal_id).where(
+            _fts.c.search_text.match(bindparam("search_match")))))
+    return conditions
+
+
+def newest_matching_all_terms(stmt, shape: tuple[bool, int]):
+    """`stmt` (over submitted proposals) restricted to those containing every word of
+    `search_terms`, newest submitted first, driven by the index; None where the index
+    cannot give that order (PostgreSQL, or no word of three letters). The proposals' own
+    filters are then checked match by match, on ix_proposals_search_rows (the row itself
+    is wide)."""
+    indexed, plain = shape
     if not indexed:
         return None
     return (stmt.join(_fts, Proposal.id == _proposal_id)
-            .where(_fts.c.search_text.match(" AND ".join(_quoted(w) for w in indexed)), *_like(plain))
+            .where(_fts.c.search_text.match(bindparam("search_match")), *_plain_conditions(plain))
             .order_by(_fts.c.rowid.desc()))
 
 

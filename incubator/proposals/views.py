@@ -351,8 +351,9 @@ def similar():
 @login_required
 def board():
     filters = queries.BoardFilters.from_args(request.args)
-    page = paginate_capped(queries.board_query(current_user.institution_id, filters),
-                           page=page_number(), per_page=20, key=Proposal.id, load=queries.board_cards,
+    query, params = queries.board_query(current_user.institution_id, filters)
+    page = paginate_capped(query, params=params, page=page_number(), per_page=20, key=Proposal.id,
+                           load=queries.board_cards,
                            cap=current_app.config["SEARCH_COUNT_CAP"] if filters.q else None)
     themes, units = queries.board_choices(current_user.institution_id)
     return render_page("proposals/board.html", block="results", page=page, filters=filters,

@@ -62,6 +62,13 @@ def test_search_filters_and_sorts(client, login):
     assert titles("etape=accepted") == [popular.title]
     assert titles(f"theme={theme.id}") == [old.title]
     assert sorted(titles(f"service={direction.id}")) == sorted([offer.title, popular.title])
+    # Filters and words combined: each value reaches its own parameter (the statement of a
+    # combination is built once and serves every request).
+    assert titles(f"q=fontaines&etape=accepted&service={direction.id}") == [popular.title]
+    assert titles("q=fontaines&etape=in_review") == []
+    assert titles(f"q=semaine+batiments&nature=mobility&tri=supported&service={service.id}") == [offer.title]
+    assert titles(f"q=eteindre&theme={theme.id}&tri=waiting") == [old.title]
+    assert titles(f"q=fontaines&theme={theme.id}") == []
     page = text(client.get("/propositions?tri=supported"))
     assert page.index(popular.title) < page.index(offer.title)
     page = text(client.get("/propositions?tri=waiting"))
@@ -149,6 +156,10 @@ def test_search_index_follows_edits_and_short_or_odd_words(client, login):
     assert found("3d") == [other.title]
     assert found("bac_a") == [other.title]
     assert found("bac_x") == []  # "_" is a letter here, not a wildcard
+    # Indexed and plain words in one search, in any order.
+    assert found("3d+tests") == [other.title]
+    assert found("sable+3d+bac_a") == [other.title]
+    assert found("3d+dimanche") == []
     proposal.title = "Ouvrir la ludothèque le samedi"
     _refresh_search_text(proposal)
     db.session.flush()
