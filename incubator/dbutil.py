@@ -67,8 +67,27 @@ def prebuilt(build):
     """A statement (or clause) built once per process, its values as `bindparam`s given at
     execution: for the busiest pages, where building a statement (and its cache key, which
     SQLAlchemy keeps on the statement object) cost more than running it. Never capture a
-    date or a person when building: pass them as parameters."""
-    return functools.cache(build)
+    date or a person when building: pass them as parameters, or, for a clause others
+    build in (the session's facts), a `bindparam(callable_=today_paris)` read at execution.
+    tests/core/test_prebuilt.py looks for such captures (in PREBUILT)."""
+    built: dict[tuple, Any] = {}
+
+    @functools.wraps(build)
+    def cached(*args):
+        try:
+            return built[args]
+        except KeyError:
+            # Two threads may build it at once: both get the first one kept.
+            return built.setdefault(args, build(*args))
+
+    cached.built = built
+    cached.cache_clear = built.clear
+    PREBUILT.append(cached)
+    return cached
+
+
+# Every function decorated with `prebuilt`, for the test that inspects what they built.
+PREBUILT: list[Any] = []
 
 
 # --------------------------------------------------------------------------- request cache

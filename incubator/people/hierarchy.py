@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import Date, and_, bindparam, exists, func, select
 from sqlalchemy.orm import aliased
 
 from ..accounts.sessions import register_session_fact
@@ -33,8 +33,10 @@ def delegators(actor: User, on: date | None = None) -> list[int]:
 
 def approver_clause(user_id):
     """SQL: the user decides on someone's time today, as their N+1 or holding their N+1's
-    delegation: `can_decide_for` true for at least one agent (never counting the user)."""
-    today = today_paris()
+    delegation: `can_decide_for` true for at least one agent (never counting the user).
+    The day is read when the statement runs, not when it is built: the session's query,
+    which holds this clause, is built once per process (and a process lives for days)."""
+    today = bindparam("approver_today", callable_=today_paris, type_=Date)
     report = aliased(User)
     return (exists().where(report.manager_id == user_id, report.id != user_id)
             | exists().where(ApprovalDelegation.delegate_id == user_id, ApprovalDelegation.starts_on <= today,

@@ -168,3 +168,25 @@ def test_a_sole_report_holding_the_delegation_has_no_queue(client, login):
     login(client, solo)
     assert 'href="/validations"' not in text(client.get("/"))
     assert queries.approval_queue(solo)[0].total == 0
+
+
+def test_a_delegation_starting_tomorrow_counts_tomorrow_in_a_long_running_process(client, login):
+    """The navigation's « Validations » comes with the session's query, built once per
+    process: the day of the delegation check is the day of the request, not of the build."""
+    from incubator.accounts import sessions
+
+    boss = make_user(first_name="Karim")
+    deputy = make_user(org_unit=boss.org_unit, first_name="Inès", email="deputy@ville.fr")
+    make_user(org_unit=boss.org_unit, manager=boss, first_name="Lou")
+    hierarchy.delegate(boss, delegate_email="deputy@ville.fr", starts_on=date(2026, 11, 19), ends_on=date(2026, 11, 27))
+    sessions._session_query.cache_clear()
+    login(client, deputy)
+    assert 'href="/validations"' not in text(client.get("/"))  # built today, the day before
+    with time_machine.travel(datetime.combine(date(2026, 11, 19), time(9), tzinfo=ZoneInfo("Europe/Paris")),
+                             tick=False):
+        login(client, deputy)  # the session of the day before has expired
+        assert 'href="/validations"' in text(client.get("/"))
+    with time_machine.travel(datetime.combine(date(2026, 11, 28), time(9), tzinfo=ZoneInfo("Europe/Paris")),
+                             tick=False):
+        login(client, deputy)
+        assert 'href="/validations"' not in text(client.get("/"))
