@@ -27,7 +27,7 @@ from ..immersions.models import Application
 from ..immersions.queries import awaiting_consent, awaiting_selection
 from ..notifications.links import Link, link
 from ..notifications.services import register_waiting
-from ..people.hierarchy import is_approver
+from ..people.hierarchy import decidable_agents_params, is_approver
 from ..people.models import User
 from ..projects import lifecycle as projects_lifecycle
 from ..projects.models import Milestone, Project, ProjectMember
@@ -145,6 +145,7 @@ class Probe:
     section: str
     columns: dict[str, Any]  # name -> scalar subquery
     build: Callable[[dict[str, Any], datetime], Item | None]
+    params: dict[str, Any] = field(default_factory=dict)  # values of the columns' bindparams
 
 
 def _count(where, *, from_=None) -> Any:
@@ -236,14 +237,15 @@ def _projects(user: User) -> list[Probe]:
 
 
 def _team(user: User) -> list[Probe]:
-    waiting = (awaiting_approval(user),)
+    waiting = (awaiting_approval(),)
     consent = (awaiting_consent(user),)
     return [
         Probe("weeks_to_approve", "team", {
             "n": _weeks(waiting), "at": select(func.min(TimeEntry.submitted_at)).where(*waiting).scalar_subquery()},
             lambda r, now: Item("weeks_to_approve", "team", r["n"], plural(r["n"], "semaine à valider", "semaines à valider"),
                                 "Valider les heures", link("release_time.approvals"),
-                                _since(r["n"], r["at"], now, feminine=True), r["at"])),
+                                _since(r["n"], r["at"], now, feminine=True), r["at"]),
+            decidable_agents_params(user)),
         Probe("immersions_to_consent", "team", {
             "n": _count(consent, from_=Application),
             "at": select(func.min(Application.created_at)).where(*consent).scalar_subquery()},
@@ -388,7 +390,8 @@ def inbox_for(user: User, now: datetime | None = None) -> Inbox:
     now = now or utcnow()
     probes = probes_for(user)
     names = {f"{probe.kind}__{name}": column for probe in probes for name, column in probe.columns.items()}
-    row = db.session.execute(select(*(column.label(name) for name, column in names.items()))).one()._mapping
+    params = {name: value for probe in probes for name, value in probe.params.items()}
+    row = db.session.execute(select(*(column.label(name) for name, column in names.items())), params).one()._mapping
     sections = {key: Section(key, title) for key, title in SECTIONS.items()}
     for probe in probes:
         values = {name: row[f"{probe.kind}__{name}"] for name in probe.columns}

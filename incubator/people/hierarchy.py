@@ -74,10 +74,18 @@ def can_decide_for(actor: User, agent: User) -> str | None:
     return None
 
 
-def decidable_agents(actor: User):
-    """SQL filter on User: the agents for whom `can_decide_for(actor, agent)` holds today."""
-    return and_(User.institution_id == actor.institution_id, User.manager_id.in_(approver_scope(actor)),
-                User.id != actor.id)
+@prebuilt
+def decidable_agents_clause():
+    """SQL filter on User: the agents for whom `can_decide_for(actor, agent)` holds today,
+    the actor given by `decidable_agents_params(actor)` (built once, for the approval queue)."""
+    return and_(User.institution_id == bindparam("decider_institution_id"),
+                User.manager_id.in_(bindparam("decider_scope", expanding=True)), User.id != bindparam("decider_id"))
+
+
+def decidable_agents_params(actor: User) -> dict:
+    return {"decider_institution_id": actor.institution_id, "decider_scope": approver_scope(actor),
+            "decider_id": actor.id}
+
 
 
 def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_on: date | None) -> ApprovalDelegation:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from ..dbutil import prebuilt
 from ..extensions import db
-from ..people.hierarchy import decidable_agents
+from ..pagination import paginate_capped
+from ..people.hierarchy import decidable_agents_clause, decidable_agents_params
 from ..people.models import ApprovalDelegation, User
 from ..projects.models import Project
 from ..timeutil import today_paris
@@ -81,14 +82,18 @@ class AgentQueue:
 AGENTS_PER_PAGE = 10
 
 
-def awaiting_approval(user: User):
-    """SQL on TimeEntry and its agent (User): hours waiting for `user`'s decision, as the
-    agent's N+1 or delegate; never `user`'s own (people.hierarchy.decidable_agents)."""
-    return and_(TimeEntry.user_id == User.id, decidable_agents(user), TimeEntry.status.in_(ENTRIES.sources("approve")))
+def awaiting_approval():
+    """SQL on TimeEntry and its agent (User): hours waiting for the decision of the actor
+    of `decidable_agents_params(actor)` (its values, given at execution), as the agent's
+    N+1 or delegate; never the actor's own (people.hierarchy.decidable_agents_clause)."""
+    return and_(TimeEntry.user_id == User.id, decidable_agents_clause(), TimeEntry.status.in_(ENTRIES.sources("approve")))
 
 
 @prebuilt
 def _queue_queries():
+    # The agents (`decidable_agents_params` gives the values), ten a page.
+    waiting = (select(User).where(decidable_agents_clause(), exists().where(awaiting_approval()))
+               .order_by(User.last_name, User.first_name, User.id))
     # Rows, not objects: the page only shows the lines (some fifty), and loading them and
     # their projects as objects was most of its time.
     lines = (select(TimeEntry.id, TimeEntry.user_id, TimeEntry.day, TimeEntry.minutes, TimeEntry.note,
@@ -104,17 +109,16 @@ def _queue_queries():
                           ApprovalDelegation.ends_on >= bindparam("today"))
                    .options(joinedload(ApprovalDelegation.delegate), joinedload(ApprovalDelegation.manager))
                    .order_by(ApprovalDelegation.starts_on, ApprovalDelegation.id))
-    return lines, delegations
+    return waiting, lines, delegations
 
 
 def approval_queue(user: User, page: int = 1):
     """Agents with hours waiting for `user` (their N+1 or delegate, never `user` themself),
     ten per page, with their lines by week; and the delegations given and received."""
-    waiting = (select(User).where(decidable_agents(user), exists().where(awaiting_approval(user)))
-        .order_by(User.last_name, User.first_name, User.id))
-    agents = db.paginate(waiting, page=page, per_page=AGENTS_PER_PAGE, error_out=False)
+    waiting, lines, delegations_query = _queue_queries()
+    agents = paginate_capped(waiting, params=decidable_agents_params(user), page=page, per_page=AGENTS_PER_PAGE,
+                             exact=True)
     queues = {agent.id: AgentQueue(agent) for agent in agents.items}
-    lines, delegations_query = _queue_queries()
     if queues:
         for row in db.session.execute(lines, {"user_ids": list(queues)}):
             line = QueueLine(row.id, row.day, row.minutes, row.note, row.corrects_id, row.title)
