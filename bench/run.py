@@ -326,18 +326,25 @@ def breakdown(timings: list[dict[str, float]]) -> dict:
 
 
 def export(server: Server, sessions: Sessions) -> dict:
-    """The HR CSV of every agent over the last twelve months, streamed to the end."""
+    """The HR CSV of every agent over the last twelve months, streamed to the end; twice:
+    the first, right after the server started, reads a 1 GB database from the disk into
+    the system's cache (5 to 6 s on a machine where the next takes 2), which a server in
+    service has done long before. The second is measured (`seconds`, memory), the first
+    kept as `first_seconds`."""
     client = sessions.get("hr", 99)
     today = date.today()
     path = f"/rh/engagement?format=csv&du={(today - timedelta(days=365)).isoformat()}&au={today.isoformat()}"
-    before = server.memory("VmRSS")
-    server.reset_peaks()
-    response = client.request("GET", path, read=False)
-    after = server.memory("VmHWM")
-    if response.status != 200:
-        raise RuntimeError(f"Export RH : {response.status}")
+    first = None
+    for _ in range(2):
+        before = server.memory("VmRSS")
+        server.reset_peaks()
+        response = client.request("GET", path, read=False)
+        after = server.memory("VmHWM")
+        if response.status != 200:
+            raise RuntimeError(f"Export RH : {response.status}")
+        first = response.seconds if first is None else first
     growth = max((after[pid] - before.get(pid, after[pid]) for pid in after), default=0)
-    return {"seconds": round(response.seconds, 2), "bytes": int(response.body),
+    return {"seconds": round(response.seconds, 2), "first_seconds": round(first, 2), "bytes": int(response.body),
             "peak_rss_mb": round(max(after.values(), default=0), 1), "rss_growth_mb": round(growth, 1)}
 
 
@@ -521,8 +528,8 @@ def print_table(out: dict) -> None:
             line += f"  {c['rps'][1]:>10} {c['p95_ms'][1]:>8} {c['p95_growth']:>5}"
         log(line)
     e = out["export"]
-    log(f"Export RH CSV : {e['seconds']} s, {e['bytes'] / 1e6:.1f} Mo, pic mémoire du worker {e['peak_rss_mb']} Mo "
-        f"(+{e['rss_growth_mb']} Mo)")
+    log(f"Export RH CSV : {e['seconds']} s (la première fois, base lue du disque : {e.get('first_seconds', '-')} s), "
+        f"{e['bytes'] / 1e6:.1f} Mo, pic mémoire du worker {e['peak_rss_mb']} Mo (+{e['rss_growth_mb']} Mo)")
     dashboard = out.get("dashboard_compute_ms")
     log(f"Calcul du tableau de bord : {'non mesuré' if dashboard is None else f'{dashboard} ms'}")
     missed, unmeasured = [], []
