@@ -608,7 +608,8 @@ class Generator:
                 starts = min(starts, self.today - timedelta(days=120))
             projects.append({
                 "id": project_id, "institution_id": institution_id, "kind": "initiative", "state": state,
-                "title": row["title"], "proposal_id": row["id"], "sponsor_id": lead.manager_id or lead.id,
+                "title": row["title"], "search_text": normalise(row["title"]), "proposal_id": row["id"],
+                "sponsor_id": lead.manager_id or lead.id,
                 "lead_id": lead.id, "host_org_unit_id": lead.org_unit_id,
                 "objectives": "Mettre en œuvre la proposition retenue par le collectif, service par service.",
                 "indicators": "Délai de traitement, satisfaction des usagers, temps agent gagné.",
@@ -671,7 +672,8 @@ class Generator:
                                  "decided_at": _noon(starts) - timedelta(days=20)})
             projects.append({
                 "id": project_id, "institution_id": institution_id, "kind": "immersion", "state": state,
-                "title": f"Immersion : {offer['title']}", "proposal_id": offer["id"], "sponsor_id": offer["author_id"],
+                "title": f"Immersion : {offer['title']}", "search_text": normalise(f"Immersion : {offer['title']}"),
+                "proposal_id": offer["id"], "sponsor_id": offer["author_id"],
                 "lead_id": applicant.id, "host_org_unit_id": offer["host_org_unit_id"], "objectives": offer["mission"],
                 "indicators": "", "starts_on": starts, "ends_on": ends, "progress": 100 if state == "completed" else 0,
                 "hold_reason": "", "charter_validated_at": _noon(starts), "charter_validated_by_id": offer["author_id"],

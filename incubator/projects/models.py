@@ -14,13 +14,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..immersions import lifecycle as immersion_lifecycle
 from ..organisation.models import OrgUnit
 from ..people.models import User
 from ..proposals.models import Proposal
+from ..text import normalise
 from ..timeutil import utcnow
 from . import lifecycle
 
@@ -54,6 +55,9 @@ class Project(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="initiative")
     state: Mapped[str] = mapped_column(String(20), default="framing")
     title: Mapped[str] = mapped_column(String(200))
+    # The title lowercase and accent-free (text.normalise), set with it: the portfolio's
+    # search compares words so, on both backends (« élodie » finds « Élodie »).
+    search_text: Mapped[str] = mapped_column(String(200), default="", server_default="")
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
     sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -79,6 +83,11 @@ class Project(db.Model):
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="project", cascade="all, delete-orphan",
         order_by="(Milestone.due_on, Milestone.id)")
+
+    @validates("title")
+    def _title_searchable(self, _key: str, title: str) -> str:
+        self.search_text = normalise(title)
+        return title
 
     @property
     def state_info(self) -> lifecycle.State:

@@ -49,7 +49,7 @@ def _portfolio_select(state: bool, kind: bool, words: int):
         stmt = stmt.where(Project.kind == bindparam("kind"))
     for number in range(words):
         pattern = bindparam(f"word_{number}")
-        stmt = stmt.where(func.lower(Project.title).like(pattern, escape="\\")
+        stmt = stmt.where(Project.search_text.like(pattern, escape="\\")
                           | Project.proposal_id.in_(select(Proposal.id).where(
                               Proposal.search_text.like(pattern, escape="\\"))))
     return stmt

@@ -296,3 +296,23 @@ def test_units_tokens_are_drawn_for_existing_institutions_and_by_each_change_the
             assert "org_units_token" not in [c["name"] for c in inspect(connection).get_columns("institutions")]
             connection.execute(text("UPDATE org_units SET name = 'Propreté' WHERE id = 1"))  # no trigger left
         db.engine.dispose()
+
+
+def test_project_titles_become_searchable_without_accents_then_the_column_goes_away(upgrade_database_url):
+    """0023 fills projects.search_text from the titles already there (lowercase, accent-free,
+    as the portfolio's words are); downgrading drops it."""
+    app = create_app(app_config(upgrade_database_url))
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0022")
+        with db.engine.begin() as connection:
+            _insert_dataset(connection)  # project 1: « Guichet numérique »
+
+        upgrade(revision="0023")
+        with db.engine.connect() as connection:
+            assert connection.scalar(text("SELECT search_text FROM projects WHERE id = 1")) == "guichet numerique"
+
+        downgrade(revision="0022")
+        with db.engine.connect() as connection:
+            assert "search_text" not in [c["name"] for c in inspect(connection).get_columns("projects")]
+        db.engine.dispose()

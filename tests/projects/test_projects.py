@@ -210,6 +210,16 @@ def test_portfolio_filters_combine(client, login, team):
     assert titles("") == {"Jardins partagés des quartiers", "Jardins de la mairie", "Immersion aux quartiers"}
 
 
+def test_portfolio_search_ignores_accents_in_titles(client, login, team):
+    """An immersion's title names its visitor, whom the offer's text (searched through the
+    proposal) does not: the title itself is compared without accents or case."""
+    make_project(team["lead"].institution, title="Immersion de Élodie Noël : accueil des usagers", kind="immersion")
+    login(client, team["agent"])
+    for query in ("elodie", "%C3%89lodie", "NOEL+elodie", "accueil+usagers"):
+        assert "Immersion de Élodie Noël" in text(client.get(f"/realisations?q={query}")), query
+    assert "Immersion de Élodie Noël" not in text(client.get("/realisations?q=elodie+mairie"))
+
+
 def test_portfolio_query_count_is_fixed(client, login, count_queries, team):
     login(client, team["agent"])
     with count_queries() as few:
