@@ -126,15 +126,17 @@ def main() -> None:
                                .limit(app.config["SEARCH_COUNT_CAP"] + 1), params).all()
 
         def export_batch():
-            query = hr_agents_query(institution, HrFilters(), year)
-            ids = db.session.scalars(query.with_only_columns(User.id, maintain_column_froms=True).limit(500)).all()
+            query, params = hr_agents_query(institution, HrFilters(), year)
+            ids = db.session.scalars(query.with_only_columns(User.id, maintain_column_froms=True).limit(500),
+                                     params).all()
             figures_for(ids, year)
 
         def hr_page():
             # The report's first page as the view reads it: the agents counted, the first
             # of them by name, their figures.
-            query = hr_agents_query(institution, HrFilters(), year)
-            page = paginate_capped(query, page=1, per_page=HR_PAGE_SIZE, exact=HrFilters().counts_from_indexes)
+            query, params = hr_agents_query(institution, HrFilters(), year)
+            page = paginate_capped(query, params=params, page=1, per_page=HR_PAGE_SIZE,
+                                   exact=HrFilters().counts_from_indexes)
             figures_for([u.id for u in page.items], year)
 
         def dashboard():

@@ -83,40 +83,41 @@ def _row(agent, f, places: dict) -> list:
             f.assessments]
 
 
-def _batches(query):
+def _batches(query, params: dict):
     """The agents' rows in batches of BATCH, from one query read as it goes (no OFFSET,
     which rereads every earlier agent at each batch)."""
     rows = db.session.execute(query.with_only_columns(*AGENT_COLUMNS, maintain_column_froms=True)
-                              .execution_options(yield_per=BATCH))
+                              .execution_options(yield_per=BATCH), params)
     try:
         yield from rows.partitions()
     finally:
         rows.close()
 
 
-def _rows(query, period: Period, places: dict):
-    for agents in _batches(query):
+def _rows(query, params: dict, period: Period, places: dict):
+    for agents in _batches(query, params):
         figures = figures_for([a[0] for a in agents], period)
         for agent in agents:
             yield _row(agent, figures[agent[0]], places)
 
 
-def _project_rows(query, period: Period, places: dict):
-    for _uid, number, last_name, first_name, unit_id, title, minutes in hours_by_agent_and_project(query, period):
+def _project_rows(query, params: dict, period: Period, places: dict):
+    for _uid, number, last_name, first_name, unit_id, title, minutes in hours_by_agent_and_project(query, params,
+                                                                                                    period):
         direction, service = places.get(unit_id, ("", ""))
         yield [number, last_name, first_name, direction, service, title, round((minutes or 0) / 60, 2)]
 
 
-def export_response(query, period: Period, export: str, units: UnitTree):
-    """The report's file: `query` is the page's (hr_agents_query with its filters)."""
+def export_response(query, params: dict, period: Period, export: str, units: UnitTree):
+    """The report's file: `query` and `params` are the page's (hr_agents_query with its filters)."""
     name = f"engagement-{period.start.isoformat()}-{period.end.isoformat()}"
     places = unit_places(units)
     if export == "csv":
-        return csv_response(f"{name}.csv", [c.title for c in COLUMNS], _rows(query, period, places),
+        return csv_response(f"{name}.csv", [c.title for c in COLUMNS], _rows(query, params, period, places),
                             title=period_title(period))
     heading = f"Relevé d'engagement {period_text(period)}"
     return report_xlsx_response(f"{name}.xlsx", [
-        Sheet(sheet_name(period), COLUMNS, _rows(query, period, places), heading=heading, frozen_columns=FROZEN),
-        Sheet("Par projet", BY_PROJECT_COLUMNS, _project_rows(query, period, places),
+        Sheet(sheet_name(period), COLUMNS, _rows(query, params, period, places), heading=heading, frozen_columns=FROZEN),
+        Sheet("Par projet", BY_PROJECT_COLUMNS, _project_rows(query, params, period, places),
               heading=f"Heures validées par agent et par projet, {period_text(period)}", frozen_columns=FROZEN),
     ])

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import (
     ARRAY,
     Integer,
+    Select,
     String,
     and_,
     any_,
@@ -30,11 +31,12 @@ from ..extensions import db
 from ..immersions.models import Application
 from ..organisation.models import OrgUnit
 from ..people.models import User
-from ..people.search import agent_search_clause
+from ..people.search import agent_search_condition
 from ..projects.models import Project, ProjectMember
 from ..proposals.models import CoAuthor, Proposal
 from ..release_time.models import TimeEntry
 from ..review.models import Assessment, Attendance, ReviewSession
+from ..text import like_pattern
 from ..timeutil import paris_day_start
 from .policy import managers_option_refusal
 from .units import UnitTree
@@ -244,34 +246,45 @@ class HrFilters:
         return not (self.q or self.category or self.min_hours)
 
 
-def hr_agents_query(institution_id: int, filters: HrFilters, period: Period, units: UnitTree | None = None):
-    """Agents of the institution (sorted by name or unit, never by figures). `units`: the
-    institution's, when the caller has them already."""
-    stmt = select(User).where(User.institution_id == institution_id)
-    if filters.q:
-        stmt = stmt.where(agent_search_clause(filters.q))
-    if filters.org_unit_id:
-        units = units or UnitTree.load(institution_id)
-        stmt = stmt.where(User.org_unit_id.in_(units.subtree(filters.org_unit_id)))
-    if filters.category:
-        stmt = stmt.where(User.category == filters.category)
-    if filters.min_hours > 0:
+@prebuilt
+def _hr_agents_select(search: bool, unit: bool, category: bool, min_hours: bool, by_unit: bool):
+    stmt = select(User).where(User.institution_id == bindparam("institution_id"))
+    if search:
+        stmt = stmt.where(agent_search_condition(bindparam("agent_pattern")))
+    if unit:
+        stmt = stmt.where(User.org_unit_id.in_(bindparam("unit_ids", expanding=True)))
+    if category:
+        stmt = stmt.where(User.category == bindparam("category"))
+    if min_hours:
         newer = aliased(TimeEntry)
         hours = (select(func.coalesce(func.sum(TimeEntry.minutes), 0))
                  .where(TimeEntry.user_id == User.id, TimeEntry.status == "approved",
-                        TimeEntry.day >= period.start, TimeEntry.day <= period.end,
+                        TimeEntry.day >= bindparam("period_start"), TimeEntry.day <= bindparam("period_end"),
                         ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists())
                  .scalar_subquery())
-        stmt = stmt.where(hours >= int(filters.min_hours * 60))
-    if filters.sort == "unit":
-        stmt = (stmt.outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+        stmt = stmt.where(hours >= bindparam("min_minutes", type_=Integer))
+    if by_unit:
+        return (stmt.outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
                 .order_by(OrgUnit.name, User.last_name, User.first_name, User.id))
-    else:
-        # No join by name: the page is read from the (institution, name) index, and the
-        # agents are counted from the institution's index alone (SQLite does not drop an
-        # unused outer join: counting through it cost a unit lookup per agent, 4 ms).
-        stmt = stmt.order_by(User.last_name, User.first_name, User.id)
-    return stmt
+    # No join by name: the page is read from the (institution, name) index, and the
+    # agents are counted from the institution's index alone (SQLite does not drop an
+    # unused outer join: counting through it cost a unit lookup per agent, 4 ms).
+    return stmt.order_by(User.last_name, User.first_name, User.id)
+
+
+def hr_agents_query(institution_id: int, filters: HrFilters, period: Period,
+                    units: UnitTree | None = None) -> tuple[Select, dict]:
+    """Agents of the institution (sorted by name or unit, never by figures), and the values
+    of the select's parameters: one select per combination of filters, built once. `units`:
+    the institution's, when the caller has them already."""
+    params = {"institution_id": institution_id, "agent_pattern": like_pattern(filters.q.lower()) if filters.q else None,
+              "category": filters.category, "period_start": period.start, "period_end": period.end,
+              "min_minutes": int(filters.min_hours * 60), "unit_ids": []}
+    if filters.org_unit_id:
+        params["unit_ids"] = list((units or UnitTree.load(institution_id)).subtree(filters.org_unit_id))
+    stmt = _hr_agents_select(bool(filters.q), bool(filters.org_unit_id), bool(filters.category),
+                             filters.min_hours > 0, filters.sort == "unit")
+    return stmt, params
 
 
 def unit_places(units: UnitTree) -> dict[int, tuple[str, str]]:
@@ -279,8 +292,8 @@ def unit_places(units: UnitTree) -> dict[int, tuple[str, str]]:
     return {uid: units.place(uid) for uid in units.units}
 
 
-def hours_by_agent_and_project(agents, period: Period):
-    """One row per agent of `agents` (hr_agents_query) and project with approved hours in
+def hours_by_agent_and_project(agents, params: dict, period: Period):
+    """One row per agent of `agents` (hr_agents_query, with its `params`) and project with approved hours in
     the period: (user id, matricule, last name, first name, unit id, project title, minutes),
     in the report's order then by project. One query, read in chunks."""
     newer = aliased(TimeEntry)
@@ -294,7 +307,7 @@ def hours_by_agent_and_project(agents, period: Period):
             .with_only_columns(User.id, User.employee_number, User.last_name, User.first_name, User.org_unit_id,
                                Project.title, minutes.c.minutes, maintain_column_froms=True)
             .order_by(Project.title, Project.id))
-    return db.session.execute(stmt.execution_options(yield_per=2000))
+    return db.session.execute(stmt.execution_options(yield_per=2000), params)
 
 
 def readable_reports(actor: User) -> list[User]:

@@ -57,7 +57,7 @@ def _hr_filters(units: UnitTree) -> HrFilters:
 def hr():
     units = UnitTree.load(current_user.institution_id)
     period, filters = _period(), _hr_filters(units)
-    query = hr_agents_query(current_user.institution_id, filters, period, units)
+    query, params = hr_agents_query(current_user.institution_id, filters, period, units)
     export = request.args.get("format")
     # Every HR read is logged, the list and each of its pages included (README, DESIGN §4.4).
     read = {"from": period.start.isoformat(), "to": period.end.isoformat(), "q": filters.q,
@@ -65,11 +65,12 @@ def hr():
     if export in ("csv", "xlsx"):
         record_read("engagement.exported", actor=current_user, institution_id=current_user.institution_id,
                     data={"format": export, **read})
-        return export_response(query, period, export, units)
+        return export_response(query, params, period, export, units)
     number = page_number()
     record_read("engagement.listed", actor=current_user, institution_id=current_user.institution_id,
                 data={**read, "page": number})
-    page = paginate_capped(query, page=number, per_page=HR_PAGE_SIZE, exact=filters.counts_from_indexes)
+    page = paginate_capped(query, params=params, page=number, per_page=HR_PAGE_SIZE,
+                           exact=filters.counts_from_indexes)
     figures = figures_for([u.id for u in page.items], period)
     direction = units.anchor(filters.org_unit_id) if filters.org_unit_id else None
     return render_page("engagement/hr.html", block="results", page=page, figures=figures, period=period,

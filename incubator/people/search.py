@@ -23,9 +23,9 @@ def clean_search(value: str | None) -> str:
     return " ".join((value or "").split())[:SEARCH_MAX]
 
 
-def agent_search_clause(q: str):
-    """Agents whose name, address, identifier or matricule contains `q`."""
-    pattern = like_pattern(q.lower())
+def agent_search_condition(pattern):
+    """Agents whose name, address, identifier or matricule matches `pattern`, a LIKE
+    pattern (`like_pattern` of the lowercase words) or a bindparam that will hold one."""
 
     def like(column):
         return func.lower(column).like(pattern, escape="\\")
@@ -33,3 +33,8 @@ def agent_search_clause(q: str):
     return or_(like(User.last_name), like(User.first_name), like(User.email), like(User.login_id),
                like(User.employee_number), like(User.first_name + " " + User.last_name),
                like(User.last_name + " " + User.first_name))
+
+
+def agent_search_clause(q: str):
+    """Agents whose name, address, identifier or matricule contains `q`."""
+    return agent_search_condition(like_pattern(q.lower()))

@@ -141,6 +141,21 @@ def test_hr_page_filters_and_fixed_query_count(dataset, client, login, count_que
     assert "Benali" in page and "Martin Camille" not in page
     page = text(client.get("/rh/engagement?annee=2026&heures_min=5"))
     assert "Martin Camille" not in page
+    # Combined, each filter's value reaches its own parameter (the select of a combination
+    # is built once and serves every request). Both agents have 4 approved hours.
+    for query, expected in [
+        ("heures_min=3&categorie=C", {"Martin Camille"}),
+        ("heures_min=5&categorie=C", set()),
+        (f"q=benali&heures_min=3&service={dataset['other_service'].id}", {"Benali"}),
+        ("q=martin&categorie=B", set()),
+        ("q=martin&heures_min=3&tri=service", {"Martin Camille"}),
+        ("categorie=B&tri=service", {"Benali"}),
+    ]:
+        page = text(client.get(f"/rh/engagement?annee=2026&{query}"))
+        assert {name for name in ("Martin Camille", "Benali") if name in page} == expected, query
+    rows = list(csv.reader(io.StringIO(client.get("/rh/engagement?annee=2026&format=csv&q=benali&heures_min=3&categorie=B")
+                                       .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert [row[rows[1].index("nom")] for row in rows[2:]] == ["Benali"]
     with count_queries() as few:
         client.get("/rh/engagement?annee=2026")
     for n in range(40):
