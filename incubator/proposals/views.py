@@ -39,10 +39,11 @@ INTENT_MESSAGES = {
 }
 
 
-def _visible_or_404(proposal_id: int) -> Proposal:
+def _visible_or_404(proposal_id: int, *, load=queries.load_proposal) -> Proposal:
     """The proposal if the current user may read it: same institution, and a draft only
-    for its authors and invited co-authors."""
-    proposal = queries.load_proposal(proposal_id)
+    for its authors and invited co-authors. `load`: what to read with it (the page's
+    people by default)."""
+    proposal = load(proposal_id)
     if proposal is None or proposal.institution_id != current_user.institution_id:
         abort(404)
     if proposal.submitted_at is None and not (
@@ -263,7 +264,7 @@ def versions(proposal_id: int):
 @bp.post("/propositions/<int:proposal_id>/soutien")
 @login_required
 def support(proposal_id: int):
-    proposal = _visible_or_404(proposal_id)
+    proposal = _visible_or_404(proposal_id, load=queries.load_proposal_and_coauthors)
 
     def supported(has_supported: bool):
         if is_htmx():
