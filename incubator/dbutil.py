@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import Date, event, select, text
+from sqlalchemy import Date, bindparam, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -29,12 +29,9 @@ def insert_ignoring_duplicates(model: type, **values: Any) -> bool:
 
     Lets a unique constraint absorb a double click or a concurrent request without
     aborting the transaction."""
-    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
-    table = model.__table__
-    statement = (insert(table).values(**values).on_conflict_do_nothing()
-                 .returning(*table.primary_key.columns))
+    statement = _insert_ignoring_statement(_dialect(), model, tuple(sorted(values)))
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that returns rows.
-    return db.session.execute(statement).first() is not None
+    return db.session.execute(statement, {f"value_{name}": value for name, value in values.items()}).first() is not None
 
 
 # Two requests that read, decide, then write the same thing must run one after the other.
@@ -88,6 +85,17 @@ def prebuilt(build):
 
 # Every function decorated with `prebuilt`, for the test that inspects what they built.
 PREBUILT: list[Any] = []
+
+
+@prebuilt
+def _insert_ignoring_statement(dialect: str, model: type, columns: tuple[str, ...]):
+    # Built once per table and set of columns: a support and a
+    # vote each run one, inside the write transaction.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    # Parameters named apart from the columns (SQLAlchemy keeps the columns' names).
+    return (insert(table).values({name: bindparam(f"value_{name}", type_=table.c[name].type) for name in columns})
+            .on_conflict_do_nothing().returning(*table.primary_key.columns))
 
 
 # --------------------------------------------------------------------------- request cache
