@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Insert, delete, func, insert, select, tuple_
+from sqlalchemy import Date, Insert, bindparam, delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..dbutil import prebuilt
 from ..extensions import db
 from .lifecycle import ENTRIES
 from .models import ApprovedMonth, TimeEntry
@@ -64,15 +65,24 @@ def recount(agent_months: Iterable[tuple[int, date]]) -> None:
     pairs = sorted({(user_id, key_of(day)) for user_id, day in agent_months})
     if not pairs:
         return
-    dialect = db.session.get_bind().dialect.name
-    # Days bound the index range (ix_time_entries_user_approved); the pairs pick the months.
-    first = date.fromisoformat(f"{min(m for _u, m in pairs)}-01")
-    counted_now = _counted_select(dialect, TimeEntry.user_id.in_({u for u, _m in pairs}), TimeEntry.day >= first,
-                                  tuple_(TimeEntry.user_id, month_key(TimeEntry.day, dialect)).in_(pairs))
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ApprovedMonth).from_select(
+    db.session.execute(_recount_upsert(db.session.get_bind().dialect.name), {
+        "users": sorted({u for u, _m in pairs}), "pairs": pairs,
+        "first": date.fromisoformat(f"{min(m for _u, m in pairs)}-01")})
+
+
+@prebuilt
+def _recount_upsert(dialect: str):
+    # Built once (it runs inside an approval's write transaction). Days bound the index
+    # range (ix_time_entries_user_approved); the pairs pick the months.
+    counted_now = _counted_select(
+        dialect, TimeEntry.user_id.in_(bindparam("users", expanding=True)),
+        TimeEntry.day >= bindparam("first", type_=Date),
+        tuple_(TimeEntry.user_id, month_key(TimeEntry.day, dialect)).in_(bindparam("pairs", expanding=True)))
+    # On the table, not the mapped class: the ORM would take the parameters for rows to insert.
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ApprovedMonth.__table__).from_select(
         _COLUMNS, counted_now)
-    db.session.execute(upsert.on_conflict_do_update(
-        index_elements=["user_id", "month", "institution_id"], set_={"minutes": upsert.excluded.minutes}))
+    return upsert.on_conflict_do_update(index_elements=["user_id", "month", "institution_id"],
+                                        set_={"minutes": upsert.excluded.minutes})
 
 
 def rebuild_statements(dialect: str) -> list:
