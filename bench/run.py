@@ -374,6 +374,16 @@ def reused(scale: str, kind: str) -> tuple[str, Dataset] | None:
     if os.environ.get("BENCH_REUSE") != "1" or kind != "sqlite" or not path.exists() or not described.exists():
         return None
     log(f"== Jeu de données « {scale} » réutilisé : {path}")
+    # Brought to the current schema first, as a deployment does (a migration since it was kept).
+    from flask_migrate import upgrade
+
+    from incubator import create_app
+    from incubator.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
     data = Dataset(**json.loads(described.read_text()))
     # The weeks a previous run approved are done: the approval write takes the others.
     with sqlite3.connect(path) as connection:
