@@ -26,7 +26,10 @@ def ask(client, email, **kwargs):
 
 
 def emails_to(address):
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == address)))
+    """The messages to `address`, in the order they were written (PostgreSQL returns rows
+    in no set order without one: an updated row moves in its table)."""
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == address)
+                                   .order_by(OutboxMessage.id)))
 
 
 def link_sent_to(address) -> str:
