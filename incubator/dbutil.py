@@ -89,8 +89,8 @@ PREBUILT: list[Any] = []
 
 @prebuilt
 def _insert_ignoring_statement(dialect: str, model: type, columns: tuple[str, ...]):
-    # Built once per table and set of columns: a support and a
-    # vote each run one, inside the write transaction.
+    # Built once per table and set of columns: a support and a vote each run one, inside
+    # their write transaction.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
     # Parameters named apart from the columns (SQLAlchemy keeps the columns' names).

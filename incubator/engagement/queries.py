@@ -103,16 +103,21 @@ def _parameters(user_ids: list[int], period: Period) -> dict:
             "start_at": period.start_at, "end_at": period.end_at}
 
 
+def _approved_between(start, end) -> tuple:
+    """Entries the report counts: approved, between these days (included), and not replaced
+    by an approved correction."""
+    newer = aliased(TimeEntry)
+    return (TimeEntry.status == "approved", TimeEntry.day >= start, TimeEntry.day <= end,
+            ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists())
+
+
 @prebuilt
 def _approved_minutes_statement(array: bool):
     # Summed per agent and project first, then each title read by the project's key (joined,
     # first or after the sums, PostgreSQL hashed the whole projects table: 10,000 rows for
     # the few dozen a page shows; docs/plans/hr-page.txt).
-    newer = aliased(TimeEntry)
-    not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
     minutes = (select(TimeEntry.user_id, TimeEntry.project_id, func.sum(TimeEntry.minutes).label("minutes"))
-               .where(_among(TimeEntry.user_id, array), TimeEntry.status == "approved",
-                      TimeEntry.day >= _START, TimeEntry.day <= _END, not_replaced)
+               .where(_among(TimeEntry.user_id, array), *_approved_between(_START, _END))
                .group_by(TimeEntry.user_id, TimeEntry.project_id)).subquery()
     title = select(Project.title).where(Project.id == minutes.c.project_id).scalar_subquery().label("title")
     return (select(minutes.c.user_id, minutes.c.project_id, title, minutes.c.minutes)
@@ -256,11 +261,9 @@ def _hr_agents_select(search: bool, unit: bool, category: bool, min_hours: bool,
     if category:
         stmt = stmt.where(User.category == bindparam("category"))
     if min_hours:
-        newer = aliased(TimeEntry)
         hours = (select(func.coalesce(func.sum(TimeEntry.minutes), 0))
-                 .where(TimeEntry.user_id == User.id, TimeEntry.status == "approved",
-                        TimeEntry.day >= bindparam("period_start"), TimeEntry.day <= bindparam("period_end"),
-                        ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists())
+                 .where(TimeEntry.user_id == User.id,
+                        *_approved_between(bindparam("period_start"), bindparam("period_end")))
                  .scalar_subquery())
         stmt = stmt.where(hours >= bindparam("min_minutes", type_=Integer))
     if by_unit:
@@ -293,15 +296,12 @@ def unit_places(units: UnitTree) -> dict[int, tuple[str, str]]:
 
 
 def hours_by_agent_and_project(agents, params: dict, period: Period):
-    """One row per agent of `agents` (hr_agents_query, with its `params`) and project with approved hours in
-    the period: (user id, matricule, last name, first name, unit id, project title, minutes),
-    in the report's order then by project. One query, read in chunks."""
-    newer = aliased(TimeEntry)
-    not_replaced = ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists()
+    """One row per agent of `agents` (hr_agents_query, with its `params`) and project with
+    approved hours in the period: (user id, matricule, last name, first name, unit id, project
+    title, minutes), in the report's order then by project. One query, read in chunks."""
     ids = agents.with_only_columns(User.id, maintain_column_froms=True).order_by(None)
     minutes = (select(TimeEntry.user_id, TimeEntry.project_id, func.sum(TimeEntry.minutes).label("minutes"))
-               .where(TimeEntry.user_id.in_(ids), TimeEntry.status == "approved",
-                      TimeEntry.day >= period.start, TimeEntry.day <= period.end, not_replaced)
+               .where(TimeEntry.user_id.in_(ids), *_approved_between(period.start, period.end))
                .group_by(TimeEntry.user_id, TimeEntry.project_id)).subquery()
     stmt = (agents.join(minutes, minutes.c.user_id == User.id).join(Project, Project.id == minutes.c.project_id)
             .with_only_columns(User.id, User.employee_number, User.last_name, User.first_name, User.org_unit_id,

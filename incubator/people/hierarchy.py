@@ -87,7 +87,6 @@ def decidable_agents_params(actor: User) -> dict:
             "decider_id": actor.id}
 
 
-
 def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_on: date | None) -> ApprovalDelegation:
     errors: dict[str, str] = {}
     if not db.session.scalar(select(func.count()).select_from(User).where(User.manager_id == actor.id)):
