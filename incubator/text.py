@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from markupsafe import Markup, escape
+from sqlalchemy import bindparam
 
 _URL_RE = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
 _TRAILING = ".,;:!?)»"
@@ -37,6 +38,17 @@ def like_pattern(word: str) -> str:
     """A LIKE pattern matching `word` anywhere, with LIKE's wildcards escaped (ESCAPE '\\')."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def contains_word(column, number: int):
+    """SQL: `column` contains the search's word `number`, whose pattern `word_patterns`
+    gives at execution (a statement built once for a number of words, dbutil.prebuilt)."""
+    return column.like(bindparam(f"word_{number}"), escape="\\")
+
+
+def word_patterns(words: list[str]) -> dict[str, str]:
+    """The values of `contains_word(column, n)` for each of these words."""
+    return {f"word_{number}": like_pattern(word) for number, word in enumerate(words)}
 
 
 def int_in_range(value: object, low: int, high: int) -> int | None:

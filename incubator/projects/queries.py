@@ -12,7 +12,7 @@ from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.models import User
 from ..proposals.models import Proposal
-from ..text import like_pattern, search_words
+from ..text import contains_word, like_pattern, search_words, word_patterns
 from . import lifecycle
 from .models import (
     KIND_LABELS,
@@ -48,10 +48,8 @@ def _portfolio_select(state: bool, kind: bool, words: int):
     if kind:
         stmt = stmt.where(Project.kind == bindparam("kind"))
     for number in range(words):
-        pattern = bindparam(f"word_{number}")
-        stmt = stmt.where(Project.search_text.like(pattern, escape="\\")
-                          | Project.proposal_id.in_(select(Proposal.id).where(
-                              Proposal.search_text.like(pattern, escape="\\"))))
+        stmt = stmt.where(contains_word(Project.search_text, number) | Project.proposal_id.in_(
+            select(Proposal.id).where(contains_word(Proposal.search_text, number))))
     return stmt
 
 
@@ -61,7 +59,7 @@ def portfolio_query(institution_id: int, filters: PortfolioFilters) -> tuple[Sel
     words = search_words(filters.q)
     return (_portfolio_select(bool(filters.state), bool(filters.kind), len(words)),
             {"institution_id": institution_id, "state": filters.state, "kind": filters.kind,
-             **{f"word_{number}": like_pattern(word) for number, word in enumerate(words)}})
+             **word_patterns(words)})
 
 
 _PROJECT_PEOPLE = (selectinload(Project.milestones), joinedload(Project.lead), joinedload(Project.sponsor),

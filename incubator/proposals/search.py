@@ -34,7 +34,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, column, func, literal, or_, select, table
 
 from ..extensions import db
-from ..text import like_pattern
+from ..text import contains_word, like_pattern, word_patterns
 from ..write_gate import GatedConnection
 from .models import Proposal
 
@@ -89,14 +89,14 @@ class SearchTerms(NamedTuple):
 
 def search_terms(words: list[str]) -> SearchTerms:
     indexed, plain = _split(words)
-    params = {f"search_word_{number}": like_pattern(word) for number, word in enumerate(plain)}
+    params = word_patterns(plain)
     if indexed:
         params["search_match"] = " AND ".join(_quoted(w) for w in indexed)
     return SearchTerms((bool(indexed), len(plain)), params)
 
 
 def _plain_conditions(plain: int) -> list:
-    return [Proposal.search_text.like(bindparam(f"search_word_{number}"), escape="\\") for number in range(plain)]
+    return [contains_word(Proposal.search_text, number) for number in range(plain)]
 
 
 def matching_all_terms(shape: tuple[bool, int]) -> list:

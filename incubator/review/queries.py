@@ -15,7 +15,7 @@ from ..extensions import db
 from ..people.models import User
 from ..proposals import lifecycle
 from ..proposals.models import CoAuthor, Proposal
-from ..text import like_pattern, search_words
+from ..text import contains_word, search_words, word_patterns
 from ..timeutil import paris_day_start, to_paris, today_paris, utcnow
 from .lifecycle import ITEMS
 from .models import (
@@ -191,7 +191,7 @@ def _journal_select(outcome: bool, kind: bool, since: bool, until: bool, words: 
     if words:
         matching = select(Proposal.id).where(Proposal.institution_id == institution_id)
         for number in range(words):
-            matching = matching.where(Proposal.search_text.like(bindparam(f"word_{number}"), escape="\\"))
+            matching = matching.where(contains_word(Proposal.search_text, number))
         stmt = stmt.where(Decision.proposal_id.in_(matching))
     return stmt
 
@@ -205,7 +205,7 @@ def journal_query(institution_id: int, filters: JournalFilters) -> tuple[Select,
     params = {"institution_id": institution_id, "outcome": filters.outcome, "kind": filters.kind,
               "since": paris_day_start(filters.since) if filters.since else None,
               "until": paris_day_start(filters.until + timedelta(days=1)) if filters.until else None,
-              **{f"word_{number}": like_pattern(word) for number, word in enumerate(words)}}
+              **word_patterns(words)}
     return stmt, params
 
 
