@@ -12,7 +12,7 @@ from ..immersions import policy as immersion_policy
 from ..immersions.models import Application
 from ..pagination import paginate_capped
 from ..people.models import User
-from ..release_time.services import budgets
+from ..release_time.services import team_budgets
 from ..security import login_required
 from ..timeutil import today_paris
 from ..web import done, is_htmx, page_number, render_page, write
@@ -61,7 +61,7 @@ def _render_project(project: Project, **form_overrides):
     # Budgets: the whole team for its lead, sponsor and the coordinator; one's own line otherwise.
     # Only that line is computed: summing a whole team's hours to show one is the page's cost.
     sees_team = bool(capacities & {lifecycle.LEAD, lifecycle.SPONSOR, lifecycle.COORDINATOR})
-    team_budgets = budgets([project.id], user_ids=None if sees_team else [current_user.id])
+    budget_lines = team_budgets(project, user_ids=None if sees_team else [current_user.id])
     application = immersion_policy.convention_application(project)
     transitions = lifecycle.available(project.state, capacities)
     # The outcomes offered when closing: those the table lets this person choose.
@@ -71,7 +71,7 @@ def _render_project(project: Project, **form_overrides):
     if close_form.action.data not in closing and close_form.action.choices:
         close_form.action.data = close_form.action.choices[0][0]
     return render_page(
-        "projects/show.html", project=project, page=queries.project_page(project), budgets=team_budgets,
+        "projects/show.html", project=project, page=queries.project_page(project), budgets=budget_lines,
         convention=application if application and immersion_policy.can_read_convention(
             current_user, project, application) else None,
         capacities=capacities, transitions=transitions, closing=closing,

@@ -438,15 +438,29 @@ def budgets(project_ids: list[int] | None, user_ids: list[int] | None = None) ->
     sixty as objects, with their projects and agents, cost more than its sums)."""
     if project_ids is None and user_ids is None:
         raise ValueError("budgets of which projects or which agents?")
-    members_stmt, sums_stmt = _budget_queries(project_ids is not None, user_ids is not None)
-    given = {"project_ids": project_ids, "user_ids": user_ids}
-    members = db.session.execute(members_stmt, given).all()
-    sums = {(project_id, uid, status): int(total or 0)
-            for project_id, uid, status, total in db.session.execute(sums_stmt, given)}
+    members_stmt, _sums = _budget_queries(project_ids is not None, user_ids is not None)
+    members = db.session.execute(members_stmt, {"project_ids": project_ids, "user_ids": user_ids})
     # The name as User.full_name writes it.
-    return [Budget(m.project_id, m.user_id, f"{m.first_name} {m.last_name}", m.title, m.hours_budget,
-                   sums.get((m.project_id, m.user_id, "approved"), 0),
-                   sums.get((m.project_id, m.user_id, "submitted"), 0)) for m in members]
+    return _budget_lines([(m.project_id, m.user_id, f"{m.first_name} {m.last_name}", m.title, m.hours_budget)
+                          for m in members], project_ids, user_ids)
+
+
+def team_budgets(project: Project, user_ids: list[int] | None = None) -> list[Budget]:
+    """`budgets([project.id], user_ids)` of a project whose team is already read (its page,
+    `Project.team`): its sums only."""
+    lines = [(project.id, m.user_id, m.full_name, project.title, m.hours_budget)
+             for m in project.team if user_ids is None or m.user_id in user_ids]
+    return _budget_lines(lines, [project.id], user_ids) if lines else []
+
+
+def _budget_lines(members: list[tuple], project_ids: list[int] | None, user_ids: list[int] | None) -> list[Budget]:
+    """Each (project id, agent id, name, project title, hours budgeted) with its approved
+    and pending minutes, summed in one query."""
+    _members, sums_stmt = _budget_queries(project_ids is not None, user_ids is not None)
+    sums = {(project_id, uid, status): int(total or 0) for project_id, uid, status, total
+            in db.session.execute(sums_stmt, {"project_ids": project_ids, "user_ids": user_ids})}
+    return [Budget(project_id, uid, name, title, hours, sums.get((project_id, uid, "approved"), 0),
+                   sums.get((project_id, uid, "submitted"), 0)) for project_id, uid, name, title, hours in members]
 
 
 def plan_immersion(project: Project, visitor: User) -> int:

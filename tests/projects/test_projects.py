@@ -14,6 +14,7 @@ from tests.factories import (
     make_org_unit,
     make_project,
     make_project_member,
+    make_time_entry,
     make_proposal,
     make_session,
     make_settings,
@@ -244,6 +245,34 @@ def test_the_project_page_reads_a_large_team_in_a_fixed_number_of_queries(client
         page = text(client.get(f"/projets/{project.id}"))
     assert few.count == many.count
     assert all(f"{user.full_name} — appui, 10 h prévues" in page for user in newcomers)
+
+
+def test_the_project_page_shows_the_budgets_each_reader_may_see(client, login, make_client, team):
+    """The lead (and sponsor, coordinator) see every member's hours; a member their own
+    line only; an agent outside the team none."""
+    project = team["project"]
+    [lead_membership] = project.members  # the author, member since the project was created
+    lead_membership.hours_budget = 20
+    make_project_member(project, team["member"], role="appui", hours_budget=2)
+    make_time_entry(team["lead"], project, hours=3, status="approved")
+    make_time_entry(team["member"], project, hours=1.5, status="approved")
+    make_time_entry(team["member"], project, hours=1, status="submitted")
+    make_time_entry(team["member"], project, hours=4, status="refused")
+    db.session.commit()
+    lead_line = f"{team['lead'].full_name} : 3 h validées, 0 h en attente, sur 20 h prévues"
+    member_line = f"{team['member'].full_name} : 1,5 h validées, 1 h en attente, sur 2 h prévues — <strong>budget dépassé"
+
+    def budgets_seen(user) -> str:
+        reader = make_client()
+        login(reader, user)
+        page = text(reader.get(f"/projets/{project.id}"))
+        return page.split("Temps de décharge", 1)[1].split("Historique", 1)[0] if "Temps de décharge" in page else ""
+
+    assert lead_line in budgets_seen(team["lead"]) and member_line in budgets_seen(team["lead"])
+    assert member_line in budgets_seen(team["coordinator"])
+    seen = budgets_seen(team["member"])
+    assert member_line in seen and lead_line not in seen
+    assert budgets_seen(team["agent"]) == ""
 
 
 def test_validating_an_incomplete_charter_says_what_is_missing(client, login, team):
