@@ -14,10 +14,10 @@ from tests.factories import (
     make_org_unit,
     make_project,
     make_project_member,
-    make_time_entry,
     make_proposal,
     make_session,
     make_settings,
+    make_time_entry,
     make_user,
 )
 from tests.helpers import field_errors, text
