@@ -167,6 +167,17 @@ class Server:
                     found[pid] = int(line.split()[1]) / 1024
         return found
 
+    def cpu_seconds(self) -> float:
+        """Processor time (user and system) the workers have used so far, in seconds."""
+        total = 0
+        for pid in self.workers():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the worker has just exited
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (proc(5), fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def reset_peaks(self) -> None:
         for pid in self.workers():
             Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -252,8 +263,13 @@ class Sessions:
         return self.clients[key]
 
 
-def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: float) -> dict:
-    """Closed loop: each client sends its next request as soon as the previous one is answered."""
+def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: float,
+            server: Server | None = None) -> dict:
+    """Closed loop: each client sends its next request as soon as the previous one is answered.
+    With `server`, also the processor time its workers spent per request (`cpu_ms`) and how
+    many cores they kept busy (`app_cores`), beside the bench client's own (`client_cores`):
+    with every core busy, throughput is cores / CPU per request, and a request's latency is
+    about clients x CPU per request / cores, whatever the page does with that time."""
     workers = [sessions.get(page["who"], n) for n in range(clients)]
     method, path, body = page["request"](0, 0)
     warm = workers[0].request(method, path, body, htmx=page.get("write", False))
@@ -286,6 +302,8 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
                     errors.append(f"{response.status} {method} {path}")
             i += 1
 
+    cpu_before = server.cpu_seconds() if server else None
+    client_before = os.times()
     started = time.perf_counter()
     threads = [threading.Thread(target=loop, args=(n, c)) for n, c in enumerate(workers)]
     for thread in threads:
@@ -293,6 +311,9 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    client_after = os.times()
+    app_cpu = server.cpu_seconds() - cpu_before if server else None
+    client_cpu = client_after.user + client_after.system - client_before.user - client_before.system
     latencies.sort()
     ms = [x * 1000 for x in latencies]
     return {
@@ -301,6 +322,9 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
         "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 1) if ms else None,
         "max_ms": round(ms[-1], 1) if ms else None,
         "rps": round(len(ms) / elapsed, 1),
+        "cpu_ms": round(app_cpu * 1000 / len(ms), 2) if app_cpu is not None and ms else None,
+        "app_cores": round(app_cpu / elapsed, 2) if app_cpu is not None else None,
+        "client_cores": round(client_cpu / elapsed, 2),
         "queries": max(queries) if queries else None,
         "first_ms": round(warm.seconds * 1000, 1),
         "server": breakdown(timings),
@@ -410,7 +434,7 @@ def run_scale(scale: str, kind: str, levels: list[int], seconds: float) -> dict:
             log(f"== {clients} clients simultanés ({scale}, {kind})")
             level = {}
             for name, page in scenarios.items():
-                level[name] = measure(sessions, name, page, clients, seconds)
+                level[name] = measure(sessions, name, page, clients, seconds, server)
                 stats = level[name]
                 log(f"   {name:<16} p50 {stats['p50_ms']:>7} ms  p95 {stats['p95_ms']:>7} ms  "
                     f"max {stats['max_ms']:>7} ms  {stats['rps']:>6} req/s  {stats['queries']} requêtes SQL"
@@ -434,7 +458,8 @@ def report(main: dict, small: dict | None, levels: list[int]) -> dict:
         "date": datetime.now().isoformat(timespec="seconds"),
         "machine": machine(),
         "clients": levels[0],
-        "pages": {name: {k: s.get(k) for k in ("p50_ms", "p95_ms", "max_ms", "rps", "queries", "errors", "server")}
+        "pages": {name: {k: s.get(k) for k in ("p50_ms", "p95_ms", "max_ms", "rps", "cpu_ms", "app_cores",
+                                               "client_cores", "queries", "errors", "server")}
                   for name, s in pages_.items()},
         "by_clients": {level: main["levels"][level] for level in main["levels"]},
         "export": main["export"],
@@ -468,6 +493,8 @@ def concurrency(main: dict, levels: list[int]) -> dict:
         high = main["levels"][many].get(name)
         if high and low["p95_ms"] and high["p95_ms"]:
             out[name] = {"clients": [int(few), int(many)], "rps": [low["rps"], high["rps"]],
+                         "cpu_ms": [low.get("cpu_ms"), high.get("cpu_ms")],
+                         "app_cores": [low.get("app_cores"), high.get("app_cores")],
                          "p95_ms": [low["p95_ms"], high["p95_ms"]],
                          "p95_growth": round(high["p95_ms"] / low["p95_ms"], 2)}
     return out
@@ -517,10 +544,12 @@ def print_table(out: dict) -> None:
     log("")
     log(f"Résultats : échelle {out['scale']}, base {out['db']}, {out['clients']} clients — {out['machine']}")
     log("p50 serveur décomposé (médianes) : SQL, attente du verrou d'écriture, gabarits, reste ; "
-        "débit et p95 à chaque niveau de clients.")
+        "débit et p95 à chaque niveau de clients ; « CPU » : temps processeur des workers par requête "
+        "(ms) et cœurs qu'ils ont occupés.")
     conc = out.get("concurrency", {})
     levels = next(iter(conc.values()))["clients"] if conc else []
-    header = (f"{'page':<16} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} {'SQL':>3}  {'serv.':>5} {'sql':>5} "
+    header = (f"{'page':<16} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} {'CPU':>5} {'cœurs':>5} {'SQL':>3}  "
+              f"{'serv.':>5} {'sql':>5} "
               f"{'verrou':>6} {'tpl':>5} {'reste':>5} {'tenu':>5}  {'small':>6} {'ratio':>5}"
               + (f"  {'req/s ' + str(levels[-1]):>10} {'p95 ' + str(levels[-1]):>8} {'×p95':>5}" if levels else ""))
     log(header)
@@ -530,7 +559,8 @@ def print_table(out: dict) -> None:
         base = small.get(name, {}).get("p50_ms")
         t = s.get("server") or {}
         c = conc.get(name)
-        line = (f"{name:<16} {s['p50_ms']:>7} {s['p95_ms']:>7} {s['rps']:>6} {s['queries'] or 0:>3}  "
+        line = (f"{name:<16} {s['p50_ms']:>7} {s['p95_ms']:>7} {s['rps']:>6} {s.get('cpu_ms') or '-':>5} "
+                f"{s.get('app_cores') or '-':>5} {s['queries'] or 0:>3}  "
                 f"{t.get('total_p50_ms', '-'):>5} {t.get('sql_p50_ms', '-'):>5} {t.get('lock_p50_ms', '-'):>6} "
                 f"{t.get('tpl_p50_ms', '-'):>5} {t.get('app_p50_ms', '-'):>5} {t.get('held_p50_ms', '-'):>5}  "
                 f"{base if base is not None else '-':>6} {out['scaling'].get(name, '-'):>5}")
