@@ -480,6 +480,10 @@ def _writes_over() -> None:
 
 
 def _refused(refusal: ValidationFailed, invalid: Callable[[ValidationFailed], Response] | None) -> Response:
+    """Called once the refused write's transaction is over (rolled back, or committed when
+    the refusal keeps its writes): the form's page is read and rendered like a success's
+    answer, without the write lock."""
+    _writes_over()
     if invalid is None:
         raise refusal
     g.form_invalid = True  # the page's title starts with "Erreur : " (base.html, render_page)

@@ -10,7 +10,7 @@ from incubator.web import request_writes
 from tests.factories import make_proposal, make_user
 
 
-def statements_of(client, path: str) -> list[tuple[bool, str]]:
+def statements_of(client, path: str, *, status: int = 303, **post) -> list[tuple[bool, str]]:
     """(whether the request was a writer then, statement) for each statement of a POST."""
     seen: list[tuple[bool, str]] = []
 
@@ -19,10 +19,10 @@ def statements_of(client, path: str) -> list[tuple[bool, str]]:
 
     event.listen(Engine, "before_cursor_execute", record)
     try:
-        response = client.post(path)
+        response = client.post(path, **post)
     finally:
         event.remove(Engine, "before_cursor_execute", record)
-    assert response.status_code == 303
+    assert response.status_code == status
     return seen
 
 
@@ -36,3 +36,18 @@ def test_the_signed_in_person_is_read_before_the_write_transaction(client, login
     writes = [writes for writes, statement in seen if statement.startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes and all(writes)
     assert any(writes for writes, statement in seen if "FROM proposals" in statement)
+
+
+def test_a_refused_write_renders_its_answer_outside_the_write_transaction(client, login):
+    """The form again, with its message, is read and rendered once the refused write is
+    rolled back, as a successful write's answer is after its commit: not while every other
+    writer waits."""
+    proposal = make_proposal(state="in_review")
+    login(client, make_user(org_unit=proposal.author.org_unit))
+    for headers in ({}, {"HX-Request": "true"}):  # the page, and the comments block
+        seen = statements_of(client, f"/propositions/{proposal.id}/commentaires", status=422,
+                             data={"body": "   "}, headers=headers)
+        # The view's check of the proposal is the write transaction's...
+        assert any(writes for writes, statement in seen if "FROM proposals" in statement), headers
+        # ...the answer's reads are not.
+        assert [writes for writes, statement in seen if "FROM comments" in statement] == [False], headers
