@@ -236,6 +236,13 @@ def load_proposal_and_coauthors(proposal_id: int) -> Proposal | None:
     return db.session.scalar(_proposal_and_coauthors_query(), {"proposal_id": proposal_id})
 
 
+def load_proposal_alone(proposal_id: int) -> Proposal | None:
+    """The proposal, nothing with it (a draft's co-signers are read if its visibility
+    needs them): what a comment reads inside its write transaction, whose answer shows
+    the comments alone."""
+    return db.session.get(Proposal, proposal_id)
+
+
 def versions(proposal: Proposal) -> list[ProposalVersion]:
     return list(db.session.scalars(
         select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id)

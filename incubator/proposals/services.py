@@ -446,10 +446,15 @@ def add_comment(actor: User, proposal: Proposal, *, body: str) -> Comment:
         raise ValidationFailed({"body": f"{COMMENT_MAX} caractères au plus ({len(body)} saisis)."})
     comment = Comment(proposal_id=proposal.id, author_id=actor.id, body=body)
     db.session.add(comment)
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                       .values(comment_count=Proposal.comment_count + 1))
+    db.session.execute(_comment_counted(), {"proposal": proposal.id})
     db.session.flush()
     return comment
+
+
+@prebuilt
+def _comment_counted():
+    # Run inside the comment's write transaction: built once, not at each comment.
+    return update(Proposal).where(Proposal.id == bindparam("proposal")).values(comment_count=Proposal.comment_count + 1)
 
 
 def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: str) -> None:

@@ -279,7 +279,7 @@ def support(proposal_id: int):
 @bp.post("/propositions/<int:proposal_id>/commentaires")
 @login_required
 def comment(proposal_id: int):
-    proposal = _visible_or_404(proposal_id)
+    proposal = _visible_or_404(proposal_id, load=queries.load_proposal_alone)
     form = CommentForm()
 
     def published(_):
@@ -290,7 +290,7 @@ def comment(proposal_id: int):
     return write(form, lambda: services.add_comment(current_user, proposal, body=form.body.data),
                  success=published, keep_loaded=True,
                  invalid=lambda _: _render_comments(proposal, form) if is_htmx() else
-                 _render_show(proposal, comment_form=form))
+                 _render_show(queries.load_proposal(proposal_id), comment_form=form))
 
 
 def _render_comments(proposal: Proposal, comment_form: CommentForm):
