@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from ..audit.services import record
 from ..collective.services import current_member_ids, users_by_id
-from ..dbutil import insert_ignoring_duplicates
+from ..dbutil import insert_ignoring_duplicates, prebuilt
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..notifications.links import link
@@ -164,8 +164,16 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
     now = utcnow()
     if not insert_ignoring_duplicates(Vote, item_id=item.id, user_id=actor.id, choice=choice,
                                       reason=reason, created_at=now, updated_at=now):
-        db.session.execute(update(Vote).where(Vote.item_id == item.id, Vote.user_id == actor.id)
-                           .values(choice=choice, reason=reason, updated_at=now))
+        db.session.execute(_vote_changed(), {"item": item.id, "voter": actor.id, "new_choice": choice,
+                                             "new_reason": reason, "at": now})
+
+
+@prebuilt
+def _vote_changed():
+    # Run inside the vote's write transaction: built once, not at each vote. An UPDATE's
+    # parameters may not be named after its columns.
+    return (update(Vote).where(Vote.item_id == bindparam("item"), Vote.user_id == bindparam("voter"))
+            .values(choice=bindparam("new_choice"), reason=bindparam("new_reason"), updated_at=bindparam("at")))
 
 
 @dataclass
