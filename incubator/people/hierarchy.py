@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, and_, bindparam, exists, func, select
+from sqlalchemy import Date, and_, bindparam, exists, select
 from sqlalchemy.orm import aliased
 
 from ..accounts.sessions import register_session_fact
@@ -87,9 +87,14 @@ def decidable_agents_params(actor: User) -> dict:
             "decider_id": actor.id}
 
 
+def has_reports(user: User) -> bool:
+    """N+1 of at least one agent: who may delegate their approvals."""
+    return bool(db.session.scalar(select(exists().where(User.manager_id == user.id, User.id != user.id))))
+
+
 def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_on: date | None) -> ApprovalDelegation:
     errors: dict[str, str] = {}
-    if not db.session.scalar(select(func.count()).select_from(User).where(User.manager_id == actor.id)):
+    if not has_reports(actor):
         raise NotAllowed("Seul un encadrant (N+1 d'au moins un agent) délègue ses validations.")
     target = agent_by_email(actor.institution_id, delegate_email)
     if target is None:

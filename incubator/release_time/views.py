@@ -80,9 +80,12 @@ def recall():
 
 def _approvals_page(errors=None):
     page, queues, given, received = queries.approval_queue(current_user, page_number())
+    # Who has no agent (nor a delegation) is told what the page is for, not offered a
+    # delegation the service would refuse.
     return render_page("release_time/approvals.html", page=page, queues=queues, given=given, received=received,
                        budgets=queries.reports_budgets([q.agent.id for q in queues]), form=ConfirmForm(),
-                       errors=errors or {}, today=today_paris())
+                       errors=errors or {}, today=today_paris(), manages=hierarchy.has_reports(current_user),
+                       approver=hierarchy.is_approver(current_user))
 
 
 @bp.get("/validations")

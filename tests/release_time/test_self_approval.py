@@ -190,3 +190,27 @@ def test_a_delegation_starting_tomorrow_counts_tomorrow_in_a_long_running_proces
                              tick=False):
         login(client, deputy)
         assert 'href="/validations"' not in text(client.get("/"))
+
+
+def test_the_approvals_page_tells_whoever_has_no_one_to_approve_what_it_is_for(make_client, login, team):
+    karim, camille, ines, project, ids = team
+    outsider = make_user(first_name="Lou", last_name="Martin")
+    client = make_client()
+    login(client, outsider)
+    page = text(client.get("/validations"))
+    assert "cette page sert aux encadrants" in page and "Mon temps" in page
+    assert "Déléguer mes validations" not in page  # the service would refuse it:
+    refused = client.post("/validations/delegation", data={"delegate_email": "ines@ville.fr",
+                                                           "starts_on": "2026-11-20", "ends_on": "2026-11-25"})
+    assert refused.status_code == 403 and "Seul un encadrant" in text(refused)
+    # The N+1: the queue, and the delegation.
+    client = make_client()
+    login(client, karim)
+    page = text(client.get("/validations"))
+    assert "Déléguer mes validations" in page and "cette page sert aux encadrants" not in page
+    # A report holding the N+1's delegation: the others' lines, no delegation of their own.
+    client = make_client()
+    login(client, ines)
+    page = text(client.get("/validations"))
+    assert "Camille Roux" in page
+    assert "Déléguer mes validations" not in page and "cette page sert aux encadrants" not in page
