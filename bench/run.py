@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -400,19 +399,25 @@ def reused(scale: str, kind: str) -> tuple[str, Dataset] | None:
     log(f"== Jeu de données « {scale} » réutilisé : {path}")
     # Brought to the current schema first, as a deployment does (a migration since it was kept).
     from flask_migrate import upgrade
+    from sqlalchemy import update
 
     from incubator import create_app
     from incubator.extensions import db
+    from incubator.release_time.models import TimeEntry
+    from incubator.release_time.totals import rebuild
 
+    data = Dataset(**json.loads(described.read_text()))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
     with app.app_context():
         upgrade()
+        # The weeks a previous run approved wait again, as generated, so that every run has
+        # the whole pool (a few runs used it up); the approved totals are counted again.
+        pool = [entry_id for pair in data.approval_entry_ids for entry_id in pair]
+        db.session.execute(update(TimeEntry).where(TimeEntry.id.in_(pool)).values(
+            status="submitted", decided_at=None, decided_by_id=None, refusal_reason=""))
+        rebuild()
+        db.session.commit()
         db.engine.dispose()
-    data = Dataset(**json.loads(described.read_text()))
-    # The weeks a previous run approved are done: the approval write takes the others.
-    with sqlite3.connect(path) as connection:
-        waiting = {i for (i,) in connection.execute("SELECT id FROM time_entries WHERE status = 'submitted'")}
-    data.approval_entry_ids = [pair for pair in data.approval_entry_ids if set(pair) <= waiting]
     return f"sqlite:///{path}", data
 
 
