@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, tuple_
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..audit.models import AuditEvent
 from ..audit.services import action_label
@@ -158,18 +159,29 @@ class ProposalPage:
     proposal: Proposal
     coauthors_accepted: list[User]
     invitation: CoAuthor | None
-    comments: list[Comment]
+    comments: CommentsPage
     timeline: list[AuditEvent]
     has_supported: bool
     version_count: int
     actors: dict[int, User] = field(default_factory=dict)
 
 
+# Comments shown at a time: the newest, then the earlier ones a page at a time (a proposal
+# that many discuss would otherwise render, and read, all its comments at each display and
+# after each new comment).
+COMMENTS_PER_PAGE = 20
+
+
 @prebuilt
-def _comments_query():
-    return (select(Comment).where(Comment.proposal_id == bindparam("proposal_id"))
-            .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
-            .order_by(Comment.created_at, Comment.id))
+def _comments_query(earlier: bool):
+    stmt = select(Comment).where(Comment.proposal_id == bindparam("proposal_id"))
+    if earlier:
+        # Before the comment `before` in the thread's order (its moment, then its number).
+        boundary = aliased(Comment)
+        moment = select(boundary.created_at).where(boundary.id == bindparam("before")).scalar_subquery()
+        stmt = stmt.where(tuple_(Comment.created_at, Comment.id) < tuple_(moment, bindparam("before")))
+    return (stmt.options(joinedload(Comment.author), joinedload(Comment.hidden_by))
+            .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(COMMENTS_PER_PAGE + 1))
 
 
 @prebuilt
@@ -187,11 +199,22 @@ def _supported_query():
                                     Support.user_id == bindparam("user_id"))
 
 
-def comments(proposal: Proposal) -> list[Comment]:
-    return list(db.session.scalars(_comments_query(), {"proposal_id": proposal.id}))
+class CommentsPage(NamedTuple):
+    comments: list[Comment]  # oldest first
+    earlier_before: int | None  # where the earlier comments start (?avant=), when there are
+    before: int | None  # the comment this page stops before; None: the newest
 
 
-def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
+def comments(proposal: Proposal, before: int | None = None) -> CommentsPage:
+    """The newest COMMENTS_PER_PAGE comments of the proposal, or those just before the
+    comment `before`, in the thread's order."""
+    found = list(db.session.scalars(_comments_query(before is not None),
+                                    {"proposal_id": proposal.id, "before": before}))
+    shown = found[:COMMENTS_PER_PAGE][::-1]
+    return CommentsPage(shown, shown[0].id if len(found) > COMMENTS_PER_PAGE else None, before)
+
+
+def proposal_page(proposal: Proposal, viewer: User, *, comments_before: int | None = None) -> ProposalPage:
     timeline = db.session.scalars(_timeline_query(), {"proposal_id": proposal.id}).all()
     supported = db.session.scalar(_supported_query(),
                                   {"proposal_id": proposal.id, "user_id": viewer.id}) is not None
@@ -200,7 +223,7 @@ def proposal_page(proposal: Proposal, viewer: User) -> ProposalPage:
         proposal=proposal,
         coauthors_accepted=proposal.accepted_coauthors,
         invitation=invitation,
-        comments=comments(proposal),
+        comments=comments(proposal, comments_before),
         timeline=list(timeline),
         has_supported=supported,
         version_count=proposal.version_number,

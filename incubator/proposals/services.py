@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record
 from ..dbutil import MAX_ID, insert_ignoring_duplicates, lock_row, prebuilt
@@ -446,7 +447,9 @@ def add_comment(actor: User, proposal: Proposal, *, body: str) -> Comment:
         raise ValidationFailed({"body": f"{COMMENT_MAX} caractères au plus ({len(body)} saisis)."})
     comment = Comment(proposal_id=proposal.id, author_id=actor.id, body=body)
     db.session.add(comment)
-    db.session.execute(_comment_counted(), {"proposal": proposal.id})
+    counted = db.session.execute(_comment_counted(), {"proposal": proposal.id}).scalar_one()
+    # The count as the database has it now, without making the proposal to write.
+    set_committed_value(proposal, "comment_count", counted)
     db.session.flush()
     return comment
 
@@ -454,7 +457,8 @@ def add_comment(actor: User, proposal: Proposal, *, body: str) -> Comment:
 @prebuilt
 def _comment_counted():
     # Run inside the comment's write transaction: built once, not at each comment.
-    return update(Proposal).where(Proposal.id == bindparam("proposal")).values(comment_count=Proposal.comment_count + 1)
+    return (update(Proposal.__table__).where(Proposal.id == bindparam("proposal"))
+            .values(comment_count=Proposal.comment_count + 1).returning(Proposal.comment_count))
 
 
 def hide_comment(actor: User, comment: Comment, proposal: Proposal, *, reason: str) -> None:

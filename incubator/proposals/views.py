@@ -208,11 +208,11 @@ def withdraw(proposal_id: int):
 @login_required
 def show(proposal_id: int):
     proposal = _visible_or_404(proposal_id)
-    return _render_show(proposal)
+    return _render_show(proposal, comments_before=int_arg("avant"))
 
 
-def _render_show(proposal: Proposal, *, comment_form=None, block=None):
-    page = queries.proposal_page(proposal, current_user)
+def _render_show(proposal: Proposal, *, comment_form=None, block=None, comments_before: int | None = None):
+    page = queries.proposal_page(proposal, current_user, comments_before=comments_before)
     decisions = review_queries.decisions_for(proposal) if proposal.submitted_at else []
     # Who takes the coordinator's actions (review.policy): the links this user is offered.
     coordinating = proposal.submitted_at is not None and proposal.state not in review_policy.NO_SUBSTITUTE_STATES

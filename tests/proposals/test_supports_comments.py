@@ -143,3 +143,40 @@ def test_coauthor_invitation_accept_and_decline(client, login, make_client):
     stranger = make_client()
     login(stranger, make_user())
     assert stranger.post(f"/propositions/{proposal.id}/invitation", data={"answer": "accept"}).status_code == 403
+
+
+def test_a_long_discussion_shows_its_newest_comments_then_the_earlier_ones_a_page_at_a_time(client, login):
+    from datetime import datetime, timedelta
+
+    from incubator.proposals.queries import COMMENTS_PER_PAGE
+
+    proposal = make_proposal(state="submitted")
+    start = datetime(2026, 10, 5, 9, 0)
+    # 45 comments, two of them at the same moment: the thread's order is the moment, then the number.
+    for number in range(1, 46):
+        make_comment(proposal, body=f"Avis {number:02d}.", created_at=start + timedelta(minutes=min(number, 44)))
+    login(client, make_user(org_unit=proposal.author.org_unit))
+
+    def shown(page):
+        return [int(n) for n in __import__("re").findall(r"Avis (\d\d)\.", page)]
+
+    page = text(client.get(f"/propositions/{proposal.id}"))
+    assert COMMENTS_PER_PAGE == 20 and "Commentaires (45)" in page
+    assert shown(page) == list(range(26, 46))
+    assert "Revenir aux commentaires les plus récents" not in page
+    earlier = __import__("re").search(r'href="(/propositions/\d+\?avant=\d+)#commentaires">Voir les commentaires précédents',
+                                      page).group(1)
+    page = text(client.get(earlier))
+    assert shown(page) == list(range(6, 26)) and "Revenir aux commentaires les plus récents" in page
+    earliest = __import__("re").search(r'href="(/propositions/\d+\?avant=\d+)#commentaires">Voir les commentaires précédents',
+                                       page).group(1)
+    page = text(client.get(earliest))
+    assert shown(page) == list(range(1, 6)) and "Voir les commentaires précédents" not in page
+    # An address made up: no comment before it, said so.
+    page = text(client.get(f"/propositions/{proposal.id}?avant=999999"))
+    assert shown(page) == [] and "Aucun commentaire plus ancien." in page
+    # A new comment (htmx): the newest page, with it, the count with it.
+    response = client.post(f"/propositions/{proposal.id}/commentaires", data={"body": "Avis 46."},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert shown(text(response)) == list(range(27, 47)) and "Commentaires (46)" in text(response)
