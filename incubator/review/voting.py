@@ -171,9 +171,11 @@ def cast_vote(actor: User, item: AgendaItem, *, choice: str, reason: str = "") -
 @prebuilt
 def _vote_changed():
     # Run inside the vote's write transaction: built once, not at each vote. An UPDATE's
-    # parameters may not be named after its columns.
+    # parameters may not be named after its columns. No Vote is loaded before it (the answer
+    # reads the votes after the commit): the session has nothing to bring in step.
     return (update(Vote).where(Vote.item_id == bindparam("item"), Vote.user_id == bindparam("voter"))
-            .values(choice=bindparam("new_choice"), reason=bindparam("new_reason"), updated_at=bindparam("at")))
+            .values(choice=bindparam("new_choice"), reason=bindparam("new_reason"), updated_at=bindparam("at"))
+            .execution_options(synchronize_session=False))
 
 
 @dataclass
