@@ -38,10 +38,17 @@ def approver_clause(user_id):
     which holds this clause, is built once per process (and a process lives for days)."""
     today = bindparam("approver_today", callable_=today_paris, type_=Date)
     report = aliased(User)
-    return (exists().where(report.manager_id == user_id, report.id != user_id)
+    return (manages_clause(user_id)
             | exists().where(ApprovalDelegation.delegate_id == user_id, ApprovalDelegation.starts_on <= today,
                              ApprovalDelegation.ends_on >= today, report.manager_id == ApprovalDelegation.manager_id,
                              report.id != user_id))
+
+
+def manages_clause(user_id):
+    """SQL: the user is the N+1 of at least one agent (never counting themself): who
+    approves their reports' time, and may delegate it."""
+    report = aliased(User)
+    return exists().where(report.manager_id == user_id, report.id != user_id)
 
 
 register_session_fact("is_approver", approver_clause)
@@ -89,7 +96,7 @@ def decidable_agents_params(actor: User) -> dict:
 
 def has_reports(user: User) -> bool:
     """N+1 of at least one agent: who may delegate their approvals."""
-    return bool(db.session.scalar(select(exists().where(User.manager_id == user.id, User.id != user.id))))
+    return bool(db.session.scalar(select(manages_clause(user.id))))
 
 
 def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_on: date | None) -> ApprovalDelegation:
