@@ -26,6 +26,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 SESSION_TOKEN_KEY = "auth_token"
+# Answers that are the same for everyone: a signed-in person's session cookie comes with
+# them (the browser sends it to the whole site) and is not read.
+SESSIONLESS_ENDPOINTS = frozenset({"core.healthz", "static"})
 # The time left to the session, on every signed-in answer (htmx ones included): app.js
 # warns before it runs out (RGAA 13.1).
 SESSION_TIME_LEFT_HEADER = "X-Session-Time-Left"
@@ -89,6 +92,10 @@ def init_security(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint in SESSIONLESS_ENDPOINTS:
+            # Not a page: the signed-in person is not looked up for it (no query, no
+            # touch of the idle clock), and a stylesheet keeps its own caching.
+            return response
         if getattr(g, "no_store", False) or current_user.is_authenticated:
             # Personal pages must not be kept by shared caches or the back button after logout.
             headers["Cache-Control"] = "no-store"

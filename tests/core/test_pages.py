@@ -16,6 +16,29 @@ def test_healthz_touches_nothing(client, count_queries):
     assert counter.count == 0
 
 
+def test_healthz_and_static_files_do_not_look_up_a_signed_in_person(client, login, count_queries):
+    """The browser sends the session cookie with every stylesheet and script: neither they
+    nor a probe carrying it read the session (no query, no write of its idle clock), and a
+    stylesheet keeps Flask's revalidation instead of the personal pages' « no-store »."""
+    login(client, make_user())
+    for path in ["/healthz", "/static/css/app.css", "/static/vendor/htmx-2.0.11/htmx.min.js"]:
+        with count_queries() as counter:
+            response = client.get(path)
+        assert response.status_code == 200, path
+        assert counter.count == 0, path
+        assert "no-store" not in response.headers.get("Cache-Control", ""), path
+        assert "X-Session-Time-Left" not in response.headers, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+    stylesheet = client.get("/static/css/app.css")
+    assert client.get("/static/css/app.css",
+                      headers={"If-None-Match": stylesheet.headers["ETag"]}).status_code == 304
+    # A page still is personal: not kept, with its session's time left.
+    with count_queries() as counter:
+        page = client.get("/")
+    assert counter.count > 0
+    assert page.headers["Cache-Control"] == "no-store" and "X-Session-Time-Left" in page.headers
+
+
 @pytest.mark.parametrize("path", ["/accessibilite", "/donnees-personnelles", "/connexion", "/mot-de-passe-oublie",
                                   "/activation", "/activation/jeton-inconnu", "/mot-de-passe-oublie/jeton-inconnu"])
 def test_public_pages(client, path):
