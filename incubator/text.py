@@ -51,6 +51,11 @@ def word_patterns(words: list[str]) -> dict[str, str]:
     return {f"word_{number}": like_pattern(word) for number, word in enumerate(words)}
 
 
+def decimal_fr(number: float | int) -> str:
+    """A number of hours as a French page writes it: 1.5 -> « 1,5 », 4.0 -> « 4 »."""
+    return f"{number:g}".replace(".", ",")
+
+
 def int_in_range(value: object, low: int, high: int) -> int | None:
     """An integer between low and high (included) from a form value, or None."""
     if value is None or value == "" or isinstance(value, bool):

@@ -22,7 +22,7 @@ from ..notifications.services import notify
 from ..people.hierarchy import can_decide_for
 from ..people.models import ApprovalDelegation, User
 from ..projects.models import Project, ProjectMember
-from ..text import clean
+from ..text import clean, decimal_fr
 from ..timeutil import today_paris, utcnow
 from ..workdays import is_working_day
 from . import totals
@@ -351,9 +351,10 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
         if approve:
             # One notification per week approved, whatever the number of its lines.
             for monday in sorted({monday_of(e.day) for e in entries if e.user_id == agent_id}):
-                hours = f"{sum(e.minutes for e in entries if e.user_id == agent_id and monday_of(e.day) == monday) / 60:g}"
+                hours = decimal_fr(sum(e.minutes for e in entries if e.user_id == agent_id
+                                       and monday_of(e.day) == monday) / 60)
                 notify([agent], "my_time", "Des heures de décharge sont validées",
-                       f"{actor.full_name} a validé {hours.replace('.', ',')} h de la semaine du {monday:%d/%m/%Y}.",
+                       f"{actor.full_name} a validé {hours} h de la semaine du {monday:%d/%m/%Y}.",
                        link("release_time.week", semaine=monday))
         else:
             monday = monday_of(min(e.day for e in entries if e.user_id == agent_id))
