@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, bindparam, func, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..collective.models import CollectiveMembership
 from ..collective.services import with_current_terms
@@ -19,6 +20,8 @@ from ..text import contains_word, search_words, word_patterns
 from ..timeutil import paris_day_start, to_paris, today_paris, utcnow
 from .lifecycle import ITEMS
 from .models import (
+    OUTCOME_LABELS,
+    OUTCOME_TONES,
     AgendaItem,
     Assessment,
     AssessmentScore,
@@ -170,14 +173,48 @@ class JournalFilters:
     until: date | None = None
 
 
+class JournalEntry(NamedTuple):
+    """A decision as the journal shows and exports it: a row, not a Decision with its
+    proposal, session, duplicate and corrected decision loaded as objects."""
+
+    id: int
+    proposal_id: int
+    kind: str
+    outcome: str
+    reason: str
+    rationale: str
+    tally: dict
+    published_at: datetime
+    proposal_title: str
+    session_starts_at: datetime | None
+    duplicate_of_id: int | None
+    duplicate_of_title: str | None
+    corrected_published_at: datetime | None
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS[self.outcome]
+
+    @property
+    def outcome_tone(self) -> str:
+        return OUTCOME_TONES[self.outcome]
+
+
 @prebuilt
 def _journal_select(outcome: bool, kind: bool, since: bool, until: bool, words: int):
     institution_id = bindparam("institution_id")
+    duplicate_of, corrected = aliased(Proposal), aliased(Decision)
     stmt = (
-        select(Decision)
+        select(Decision.id, Decision.proposal_id, Decision.kind, Decision.outcome, Decision.reason,
+               Decision.rationale, Decision.tally, Decision.published_at, Proposal.title.label("proposal_title"),
+               ReviewSession.starts_at.label("session_starts_at"), duplicate_of.id.label("duplicate_of_id"),
+               duplicate_of.title.label("duplicate_of_title"),
+               corrected.published_at.label("corrected_published_at"))
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+        .outerjoin(ReviewSession, ReviewSession.id == Decision.session_id)
+        .outerjoin(duplicate_of, duplicate_of.id == Decision.duplicate_of_id)
+        .outerjoin(corrected, corrected.id == Decision.corrects_id)
         .where(Decision.institution_id == institution_id)
-        .options(joinedload(Decision.proposal), joinedload(Decision.session),
-                 joinedload(Decision.duplicate_of), joinedload(Decision.corrects))
         .order_by(Decision.published_at.desc(), Decision.id.desc())
     )
     if outcome:
@@ -197,8 +234,8 @@ def _journal_select(outcome: bool, kind: bool, since: bool, until: bool, words: 
 
 
 def journal_query(institution_id: int, filters: JournalFilters) -> tuple[Select, dict]:
-    """The journal's decisions, newest first, and the values of its parameters: one select
-    per combination of filters, built once (dbutil.prebuilt)."""
+    """The journal's decisions (JournalEntry rows), newest first, and the values of its
+    parameters: one select per combination of filters, built once (dbutil.prebuilt)."""
     words = search_words(filters.q)
     stmt = _journal_select(bool(filters.outcome), bool(filters.kind), filters.since is not None,
                            filters.until is not None, len(words))

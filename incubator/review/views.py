@@ -65,7 +65,8 @@ def journal():
     query, params = queries.journal_query(current_user.institution_id, filters)
     if request.args.get("format") == "csv":
         return _journal_csv(query, params)
-    page = paginate_capped(query, page=page_number(), per_page=25, params=params)
+    page = paginate_capped(query, page=page_number(), per_page=25, params=params,
+                           make_row=queries.JournalEntry._make)
     return render_page("review/journal.html", block="results", page=page, filters=filters,
                        outcomes=OUTCOME_LABELS, **common_context())
 
@@ -76,11 +77,11 @@ KIND_LABELS = {"eligibility": "recevabilité", "session": "séance", "correction
 
 
 def _journal_rows(query, params):
-    for decision in db.session.scalars(query.execution_options(yield_per=500), params):
+    for decision in map(queries.JournalEntry._make, db.session.execute(query.execution_options(yield_per=500), params)):
         counts = (decision.tally or {}).get("counts", {})
-        yield [format_datetime(decision.published_at), decision.proposal_id, decision.proposal.title,
+        yield [format_datetime(decision.published_at), decision.proposal_id, decision.proposal_title,
                KIND_LABELS[decision.kind], decision.outcome_label, decision.reason,
-               format_datetime(decision.session.starts_at) if decision.session else "",
+               format_datetime(decision.session_starts_at) if decision.session_starts_at else "",
                counts.get("for", ""), counts.get("against", ""), counts.get("abstain", ""),
                counts.get("objection", ""), (decision.tally or {}).get("present", ""), decision.rationale]
 

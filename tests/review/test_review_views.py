@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -233,6 +235,37 @@ def test_journal_filters_and_csv_export(client, login, people):
     assert len(rows) == 2 and rows[1][2] == "Fontaines à eau" and rows[1][7] == "5"
     assert rows[1][-1] == "Motivation ; avec un point-virgule\net une ligne."
     assert client.get("/arbitrage/journal?du=x&au=9999-12-31&issue=nope").status_code == 200
+
+
+def test_journal_names_each_decisions_session_duplicate_and_corrected_decision(client, login, people):
+    """What the journal (page and CSV) says around a decision: the session it was taken
+    in, the proposal an ineligible one duplicates, the decision a correction replaces."""
+    original = make_proposal(author=people["agent"], state="in_review", title="Fontaines à eau")
+    copy = make_proposal(author=people["agent"], state="not_eligible", title="Des fontaines partout")
+    session = make_session(people["coordinator"].institution, starts_at=datetime(2026, 3, 12, 13, 0))
+    taken = make_decision(original, outcome="accepted", session_id=session.id, decided_by=people["coordinator"],
+                          published_at=datetime(2026, 3, 12, 15, 0))
+    make_decision(original, outcome="reopened", kind="correction", corrects_id=taken.id,
+                  decided_by=people["coordinator"], published_at=datetime(2026, 3, 20, 9, 0),
+                  rationale="Erreur de décompte : nouveau vote.")
+    make_decision(copy, outcome="not_eligible", reason="Doublon", duplicate_of_id=original.id,
+                  decided_by=people["coordinator"], published_at=datetime(2026, 3, 13, 9, 0))
+    login(client, people["agent"])
+    response = client.get("/arbitrage/journal")
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(response)))  # what the reader sees
+    assert "12 mars 2026 · séance du 12 mars 2026" in page
+    assert "20 mars 2026 · corrige la décision du 12 mars 2026" in page
+    assert "Motif : Doublon — doublon de Fontaines à eau" in page
+    assert f'href="/propositions/{original.id}">Fontaines à eau</a>' in response.get_data(as_text=True)
+    # Newest first; the ineligible copy has neither session nor corrected decision.
+    assert page.index("corrige la décision") < page.index("Des fontaines partout") < page.index("séance du")
+    assert page.count("séance du") == 1 and page.count("corrige la décision du") == 1
+    rows = list(csv.reader(io.StringIO(client.get("/arbitrage/journal?format=csv").get_data(as_text=True)
+                                       .lstrip("\ufeff")), delimiter=";"))
+    by_title = {(row[2], row[4]): row for row in rows[1:]}
+    assert by_title[("Fontaines à eau", "Retenue")][6] == "12 mars 2026 à 14 h 00"
+    assert by_title[("Fontaines à eau", "Corrigée : nouveau vote à venir")][6] == ""
+    assert by_title[("Des fontaines partout", "Non recevable")][5] == "Doublon"
 
 
 def test_waiting_times_highlight_overdue(client, login, people):
