@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
@@ -41,7 +43,6 @@ class PortfolioFilters:
 @prebuilt
 def _portfolio_select(state: bool, kind: bool, words: int):
     stmt = (select(Project).where(Project.institution_id == bindparam("institution_id"))
-            .options(selectinload(Project.lead), selectinload(Project.milestones))
             .order_by(Project.state_changed_at.desc(), Project.id.desc()))
     if state:
         stmt = stmt.where(Project.state == bindparam("state"))
@@ -60,6 +61,57 @@ def portfolio_query(institution_id: int, filters: PortfolioFilters) -> tuple[Sel
     return (_portfolio_select(bool(filters.state), bool(filters.kind), len(words)),
             {"institution_id": institution_id, "state": filters.state, "kind": filters.kind,
              **word_patterns(words)})
+
+
+class PortfolioCard(NamedTuple):
+    """What a portfolio card shows: a row, and of the milestones only the late ones' number
+    and the next one (twenty projects with their lead and every milestone as objects cost
+    more than the rest of the page)."""
+
+    id: int
+    kind: str
+    state: str
+    title: str
+    progress: int
+    ends_on: date | None
+    lead_name: str | None
+    overdue_count: int
+    next_milestone: tuple[str, date] | None
+
+    @property
+    def state_info(self) -> lifecycle.State:
+        return lifecycle.STATES[self.state]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@prebuilt
+def _portfolio_cards_queries():
+    ids = bindparam("ids", expanding=True)
+    return (select(Project.id, Project.kind, Project.state, Project.title, Project.progress, Project.ends_on,
+                   (User.first_name + " " + User.last_name).label("lead_name"))
+            .outerjoin(User, User.id == Project.lead_id).where(Project.id.in_(ids)),
+            select(Milestone.project_id, Milestone.title, Milestone.due_on)
+            .where(Milestone.project_id.in_(ids), Milestone.done_on.is_(None))
+            .order_by(Milestone.due_on, Milestone.id))
+
+
+def portfolio_cards(ids: list[int], *, today: date) -> list[PortfolioCard]:
+    """The portfolio's cards, in the order of `ids`: milestones not done are late before
+    `today`, the next is the first due from `today` on."""
+    projects, milestones = _portfolio_cards_queries()
+    overdue: dict[int, int] = {}
+    upcoming: dict[int, tuple[str, date]] = {}
+    for project_id, title, due_on in db.session.execute(milestones, {"ids": ids}):
+        if due_on < today:
+            overdue[project_id] = overdue.get(project_id, 0) + 1
+        else:
+            upcoming.setdefault(project_id, (title, due_on))
+    found = {row.id: PortfolioCard(*row, overdue.get(row.id, 0), upcoming.get(row.id))
+             for row in db.session.execute(projects, {"ids": ids})}
+    return [found[i] for i in ids if i in found]
 
 
 _PROJECT_PEOPLE = (selectinload(Project.milestones), joinedload(Project.lead), joinedload(Project.sponsor),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
@@ -43,9 +44,11 @@ def _project_or_404(project_id: int, *, for_page: bool = False) -> Project:
 def portfolio():
     filters = queries.PortfolioFilters.from_args(request.args)
     query, params = queries.portfolio_query(current_user.institution_id, filters)
-    page = paginate_capped(query, page=page_number(), per_page=20, params=params)
+    today = today_paris()
+    page = paginate_capped(query, page=page_number(), per_page=20, params=params, key=Project.id,
+                           load=partial(queries.portfolio_cards, today=today))
     return render_page("projects/portfolio.html", block="results", page=page, filters=filters,
-                       states=lifecycle.STATES, kinds=KIND_LABELS, today=today_paris())
+                       states=lifecycle.STATES, kinds=KIND_LABELS)
 
 
 def _render_project(project: Project, **form_overrides):

@@ -1,6 +1,9 @@
-from datetime import date
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -11,6 +14,7 @@ from incubator.review import decisions, voting
 from incubator.timeutil import today_paris
 from tests.factories import (
     make_institution,
+    make_milestone,
     make_org_unit,
     make_project,
     make_project_member,
@@ -209,6 +213,35 @@ def test_portfolio_filters_combine(client, login, team):
     assert titles("q=jardins&etat=completed") == {"Jardins de la mairie"}
     assert titles("q=mairie+quartiers") == set()
     assert titles("") == {"Jardins partagés des quartiers", "Jardins de la mairie", "Immersion aux quartiers"}
+
+
+def test_portfolio_cards_count_late_milestones_and_name_the_next_one(client, login, team):
+    """A card counts the milestones not done whose day has passed, and names the first one
+    still to come; a done milestone is neither, and a closed project shows neither."""
+    institution = team["lead"].institution
+    running = make_project(institution, title="Carnet des bâtiments", state="active", lead=team["lead"])
+    make_milestone(running, title="Inventaire", due_on=date(2026, 3, 2))
+    make_milestone(running, title="Relevés", due_on=date(2026, 3, 9))
+    make_milestone(running, title="Déjà fait", due_on=date(2026, 3, 5), done_on=date(2026, 3, 4))
+    make_milestone(running, title="Restitution", due_on=date(2026, 4, 20))
+    make_milestone(running, title="Cahier final", due_on=date(2026, 3, 16))
+    make_milestone(running, title="Atelier", due_on=date(2026, 3, 10))  # the day itself: still to come
+    late_once = make_project(institution, title="Accueil unique", state="active")
+    make_milestone(late_once, title="Maquette", due_on=date(2026, 2, 1))
+    closed = make_project(institution, title="Vélos de service", state="completed")
+    make_milestone(closed, title="Oublié", due_on=date(2026, 1, 5))
+    with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=ZoneInfo("Europe/Paris")), tick=False):
+        login(client, team["agent"])
+        page = text(client.get("/realisations"))
+    # Each card as its reader sees it.
+    cards = {re.search(r"<h2[^>]*><a[^>]*>([^<]+)</a>", card).group(1): re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", card))
+             for card in page.split('<article class="proposal-card">')[1:]}
+    assert "2 jalons en retard" in cards["Carnet des bâtiments"]
+    assert f"Chef·fe de projet : {team['lead'].full_name}" in cards["Carnet des bâtiments"]
+    assert "Prochain jalon : Atelier, le 10 mars 2026" in cards["Carnet des bâtiments"]
+    assert "1 jalon en retard" in cards["Accueil unique"] and "Prochain jalon" not in cards["Accueil unique"]
+    assert "Chef·fe de projet : à désigner" in cards["Accueil unique"]
+    assert "en retard" not in cards["Vélos de service"] and "Prochain jalon" not in cards["Vélos de service"]
 
 
 def test_portfolio_search_ignores_accents_in_titles(client, login, team):
