@@ -13,6 +13,7 @@ from ..collective.models import CollectiveMembership
 from ..collective.services import with_current_terms
 from ..dbutil import prebuilt
 from ..extensions import db
+from ..organisation.models import OrgUnit
 from ..people.models import User
 from ..proposals import lifecycle
 from ..proposals.models import CoAuthor, Proposal
@@ -36,15 +37,29 @@ from .settings import active_criteria, settings_for
 from .voting import present_ids
 
 
+class MemberInOffice(NamedTuple):
+    """A member of the collective on a day, as the pages list them: a row, not the
+    membership with its agent and the agent's unit as objects."""
+
+    user_id: int
+    full_name: str
+    category: str
+    org_unit_name: str | None
+    ends_on: date | None
+
+
 @prebuilt
 def _members_with_terms_query():
-    return (with_current_terms(select(CollectiveMembership))
-            .options(joinedload(CollectiveMembership.user).joinedload(User.org_unit))
-            .order_by(User.last_name, User.first_name))
+    return (with_current_terms(select(User.id, (User.first_name + " " + User.last_name).label("full_name"),
+                                      User.category, OrgUnit.name, CollectiveMembership.ends_on))
+            .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .order_by(User.last_name, User.first_name, User.id))
 
 
-def members_with_terms(institution_id: int, on: date) -> list[CollectiveMembership]:
-    return list(db.session.scalars(_members_with_terms_query(), {"institution_id": institution_id, "on": on}))
+def members_with_terms(institution_id: int, on: date) -> list[MemberInOffice]:
+    """The members in office on `on`, by name."""
+    return [MemberInOffice(*row) for row in
+            db.session.execute(_members_with_terms_query(), {"institution_id": institution_id, "on": on})]
 
 
 def _start_of_today() -> datetime:
