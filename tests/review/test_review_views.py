@@ -160,6 +160,12 @@ def test_a_whole_session_through_the_pages_with_live_tally(make_client, login, p
     assert proposal.state == "scheduled"
     assert "Inscrite à une séance" in text(chair.get(f"/propositions/{proposal.id}"))
     assert chair.post(f"/arbitrage/seances/{session.id}/presences", data={"present": [str(coordinator.id), str(member.id)]}).status_code == 303
+    # The chair's attendance form: every member in office, those present ticked.
+    attendance = text(chair.get(f"/arbitrage/seances/{session.id}"))
+    for person in (coordinator, member):
+        assert (f'id="present-{person.id}" name="present" value="{person.id}" checked> '
+                f'<label for="present-{person.id}">{person.full_name} ({person.category})</label>') in attendance
+    assert "Présences (2 / 2)" in attendance
     item = session.items[0]
     assert chair.post(f"/arbitrage/points/{item.id}/ouvrir").status_code == 303
     voter = make_client()
