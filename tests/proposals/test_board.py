@@ -1,4 +1,7 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 from incubator.extensions import db
 from incubator.proposals.search import compact_index, index_segments
@@ -33,6 +36,10 @@ def test_empty_board_says_what_to_do(client, login):
     assert "Aucune proposition n'a encore été déposée" in page and "Proposer une initiative" in page
 
 
+# At a fixed moment: the card's « À cette étape depuis N jours » counts Paris calendar
+# days, and run at 23:30 in December, 40 × 24 h back is 00:30 the next day in October
+# (summer time): 39 days by the calendar, and the test failed in CI's late evenings.
+@time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=ZoneInfo("Europe/Paris")), tick=False)
 def test_search_filters_and_sorts(client, login):
     agent = make_user(first_name="Hélène", last_name="Lefèvre")
     direction = make_org_unit(agent.institution, kind="direction", name="Direction technique")
