@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, tuple_
+from sqlalchemy import Row, Select, and_, bindparam, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..audit.models import AuditEvent
@@ -146,15 +146,27 @@ def board_cards(ids: list[int]) -> list[ProposalCard]:
 @prebuilt
 def _board_choices_queries():
     institution_id = bindparam("institution_id")
-    return (select(Theme).where(Theme.institution_id == institution_id).order_by(Theme.name),
-            select(OrgUnit).where(OrgUnit.institution_id == institution_id, OrgUnit.kind == "direction")
-            .order_by(OrgUnit.name))
+    return (select(Theme.id, Theme.name).where(Theme.institution_id == institution_id).order_by(Theme.name, Theme.id),
+            select(OrgUnit.id, OrgUnit.name)
+            .where(OrgUnit.institution_id == institution_id, OrgUnit.kind == "direction")
+            .order_by(OrgUnit.name, OrgUnit.id))
 
 
-def board_choices(institution_id: int) -> tuple[list[Theme], list[OrgUnit]]:
+def board_choices(institution_id: int) -> tuple[list[Row], list[Row]]:
+    """The board's filters: every theme and direction, (id, name) rows by name."""
     themes, units = _board_choices_queries()
     given = {"institution_id": institution_id}
-    return db.session.scalars(themes, given).all(), db.session.scalars(units, given).all()
+    return db.session.execute(themes, given).all(), db.session.execute(units, given).all()
+
+
+@prebuilt
+def _themes_query():
+    return select(Theme).where(Theme.institution_id == bindparam("institution_id")).order_by(Theme.name, Theme.id)
+
+
+def institution_themes(institution_id: int) -> list[Theme]:
+    """The institution's themes, active or not, by name."""
+    return list(db.session.scalars(_themes_query(), {"institution_id": institution_id}))
 
 
 def similar_proposals(institution_id: int, text: str, *, exclude_id: int | None = None,

@@ -55,8 +55,8 @@ def _visible_or_404(proposal_id: int, *, load=queries.load_proposal) -> Proposal
 
 
 def _theme_choices(institution_id: int) -> list[tuple[str, str]]:
-    themes, _units = queries.board_choices(institution_id)
-    return [("", "— Choisir un thème —")] + [(str(t.id), t.name) for t in themes if t.is_active]
+    return [("", "— Choisir un thème —")] + [(str(t.id), t.name) for t in queries.institution_themes(institution_id)
+                                             if t.is_active]
 
 
 def _form_for(kind: str, proposal: Proposal | None = None, *, prefill: bool | None = None):
@@ -380,8 +380,8 @@ def themes():
     form = ThemeForm()
 
     def page(_=None):
-        all_themes, _units = queries.board_choices(current_user.institution_id)
-        return render_page("proposals/themes.html", form=form, themes=all_themes)
+        return render_page("proposals/themes.html", form=form,
+                           themes=queries.institution_themes(current_user.institution_id))
 
     if request.method == "GET":
         return page()
