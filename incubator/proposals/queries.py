@@ -218,14 +218,19 @@ COMMENTS_PER_PAGE = 20
 
 @prebuilt
 def _comments_query(earlier: bool):
-    stmt = select(Comment).where(Comment.proposal_id == bindparam("proposal_id"))
+    hidden_by = aliased(User)
+    stmt = (select(Comment.id, Comment.body, Comment.created_at, Comment.hidden_at, Comment.hidden_reason,
+                   (User.first_name + " " + User.last_name).label("author_name"),
+                   (hidden_by.first_name + " " + hidden_by.last_name).label("hidden_by_name"))
+            .join(User, User.id == Comment.author_id)
+            .outerjoin(hidden_by, hidden_by.id == Comment.hidden_by_id)
+            .where(Comment.proposal_id == bindparam("proposal_id")))
     if earlier:
         # Before the comment `before` in the thread's order (its moment, then its number).
         boundary = aliased(Comment)
         moment = select(boundary.created_at).where(boundary.id == bindparam("before")).scalar_subquery()
         stmt = stmt.where(tuple_(Comment.created_at, Comment.id) < tuple_(moment, bindparam("before")))
-    return (stmt.options(joinedload(Comment.author), joinedload(Comment.hidden_by))
-            .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(COMMENTS_PER_PAGE + 1))
+    return stmt.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(COMMENTS_PER_PAGE + 1)
 
 
 @prebuilt
@@ -243,8 +248,21 @@ def _supported_query():
                                     Support.user_id == bindparam("user_id"))
 
 
+class CommentLine(NamedTuple):
+    """A comment as the thread shows it: a row, with its author's name and, when it was
+    hidden, its moderator's (twenty comments and their people as objects cost more)."""
+
+    id: int
+    body: str
+    created_at: datetime
+    hidden_at: datetime | None
+    hidden_reason: str | None
+    author_name: str
+    hidden_by_name: str | None
+
+
 class CommentsPage(NamedTuple):
-    comments: list[Comment]  # oldest first
+    comments: list[CommentLine]  # oldest first
     earlier_before: int | None  # where the earlier comments start (?avant=), when there are
     before: int | None  # the comment this page stops before; None: the newest
 
@@ -252,8 +270,8 @@ class CommentsPage(NamedTuple):
 def comments(proposal: Proposal, before: int | None = None) -> CommentsPage:
     """The newest COMMENTS_PER_PAGE comments of the proposal, or those just before the
     comment `before`, in the thread's order."""
-    found = list(db.session.scalars(_comments_query(before is not None),
-                                    {"proposal_id": proposal.id, "before": before}))
+    found = [CommentLine(*row) for row in db.session.execute(_comments_query(before is not None),
+                                                             {"proposal_id": proposal.id, "before": before})]
     shown = found[:COMMENTS_PER_PAGE][::-1]
     return CommentsPage(shown, shown[0].id if len(found) > COMMENTS_PER_PAGE else None, before)
 
