@@ -82,8 +82,7 @@ class CappedPagination(SelectPagination):
         if key is None:
             rows = self._execute(_derived(select, "rows", _rows_page), page_limit=self.per_page,
                                  page_offset=self._query_offset)
-            make_row = self._query_args.get("make_row")
-            return list(map(make_row, rows)) if make_row else list(rows.unique().scalars())
+            return list(rows.unique().scalars())
         # Keys first, in the list's order (the database sorts keys, not wide rows with their
         # joined authors and units), then the page's rows.
         keys = _derived(select, "keys", _keys(key))
@@ -126,18 +125,16 @@ class CappedPagination(SelectPagination):
 
 def paginate_capped(select: sa.Select, *, page: int, per_page: int, exact: bool = False,
                     key: Any = None, load: Callable[[list], list] | None = None, cap: int | None = None,
-                    params: dict[str, Any] | None = None, make_row: Callable[[sa.Row], Any] | None = None) -> Any:
+                    params: dict[str, Any] | None = None) -> Any:
     """`exact`: count everything (a list bounded by the number of agents, which its reader
     needs whole), still from the index alone. `key` and `load`: select the page's keys
     (`key`, in the list's order), then `load(keys)` returns their objects in that order.
     `cap`: another cap than LIST_COUNT_CAP (a search's, SEARCH_COUNT_CAP). `params`: the
-    values of the select's bindparams (a select built once, see dbutil.prebuilt). `make_row`:
-    the select is of columns, each row of the page becomes `make_row(row)` (a list's rows,
-    rather than objects with their relations loaded)."""
+    values of the select's bindparams (a select built once, see dbutil.prebuilt)."""
     cap = None if exact else cap or current_app.config["LIST_COUNT_CAP"]
     return CappedPagination(select=select, session=db.session, page=page, per_page=per_page,
                             max_per_page=None, error_out=False, cap=cap, key=key, load=load,
-                            params=params or {}, make_row=make_row)
+                            params=params or {})
 
 
 @pass_context

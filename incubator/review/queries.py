@@ -215,23 +215,30 @@ class JournalEntry(NamedTuple):
         return OUTCOME_TONES[self.outcome]
 
 
-@prebuilt
-def _journal_select(outcome: bool, kind: bool, since: bool, until: bool, words: int):
-    institution_id = bindparam("institution_id")
+def _with_entry_columns(decisions: Select) -> Select:
+    """`decisions` (a select of Decision) as JournalEntry rows, the same order."""
     duplicate_of, corrected = aliased(Proposal), aliased(Decision)
-    stmt = (
-        select(Decision.id, Decision.proposal_id, Decision.kind, Decision.outcome, Decision.reason,
-               Decision.rationale, Decision.tally, Decision.published_at, Proposal.title.label("proposal_title"),
-               ReviewSession.starts_at.label("session_starts_at"), duplicate_of.id.label("duplicate_of_id"),
-               duplicate_of.title.label("duplicate_of_title"),
-               corrected.published_at.label("corrected_published_at"))
+    return (decisions.with_only_columns(
+        Decision.id, Decision.proposal_id, Decision.kind, Decision.outcome, Decision.reason, Decision.rationale,
+        Decision.tally, Decision.published_at, Proposal.title.label("proposal_title"),
+        ReviewSession.starts_at.label("session_starts_at"), duplicate_of.id.label("duplicate_of_id"),
+        duplicate_of.title.label("duplicate_of_title"), corrected.published_at.label("corrected_published_at"),
+        maintain_column_froms=True)
         .join(Proposal, Proposal.id == Decision.proposal_id)
         .outerjoin(ReviewSession, ReviewSession.id == Decision.session_id)
         .outerjoin(duplicate_of, duplicate_of.id == Decision.duplicate_of_id)
-        .outerjoin(corrected, corrected.id == Decision.corrects_id)
-        .where(Decision.institution_id == institution_id)
-        .order_by(Decision.published_at.desc(), Decision.id.desc())
-    )
+        .outerjoin(corrected, corrected.id == Decision.corrects_id))
+
+
+@prebuilt
+def _journal_select(outcome: bool, kind: bool, since: bool, until: bool, words: int, rows: bool = False):
+    if rows:
+        return _with_entry_columns(_journal_select(outcome, kind, since, until, words))
+    institution_id = bindparam("institution_id")
+    # Decisions alone: the page counts them, and pages by their keys (the joins are the
+    # page's rows', journal_entries); the CSV reads them with their columns (`rows`).
+    stmt = (select(Decision).where(Decision.institution_id == institution_id)
+            .order_by(Decision.published_at.desc(), Decision.id.desc()))
     if outcome:
         stmt = stmt.where(Decision.outcome == bindparam("outcome"))
     if kind:
@@ -241,19 +248,32 @@ def _journal_select(outcome: bool, kind: bool, since: bool, until: bool, words: 
     if until:
         stmt = stmt.where(Decision.published_at < bindparam("until"))
     if words:
-        matching = select(Proposal.id).where(Proposal.institution_id == institution_id)
+        # Not correlated with the rows' own join on proposals: a list of matching ids.
+        matching = select(Proposal.id).where(Proposal.institution_id == institution_id).correlate(None)
         for number in range(words):
             matching = matching.where(contains_word(Proposal.search_text, number))
         stmt = stmt.where(Decision.proposal_id.in_(matching))
     return stmt
 
 
-def journal_query(institution_id: int, filters: JournalFilters) -> tuple[Select, dict]:
-    """The journal's decisions (JournalEntry rows), newest first, and the values of its
-    parameters: one select per combination of filters, built once (dbutil.prebuilt)."""
+@prebuilt
+def _journal_entries_query():
+    return _with_entry_columns(select(Decision).where(Decision.id.in_(bindparam("ids", expanding=True))))
+
+
+def journal_entries(ids: list[int]) -> list[JournalEntry]:
+    """The journal's rows of these decisions, in the order of `ids`."""
+    found = {row.id: JournalEntry(*row) for row in db.session.execute(_journal_entries_query(), {"ids": list(ids)})}
+    return [found[i] for i in ids if i in found]
+
+
+def journal_query(institution_id: int, filters: JournalFilters, *, rows: bool = False) -> tuple[Select, dict]:
+    """The journal's decisions, newest first (as JournalEntry rows with `rows`), and the
+    values of its parameters: one select per combination of filters, built once
+    (dbutil.prebuilt)."""
     words = search_words(filters.q)
     stmt = _journal_select(bool(filters.outcome), bool(filters.kind), filters.since is not None,
-                           filters.until is not None, len(words))
+                           filters.until is not None, len(words), rows)
     params = {"institution_id": institution_id, "outcome": filters.outcome, "kind": filters.kind,
               "since": paris_day_start(filters.since) if filters.since else None,
               "until": paris_day_start(filters.until + timedelta(days=1)) if filters.until else None,

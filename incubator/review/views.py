@@ -62,11 +62,11 @@ def _journal_filters() -> queries.JournalFilters:
 @login_required
 def journal():
     filters = _journal_filters()
-    query, params = queries.journal_query(current_user.institution_id, filters)
     if request.args.get("format") == "csv":
-        return _journal_csv(query, params)
-    page = paginate_capped(query, page=page_number(), per_page=25, params=params,
-                           make_row=queries.JournalEntry._make)
+        return _journal_csv(*queries.journal_query(current_user.institution_id, filters, rows=True))
+    query, params = queries.journal_query(current_user.institution_id, filters)
+    page = paginate_capped(query, page=page_number(), per_page=25, params=params, key=Decision.id,
+                           load=queries.journal_entries)
     return render_page("review/journal.html", block="results", page=page, filters=filters,
                        outcomes=OUTCOME_LABELS, **common_context())
 

@@ -272,6 +272,12 @@ def test_journal_names_each_decisions_session_duplicate_and_corrected_decision(c
     assert by_title[("Fontaines à eau", "Retenue")][6] == "12 mars 2026 à 14 h 00"
     assert by_title[("Fontaines à eau", "Corrigée : nouveau vote à venir")][6] == ""
     assert by_title[("Des fontaines partout", "Non recevable")][5] == "Doublon"
+    # A search keeps the decisions on the proposals it finds, in the CSV as on the page.
+    found = list(csv.reader(io.StringIO(client.get("/arbitrage/journal?format=csv&q=fontaines+partout")
+                                        .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert [row[2] for row in found[1:]] == ["Des fontaines partout"]
+    assert "Des fontaines partout" in text(client.get("/arbitrage/journal?q=fontaines+partout"))
+    assert "Erreur de décompte" not in text(client.get("/arbitrage/journal?q=fontaines+partout"))
 
 
 def test_waiting_times_highlight_overdue(client, login, people):
