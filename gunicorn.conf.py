@@ -13,6 +13,7 @@ for the few milliseconds of the write before it. Override with WEB_CONCURRENCY
 (processes) and GUNICORN_THREADS.
 """
 
+import gc
 import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 2)))
@@ -32,3 +33,14 @@ graceful_timeout = 30
 keepalive = 0
 # No gunicorn access log: the application writes one line per request itself, with the
 # user, the request id and the duration (incubator/observability.py), on stderr.
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded the application: everything alive now (modules, mappers,
+    templates, compiled statements) lives as long as the process, so the garbage collector
+    stops walking it. Each full collection walked these hundreds of thousands of objects
+    again, for the few a request leaves in cycles: with this, 4 clients on the full-scale
+    bench, the board's p50 33 ms instead of 37, the project page's 51 instead of 56
+    (median of three alternated runs of each)."""
+    gc.collect()
+    gc.freeze()
