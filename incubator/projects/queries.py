@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
-from ..audit.models import AuditEvent
+from ..audit.queries import TimelineEvent, public_timeline
 from ..dbutil import prebuilt
 from ..extensions import db
 from ..people.models import User
@@ -162,7 +162,7 @@ def load_project_for_page(project_id: int) -> Project | None:
 class ProjectPage:
     updates: list[ProgressUpdate]
     retrospective: Retrospective | None
-    timeline: list[AuditEvent]
+    timeline: list[TimelineEvent]
 
 
 @prebuilt
@@ -173,17 +173,14 @@ def _project_page_queries():
         .options(joinedload(ProgressUpdate.author))
         .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()),
         select(Retrospective).where(Retrospective.project_id == project_id).options(joinedload(Retrospective.author)),
-        select(AuditEvent).where(AuditEvent.target_type == "Project", AuditEvent.target_id == project_id,
-                                 AuditEvent.is_public.is_(True))
-        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.created_at, AuditEvent.id),
     )
 
 
 def project_page(project: Project) -> ProjectPage:
-    updates, retro, timeline = _project_page_queries()
+    updates, retro = _project_page_queries()
     given = {"project_id": project.id}
     return ProjectPage(list(db.session.scalars(updates, given)), db.session.scalar(retro, given),
-                       list(db.session.scalars(timeline, given)))
+                       public_timeline("Project", project.id))
 
 
 def project_for_proposal(proposal: Proposal) -> tuple[Project | None, Retrospective | None]:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..audit.models import AuditEvent
+from ..audit.queries import TimelineEvent, public_timeline
 from ..audit.services import action_label
 from ..dbutil import MAX_ID, prebuilt
 from ..extensions import db
@@ -204,7 +204,7 @@ class ProposalPage:
     coauthors_accepted: list[User]
     invitation: CoAuthor | None
     comments: CommentsPage
-    timeline: list[AuditEvent]
+    timeline: list[TimelineEvent]
     has_supported: bool
     version_count: int
     actors: dict[int, User] = field(default_factory=dict)
@@ -231,15 +231,6 @@ def _comments_query(earlier: bool):
         moment = select(boundary.created_at).where(boundary.id == bindparam("before")).scalar_subquery()
         stmt = stmt.where(tuple_(Comment.created_at, Comment.id) < tuple_(moment, bindparam("before")))
     return stmt.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(COMMENTS_PER_PAGE + 1)
-
-
-@prebuilt
-def _timeline_query():
-    return (select(AuditEvent).where(AuditEvent.target_type == "Proposal",
-                                     AuditEvent.target_id == bindparam("proposal_id"),
-                                     AuditEvent.is_public.is_(True))
-            .options(joinedload(AuditEvent.actor))
-            .order_by(AuditEvent.created_at, AuditEvent.id))
 
 
 @prebuilt
@@ -277,7 +268,6 @@ def comments(proposal: Proposal, before: int | None = None) -> CommentsPage:
 
 
 def proposal_page(proposal: Proposal, viewer: User, *, comments_before: int | None = None) -> ProposalPage:
-    timeline = db.session.scalars(_timeline_query(), {"proposal_id": proposal.id}).all()
     supported = db.session.scalar(_supported_query(),
                                   {"proposal_id": proposal.id, "user_id": viewer.id}) is not None
     invitation = next((c for c in proposal.coauthors if c.user_id == viewer.id), None)
@@ -286,7 +276,7 @@ def proposal_page(proposal: Proposal, viewer: User, *, comments_before: int | No
         coauthors_accepted=proposal.accepted_coauthors,
         invitation=invitation,
         comments=comments(proposal, comments_before),
-        timeline=list(timeline),
+        timeline=public_timeline("Proposal", proposal.id),
         has_supported=supported,
         version_count=proposal.version_number,
     )
@@ -379,9 +369,9 @@ TIMELINE_SENTENCES = {
 }
 
 
-def timeline_sentence(event: AuditEvent) -> str:
+def timeline_sentence(event: TimelineEvent) -> str:
     template = TIMELINE_SENTENCES.get(event.action)
-    values = {"actor": event.actor.full_name if event.actor else "l'application",
+    values = {"actor": event.actor_name or "l'application",
               **{k: v for k, v in (event.data or {}).items() if isinstance(v, str | int)}}
     if template is None:
         return action_label(event.action) + "."
