@@ -1,5 +1,6 @@
 """The long lists read rows, not objects: loading twenty proposals, decisions or projects
 with their people as ORM objects cost more than the rest of their page (bench, issue 21).
+So do the threads and histories that grow with time (comments, public events).
 Counted, not timed: which objects a request loads is the same on every machine."""
 
 from collections import Counter
@@ -8,6 +9,8 @@ from datetime import date
 
 from sqlalchemy import event
 from sqlalchemy.orm import Mapper
+
+from incubator.audit.services import record
 
 from tests.factories import (
     make_comment,
@@ -46,6 +49,8 @@ def test_lists_load_their_rows_not_objects(client, login):
     commented = make_proposal(author=agent, state="in_review", title="Fontaines à eau")
     for n in range(25):
         make_comment(commented, author=agent, body=f"Avis numéro {n}")
+    for action in ("proposal.submitted", "review.opened"):
+        record(action, actor=agent, institution_id=institution.id, target=commented, public=True)
     session = make_session(institution, days_ahead=-3)
     for n in range(30):
         make_decision(make_proposal(author=agent, state="accepted", title=f"Retenue {n}"), session_id=session.id,
@@ -57,6 +62,7 @@ def test_lists_load_their_rows_not_objects(client, login):
     for path, shown in [("/propositions", "Retenue 29"), ("/propositions?tri=supported", "Proposition générée 16"),
                         ("/arbitrage/journal", "Retenue 29"),
                         ("/realisations", "Projet 24"), (f"/propositions/{commented.id}", "Avis numéro 24"),
+                        (f"/propositions/{commented.id}", f"Déclarée recevable : instruction ouverte par {agent.full_name}."),
                         ("/arbitrage", agent.full_name)]:
         with loaded_objects() as loaded:
             response = client.get(path)
@@ -65,6 +71,6 @@ def test_lists_load_their_rows_not_objects(client, login):
         # proposal's page the proposal itself with its people: nothing per row of a list.
         rows_as_objects = {name: count for name, count in loaded.items()
                            if name in ("Proposal", "Decision", "Project", "Milestone", "Comment",
-                                       "CollectiveMembership", "Theme", "OrgUnit")}
+                                       "CollectiveMembership", "Theme", "OrgUnit", "AuditEvent")}
         allowed = {"Proposal": 1, "OrgUnit": 1} if path.startswith("/propositions/") else {}
         assert all(count <= allowed.get(name, 0) for name, count in rows_as_objects.items()), (path, loaded)
