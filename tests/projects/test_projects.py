@@ -244,6 +244,21 @@ def test_portfolio_cards_count_late_milestones_and_name_the_next_one(client, log
     assert "en retard" not in cards["Vélos de service"] and "Prochain jalon" not in cards["Vélos de service"]
 
 
+def test_project_page_lists_milestones_in_order_with_their_state(client, login, team):
+    project = team["project"]
+    make_milestone(project, title="Restitution", due_on=date(2026, 4, 20))
+    make_milestone(project, title="Inventaire", due_on=date(2026, 3, 2), done_on=date(2026, 3, 1))
+    make_milestone(project, title="Relevés", due_on=date(2026, 3, 9))
+    with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=ZoneInfo("Europe/Paris")), tick=False):
+        login(client, team["agent"])
+        page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text(client.get(f"/projets/{project.id}"))))
+    assert ("Atteint le 01/03/2026 Inventaire — échéance 2 mars 2026 "
+            "En retard Relevés — échéance 9 mars 2026 "
+            "Prévu Restitution — échéance 20 avril 2026") in page
+    # An agent outside the team reads them, and is offered no button to change them.
+    assert "Marquer atteint" not in page and "Rouvrir" not in page
+
+
 def test_portfolio_search_ignores_accents_in_titles(client, login, team):
     """An immersion's title names its visitor, whom the offer's text (searched through the
     proposal) does not: the title itself is compared without accents or case."""
