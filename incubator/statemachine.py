@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import update
 
@@ -26,6 +26,25 @@ class State:
     code: str
     label: str
     tone: str
+
+
+class Worded:
+    """How an object that has a kind and a lifecycle reads on the pages (a model, or the row
+    of it a list shows): its state as `State`, its kind's label. A subclass names its
+    lifecycle's states and its kinds' labels."""
+
+    WORDED_STATES: ClassVar[Mapping[str, State]]
+    WORDED_KINDS: ClassVar[Mapping[str, str]]
+    state: str
+    kind: str
+
+    @property
+    def state_info(self) -> State:
+        return self.WORDED_STATES[self.state]
+
+    @property
+    def kind_label(self) -> str:
+        return self.WORDED_KINDS[self.kind]
 
 
 @dataclass(frozen=True)

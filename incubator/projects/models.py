@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..statemachine import Worded
 from ..immersions import lifecycle as immersion_lifecycle
 from ..organisation.models import OrgUnit
 from ..people.models import User
@@ -37,7 +38,19 @@ class TeamMember(NamedTuple):
     full_name: str
 
 
-class Project(db.Model):
+class ProjectWording(Worded):
+    """How a project's state and kind read, for the model and for the portfolio's rows
+    (projects.queries.PortfolioCard): one wording."""
+
+    WORDED_STATES = lifecycle.STATES
+    WORDED_KINDS = KIND_LABELS
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state_info.is_closed
+
+
+class Project(ProjectWording, db.Model):
     __tablename__ = "projects"
     # The team as rows (list[TeamMember]) when the page loaded it so, members then left
     # unloaded; see `team`. Not annotated: a plain attribute, not a column.
@@ -88,18 +101,6 @@ class Project(db.Model):
     def _title_searchable(self, _key: str, title: str) -> str:
         self.search_text = normalise(title)
         return title
-
-    @property
-    def state_info(self) -> lifecycle.State:
-        return lifecycle.STATES[self.state]
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
-
-    @property
-    def is_closed(self) -> bool:
-        return self.state_info.is_closed
 
     @property
     def is_on_hold(self) -> bool:

@@ -22,6 +22,7 @@ from .models import (
     ProgressUpdate,
     Project,
     ProjectMember,
+    ProjectWording,
     Retrospective,
     TeamMember,
 )
@@ -63,7 +64,8 @@ def portfolio_query(institution_id: int, filters: PortfolioFilters) -> tuple[Sel
              **word_patterns(words)})
 
 
-class PortfolioCard(NamedTuple):
+@dataclass(frozen=True)
+class PortfolioCard(ProjectWording):
     """What a portfolio card shows: a row, and of the milestones only the late ones' number
     and the next one (twenty projects with their lead and every milestone as objects cost
     more than the rest of the page)."""
@@ -77,14 +79,6 @@ class PortfolioCard(NamedTuple):
     lead_name: str | None
     overdue_count: int
     next_milestone: tuple[str, date] | None
-
-    @property
-    def state_info(self) -> lifecycle.State:
-        return lifecycle.STATES[self.state]
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
 
 
 @prebuilt

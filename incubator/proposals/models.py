@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..statemachine import Worded
 from ..organisation.models import Institution, OrgUnit
 from ..people.models import User
 from ..timeutil import utcnow
@@ -69,7 +70,15 @@ class _Content:
     open_to: Mapped[str | None] = mapped_column(String(20))
 
 
-class Proposal(_Content, db.Model):
+class ProposalWording(Worded):
+    """How a proposal's step and kind read, for the model and for the rows the lists show
+    (proposals.queries.ProposalCard): one wording."""
+
+    WORDED_STATES = lifecycle.STATES
+    WORDED_KINDS = KIND_LABELS
+
+
+class Proposal(ProposalWording, _Content, db.Model):
     __tablename__ = "proposals"
     __table_args__ = (
         CheckConstraint("kind IN ('initiative', 'mobility')", name="kind"),
@@ -123,14 +132,6 @@ class Proposal(_Content, db.Model):
     coauthors: Mapped[list[CoAuthor]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="CoAuthor.id"
     )
-
-    @property
-    def state_info(self) -> lifecycle.State:
-        return lifecycle.STATES[self.state]
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
 
     @property
     def is_mobility(self) -> bool:

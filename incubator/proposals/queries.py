@@ -17,7 +17,7 @@ from ..organisation.models import OrgUnit
 from ..people.models import User
 from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
-from .models import KIND_LABELS, KINDS, CoAuthor, Comment, Proposal, ProposalVersion, Support, Theme
+from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, ProposalWording, Support, Theme
 from .search import matching_all_terms, matching_any, newest_matching_all_terms, search_terms
 
 # The board lists submitted proposals: its step filter offers every state but the draft.
@@ -100,7 +100,8 @@ def board_query(institution_id: int, filters: BoardFilters) -> tuple[Select, dic
                   "theme_id": filters.theme_id, "org_unit_id": filters.org_unit_id, **(terms.params if terms else {})}
 
 
-class ProposalCard(NamedTuple):
+@dataclass(frozen=True)
+class ProposalCard(ProposalWording):
     """What a board card shows: a row, not a Proposal with its author, unit and theme
     loaded as objects (twenty of those cost more than the rest of the page)."""
 
@@ -115,14 +116,6 @@ class ProposalCard(NamedTuple):
     author_name: str
     org_unit_name: str | None
     theme_name: str | None
-
-    @property
-    def state_info(self) -> lifecycle.State:
-        return lifecycle.STATES[self.state]
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
 
 
 @prebuilt

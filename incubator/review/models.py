@@ -238,7 +238,22 @@ class Vote(db.Model):
         return self.choice == OBJECTION
 
 
-class Decision(db.Model):
+class DecisionWording:
+    """How a decision's outcome reads (label, badge tone), for the model and for the
+    journal's rows (review.queries.JournalEntry): one wording."""
+
+    outcome: str
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS[self.outcome]
+
+    @property
+    def outcome_tone(self) -> str:
+        return OUTCOME_TONES[self.outcome]
+
+
+class Decision(DecisionWording, db.Model):
     """A published answer. Never edited: a correction is a new decision linked to it."""
 
     __tablename__ = "decisions"
@@ -269,14 +284,6 @@ class Decision(db.Model):
     session: Mapped[ReviewSession | None] = relationship()
     decided_by: Mapped[User] = relationship()
     corrects: Mapped[Decision | None] = relationship(remote_side=[id])
-
-    @property
-    def outcome_label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
-
-    @property
-    def outcome_tone(self) -> str:
-        return OUTCOME_TONES[self.outcome]
 
 
 class ProposalSubstitute(db.Model):

@@ -21,14 +21,13 @@ from ..text import contains_word, search_words, word_patterns
 from ..timeutil import paris_day_start, to_paris, today_paris, utcnow
 from .lifecycle import ITEMS
 from .models import (
-    OUTCOME_LABELS,
-    OUTCOME_TONES,
     AgendaItem,
     Assessment,
     AssessmentScore,
     Conflict,
     Criterion,
     Decision,
+    DecisionWording,
     ReviewSession,
     Vote,
 )
@@ -188,7 +187,8 @@ class JournalFilters:
     until: date | None = None
 
 
-class JournalEntry(NamedTuple):
+@dataclass(frozen=True)
+class JournalEntry(DecisionWording):
     """A decision as the journal shows and exports it: a row, not a Decision with its
     proposal, session, duplicate and corrected decision loaded as objects."""
 
@@ -205,14 +205,6 @@ class JournalEntry(NamedTuple):
     duplicate_of_id: int | None
     duplicate_of_title: str | None
     corrected_published_at: datetime | None
-
-    @property
-    def outcome_label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
-
-    @property
-    def outcome_tone(self) -> str:
-        return OUTCOME_TONES[self.outcome]
 
 
 def _with_entry_columns(decisions: Select) -> Select:

@@ -77,7 +77,8 @@ KIND_LABELS = {"eligibility": "recevabilité", "session": "séance", "correction
 
 
 def _journal_rows(query, params):
-    for decision in map(queries.JournalEntry._make, db.session.execute(query.execution_options(yield_per=500), params)):
+    for row in db.session.execute(query.execution_options(yield_per=500), params):
+        decision = queries.JournalEntry(*row)
         counts = (decision.tally or {}).get("counts", {})
         yield [format_datetime(decision.published_at), decision.proposal_id, decision.proposal_title,
                KIND_LABELS[decision.kind], decision.outcome_label, decision.reason,
