@@ -17,11 +17,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from ..statemachine import Worded
 from ..immersions import lifecycle as immersion_lifecycle
 from ..organisation.models import OrgUnit
 from ..people.models import User
 from ..proposals.models import Proposal
+from ..statemachine import Worded
 from ..text import normalise
 from ..timeutil import utcnow
 from . import lifecycle

@@ -17,9 +17,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..statemachine import Worded
 from ..organisation.models import Institution, OrgUnit
 from ..people.models import User
+from ..statemachine import Worded
 from ..timeutil import utcnow
 from . import lifecycle
 

@@ -17,7 +17,16 @@ from ..organisation.models import OrgUnit
 from ..people.models import User
 from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
-from .models import KINDS, CoAuthor, Comment, Proposal, ProposalVersion, ProposalWording, Support, Theme
+from .models import (
+    KINDS,
+    CoAuthor,
+    Comment,
+    Proposal,
+    ProposalVersion,
+    ProposalWording,
+    Support,
+    Theme,
+)
 from .search import matching_all_terms, matching_any, newest_matching_all_terms, search_terms
 
 # The board lists submitted proposals: its step filter offers every state but the draft.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select, union
 from sqlalchemy.orm import aliased, joinedload, selectinload

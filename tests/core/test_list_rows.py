@@ -11,7 +11,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapper
 
 from incubator.audit.services import record
-
 from tests.factories import (
     make_comment,
     make_decision,
