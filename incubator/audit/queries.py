@@ -26,7 +26,7 @@ class TimelineEvent(NamedTuple):
 @prebuilt
 def _public_timeline_query():
     return (select(AuditEvent.created_at, AuditEvent.action, AuditEvent.data,
-                   (User.first_name + " " + User.last_name).label("actor_name"))
+                   User.full_name.label("actor_name"))
             .outerjoin(User, User.id == AuditEvent.actor_id)
             .where(AuditEvent.target_type == bindparam("target_type"), AuditEvent.target_id == bindparam("target_id"),
                    AuditEvent.is_public.is_(True))

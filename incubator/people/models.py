@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -103,9 +104,15 @@ class User(db.Model):
     def get_id(self) -> str:
         return str(self.id)
 
-    @property
+    @hybrid_property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @full_name.inplace.expression
+    @classmethod
+    def _full_name_expression(cls):
+        # The same name in SQL, for the lists that read rows rather than agents.
+        return cls.first_name + " " + cls.last_name
 
     @property
     def login(self) -> str:

@@ -31,7 +31,7 @@ def agent_search_condition(pattern):
         return func.lower(column).like(pattern, escape="\\")
 
     return or_(like(User.last_name), like(User.first_name), like(User.email), like(User.login_id),
-               like(User.employee_number), like(User.first_name + " " + User.last_name),
+               like(User.employee_number), like(User.full_name),
                like(User.last_name + " " + User.first_name))
 
 

@@ -85,7 +85,7 @@ class PortfolioCard(ProjectWording):
 def _portfolio_cards_queries():
     ids = bindparam("ids", expanding=True)
     return (select(Project.id, Project.kind, Project.state, Project.title, Project.progress, Project.ends_on,
-                   (User.first_name + " " + User.last_name).label("lead_name"))
+                   User.full_name.label("lead_name"))
             .outerjoin(User, User.id == Project.lead_id).where(Project.id.in_(ids)),
             select(Milestone.project_id, Milestone.title, Milestone.due_on)
             .where(Milestone.project_id.in_(ids), Milestone.done_on.is_(None))
@@ -133,7 +133,7 @@ def _project_page_project_queries():
     return (select(Project).where(Project.id == given)
             .options(raiseload(Project.members), raiseload(Project.milestones), *_PROJECT_PEOPLE),
             select(ProjectMember.user_id, ProjectMember.role, ProjectMember.hours_budget,
-                   User.first_name, User.last_name)
+                   User.full_name.label("full_name"))
             .join(User, User.id == ProjectMember.user_id)
             .where(ProjectMember.project_id == given).order_by(ProjectMember.id))
 
@@ -147,8 +147,7 @@ def load_project_for_page(project_id: int) -> Project | None:
     given = {"project_id": project_id}
     project = db.session.scalar(project_stmt, given)
     if project is not None:
-        # The name as User.full_name writes it.
-        project.loaded_team = [TeamMember(m.user_id, m.role, m.hours_budget, f"{m.first_name} {m.last_name}")
+        project.loaded_team = [TeamMember(m.user_id, m.role, m.hours_budget, m.full_name)
                                for m in db.session.execute(team_stmt, given)]
     return project
 

@@ -131,7 +131,7 @@ class ProposalCard(ProposalWording):
 def _board_cards_query():
     return (select(Proposal.id, Proposal.kind, Proposal.state, Proposal.title, Proposal.submitted_at,
                    Proposal.state_changed_at, Proposal.support_count, Proposal.comment_count,
-                   (User.first_name + " " + User.last_name).label("author_name"),
+                   User.full_name.label("author_name"),
                    OrgUnit.name.label("org_unit_name"), Theme.name.label("theme_name"))
             .join(User, User.id == Proposal.author_id)
             .outerjoin(OrgUnit, OrgUnit.id == Proposal.org_unit_id)
@@ -222,8 +222,8 @@ COMMENTS_PER_PAGE = 20
 def _comments_query(earlier: bool):
     hidden_by = aliased(User)
     stmt = (select(Comment.id, Comment.body, Comment.created_at, Comment.hidden_at, Comment.hidden_reason,
-                   (User.first_name + " " + User.last_name).label("author_name"),
-                   (hidden_by.first_name + " " + hidden_by.last_name).label("hidden_by_name"))
+                   User.full_name.label("author_name"),
+                   hidden_by.full_name.label("hidden_by_name"))
             .join(User, User.id == Comment.author_id)
             .outerjoin(hidden_by, hidden_by.id == Comment.hidden_by_id)
             .where(Comment.proposal_id == bindparam("proposal_id")))

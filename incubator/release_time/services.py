@@ -423,7 +423,7 @@ def _budget_queries(by_project: bool, by_agent: bool):
         filters["members"].append(ProjectMember.user_id.in_(user_ids))
         filters["entries"].append(TimeEntry.user_id.in_(user_ids))
     members = (select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.hours_budget,
-                      User.first_name, User.last_name, Project.title)
+                      User.full_name.label("agent_name"), Project.title)
                .join(User, User.id == ProjectMember.user_id).join(Project, Project.id == ProjectMember.project_id)
                .where(*filters["members"]).order_by(ProjectMember.project_id, ProjectMember.id))
     sums = (select(TimeEntry.project_id, TimeEntry.user_id, TimeEntry.status, func.sum(TimeEntry.minutes))
@@ -441,8 +441,7 @@ def budgets(project_ids: list[int] | None, user_ids: list[int] | None = None) ->
         raise ValueError("budgets of which projects or which agents?")
     members_stmt, _sums = _budget_queries(project_ids is not None, user_ids is not None)
     members = db.session.execute(members_stmt, {"project_ids": project_ids, "user_ids": user_ids})
-    # The name as User.full_name writes it.
-    return _budget_lines([(m.project_id, m.user_id, f"{m.first_name} {m.last_name}", m.title, m.hours_budget)
+    return _budget_lines([(m.project_id, m.user_id, m.agent_name, m.title, m.hours_budget)
                           for m in members], project_ids, user_ids)
 
 

@@ -49,7 +49,7 @@ class MemberInOffice(NamedTuple):
 
 @prebuilt
 def _members_with_terms_query():
-    return (with_current_terms(select(User.id, (User.first_name + " " + User.last_name).label("full_name"),
+    return (with_current_terms(select(User.id, User.full_name.label("full_name"),
                                       User.category, OrgUnit.name, CollectiveMembership.ends_on))
             .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
             .order_by(User.last_name, User.first_name, User.id))
