@@ -152,7 +152,18 @@ class ProjectMember(db.Model):
         return self.user.full_name
 
 
-class Milestone(db.Model):
+class MilestoneDates:
+    """When a milestone is late, for the model and for the rows the pages list
+    (projects.queries.MilestoneLine): one rule."""
+
+    due_on: date
+    done_on: date | None
+
+    def is_overdue(self, today: date) -> bool:
+        return self.done_on is None and self.due_on < today
+
+
+class Milestone(MilestoneDates, db.Model):
     __tablename__ = "milestones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,9 +174,6 @@ class Milestone(db.Model):
     overdue_notified_on: Mapped[date | None] = mapped_column(Date)
 
     project: Mapped[Project] = relationship(back_populates="milestones")
-
-    def is_overdue(self, today: date) -> bool:
-        return self.done_on is None and self.due_on < today
 
 
 class ProgressUpdate(db.Model):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
@@ -19,6 +18,7 @@ from . import lifecycle
 from .models import (
     KIND_LABELS,
     Milestone,
+    MilestoneDates,
     ProgressUpdate,
     Project,
     ProjectMember,
@@ -87,7 +87,7 @@ def _portfolio_cards_queries():
     return (select(Project.id, Project.kind, Project.state, Project.title, Project.progress, Project.ends_on,
                    User.full_name.label("lead_name"))
             .outerjoin(User, User.id == Project.lead_id).where(Project.id.in_(ids)),
-            select(Milestone.project_id, Milestone.title, Milestone.due_on)
+            select(Milestone.project_id, Milestone.id, Milestone.title, Milestone.due_on, Milestone.done_on)
             .where(Milestone.project_id.in_(ids), Milestone.done_on.is_(None))
             .order_by(Milestone.due_on, Milestone.id))
 
@@ -98,11 +98,12 @@ def portfolio_cards(ids: list[int], *, today: date) -> list[PortfolioCard]:
     projects, milestones = _portfolio_cards_queries()
     overdue: dict[int, int] = {}
     upcoming: dict[int, tuple[str, date]] = {}
-    for project_id, title, due_on in db.session.execute(milestones, {"ids": ids}):
-        if due_on < today:
+    for project_id, *columns in db.session.execute(milestones, {"ids": ids}):
+        milestone = MilestoneLine(*columns)
+        if milestone.is_overdue(today):
             overdue[project_id] = overdue.get(project_id, 0) + 1
         else:
-            upcoming.setdefault(project_id, (title, due_on))
+            upcoming.setdefault(project_id, (milestone.title, milestone.due_on))
     found = {row.id: PortfolioCard(*row, overdue.get(row.id, 0), upcoming.get(row.id))
              for row in db.session.execute(projects, {"ids": ids})}
     return [found[i] for i in ids if i in found]
@@ -152,17 +153,15 @@ def load_project_for_page(project_id: int) -> Project | None:
     return project
 
 
-class MilestoneLine(NamedTuple):
-    """A milestone as the project page lists it (a row: loading the project's milestones
-    as objects, by a query of their own, cost a millisecond)."""
+@dataclass(frozen=True)
+class MilestoneLine(MilestoneDates):
+    """A milestone as the pages list it (a row: loading the project's milestones as
+    objects, by a query of their own, cost a millisecond of its page)."""
 
     id: int
     title: str
     due_on: date
     done_on: date | None
-
-    def is_overdue(self, today: date) -> bool:
-        return self.done_on is None and self.due_on < today
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -209,7 +209,6 @@ class ProposalPage:
     timeline: list[TimelineEvent]
     has_supported: bool
     version_count: int
-    actors: dict[int, User] = field(default_factory=dict)
 
 
 # Comments shown at a time: the newest, then the earlier ones a page at a time (a proposal
