@@ -29,6 +29,7 @@ from incubator.demo.proposals import COMMENTS, INITIATIVES, OFFERS, THEMES
 from incubator.demo.review import CRITERIA, RATIONALES
 from incubator.proposals.models import INITIATIVE_FIELDS
 from incubator.release_time import totals
+from incubator.review.decisions import first_answers_statement
 from incubator.review.models import DEFAULT_INELIGIBILITY_REASONS
 from incubator.text import normalise
 from incubator.timeutil import today_paris, utcnow
@@ -570,6 +571,8 @@ class Generator:
         self.loader.insert("attendances", attendances)
         self.loader.insert("votes", votes)
         self.loader.insert("decisions", decisions)
+        # Written without the decision service, which keeps each proposal's first answer.
+        self.loader.execute([first_answers_statement()])
         self.loader.insert("assessments", assessments)
         self.loader.insert("assessment_scores", scores)
         self.loader.insert("audit_events", audit)

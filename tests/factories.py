@@ -49,6 +49,7 @@ from incubator.proposals.models import (
 from incubator.proposals.services import _refresh_search_text
 from incubator.release_time import totals
 from incubator.release_time.models import CapOverride, ReleaseSettings, TimeEntry
+from incubator.review.decisions import record
 from incubator.review.models import (
     DEFAULT_INELIGIBILITY_REASONS,
     AgendaItem,
@@ -340,9 +341,10 @@ def make_decision(proposal: Proposal | None = None, *, outcome: str = "accepted"
         fields.setdefault("session_id", item.session_id)
         fields.setdefault("tally", item.tally)
     decided_by = decided_by or make_user(institution=proposal.institution, roles=["coordinator"])
-    return _saved(Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
+    return record(Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
                            item_id=item.id if item else None, kind=kind or DECISION_KINDS.get(outcome, "session"),
-                           outcome=outcome, rationale=rationale, decided_by_id=decided_by.id, **fields))
+                           outcome=outcome, rationale=rationale, decided_by_id=decided_by.id, **fields),
+                  proposal)
 
 
 def make_assessment(proposal: Proposal | None = None, user: User | None = None, *,

@@ -13,6 +13,7 @@ from ..collective.services import current_member_ids
 from ..extensions import db
 from ..people.models import User
 from ..proposals.models import CoAuthor, Proposal
+from ..review.decisions import record
 from ..review.models import (
     DEFAULT_INELIGIBILITY_REASONS,
     AgendaItem,
@@ -101,12 +102,12 @@ def seed(named: dict[str, User]) -> None:
         opened_at = proposal.submitted_at + timedelta(days=rng.randint(2, 6))
         if proposal.state == "not_eligible":
             reason = "Relève d'une décision budgétaire de l'assemblée délibérante"
-            db.session.add(Decision(
+            record(Decision(
                 institution_id=ville.id, proposal_id=proposal.id, kind="eligibility", outcome="not_eligible",
                 reason=reason, decided_by_id=coordinator.id, published_at=opened_at,
                 rationale=("Un répertoire des compétences engage la gestion des ressources humaines et le dialogue "
                            "social : il relève du plan de formation voté chaque année, et non d'une initiative "
-                           "arbitrée par le collectif. La proposition est transmise à la DRH pour ce plan.")))
+                           "arbitrée par le collectif. La proposition est transmise à la DRH pour ce plan.")), proposal)
             event(proposal, "review.not_eligible", opened_at, {"reason": reason})
             continue
         if proposal.state == "withdrawn":
@@ -168,10 +169,10 @@ def seed(named: dict[str, User]) -> None:
                       "required": -(-eligible // 2), "quorum_percent": 50, "rule": "majority",
                       "result": item.result}
         published = session.starts_at + timedelta(hours=2)
-        db.session.add(Decision(institution_id=ville.id, proposal_id=proposal.id, item_id=item.id,
-                                session_id=session.id, kind="session", outcome=outcome,
-                                rationale=RATIONALES[outcome], tally=item.tally,
-                                decided_by_id=coordinator.id, published_at=published))
+        record(Decision(institution_id=ville.id, proposal_id=proposal.id, item_id=item.id,
+                        session_id=session.id, kind="session", outcome=outcome,
+                        rationale=RATIONALES[outcome], tally=item.tally,
+                        decided_by_id=coordinator.id, published_at=published), proposal)
         event(proposal, "review.scheduled", session.created_at, {"session_id": session.id})
         event(proposal, "review.decided", published, {"outcome": outcome})
         proposal.state_changed_at = published

@@ -94,9 +94,10 @@ class Proposal(ProposalWording, _Content, db.Model):
         # (search.newest_matching_all).
         Index("ix_proposals_search_rows", "id", "institution_id", "submitted_at", "kind", "state", "theme_id",
               "org_unit_id"),
-        # The dashboard's figures on a period's proposals, read from the index alone.
+        # The dashboard's figures on a period's proposals, time to answer included, read
+        # from the index alone (migration 0024).
         Index("ix_proposals_dashboard", "institution_id", "submitted_at", "state", "author_id", "theme_id",
-              "org_unit_id", "id"),
+              "org_unit_id", "first_answered_at", "id"),
         # An agent's proposals: by author, and those of a period with their outcome read
         # from the index alone (the HR figures, engagement.queries; migration 0021).
         Index("ix_proposals_author_submitted", "author_id", "submitted_at", "state", "id"),
@@ -121,6 +122,9 @@ class Proposal(ProposalWording, _Content, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When its first answer was published (a session's decision, or not eligible), kept by
+    # review.decisions.record: the dashboard's time to answer without reading the decisions.
+    first_answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     state_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     institution: Mapped[Institution] = relationship()

@@ -3,6 +3,8 @@ the proposal, never sets an outcome)."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select, update
+
 from ..collective.services import users_by_id
 from ..dbutil import lock_row
 from ..errors import InvalidTransition, ValidationFailed, refuse
@@ -11,6 +13,7 @@ from ..notifications.links import link
 from ..notifications.services import notify
 from ..people.models import User
 from ..projects.services import create_from_proposal
+from ..proposals.models import Proposal
 from ..proposals.services import authors_of, move, proposal_link
 from ..text import clean
 from .assessments import notify_members_to_assess
@@ -49,6 +52,26 @@ def check_rationale(rationale: str, field: str = "rationale") -> str:
     return rationale
 
 
+def record(decision: Decision, proposal: Proposal) -> Decision:
+    """A new decision, written now (its id and time are the audit event's). The proposal
+    keeps the time of its first answer, which a correction does not take back: the
+    dashboard counts how long agents waited for one."""
+    db.session.add(decision)
+    db.session.flush()
+    if decision.answers and proposal.first_answered_at is None:
+        proposal.first_answered_at = decision.published_at
+    return decision
+
+
+def first_answers_statement():
+    """Every proposal's first answer found again in its decisions (the bench generator
+    writes decisions without `record`)."""
+    first = (select(func.min(Decision.published_at))
+             .where(Decision.proposal_id == Proposal.id, (Decision.kind == "session") | (Decision.outcome == "not_eligible"))
+             .scalar_subquery())
+    return update(Proposal).values(first_answered_at=first)
+
+
 def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: str) -> Decision:
     """The outcome of a closed vote held with quorum: the only way a proposal is accepted,
     rejected, or sent back for changes."""
@@ -69,8 +92,7 @@ def publish_decision(actor: User, item: AgendaItem, *, outcome: str, rationale: 
     decision = Decision(institution_id=session.institution_id, proposal_id=item.proposal_id,
                         item_id=item.id, session_id=session.id, kind="session", outcome=outcome,
                         rationale=text, tally=item.tally, decided_by_id=actor.id)
-    db.session.add(decision)
-    db.session.flush()
+    record(decision, item.proposal)
     move(item.proposal, transition, actor, audit_action="review.decided",
          data={"decision_id": decision.id, "outcome": outcome})
     notify(authors_of(item.proposal), "proposals", "Décision sur votre proposition",
@@ -102,8 +124,7 @@ def correct_decision(actor: User, decision: Decision, *, rationale: str) -> Deci
     correction = Decision(institution_id=decision.institution_id, proposal_id=proposal.id, kind="correction",
                           outcome="eligible" if reopens_review else "reopened", rationale=text,
                           corrects_id=decision.id, decided_by_id=actor.id)
-    db.session.add(correction)
-    db.session.flush()
+    record(correction, proposal)
     move(proposal, transition, actor, audit_action="review.corrected",
          data={"decision_id": correction.id, "corrects": decision.id, "corrected": decision.outcome})
     notify(authors_of(proposal), "proposals", "Une décision sur votre proposition est corrigée",

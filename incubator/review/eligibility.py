@@ -16,7 +16,7 @@ from ..proposals.services import authors_of, move, proposal_link, register_submi
 from ..text import clean, int_in_range
 from .assessments import notify_members_to_assess
 from .coordination import coordinator_transition
-from .decisions import RATIONALE_MAX, check_rationale
+from .decisions import RATIONALE_MAX, check_rationale, record
 from .models import (
     DUPLICATE_REASON,
     Decision,
@@ -44,8 +44,7 @@ def open_review(actor: User, proposal: Proposal, *, rationale: str = "") -> Deci
     decision = Decision(institution_id=proposal.institution_id, proposal_id=proposal.id,
                         kind="eligibility", outcome="eligible", rationale=text[:RATIONALE_MAX],
                         decided_by_id=actor.id)
-    db.session.add(decision)
-    db.session.flush()
+    record(decision, proposal)
     move(proposal, transition, actor, audit_action="review.opened", data={"decision_id": decision.id})
     notify(authors_of(proposal), "proposals", "Votre proposition est recevable",
            f"« {proposal.title} » entre en instruction : les membres du collectif l'évaluent sur les critères publiés.",
@@ -78,8 +77,7 @@ def declare_ineligible(actor: User, proposal: Proposal, *, reason: str, rational
                         kind="eligibility", outcome="not_eligible", reason=reason,
                         duplicate_of_id=duplicate.id if duplicate else None, rationale=text,
                         decided_by_id=actor.id)
-    db.session.add(decision)
-    db.session.flush()
+    record(decision, proposal)
     move(proposal, transition, actor, audit_action="review.not_eligible",
          data={"decision_id": decision.id, "reason": reason})
     notify(authors_of(proposal), "proposals", "Décision de recevabilité sur votre proposition",

@@ -260,8 +260,6 @@ class Decision(DecisionWording, db.Model):
     __table_args__ = (
         UniqueConstraint("item_id"),
         Index("ix_decisions_institution_at", "institution_id", "published_at"),
-        # A proposal's first answer (dashboard), without reading the decisions' texts.
-        Index("ix_decisions_proposal_answer", "proposal_id", "kind", "outcome", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -284,6 +282,12 @@ class Decision(DecisionWording, db.Model):
     session: Mapped[ReviewSession | None] = relationship()
     decided_by: Mapped[User] = relationship()
     corrects: Mapped[Decision | None] = relationship(remote_side=[id])
+
+    @property
+    def answers(self) -> bool:
+        """An answer to the proposal: a session's outcome, or not eligible (an eligible
+        proposal and a correction are still waiting for theirs)."""
+        return self.kind == "session" or self.outcome == "not_eligible"
 
 
 class ProposalSubstitute(db.Model):

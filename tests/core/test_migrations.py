@@ -316,3 +316,41 @@ def test_project_titles_become_searchable_without_accents_then_the_column_goes_a
         with db.engine.connect() as connection:
             assert "search_text" not in [c["name"] for c in inspect(connection).get_columns("projects")]
         db.engine.dispose()
+
+
+def test_proposals_keep_their_first_answer_from_the_decisions_then_the_column_goes_away(upgrade_database_url):
+    """0024 fills proposals.first_answered_at from the decisions already there: the first
+    session outcome or not-eligible decision, never an eligible one nor a correction;
+    a proposal without an answer keeps none. Downgrading drops the column."""
+    app = create_app(app_config(upgrade_database_url))
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0023")
+        with db.engine.begin() as connection:
+            _insert_dataset(connection)  # proposal 1, submitted at AT
+            proposals = Table("proposals", MetaData(), autoload_with=connection)
+            first = connection.execute(select(proposals).where(proposals.c.id == 1)).mappings().one()
+            connection.execute(proposals.insert(), {**first, "id": 2, "state": "in_review"})
+            decision = dict(institution_id=1, rationale="Motivée.", tally={}, decided_by_id=2, reason="")
+            connection.execute(Table("decisions", MetaData(), autoload_with=connection).insert(), [
+                dict(decision, id=1, proposal_id=1, kind="eligibility", outcome="eligible", published_at=AT),
+                dict(decision, id=2, proposal_id=1, kind="session", outcome="changes_requested",
+                     published_at=datetime(2026, 3, 9, 15, 0)),
+                dict(decision, id=3, proposal_id=1, kind="correction", outcome="reopened",
+                     published_at=datetime(2026, 3, 10, 9, 0)),
+                dict(decision, id=4, proposal_id=1, kind="session", outcome="accepted",
+                     published_at=datetime(2026, 4, 6, 15, 0)),
+                dict(decision, id=5, proposal_id=2, kind="eligibility", outcome="eligible", published_at=AT),
+            ])
+
+        upgrade(revision="0024")
+        with db.engine.connect() as connection:
+            proposals = Table("proposals", MetaData(), autoload_with=connection)
+            assert connection.execute(select(proposals.c.id, proposals.c.first_answered_at)
+                                      .order_by(proposals.c.id)).all() == [(1, datetime(2026, 3, 9, 15, 0)),
+                                                                           (2, None)]
+
+        downgrade(revision="0023")
+        with db.engine.connect() as connection:
+            assert "first_answered_at" not in [c["name"] for c in inspect(connection).get_columns("proposals")]
+        db.engine.dispose()

@@ -6,6 +6,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from incubator.dashboard import queries as dashboard
+from incubator.engagement.queries import Period
 from incubator.errors import InvalidTransition, NotAllowed, ValidationFailed
 from incubator.extensions import db
 from incubator.immersions import services as immersion_services
@@ -104,6 +106,35 @@ def test_a_correction_reopens_the_vote_and_only_a_new_vote_accepts(voting):
     assert review_voting.close_vote(coordinator, again) == "adopted"
     decisions.publish_decision(coordinator, again, outcome="accepted", rationale=RATIONALE)
     assert proposal.state == "accepted" and db.session.scalar(select(Project.proposal_id)) == proposal.id
+
+
+def test_a_proposal_keeps_its_first_answer_through_a_correction_and_a_new_vote(voting, app, monkeypatch):
+    """The dashboard's time to answer runs to the first published answer: a correction and
+    the new vote that follows do not move it; an eligible decision is no answer."""
+    coordinator, member, author, proposal, session, item = voting
+    proposal.submitted_at = datetime(2026, 3, 2, 8, 0)
+    assert proposal.first_answered_at is None  # in review: its eligible decision is no answer
+    review_voting.cast_vote(member, item, choice="against")
+    review_voting.close_vote(coordinator, item)
+    with time_machine.travel(datetime(2026, 3, 12, 14, 0, tzinfo=PARIS), tick=False):
+        decision = decisions.publish_decision(coordinator, item, outcome="rejected", rationale=RATIONALE)
+    first = datetime(2026, 3, 12, 13, 0)  # UTC
+    assert proposal.first_answered_at == first
+    with time_machine.travel(datetime(2026, 3, 20, 9, 0, tzinfo=PARIS), tick=False):
+        decisions.correct_decision(coordinator, decision, rationale=RATIONALE)
+    later = make_session(coordinator.institution, days_ahead=14, created_by=coordinator)
+    again = review_voting.schedule(coordinator, later, proposal)
+    review_voting.set_attendance(coordinator, later, present_ids=[coordinator.id, member.id])
+    review_voting.open_vote(coordinator, again)
+    review_voting.cast_vote(member, again, choice="for")
+    review_voting.close_vote(coordinator, again)
+    with time_machine.travel(datetime(2026, 4, 9, 14, 0, tzinfo=PARIS), tick=False):
+        decisions.publish_decision(coordinator, again, outcome="accepted", rationale=RATIONALE)
+    db.session.commit()
+    assert proposal.first_answered_at == first
+    monkeypatch.setitem(app.config, "MIN_GROUP_SIZE", 1)  # one author: show the figure
+    figures = dashboard.build(proposal.institution_id, Period.year(2026), coordinator=True)
+    assert figures.median_days == pytest.approx(10 + 5 / 24, abs=0.001)  # 2 March 8:00 to 12 March 13:00
 
 
 def test_lead_cannot_appoint_themself_sponsor_nor_validate_their_charter():
