@@ -67,8 +67,7 @@ def first_answers_statement():
     """Every proposal's first answer found again in its decisions (the bench generator
     writes decisions without `record`)."""
     first = (select(func.min(Decision.published_at))
-             .where(Decision.proposal_id == Proposal.id, (Decision.kind == "session") | (Decision.outcome == "not_eligible"))
-             .scalar_subquery())
+             .where(Decision.proposal_id == Proposal.id, Decision.answers).scalar_subquery())
     return update(Proposal).values(first_answered_at=first)
 
 

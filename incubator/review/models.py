@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -283,11 +284,16 @@ class Decision(DecisionWording, db.Model):
     decided_by: Mapped[User] = relationship()
     corrects: Mapped[Decision | None] = relationship(remote_side=[id])
 
-    @property
+    @hybrid_property
     def answers(self) -> bool:
         """An answer to the proposal: a session's outcome, or not eligible (an eligible
-        proposal and a correction are still waiting for theirs)."""
+        proposal and a correction are still waiting for theirs). The same rule in SQL."""
         return self.kind == "session" or self.outcome == "not_eligible"
+
+    @answers.inplace.expression
+    @classmethod
+    def _answers_expression(cls):
+        return (cls.kind == "session") | (cls.outcome == "not_eligible")
 
 
 class ProposalSubstitute(db.Model):

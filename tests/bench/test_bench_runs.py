@@ -13,6 +13,7 @@ from incubator.accounts.passwords import hash_password
 from incubator.extensions import db
 from incubator.proposals.models import Proposal
 from incubator.release_time.models import TimeEntry
+from incubator.review.models import Decision
 from incubator.timeutil import today_paris
 from tests.helpers import approved_months_from_entries, stored_approved_months
 
@@ -35,6 +36,13 @@ def test_small_generation_has_every_kind_of_row(dataset):
                              .where(TimeEntry.status == "submitted")) > 0
     # The dashboard's agent-month totals of the approved entries, which the generator writes directly.
     assert stored_approved_months() == approved_months_from_entries() != {}
+    # Each answered proposal's first answer, kept on it for the dashboard (review.decisions.record).
+    first_answers = dict(db.session.execute(
+        db.select(Decision.proposal_id, db.func.min(Decision.published_at)).where(Decision.answers)
+        .group_by(Decision.proposal_id)).all())
+    assert dict(db.session.execute(db.select(Proposal.id, Proposal.first_answered_at)
+                                   .where(Proposal.first_answered_at.is_not(None))).all()) == first_answers
+    assert len(first_answers) > 100
     # New rows after a bulk load with explicit ids still get fresh ids (PostgreSQL sequences).
     proposal = Proposal(institution_id=dataset.main_institution_id, kind="initiative", title="Après le chargement",
                         author_id=db.session.scalar(db.select(db.func.min(Proposal.author_id))))
