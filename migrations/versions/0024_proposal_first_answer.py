@@ -40,6 +40,22 @@ def upgrade():
     op.create_index('ix_proposals_dashboard', 'proposals', DASHBOARD_AFTER, unique=False)
     op.drop_index('ix_decisions_proposal_answer', table_name='decisions')
     op.create_index('ix_projects_dashboard', 'projects', PROJECTS_DASHBOARD, unique=False)
+    _refresh_statistics()
+
+
+def _refresh_statistics():
+    """SQLite's planner takes a new index without statistics, next to indexes with some, for
+    the cheapest: the portfolio's list was read through ix_projects_dashboard and sorted
+    (1 ms of SQL became 8 at full scale) instead of walking ix_projects_portfolio in order.
+    Where the database has statistics (ANALYZE), those of the two tables are taken again;
+    a database without any keeps none (its planner then weighs every index alike)."""
+    connection = op.get_bind()
+    if connection.dialect.name == "sqlite":
+        if not connection.execute(sa.text(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")).first():
+            return
+    op.execute("ANALYZE proposals")
+    op.execute("ANALYZE projects")
 
 
 def downgrade():
@@ -47,5 +63,6 @@ def downgrade():
     op.create_index('ix_decisions_proposal_answer', 'decisions', ANSWER_INDEX, unique=False)
     op.drop_index('ix_proposals_dashboard', table_name='proposals')
     op.create_index('ix_proposals_dashboard', 'proposals', DASHBOARD_BEFORE, unique=False)
+    _refresh_statistics()
     # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later), not batch mode.
     op.drop_column('proposals', 'first_answered_at')

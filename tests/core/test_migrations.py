@@ -354,3 +354,28 @@ def test_proposals_keep_their_first_answer_from_the_decisions_then_the_column_go
         with db.engine.connect() as connection:
             assert "first_answered_at" not in [c["name"] for c in inspect(connection).get_columns("proposals")]
         db.engine.dispose()
+
+
+def test_the_new_indexes_get_statistics_where_the_database_has_some(upgrade_database_url):
+    """0024's new index without statistics, next to older ones with some, looked cheapest to
+    SQLite: the portfolio's page of projects was read through it and sorted. The migration
+    takes the statistics of the two tables again, and the portfolio walks its own index."""
+    app = create_app(app_config(upgrade_database_url))
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0023")
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("statistiques du planificateur de SQLite")
+        with db.engine.begin() as connection:
+            _insert_dataset(connection)
+            connection.execute(text("ANALYZE"))
+
+        upgrade(revision="0024")
+        with db.engine.connect() as connection:
+            analysed = set(connection.scalars(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'projects'")))
+            plan = " ".join(row[-1] for row in connection.execute(text(
+                "EXPLAIN QUERY PLAN SELECT id FROM projects WHERE institution_id = 1 "
+                "ORDER BY state_changed_at DESC, id DESC LIMIT 20")))
+        assert {"ix_projects_dashboard", "ix_projects_portfolio"} <= analysed
+        assert "ix_projects_portfolio" in plan and "TEMP B-TREE" not in plan
+        db.engine.dispose()
