@@ -8,10 +8,12 @@ grants an actor on one object; the machine only compares them with the table.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from markupsafe import Markup
 from sqlalchemy import update
 
 from .errors import InvalidTransition, NotAllowed, Refusal, not_now, refuse
@@ -26,6 +28,24 @@ class State:
     code: str
     label: str
     tone: str
+
+    @functools.cached_property
+    def badge(self) -> Markup:
+        """The state as the pages show it, the same badge everywhere: its label in words,
+        its tone in colour. Built once per state: the lists show one per row, and a
+        template macro per badge cost more than the rest of the row."""
+        return Markup('<span class="badge badge-{}">{}</span>').format(self.tone, self.label)
+
+
+class _KindBadges(dict):
+    """A kind's badge by its label, built the first time it is shown."""
+
+    def __missing__(self, label: str) -> Markup:
+        badge = self[label] = Markup('<span class="badge badge-kind">{}</span>').format(label)
+        return badge
+
+
+_KIND_BADGES = _KindBadges()
 
 
 class Worded:
@@ -45,6 +65,10 @@ class Worded:
     @property
     def kind_label(self) -> str:
         return self.WORDED_KINDS[self.kind]
+
+    @property
+    def kind_badge(self) -> Markup:
+        return _KIND_BADGES[self.kind_label]
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def test_the_guard_names_a_planted_test(planted):
     """<option value="active"{% if filters.status == 'active' %} selected{% endif %}>Actifs</option>""",
     """{% for code, s in states.items() %}<option value="{{ code }}"{% if filters.state == code %} selected{% endif %}>""",
     "{% if view.my_vote and view.my_vote.choice == code %}",
-    "{% if item.is_voting %}{{ state_badge(item.status_info) }}{% endif %}",
+    "{% if item.is_voting %}{{ item.status_info.badge }}{% endif %}",
     "{% if may_open('admin.index') %}",
 ])
 def test_the_guard_lets_the_filter_dropdown_and_questions_through(allowed):
