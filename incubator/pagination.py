@@ -19,6 +19,7 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from sqlalchemy.orm import aliased
 
 from .extensions import db
 
@@ -148,3 +149,13 @@ def list_page_title(context: Context) -> str:
                 return f" — page {value.page}"
             return f" — page {value.page} sur {value.pages}"
     return ""
+
+
+def earlier_in_thread(model, before: sa.BindParameter) -> sa.ColumnElement[bool]:
+    """Rows of `model` that come before the row `before` in a thread read newest first (its
+    moment, then its number): the « earlier » pages of a proposal's comments or a project's
+    progress updates, found by where the previous page stopped rather than by an OFFSET
+    that rereads every newer row."""
+    boundary = aliased(model)
+    moment = sa.select(boundary.created_at).where(boundary.id == before).scalar_subquery()
+    return sa.tuple_(model.created_at, model.id) < sa.tuple_(moment, before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
@@ -11,6 +12,7 @@ from sqlalchemy.orm import joinedload, raiseload, selectinload
 from ..audit.queries import TimelineEvent, public_timeline
 from ..dbutil import prebuilt
 from ..extensions import db
+from ..pagination import earlier_in_thread
 from ..people.models import User
 from ..proposals.models import Proposal
 from ..text import contains_word, like_pattern, search_words, word_patterns
@@ -164,21 +166,46 @@ class MilestoneLine(MilestoneDates):
     done_on: date | None
 
 
+# Progress updates shown at a time: the newest, then the earlier ones a page at a time (a
+# project followed for two years, a point a week, would otherwise render them all).
+UPDATES_PER_PAGE = 10
+
+
+class UpdatesPage(NamedTuple):
+    updates: list[ProgressUpdate]  # newest first
+    earlier_before: int | None  # where the earlier updates start (?avant=), when there are
+    before: int | None  # the update this page stops before; None: the newest
+
+
 @dataclass
 class ProjectPage:
-    updates: list[ProgressUpdate]
+    updates: UpdatesPage
     retrospective: Retrospective | None
     timeline: list[TimelineEvent]
     milestones: list[MilestoneLine]
 
 
 @prebuilt
+def _updates_query(earlier: bool):
+    stmt = (select(ProgressUpdate).where(ProgressUpdate.project_id == bindparam("project_id"))
+            .options(joinedload(ProgressUpdate.author)))
+    if earlier:
+        stmt = stmt.where(earlier_in_thread(ProgressUpdate, bindparam("before")))
+    return stmt.order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()).limit(UPDATES_PER_PAGE + 1)
+
+
+def progress_updates(project: Project, before: int | None = None) -> UpdatesPage:
+    """The newest UPDATES_PER_PAGE progress updates of the project, or those just before
+    the update `before`, newest first."""
+    found = list(db.session.scalars(_updates_query(before is not None), {"project_id": project.id, "before": before}))
+    shown = found[:UPDATES_PER_PAGE]
+    return UpdatesPage(shown, shown[-1].id if len(found) > UPDATES_PER_PAGE else None, before)
+
+
+@prebuilt
 def _project_page_queries():
     project_id = bindparam("project_id")
     return (
-        select(ProgressUpdate).where(ProgressUpdate.project_id == project_id)
-        .options(joinedload(ProgressUpdate.author))
-        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()),
         select(Retrospective).where(Retrospective.project_id == project_id).options(joinedload(Retrospective.author)),
         # In the order of Project.milestones.
         select(Milestone.id, Milestone.title, Milestone.due_on, Milestone.done_on)
@@ -186,10 +213,10 @@ def _project_page_queries():
     )
 
 
-def project_page(project: Project) -> ProjectPage:
-    updates, retro, milestones = _project_page_queries()
+def project_page(project: Project, *, updates_before: int | None = None) -> ProjectPage:
+    retro, milestones = _project_page_queries()
     given = {"project_id": project.id}
-    return ProjectPage(list(db.session.scalars(updates, given)), db.session.scalar(retro, given),
+    return ProjectPage(progress_updates(project, updates_before), db.session.scalar(retro, given),
                        public_timeline("Project", project.id),
                        [MilestoneLine(*row) for row in db.session.execute(milestones, given)])
 

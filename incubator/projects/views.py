@@ -16,7 +16,7 @@ from ..people.models import User
 from ..release_time.services import team_budgets
 from ..security import login_required
 from ..timeutil import today_paris
-from ..web import done, is_htmx, page_number, render_page, write
+from ..web import done, int_arg, is_htmx, page_number, render_page, write
 from . import forms, lifecycle, policy, queries, services
 from .models import KIND_LABELS, Milestone, Project
 
@@ -74,7 +74,8 @@ def _render_project(project: Project, **form_overrides):
     if close_form.action.data not in closing and close_form.action.choices:
         close_form.action.data = close_form.action.choices[0][0]
     return render_page(
-        "projects/show.html", project=project, page=queries.project_page(project), budgets=budget_lines,
+        "projects/show.html", project=project, page=queries.project_page(project, updates_before=int_arg("avant")),
+        budgets=budget_lines,
         convention=application if application and immersion_policy.can_read_convention(
             current_user, project, application) else None,
         capacities=capacities, transitions=transitions, closing=closing,

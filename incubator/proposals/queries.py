@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Row, Select, and_, bindparam, case, func, literal, or_, select, tuple_
+from sqlalchemy import Row, Select, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..audit.queries import TimelineEvent, public_timeline
@@ -14,6 +14,7 @@ from ..audit.services import action_label
 from ..dbutil import MAX_ID, prebuilt
 from ..extensions import db
 from ..organisation.models import OrgUnit
+from ..pagination import earlier_in_thread
 from ..people.models import User
 from ..text import int_in_range, like_pattern, normalise, search_words
 from . import lifecycle
@@ -227,10 +228,7 @@ def _comments_query(earlier: bool):
             .outerjoin(hidden_by, hidden_by.id == Comment.hidden_by_id)
             .where(Comment.proposal_id == bindparam("proposal_id")))
     if earlier:
-        # Before the comment `before` in the thread's order (its moment, then its number).
-        boundary = aliased(Comment)
-        moment = select(boundary.created_at).where(boundary.id == bindparam("before")).scalar_subquery()
-        stmt = stmt.where(tuple_(Comment.created_at, Comment.id) < tuple_(moment, bindparam("before")))
+        stmt = stmt.where(earlier_in_thread(Comment, bindparam("before")))
     return stmt.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(COMMENTS_PER_PAGE + 1)
 
 

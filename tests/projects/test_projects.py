@@ -16,6 +16,7 @@ from tests.factories import (
     make_institution,
     make_milestone,
     make_org_unit,
+    make_progress_update,
     make_project,
     make_project_member,
     make_proposal,
@@ -293,6 +294,35 @@ def test_the_project_page_reads_a_large_team_in_a_fixed_number_of_queries(client
         page = text(client.get(f"/projets/{project.id}"))
     assert few.count == many.count
     assert all(f"{user.full_name} — appui, 10 h prévues" in page for user in newcomers)
+
+
+def test_the_project_page_shows_progress_updates_a_page_at_a_time(client, login, count_queries, team):
+    """The newest ten progress updates, then the earlier ones ten at a time (?avant=, where
+    the previous page stopped), in a fixed number of queries; an unknown or odd « avant »
+    shows the newest, never an error."""
+    project = team["project"]
+    for n in range(23):  # two share a moment: the number decides between them
+        make_progress_update(project, team["lead"], progress=n, text=f"Point numéro {n:02d}.",
+                             created_at=datetime(2026, 3, 1 + min(n, 21), 9, 0))
+    db.session.commit()
+    login(client, team["agent"])
+    numbers = lambda page: re.findall(r"Point numéro (\d\d)", page)  # noqa: E731
+    with count_queries() as newest:
+        first = text(client.get(f"/projets/{project.id}"))
+    assert numbers(first) == [f"{n:02d}" for n in range(22, 12, -1)]
+    assert "Revenir aux points les plus récents" not in first
+    earlier = re.search(r'href="([^"]*avant=\d+)#avancement"', first).group(1).replace("&amp;", "&")
+    with count_queries() as older:
+        second = text(client.get(earlier))
+    assert numbers(second) == [f"{n:02d}" for n in range(12, 2, -1)]
+    assert "Revenir aux points les plus récents" in second
+    third = text(client.get(re.search(r'href="([^"]*avant=\d+)#avancement"', second).group(1).replace("&amp;", "&")))
+    assert numbers(third) == ["02", "01", "00"] and "Voir les points plus anciens" not in third
+    assert newest.count == older.count
+    for odd in ("abc", "-1", "0", "99999999999999999999", "999999"):
+        page = client.get(f"/projets/{project.id}?avant={odd}")
+        assert page.status_code == 200, odd
+    assert numbers(text(client.get(f"/projets/{project.id}?avant=abc"))) == numbers(first)
 
 
 def test_the_project_page_shows_the_budgets_each_reader_may_see(client, login, make_client, team):
