@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import update
 
 from .errors import InvalidTransition, NotAllowed, Refusal, not_now, refuse
+from .text import badge
 
 
 @dataclass(frozen=True)
@@ -34,18 +35,7 @@ class State:
         """The state as the pages show it, the same badge everywhere: its label in words,
         its tone in colour. Built once per state: the lists show one per row, and a
         template macro per badge cost more than the rest of the row."""
-        return Markup('<span class="badge badge-{}">{}</span>').format(self.tone, self.label)
-
-
-class _KindBadges(dict):
-    """A kind's badge by its label, built the first time it is shown."""
-
-    def __missing__(self, label: str) -> Markup:
-        badge = self[label] = Markup('<span class="badge badge-kind">{}</span>').format(label)
-        return badge
-
-
-_KIND_BADGES = _KindBadges()
+        return badge(self.label, self.tone)
 
 
 class Worded:
@@ -68,7 +58,7 @@ class Worded:
 
     @property
     def kind_badge(self) -> Markup:
-        return _KIND_BADGES[self.kind_label]
+        return badge(self.kind_label, "kind")
 
 
 @dataclass(frozen=True)

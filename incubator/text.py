@@ -67,6 +67,12 @@ def int_in_range(value: object, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
+def badge(label: str, tone: str = "neutral") -> Markup:
+    """A badge: its label in words, its tone in colour (a state is never shown by colour
+    alone). The one markup of every badge: states, kinds, outcomes, the `badge` macro."""
+    return Markup('<span class="badge badge-{}">{}</span>').format(tone, label)
+
+
 def linkify(text: str | None) -> Markup:
     """Escape everything, then turn http(s) addresses into links; keep line breaks."""
     out: list[str] = []

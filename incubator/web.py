@@ -35,7 +35,7 @@ from .extensions import db, login_manager
 from .forms import add_service_errors, error_dict_items, form_error_items
 from .observability import logged_path, note_user, request_id
 from .pagination import list_page_title
-from .text import decimal_fr, linkify
+from .text import badge, decimal_fr, linkify
 
 M = TypeVar("M")
 R = TypeVar("R")
@@ -286,6 +286,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["days_since"] = timeutil.days_since
     app.jinja_env.filters["days_label"] = timeutil.days_label
     app.jinja_env.filters["linkify"] = linkify
+    app.jinja_env.globals["badge_markup"] = badge
     app.jinja_env.filters["decimal_fr"] = decimal_fr
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

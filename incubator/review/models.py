@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -22,6 +23,7 @@ from ..extensions import db
 from ..people.models import User
 from ..proposals.models import Proposal
 from ..statemachine import State
+from ..text import badge
 from ..timeutil import to_paris, utcnow
 from . import lifecycle
 
@@ -252,6 +254,10 @@ class DecisionWording:
     @property
     def outcome_tone(self) -> str:
         return OUTCOME_TONES[self.outcome]
+
+    @property
+    def outcome_badge(self) -> Markup:
+        return badge(self.outcome_label, self.outcome_tone)
 
 
 class Decision(DecisionWording, db.Model):
