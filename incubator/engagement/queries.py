@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..collective.models import CollectiveMembership
 from ..dbutil import prebuilt
@@ -36,6 +36,7 @@ from ..people.search import agent_search_condition
 from ..projects.models import Project, ProjectMember
 from ..proposals.models import CoAuthor, Proposal
 from ..release_time.models import TimeEntry
+from ..release_time.totals import counted
 from ..review.models import Assessment, Attendance, ReviewSession
 from ..text import like_pattern
 from ..timeutil import paris_day_start
@@ -110,11 +111,9 @@ def _parameters(user_ids: list[int], period: Period) -> dict:
 
 
 def _approved_between(start, end) -> tuple:
-    """Entries the report counts: approved, between these days (included), and not replaced
-    by an approved correction."""
-    newer = aliased(TimeEntry)
-    return (TimeEntry.status == "approved", TimeEntry.day >= start, TimeEntry.day <= end,
-            ~select(newer.id).where(newer.corrects_id == TimeEntry.id, newer.status == "approved").exists())
+    """Entries the report counts (the monthly totals' rule, release_time.totals.counted),
+    between these days (included)."""
+    return (*counted(), TimeEntry.day >= start, TimeEntry.day <= end)
 
 
 @prebuilt

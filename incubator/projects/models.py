@@ -64,6 +64,9 @@ class Project(ProjectWording, db.Model):
         # The dashboard's projects and teams of a period, read from the index alone (0024).
         Index("ix_projects_dashboard", "institution_id", "state", "kind", "state_changed_at", "starts_on",
               "ends_on", "id"),
+        # What the HR figures check of each project an agent takes part in (running in the
+        # period, its kind), read by key from the index, not from the wide row (0025).
+        Index("ix_projects_running", "id", "state", "kind", "starts_on", "ends_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,11 +142,13 @@ HOURS_BUDGET_MAX = 2000  # a member's released hours in the charter
 class ProjectMember(db.Model):
     __tablename__ = "project_members"
     __table_args__ = (UniqueConstraint("project_id", "user_id"),
-                      CheckConstraint(f"hours_budget BETWEEN 0 AND {HOURS_BUDGET_MAX}", name="hours_budget"))
+                      CheckConstraint(f"hours_budget BETWEEN 0 AND {HOURS_BUDGET_MAX}", name="hours_budget"),
+                      # An agent's projects from the index alone (HR figures, 0025).
+                      Index("ix_project_members_user_project", "user_id", "project_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     role: Mapped[str] = mapped_column(String(120), default="Membre de l'équipe")
     hours_budget: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -379,3 +379,38 @@ def test_the_new_indexes_get_statistics_where_the_database_has_some(upgrade_data
         assert {"ix_projects_dashboard", "ix_projects_portfolio"} <= analysed
         assert "ix_projects_portfolio" in plan and "TEMP B-TREE" not in plan
         db.engine.dispose()
+
+
+def test_an_agents_running_projects_are_counted_from_two_indexes_after_0025(upgrade_database_url):
+    """The HR figures' count of an agent's running initiative projects read each membership's
+    row, then each project's wide row. After 0025 (statistics taken again where there are
+    some), the same count reads the memberships' index by agent and the projects' index by
+    key, and the downgrade gives the old index back."""
+    app = create_app(app_config(upgrade_database_url))
+    member_count = ("SELECT count(DISTINCT project_members.project_id) FROM project_members "
+                    "JOIN projects ON projects.id = project_members.project_id "
+                    "WHERE project_members.user_id IN (1, 2) AND projects.state != 'framing' "
+                    "AND projects.kind = 'initiative' AND (projects.starts_on IS NULL OR projects.starts_on <= '2026-12-31') "
+                    "AND (projects.ends_on IS NULL OR projects.ends_on >= '2026-01-01')")
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0024")
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("plan de requête de SQLite")
+        with db.engine.begin() as connection:
+            _insert_dataset(connection)
+            connection.execute(text("ANALYZE"))
+
+        upgrade(revision="0025")
+        with db.engine.connect() as connection:
+            plan = " ".join(row[-1] for row in connection.execute(text("EXPLAIN QUERY PLAN " + member_count)))
+            analysed = set(connection.scalars(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'project_members'")))
+        assert "COVERING INDEX ix_project_members_user_project" in plan
+        assert "COVERING INDEX ix_projects_running" in plan
+        assert "ix_project_members_user_project" in analysed
+
+        downgrade(revision="0024")
+        with db.engine.connect() as connection:
+            indexes = {i["name"] for i in inspect(connection).get_indexes("project_members")}
+        assert "ix_project_members_user_id" in indexes and "ix_project_members_user_project" not in indexes
+        db.engine.dispose()
