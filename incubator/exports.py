@@ -89,7 +89,8 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence], title: str | None
     buffer.seek(0)
     buffer.truncate()
     for row in rows:
-        writer.writerow([csv_cell(cell) for cell in row])
+        # Whole numbers as they are (the writer prints them): most of the HR export's cells.
+        writer.writerow([cell if type(cell) is int else csv_cell(cell) for cell in row])
         if buffer.tell() >= _FLUSH_AT:
             yield buffer.getvalue()
             buffer.seek(0)
