@@ -101,7 +101,6 @@ def main() -> None:
     from incubator.pagination import paginate_capped
     from incubator.people.models import User
     from incubator.proposals import queries as proposals
-    from incubator.proposals.models import Proposal
 
     if os.environ.get("BENCH_DB", "postgres") != "postgres":
         raise SystemExit("bench.plans : PostgreSQL seulement (BENCH_DB=postgres).")
@@ -120,10 +119,9 @@ def main() -> None:
             connection.exec_driver_sql("VACUUM (ANALYZE)")
 
         def board_search():
+            # As the board reads it: the search among recent proposals first (board_page).
             filters = proposals.BoardFilters.from_args(MultiDict({"q": "carnet batiments"}))
-            stmt, params = proposals.board_query(institution, filters)
-            db.session.scalars(stmt.with_only_columns(Proposal.id, maintain_column_froms=True)
-                               .limit(app.config["SEARCH_COUNT_CAP"] + 1), params).all()
+            proposals.board_page(institution, filters, page=1, per_page=20, cap=app.config["SEARCH_COUNT_CAP"])
 
         def export_batch():
             query, params = hr_agents_query(institution, HrFilters(), year)

@@ -232,16 +232,18 @@ def make_proposal(*, author: User | None = None, state: str = "submitted", kind:
     return proposal
 
 
-def make_many_proposals(author: User, count: int) -> None:
+def make_many_proposals(author: User, count: int, *, title: str = "Proposition générée {n}",
+                        every: timedelta = timedelta(minutes=1), ago: timedelta = timedelta(0)) -> None:
     """`count` submitted proposals in one statement (no version, no co-author), newest
-    first, for the tests of volume: mixed kinds, states and support counts."""
+    first, for the tests of volume: mixed kinds, states and support counts. The n-th is
+    titled `title` with its number and submitted `ago` + n × `every` before now."""
     now = utcnow()
     db.session.execute(insert(Proposal), [
         {"institution_id": author.institution_id, "kind": "initiative" if n % 3 else "mobility",
          "state": ("submitted", "in_review", "accepted", "rejected")[n % 4], "author_id": author.id,
-         "org_unit_id": author.org_unit_id, "title": f"Proposition générée {n}",
-         "search_text": normalise(f"proposition generee {n}"), "submitted_at": now - timedelta(minutes=n),
-         "state_changed_at": now - timedelta(minutes=n), "created_at": now, "updated_at": now,
+         "org_unit_id": author.org_unit_id, "title": title.format(n=n),
+         "search_text": normalise(title.format(n=n)), "submitted_at": now - ago - every * n,
+         "state_changed_at": now - ago - every * n, "created_at": now, "updated_at": now,
          "support_count": n % 17, "comment_count": 0, "version_number": 1}
         for n in range(count)
     ])

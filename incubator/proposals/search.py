@@ -109,14 +109,19 @@ def matching_all_terms(shape: tuple[bool, int]) -> list:
     return conditions
 
 
+def newest_first_from_index(shape: tuple[bool, int]) -> bool:
+    """Whether the index gives the matches of `search_terms` newest submitted first: on
+    SQLite, when a word has three letters or more; never on PostgreSQL."""
+    return shape[0]
+
+
 def newest_matching_all_terms(stmt, shape: tuple[bool, int]):
     """`stmt` (over submitted proposals) restricted to those containing every word of
     `search_terms`, newest submitted first, driven by the index; None where the index
-    cannot give that order (PostgreSQL, or no word of three letters). The proposals' own
-    filters are then checked match by match, on ix_proposals_search_rows (the row itself
-    is wide)."""
+    cannot give that order (newest_first_from_index). The proposals' own filters are then
+    checked match by match, on ix_proposals_search_rows (the row itself is wide)."""
     indexed, plain = shape
-    if not indexed:
+    if not newest_first_from_index(shape):
         return None
     return (stmt.join(_fts, Proposal.id == _proposal_id)
             .where(_fts.c.search_text.match(bindparam("search_match")), *_plain_conditions(plain))

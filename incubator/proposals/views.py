@@ -8,7 +8,6 @@ from ..admin.queries import unit_choices
 from ..errors import NotAllowed, ValidationFailed, refuse
 from ..extensions import db
 from ..immersions import policy as immersion_policy
-from ..pagination import paginate_capped
 from ..projects.queries import project_for_proposal
 from ..review import policy as review_policy
 from ..review import queries as review_queries
@@ -352,10 +351,8 @@ def similar():
 @login_required
 def board():
     filters = queries.BoardFilters.from_args(request.args)
-    query, params = queries.board_query(current_user.institution_id, filters)
-    page = paginate_capped(query, params=params, page=page_number(), per_page=20, key=Proposal.id,
-                           load=queries.board_cards,
-                           cap=current_app.config["SEARCH_COUNT_CAP"] if filters.q else None)
+    page = queries.board_page(current_user.institution_id, filters, page=page_number(), per_page=20,
+                              cap=current_app.config["SEARCH_COUNT_CAP"] if filters.q else None)
     themes, units = queries.board_choices(current_user.institution_id)
     return render_page("proposals/board.html", block="results", page=page, filters=filters,
                        themes=themes, units=units, states=queries.BOARD_STATES,
