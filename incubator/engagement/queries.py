@@ -212,22 +212,23 @@ def figures_for(user_ids: list[int], period: Period) -> dict[int, Figures]:
         # Left to choose, the server kept custom plans for the first five batches or more.
         db.session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true),"
                                 " set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)"))
-    for uid, project_id, title, minutes in db.session.execute(_approved_minutes_statement(postgres), parameters):
+    # Each result read whole (fetchall), not row by row: 20,000 rows in an export.
+    for uid, project_id, title, minutes in db.session.execute(_approved_minutes_statement(postgres), parameters).all():
         hours = round((minutes or 0) / 60, 2)
         result[uid].hours_by_project.append((project_id, title, hours))
         result[uid].hours_total = round(result[uid].hours_total + hours, 2)
 
-    for uid, key, count in db.session.execute(_counts_statement(postgres), parameters):
+    for uid, key, count in db.session.execute(_counts_statement(postgres), parameters).all():
         if key in ("sponsor", "lead", "member"):
             result[uid].roles[key] = count
         else:
             setattr(result[uid], key, count)
 
-    for uid, key, count in db.session.execute(_proposals_statement(postgres), parameters):
+    for uid, key, count in db.session.execute(_proposals_statement(postgres), parameters).all():
         result[uid].proposals[key] = count
 
     # Collective: months of term within the period (counted in Python from the few terms).
-    for uid, starts_on, ends_on in db.session.execute(_memberships_statement(postgres), parameters):
+    for uid, starts_on, ends_on in db.session.execute(_memberships_statement(postgres), parameters).all():
         first, last = max(starts_on, period.start), min(ends_on or period.end, period.end)
         result[uid].collective_months += max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
     return result
