@@ -356,20 +356,25 @@ def test_proposals_keep_their_first_answer_from_the_decisions_then_the_column_go
         db.engine.dispose()
 
 
+def _analysed_sqlite_database_at(app, revision: str) -> None:
+    """The dataset at `revision`, with SQLite's planner statistics (ANALYZE), as a database
+    in use has them; the test is skipped on another database."""
+    _empty(app)
+    upgrade(revision=revision)
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("plans et statistiques du planificateur de SQLite")
+    with db.engine.begin() as connection:
+        _insert_dataset(connection)
+        connection.execute(text("ANALYZE"))
+
+
 def test_the_new_indexes_get_statistics_where_the_database_has_some(upgrade_database_url):
     """0024's new index without statistics, next to older ones with some, looked cheapest to
     SQLite: the portfolio's page of projects was read through it and sorted. The migration
     takes the statistics of the two tables again, and the portfolio walks its own index."""
     app = create_app(app_config(upgrade_database_url))
     with app.app_context():
-        _empty(app)
-        upgrade(revision="0023")
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("statistiques du planificateur de SQLite")
-        with db.engine.begin() as connection:
-            _insert_dataset(connection)
-            connection.execute(text("ANALYZE"))
-
+        _analysed_sqlite_database_at(app, "0023")
         upgrade(revision="0024")
         with db.engine.connect() as connection:
             analysed = set(connection.scalars(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'projects'")))
@@ -393,14 +398,7 @@ def test_an_agents_running_projects_are_counted_from_two_indexes_after_0025(upgr
                     "AND projects.kind = 'initiative' AND (projects.starts_on IS NULL OR projects.starts_on <= '2026-12-31') "
                     "AND (projects.ends_on IS NULL OR projects.ends_on >= '2026-01-01')")
     with app.app_context():
-        _empty(app)
-        upgrade(revision="0024")
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("plan de requête de SQLite")
-        with db.engine.begin() as connection:
-            _insert_dataset(connection)
-            connection.execute(text("ANALYZE"))
-
+        _analysed_sqlite_database_at(app, "0024")
         upgrade(revision="0025")
         with db.engine.connect() as connection:
             plan = " ".join(row[-1] for row in connection.execute(text("EXPLAIN QUERY PLAN " + member_count)))
