@@ -8,7 +8,16 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import BENCH_PASSWORD, generate
-from bench.run import TARGET_QUERIES, Server, Sessions, dashboard_compute, export, measure, pages
+from bench.run import (
+    TARGET_QUERIES,
+    Server,
+    Sessions,
+    dashboard_compute,
+    export,
+    measure,
+    pages,
+    report,
+)
 from incubator.accounts.passwords import hash_password
 from incubator.extensions import db
 from incubator.proposals.models import Proposal
@@ -66,3 +75,19 @@ def test_every_benchmarked_request_succeeds_within_the_query_budget(dataset, dat
         exported = export(server, sessions)
     assert exported["bytes"] > 200 * 50  # a line per agent of the main institution
     assert dashboard_compute(database_url, dataset, runs=1) > 0
+
+
+def test_the_report_divides_each_scaling_ratio_by_the_healthz_one():
+    """The machine may run faster in the small phase than in the full one: each page's ratio
+    is also given divided by /healthz's; the target stays on the raw ratio."""
+
+    def run(healthz: float, board: float) -> dict:
+        page = {"p95_ms": 2 * board, "max_ms": 3 * board, "rps": 100.0, "queries": 6, "errors": 0}
+        return {"scale": "full", "db": "sqlite", "export": {"seconds": 1.0, "rss_growth_mb": 1.0},
+                "generation": {}, "levels": {"4": {"healthz": {**page, "p50_ms": healthz, "queries": 0},
+                                                   "board": {**page, "p50_ms": board}}}}
+
+    out = report(run(4.8, 36.0), run(3.6, 24.0), [4])
+    assert out["scaling"] == {"healthz": 1.33, "board": 1.5}
+    assert out["scaling_vs_healthz"] == {"healthz": 1.0, "board": 1.13}
+    assert out["targets"]["p50_full_within_1.2x_small"] == {"healthz": False, "board": False}
