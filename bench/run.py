@@ -577,7 +577,7 @@ def print_table(out: dict) -> None:
                 f"{t.get('total_p50_ms', '-'):>5} {t.get('sql_p50_ms', '-'):>5} {t.get('lock_p50_ms', '-'):>6} "
                 f"{t.get('tpl_p50_ms', '-'):>5} {t.get('app_p50_ms', '-'):>5} {t.get('held_p50_ms', '-'):>5}  "
                 f"{base if base is not None else '-':>6} {out['scaling'].get(name, '-'):>5} "
-                f"{out.get('scaling_vs_healthz', {}).get(name, '-'):>5}")
+                f"{out['scaling_vs_healthz'].get(name, '-'):>5}")
         if c:
             line += f"  {c['rps'][1]:>10} {c['p95_ms'][1]:>8} {c['p95_growth']:>5}"
         log(line)

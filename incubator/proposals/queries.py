@@ -145,10 +145,10 @@ def board_page(institution_id: int, filters: BoardFilters, *, page: int, per_pag
                cap: int | None) -> CappedPagination:
     """The board's page of cards, with its count up to `cap` (a search's)."""
 
-    def listed(recent_since: datetime | None = None, load=None) -> CappedPagination:
+    def listed(recent_since: datetime | None = None, load=board_cards) -> CappedPagination:
         stmt, params = board_query(institution_id, filters, recent_since=recent_since)
-        return paginate_capped(stmt, params=params, page=page, per_page=per_page, key=Proposal.id,
-                               load=load or board_cards, cap=cap)
+        return paginate_capped(stmt, params=params, page=page, per_page=per_page, key=Proposal.id, load=load,
+                               cap=cap)
 
     terms = _board_terms(filters)
     if cap is not None and terms is not None and filters.sort == "recent" and not newest_first_from_index(terms.shape):

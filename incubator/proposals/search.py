@@ -120,9 +120,9 @@ def newest_matching_all_terms(stmt, shape: tuple[bool, int]):
     `search_terms`, newest submitted first, driven by the index; None where the index
     cannot give that order (newest_first_from_index). The proposals' own filters are then
     checked match by match, on ix_proposals_search_rows (the row itself is wide)."""
-    indexed, plain = shape
     if not newest_first_from_index(shape):
         return None
+    _indexed, plain = shape
     return (stmt.join(_fts, Proposal.id == _proposal_id)
             .where(_fts.c.search_text.match(bindparam("search_match")), *_plain_conditions(plain))
             .order_by(_fts.c.rowid.desc()))
