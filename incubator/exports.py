@@ -103,7 +103,8 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence],
                  title: str | None = None) -> Response:
     """A streamed CSV download; `rows` may be a generator reading the database; `title`,
     if given, is the first line, alone (the header is then the second line)."""
-    response = Response(stream_with_context(csv_lines(header, rows, title)), mimetype="text/csv; charset=utf-8")
+    # The mimetype alone: Flask adds "; charset=utf-8" to a text type (given here too, it came twice).
+    response = Response(stream_with_context(csv_lines(header, rows, title)), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response
 

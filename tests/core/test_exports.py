@@ -31,6 +31,7 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 def csv_rows(response) -> list[list[str]]:
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset said once
     body = response.get_data(as_text=True)
     assert body.startswith("\ufeff")
     return list(csv.reader(io.StringIO(body[1:], newline=""), delimiter=";"))
