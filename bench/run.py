@@ -182,6 +182,17 @@ class Server:
             Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
+def machine_busy_seconds(stat: str | None = None) -> float:
+    """Processor time the whole machine has used so far, in seconds: every process (the
+    app's workers, the database server, the bench's clients) and the kernel, from the first
+    line of /proc/stat (proc(5): user, nice, system, idle, iowait, irq, softirq, steal...).
+    Idle, waiting for the disk and stolen by the hypervisor are not the machine's work."""
+    text = stat if stat is not None else Path("/proc/stat").read_text()
+    fields = [int(x) for x in text.split("\n", 1)[0].split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields + [0] * (7 - len(fields))
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 # ---------------------------------------------------------------------------- scenarios
 
 
@@ -302,6 +313,7 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
             i += 1
 
     cpu_before = server.cpu_seconds() if server else None
+    machine_before = machine_busy_seconds()
     client_before = os.times()
     started = time.perf_counter()
     threads = [threading.Thread(target=loop, args=(n, c)) for n, c in enumerate(workers)]
@@ -311,6 +323,7 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
         thread.join()
     elapsed = time.perf_counter() - started
     client_after = os.times()
+    machine_cpu = machine_busy_seconds() - machine_before
     app_cpu = server.cpu_seconds() - cpu_before if server else None
     client_cpu = client_after.user + client_after.system - client_before.user - client_before.system
     latencies.sort()
@@ -324,6 +337,13 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
         "cpu_ms": round(app_cpu * 1000 / len(ms), 2) if app_cpu is not None and ms else None,
         "app_cores": round(app_cpu / elapsed, 2) if app_cpu is not None else None,
         "client_cores": round(client_cpu / elapsed, 2),
+        # The whole machine's processor time per request (workers, database server, clients,
+        # kernel), the cores it kept busy, and the latency that cost alone sets: with every
+        # core busy, N clients each wait N x CPU / cores per request on average (Little's
+        # law), whatever the request waits for besides. Above it, the rest is waiting.
+        "machine_cpu_ms": round(machine_cpu * 1000 / len(ms), 2) if ms else None,
+        "machine_cores": round(machine_cpu / elapsed, 2),
+        "cpu_floor_ms": round(clients * machine_cpu * 1000 / len(ms) / (os.cpu_count() or 1), 1) if ms else None,
         "queries": max(queries) if queries else None,
         "first_ms": round(warm.seconds * 1000, 1),
         "server": breakdown(timings),
@@ -464,7 +484,8 @@ def report(main: dict, small: dict | None, levels: list[int]) -> dict:
         "machine": machine(),
         "clients": levels[0],
         "pages": {name: {k: s.get(k) for k in ("p50_ms", "p95_ms", "max_ms", "rps", "cpu_ms", "app_cores",
-                                               "client_cores", "queries", "errors", "server")}
+                                               "client_cores", "machine_cpu_ms", "machine_cores",
+                                               "cpu_floor_ms", "queries", "errors", "server")}
                   for name, s in pages_.items()},
         "by_clients": {level: main["levels"][level] for level in main["levels"]},
         "export": main["export"],
@@ -558,10 +579,13 @@ def print_table(out: dict) -> None:
     log(f"Résultats : échelle {out['scale']}, base {out['db']}, {out['clients']} clients — {out['machine']}")
     log("p50 serveur décomposé (médianes) : SQL, attente du verrou d'écriture, gabarits, reste ; "
         "débit et p95 à chaque niveau de clients ; « CPU » : temps processeur des workers par requête "
-        "(ms) et cœurs qu'ils ont occupés.")
+        "(ms) et cœurs qu'ils ont occupés ; « machine » : celui de toute la machine (workers, base, "
+        "clients, noyau) par requête ; « plancher » : la latence moyenne que ce coût impose à lui seul "
+        "(clients × machine / cœurs).")
     conc = out.get("concurrency", {})
     levels = next(iter(conc.values()))["clients"] if conc else []
-    header = (f"{'page':<16} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} {'CPU':>5} {'cœurs':>5} {'SQL':>3}  "
+    header = (f"{'page':<16} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} {'CPU':>5} {'cœurs':>5} {'machine':>7} "
+              f"{'plancher':>8} {'SQL':>3}  "
               f"{'serv.':>5} {'sql':>5} "
               f"{'verrou':>6} {'tpl':>5} {'reste':>5} {'tenu':>5}  {'small':>6} {'ratio':>5} {'÷hz':>5}"
               + (f"  {'req/s ' + str(levels[-1]):>10} {'p95 ' + str(levels[-1]):>8} {'×p95':>5}" if levels else ""))
@@ -573,7 +597,8 @@ def print_table(out: dict) -> None:
         t = s.get("server") or {}
         c = conc.get(name)
         line = (f"{name:<16} {s['p50_ms']:>7} {s['p95_ms']:>7} {s['rps']:>6} {s.get('cpu_ms') or '-':>5} "
-                f"{s.get('app_cores') or '-':>5} {s['queries'] or 0:>3}  "
+                f"{s.get('app_cores') or '-':>5} {s.get('machine_cpu_ms') or '-':>7} {s.get('cpu_floor_ms') or '-':>8} "
+                f"{s['queries'] or 0:>3}  "
                 f"{t.get('total_p50_ms', '-'):>5} {t.get('sql_p50_ms', '-'):>5} {t.get('lock_p50_ms', '-'):>6} "
                 f"{t.get('tpl_p50_ms', '-'):>5} {t.get('app_p50_ms', '-'):>5} {t.get('held_p50_ms', '-'):>5}  "
                 f"{base if base is not None else '-':>6} {out['scaling'].get(name, '-'):>5} "

@@ -5,6 +5,8 @@ checked is that each request succeeds and stays within the SQL query budget."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench.generate import BENCH_PASSWORD, generate
@@ -14,6 +16,7 @@ from bench.run import (
     Sessions,
     dashboard_compute,
     export,
+    machine_busy_seconds,
     measure,
     pages,
     report,
@@ -71,6 +74,10 @@ def test_every_benchmarked_request_succeeds_within_the_query_budget(dataset, dat
             assert stats["requests"] >= 2 and stats["errors"] == 0, (name, stats)
             # The workers' processor time is read: each request cost some.
             assert stats["cpu_ms"] > 0 and stats["app_cores"] > 0, (name, stats)
+            # And the whole machine's, with the latency that cost sets at these 2 clients.
+            assert stats["machine_cpu_ms"] > 0 and stats["machine_cores"] > 0, (name, stats)
+            assert stats["cpu_floor_ms"] == pytest.approx(
+                2 * stats["machine_cpu_ms"] / os.cpu_count(), abs=0.06), (name, stats)
             assert stats["queries"] is not None and stats["queries"] <= TARGET_QUERIES, (name, stats)
         exported = export(server, sessions)
     assert exported["bytes"] > 200 * 50  # a line per agent of the main institution
@@ -91,3 +98,14 @@ def test_the_report_divides_each_scaling_ratio_by_the_healthz_one():
     assert out["scaling"] == {"healthz": 1.33, "board": 1.5}
     assert out["scaling_vs_healthz"] == {"healthz": 1.0, "board": 1.13}
     assert out["targets"]["p50_full_within_1.2x_small"] == {"healthz": False, "board": False}
+
+
+def test_the_machines_busy_time_counts_work_not_idle_disk_waits_or_stolen_time():
+    """/proc/stat's first line, in clock ticks: user, nice, system, idle, iowait, irq,
+    softirq, steal, guest, guest_nice. The floor the bench reports is built on the busy part."""
+    tick = os.sysconf("SC_CLK_TCK")
+    line = "cpu  1000 20 300 99999 555 7 3 444 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n"
+    assert machine_busy_seconds(line) == pytest.approx((1000 + 20 + 300 + 7 + 3) / tick)
+    # An old kernel's shorter line: what it lacks counts as nothing.
+    assert machine_busy_seconds("cpu  1000 20 300 99999\n") == pytest.approx(1320 / tick)
+    assert machine_busy_seconds() > 0  # this machine's own, read
