@@ -206,15 +206,50 @@ def _init_database(app: Flask) -> None:
 
         timed = app.config.get("SERVER_TIMING_HEADER")
         options["connect_args"].setdefault("factory", TimedSQLiteConnection if timed else GatedConnection)
-    else:
-        options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    if not uri.startswith("sqlite"):
+        with app.app_context():
+            _check_connections_by_beginning(db.engine)
 
 
 def _is_sqlite(dbapi_connection) -> bool:
     # The application's own connections are a subclass (write_gate.GatedConnection).
     return isinstance(dbapi_connection, sqlite3.Connection)
+
+
+def _check_connections_by_beginning(engine: Engine) -> None:
+    """PostgreSQL: a connection taken from the pool is checked before use, so that after a
+    server restart the pages reconnect instead of failing. SQLAlchemy's pool_pre_ping did
+    it with a round trip of its own, before the BEGIN of the request's transaction, another
+    one. Here the check is that BEGIN: sent at once on the connection (psycopg then sees the
+    transaction open and does not send its own), the server's answer proves the connection
+    alive. One round trip less for each request; on a loaded server, each is a wait (about
+    2.5 ms; 12 of them on the approvals page). As with pool_pre_ping, a connection just
+    opened is not checked, and one found dead has every older connection replaced."""
+    import psycopg
+    from psycopg.pq import ExecStatus, TransactionStatus
+    from sqlalchemy.exc import InvalidatePoolError
+
+    @event.listens_for(engine, "connect")
+    def opened(_dbapi_connection, record) -> None:
+        record.info["fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def check(dbapi_connection, record, _proxy) -> None:
+        if record.info.pop("fresh", False) or dbapi_connection.autocommit \
+                or dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+            return
+        try:
+            if (dbapi_connection.isolation_level, dbapi_connection.read_only, dbapi_connection.deferrable) \
+                    == (None, None, None):
+                answer = dbapi_connection.pgconn.exec_(b"BEGIN")
+                if answer.status != ExecStatus.COMMAND_OK:
+                    raise psycopg.OperationalError(answer.get_error_message())
+            else:  # a transaction of another kind: psycopg's own BEGIN, then the check
+                dbapi_connection.execute(";")
+        except psycopg.OperationalError as exc:
+            raise InvalidatePoolError(f"PostgreSQL connection lost: {exc}") from exc
 
 
 @event.listens_for(Engine, "connect")

@@ -180,6 +180,39 @@ def test_postgresql_restarted_under_load_the_app_recovers(live):
     assert_still_serving(live, browsers[0])
 
 
+@pytest.mark.skipif(not PG_CTL, reason="PostgreSQL seulement : SQLite n'a pas de connexion au serveur à perdre.")
+def test_a_pooled_postgresql_connection_is_checked_by_the_begin_of_its_transaction(client, login):
+    """The check a connection gets when taken from the pool is its transaction's BEGIN,
+    not a round trip of its own; a connection the server dropped is replaced before use."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    engine = db.engine
+    with engine.connect() as connection:  # opened now: not checked
+        first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        connection.rollback()
+    with engine.connect() as connection:  # from the pool: checked
+        driver = connection.connection.dbapi_connection
+        # Already in a transaction, begun by the check: no other statement was sent for it.
+        assert driver.info.transaction_status == TransactionStatus.INTRANS
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first
+        assert connection.exec_driver_sql("SELECT xact_start = statement_timestamp() FROM pg_stat_activity "
+                                          "WHERE pid = pg_backend_pid()").scalar() is False
+        connection.rollback()
+
+    # The server drops the pooled connection (as a restart would): the next checkout finds
+    # it dead and opens another, and the request never sees it.
+    address = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(address, autocommit=True) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone() == (True,)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() not in (first, None)
+        connection.rollback()
+    user = make_user()
+    login(client, user)
+    assert client.get("/propositions").status_code == 200
+
+
 def test_a_lost_database_answers_503_and_the_next_request_reconnects(client, login, monkeypatch):
     """What people see while the database is away, without the live server; an error
     in a query is not an outage, and stays a 500."""

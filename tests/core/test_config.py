@@ -43,7 +43,7 @@ def test_database_url_normalisation():
 
 def test_engine_options_per_backend(app):
     if db.engine.dialect.name == "postgresql":
-        assert db.engine.pool._pre_ping is True
+        assert db.engine.pool._pre_ping is False  # checked by its BEGIN instead (_check_connections_by_beginning)
         return
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
