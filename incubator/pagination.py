@@ -34,6 +34,7 @@ KEYS_COUNTED_AT_MOST = 500
 # running it (bench, issue 21).
 _DERIVED: weakref.WeakKeyDictionary[sa.Select, dict[str, sa.Select]] = weakref.WeakKeyDictionary()
 _LIMIT, _OFFSET = sa.bindparam("page_limit", type_=sa.Integer), sa.bindparam("page_offset", type_=sa.Integer)
+_COUNT_LIMIT = sa.bindparam("count_limit", type_=sa.Integer)
 
 
 def _derived(select: sa.Select, name: str, build: Callable[[sa.Select], sa.Select]) -> sa.Select:
@@ -53,16 +54,27 @@ def _keys(key: Any) -> Callable[[sa.Select], sa.Select]:
     return lambda select: select.with_only_columns(key, maintain_column_froms=True)
 
 
-def _capped_count(select: sa.Select) -> sa.Select:
+def _capped_count(select: sa.Select, limit: sa.BindParameter = _LIMIT) -> sa.Select:
     # A constant, not the rows: with a LIMIT the database cannot drop the subquery's
     # columns, and counting from the index alone is what keeps this cheap.
-    sub = select.with_only_columns(sa.literal(1), maintain_column_froms=True).order_by(None).limit(_LIMIT).subquery()
+    sub = select.with_only_columns(sa.literal(1), maintain_column_froms=True).order_by(None).limit(limit).subquery()
     return sa.select(sa.func.count()).select_from(sub)
 
 
 def _count(select: sa.Select) -> sa.Select:
     sub = select.with_only_columns(sa.literal(1), maintain_column_froms=True).order_by(None).subquery()
     return sa.select(sa.func.count()).select_from(sub)
+
+
+def _counted_page(capped: bool) -> Callable[[sa.Select], sa.Select]:
+    """The page of `select` (rows or keys) with the list's count as a last column: one
+    query instead of two. The count does not depend on the row (the database computes it
+    once, SQLite's constant subquery and PostgreSQL's InitPlan); on PostgreSQL each query
+    is a round trip, and on a loaded server each round trip a wait."""
+    def build(select: sa.Select) -> sa.Select:
+        count = (_capped_count(select, _COUNT_LIMIT) if capped else _count(select)).correlate(None)
+        return _rows_page(select.add_columns(count.scalar_subquery().label("list_count")))
+    return build
 
 
 class CappedPagination(SelectPagination):
@@ -78,12 +90,22 @@ class CappedPagination(SelectPagination):
     def _execute(self, statement: sa.Select, **page: int):
         return self._query_args["session"].execute(statement, {**self._query_args["params"], **page})
 
+    def _counted_page(self, select: sa.Select, name: str) -> list[Any]:
+        """The page's rows (or keys) and, with them, the count (_query_count)."""
+        limit = self._limit()
+        page = {"page_limit": self.per_page, "page_offset": self._query_offset}
+        if limit is not None:
+            page["count_limit"] = limit + 1
+        rows = self._execute(_derived(select, f"{name}:{limit is not None}", _counted_page(limit is not None)), **page)
+        rows = rows.unique().all()
+        if rows:  # an empty page says nothing of the list: it is counted on its own
+            self._counted = rows[0][-1]
+        return [row[0] for row in rows]
+
     def _query_items(self) -> list[Any]:
         select, key, load = self._query_args["select"], self._query_args.get("key"), self._query_args.get("load")
         if key is None:
-            rows = self._execute(_derived(select, "rows", _rows_page), page_limit=self.per_page,
-                                 page_offset=self._query_offset)
-            return list(rows.unique().scalars())
+            return self._counted_page(select, "rows")
         # Keys first, in the list's order (the database sorts keys, not wide rows with their
         # joined authors and units), then the page's rows.
         keys = _derived(select, "keys", _keys(key))
@@ -96,10 +118,9 @@ class CappedPagination(SelectPagination):
             self._counted = len(found)
             page_keys = found[self._query_offset:self._query_offset + self.per_page]
         else:
-            # A thousand keys cost more to fetch into Python than to count in the database
-            # (_query_count): only the page's are fetched.
-            page_keys = self._execute(_derived(keys, "rows", _rows_page), page_limit=self.per_page,
-                                      page_offset=self._query_offset).scalars().all()
+            # A thousand keys cost more to fetch into Python than to count in the database:
+            # only the page's are fetched, the count beside them.
+            page_keys = self._counted_page(keys, "keys")
         return load(page_keys) if page_keys else []
 
     def _query_count(self) -> int:

@@ -181,36 +181,41 @@ def test_postgresql_restarted_under_load_the_app_recovers(live):
 
 
 @pytest.mark.skipif(not PG_CTL, reason="PostgreSQL seulement : SQLite n'a pas de connexion au serveur à perdre.")
-def test_a_pooled_postgresql_connection_is_checked_by_the_begin_of_its_transaction(client, login):
+def test_a_pooled_postgresql_connection_is_checked_by_the_begin_of_its_transaction(database_url):
     """The check a connection gets when taken from the pool is its transaction's BEGIN,
     not a round trip of its own; a connection the server dropped is replaced before use."""
     import psycopg
     from psycopg.pq import TransactionStatus
 
-    engine = db.engine
-    with engine.connect() as connection:  # opened now: not checked
-        first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        connection.rollback()
-    with engine.connect() as connection:  # from the pool: checked
-        driver = connection.connection.dbapi_connection
-        # Already in a transaction, begun by the check: no other statement was sent for it.
-        assert driver.info.transaction_status == TransactionStatus.INTRANS
-        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first
-        assert connection.exec_driver_sql("SELECT xact_start = statement_timestamp() FROM pg_stat_activity "
-                                          "WHERE pid = pg_backend_pid()").scalar() is False
-        connection.rollback()
+    from incubator import create_app
+    from tests.conftest import app_config
 
-    # The server drops the pooled connection (as a restart would): the next checkout finds
-    # it dead and opens another, and the request never sees it.
-    address = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(address, autocommit=True) as other:
-        assert other.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone() == (True,)
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() not in (first, None)
-        connection.rollback()
-    user = make_user()
-    login(client, user)
-    assert client.get("/propositions").status_code == 200
+    own = create_app(app_config(database_url))  # a pool of its own: one connection, reused
+    with own.app_context():
+        engine = db.engine
+        try:
+            with engine.connect() as connection:  # opened now: not checked
+                first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                connection.rollback()
+            with engine.connect() as connection:  # from the pool: checked
+                driver = connection.connection.dbapi_connection
+                # Already in a transaction, begun by the check before any statement.
+                assert driver.info.transaction_status == TransactionStatus.INTRANS
+                assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first
+                assert connection.exec_driver_sql("SELECT xact_start < statement_timestamp() FROM pg_stat_activity "
+                                                  "WHERE pid = pg_backend_pid()").scalar() is True
+                connection.rollback()
+
+            # The server drops the pooled connection (as a restart would): the next checkout
+            # finds it dead and opens another, and its user never sees the dead one.
+            address = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            with psycopg.connect(address, autocommit=True) as other:
+                assert other.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone() == (True,)
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() not in (first, None)
+                connection.rollback()
+        finally:
+            engine.dispose()
 
 
 def test_a_lost_database_answers_503_and_the_next_request_reconnects(client, login, monkeypatch):
