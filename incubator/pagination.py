@@ -152,11 +152,21 @@ def paginate_capped(select: sa.Select, *, page: int, per_page: int, exact: bool 
     needs whole), still from the index alone. `key` and `load`: select the page's keys
     (`key`, in the list's order), then `load(keys)` returns their objects in that order.
     `cap`: another cap than LIST_COUNT_CAP (a search's, SEARCH_COUNT_CAP). `params`: the
-    values of the select's bindparams (a select built once, see dbutil.prebuilt)."""
+    values of the select's bindparams (a select built once, see dbutil.prebuilt). A page
+    past the end gives the last one."""
     cap = None if exact else cap or current_app.config["LIST_COUNT_CAP"]
-    return CappedPagination(select=select, session=db.session, page=page, per_page=per_page,
-                            max_per_page=None, error_out=False, cap=cap, key=key, load=load,
-                            params=params or {})
+
+    def paginate(number: int) -> CappedPagination:
+        return CappedPagination(select=select, session=db.session, page=number, per_page=per_page,
+                                max_per_page=None, error_out=False, cap=cap, key=key, load=load,
+                                params=params or {})
+
+    found = paginate(page)
+    if not found.items and page > 1 and found.total:
+        # A page past the end (a link kept from when the list was longer): its last page,
+        # rather than an empty list whose message says there is nothing at all.
+        found = paginate(found.pages)
+    return found
 
 
 @pass_context

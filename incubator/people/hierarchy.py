@@ -100,14 +100,22 @@ def _has_reports_query():
     return select(manages_clause(bindparam("user_id")))
 
 
-def has_reports(user: User) -> bool:
-    """N+1 of at least one agent: who may delegate their approvals."""
+register_session_fact("has_reports", manages_clause)
+
+
+def has_reports(user: User, *, read_again: bool = False) -> bool:
+    """N+1 of at least one agent: who may delegate their approvals. Answered with the
+    session (what the approvals page shows), else, or with `read_again` (a write deciding
+    on it, in its own transaction), one query."""
+    known = None if read_again else user.session_facts.get("has_reports")
+    if known is not None:
+        return bool(known)
     return bool(db.session.scalar(_has_reports_query(), {"user_id": user.id}))
 
 
 def delegate(actor: User, *, delegate_email: str, starts_on: date | None, ends_on: date | None) -> ApprovalDelegation:
     errors: dict[str, str] = {}
-    if not has_reports(actor):
+    if not has_reports(actor, read_again=True):
         raise NotAllowed("Seul un encadrant (N+1 d'au moins un agent) délègue ses validations.")
     target = agent_by_email(actor.institution_id, delegate_email)
     if target is None:

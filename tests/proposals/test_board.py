@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from incubator.extensions import db
+from incubator.pagination import KEYS_COUNTED_AT_MOST
 from incubator.proposals.search import compact_index, index_segments
 from incubator.proposals.services import _refresh_search_text
 from incubator.timeutil import utcnow
@@ -136,6 +137,33 @@ def test_long_lists_count_up_to_a_cap_and_every_page_stays_reachable(client, log
     # Under the cap, the exact number, as before.
     filtered = text(client.get("/propositions?etape=accepted"))
     assert "16 propositions" in filtered and "Plus de" not in filtered
+
+
+def test_a_list_is_counted_by_the_query_of_its_page(client, login, count_queries, server, monkeypatch):
+    """The (capped) count is a column of the page's keys: one query for both, and on
+    PostgreSQL one round trip. An empty page says nothing of the list: counted on its own,
+    and a page past the end (a link kept from a longer list) shows the last one, not
+    « nothing was ever submitted ». (Under KEYS_COUNTED_AT_MOST, a search's keys are all
+    read and counted in Python.)"""
+    monkeypatch.setitem(server.config, "LIST_COUNT_CAP", KEYS_COUNTED_AT_MOST)
+    agent = make_user()
+    make_many_proposals(agent, 65)
+    login(client, agent)
+
+    def counting(statements: list[str]) -> list[str]:
+        return [s for s in statements if "count(*)" in s and "FROM proposals" in s]
+
+    with count_queries() as counter:
+        first = text(client.get("/propositions"))
+    assert len(counting(counter.statements)) == 1, counter.statements
+    assert "list_count" in counting(counter.statements)[0]
+    assert "65 propositions" in first and "Proposition générée 0" in first and "Page 1 sur 4" in first
+    with count_queries() as counter:
+        beyond = text(client.get("/propositions?page=9"))
+    assert len(counting(counter.statements)) >= 2, counter.statements
+    assert "list_count" not in counting(counter.statements)[1]
+    # Past the end, the board shows its last page (with the count of the whole list).
+    assert "65 propositions" in beyond and "Page 4 sur 4" in beyond and "Proposition générée 64" in beyond
 
 
 def test_similar_proposals_while_typing(client, login):
