@@ -231,6 +231,10 @@ def test_approval_queue_is_paginated_by_agent_with_a_fixed_number_of_queries(cli
         page = text(client.get("/validations?page=2"))
     assert "Zeta09" in page and "Zeta10" in page and "Zeta00" not in page
     assert first_page.count == second_page.count
+    # Whether the manager has agents (the delegation form) comes with the session: no
+    # query of its own (the count of agents waiting does come with their page, too).
+    assert not [s for s in first_page.statements if s.startswith("SELECT EXISTS")], first_page.statements
+    assert "Déléguer mes validations" in page
     # The lines of page 2 are approved from page 2.
     last = [e.id for e in entries(agents[-1])]
     assert client.post("/validations?page=2", data={"entry": str(last[0]), "action": "approve"}).status_code == 303
