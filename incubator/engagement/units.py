@@ -26,13 +26,15 @@ class UnitTree:
     children: dict[int | None, list[int]]  # in name order
 
     @classmethod
-    def load(cls, institution_id: int) -> UnitTree:
+    def load(cls, institution_id: int, *, token: str | None = None) -> UnitTree:
         """The institution's tree: the one this process read last, while the institution's
         units token (drawn anew by the database at each change of its units, migration
         0022) is still the one it was read under; else read again. The token is read first:
         a change committed between the two reads gives a newer tree under an older token,
-        read again at the next call, never the reverse."""
-        token = db.session.scalar(select(Institution.org_units_token).where(Institution.id == institution_id))
+        read again at the next call, never the reverse. `token`: the one the request has
+        already read (the signed-in person's institution comes with their session)."""
+        if token is None:
+            token = db.session.scalar(select(Institution.org_units_token).where(Institution.id == institution_id))
         kept = _TREES.get(institution_id)
         if kept is not None and token is not None and kept[0] == token:
             return kept[1]

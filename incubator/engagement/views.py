@@ -55,7 +55,7 @@ def _hr_filters(units: UnitTree) -> HrFilters:
 @bp.get("/rh/engagement")
 @hr_only
 def hr():
-    units = UnitTree.load(current_user.institution_id)
+    units = UnitTree.load(current_user.institution_id, token=current_user.institution.org_units_token)
     period, filters = _period(), _hr_filters(units)
     query, params = hr_agents_query(current_user.institution_id, filters, period, units)
     export = request.args.get("format")

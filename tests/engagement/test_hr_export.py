@@ -195,6 +195,8 @@ def test_the_units_are_read_once_then_again_after_any_change(world, client, logi
             rows = _csv(client.get("/rh/engagement?annee=2026&format=csv"))
         by_name = {row[1] + " " + row[2]: dict(zip(rows[1], row, strict=True)) for row in rows[2:]}
         read_units = any("FROM org_units" in statement for statement in counter.statements)
+        # The units' token comes with the session (the person's institution): no query of its own.
+        assert not [s for s in counter.statements if s.startswith("SELECT institutions.org_units_token")]
         return (by_name["Martin Camille"]["direction"], by_name["Martin Camille"]["service"]), read_units
 
     assert camille_places() == (("Direction technique", "Équipe menuiserie"), True)
