@@ -66,7 +66,7 @@ def _count(select: sa.Select) -> sa.Select:
     return sa.select(sa.func.count()).select_from(sub)
 
 
-def _counted_page(capped: bool) -> Callable[[sa.Select], sa.Select]:
+def _page_with_count(capped: bool) -> Callable[[sa.Select], sa.Select]:
     """The page of `select` (rows or keys) with the list's count as a last column: one
     query instead of two. The count does not depend on the row (the database computes it
     once, SQLite's constant subquery and PostgreSQL's InitPlan); on PostgreSQL each query
@@ -96,7 +96,7 @@ class CappedPagination(SelectPagination):
         page = {"page_limit": self.per_page, "page_offset": self._query_offset}
         if limit is not None:
             page["count_limit"] = limit + 1
-        rows = self._execute(_derived(select, f"{name}:{limit is not None}", _counted_page(limit is not None)), **page)
+        rows = self._execute(_derived(select, f"{name}:{limit is not None}", _page_with_count(limit is not None)), **page)
         rows = rows.unique().all()
         if rows:  # an empty page says nothing of the list: it is counted on its own
             self._counted = rows[0][-1]
