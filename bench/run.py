@@ -7,6 +7,8 @@ Environment:
   BENCH_DB       sqlite (default) | postgres (a database on BENCH_DATABASE_URL's server, or
                  on TEST_DATABASE_URL's when run through scripts/with-postgres.sh)
   BENCH_SECONDS  measuring time per page and concurrency level (default 6)
+  BENCH_ROUNDS   windows that time is cut into, alternated between the levels and scales
+                 (default 3, see run_scales)
   BENCH_CLIENTS  concurrency levels (default "4 16")
   BENCH_KEEP=1   keep the generated SQLite database in bench/work/; BENCH_REUSE=1 measures
                  it again instead of generating (the writes have changed it: figures of a
@@ -15,6 +17,7 @@ Environment:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -26,6 +29,7 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -273,25 +277,38 @@ class Sessions:
         return self.clients[key]
 
 
-def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: float,
-            server: Server | None = None) -> dict:
-    """Closed loop: each client sends its next request as soon as the previous one is answered.
-    With `server`, also the processor time its workers spent per request (`cpu_ms`) and how
-    many cores they kept busy (`app_cores`), beside the bench client's own (`client_cores`):
-    with every core busy, throughput is cores / CPU per request, and a request's latency is
-    about clients x CPU per request / cores, whatever the page does with that time."""
+@dataclass
+class Window:
+    """One measuring window of a page at a number of clients, raw: `summarise` pools the
+    windows of a page and level (rounds alternated with the other levels and scales)."""
+
+    clients: int
+    seconds: float  # the window's length: requests answered within it count for throughput
+    latencies: list[float] = field(default_factory=list)
+    in_window: int = 0
+    elapsed: float = 0.0  # to the last answer: the processor times are read over it
+    app_cpu: float | None = None
+    machine_cpu: float = 0.0
+    client_cpu: float = 0.0
+    queries: list[int] = field(default_factory=list)
+    timings: list[dict[str, float]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    first_seconds: float = 0.0
+
+
+def window(sessions: Sessions, name: str, page: dict, clients: int, seconds: float,
+           server: Server | None = None) -> Window:
+    """Closed loop: each client sends its next request as soon as the previous one is answered,
+    for `seconds`. With `server`, also the processor time its workers spent."""
     workers = [sessions.get(page["who"], n) for n in range(clients)]
     method, path, body = page["request"](0, 0)
     warm = workers[0].request(method, path, body, htmx=page.get("write", False))
     if warm.status >= 400:
         raise RuntimeError(f"{name} : {method} {path} -> {warm.status}\n{warm.text[:1500]}")
-    latencies: list[float] = []
     # The first request may fill a cache (the dashboard): its queries count, not its time.
-    queries: list[int] = [warm.queries] if warm.queries is not None else []
-    errors: list[str] = []
-    timings: list[dict[str, float]] = []
+    found = Window(clients=clients, seconds=seconds, first_seconds=warm.seconds,
+                   queries=[warm.queries] if warm.queries is not None else [])
     lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
 
     def loop(n: int, client: Client) -> None:
         i = 1
@@ -301,39 +318,63 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
                 response = client.request(method, path, body, htmx=page.get("write", False))
             except OSError as exc:
                 with lock:
-                    errors.append(f"{type(exc).__name__}: {exc}")
+                    found.errors.append(f"{type(exc).__name__}: {exc}")
                 continue
+            answered = time.perf_counter()
             with lock:
-                latencies.append(response.seconds)
+                found.latencies.append(response.seconds)
+                found.in_window += answered <= stop_at
                 if response.queries is not None:
-                    queries.append(response.queries)
-                timings.append(response.timing)
+                    found.queries.append(response.queries)
+                found.timings.append(response.timing)
                 if response.status >= 400:
-                    errors.append(f"{response.status} {method} {path}")
+                    found.errors.append(f"{response.status} {method} {path}")
             i += 1
 
     cpu_before = server.cpu_seconds() if server else None
     machine_before = machine_busy_seconds()
     client_before = os.times()
     started = time.perf_counter()
+    stop_at = started + seconds
     threads = [threading.Thread(target=loop, args=(n, c)) for n, c in enumerate(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    found.elapsed = time.perf_counter() - started
     client_after = os.times()
-    machine_cpu = machine_busy_seconds() - machine_before
-    app_cpu = server.cpu_seconds() - cpu_before if server else None
-    client_cpu = client_after.user + client_after.system - client_before.user - client_before.system
-    latencies.sort()
+    found.machine_cpu = machine_busy_seconds() - machine_before
+    found.app_cpu = server.cpu_seconds() - cpu_before if server else None
+    found.client_cpu = client_after.user + client_after.system - client_before.user - client_before.system
+    return found
+
+
+def summarise(windows: list[Window]) -> dict:
+    """A page's figures at one level, from its windows pooled: percentiles of every latency,
+    throughput as the requests answered within the windows over their length (the last
+    requests, answered after a window's end while fewer clients remain, do not lower it),
+    processor time per request over everything the windows ran.
+
+    With `server`, the processor time its workers spent per request (`cpu_ms`) and how
+    many cores they kept busy (`app_cores`), beside the bench client's own (`client_cores`):
+    with every core busy, throughput is cores / CPU per request, and a request's latency is
+    about clients x CPU per request / cores, whatever the page does with that time."""
+    clients = windows[0].clients
+    latencies = sorted(x for w in windows for x in w.latencies)
     ms = [x * 1000 for x in latencies]
+    elapsed = sum(w.elapsed for w in windows)
+    app_cpu = None if any(w.app_cpu is None for w in windows) else sum(w.app_cpu for w in windows)
+    machine_cpu = sum(w.machine_cpu for w in windows)
+    client_cpu = sum(w.client_cpu for w in windows)
+    queries = [q for w in windows for q in w.queries]
+    errors = [e for w in windows for e in w.errors]
     return {
         "requests": len(ms),
+        "windows": len(windows),
         "p50_ms": round(statistics.median(ms), 1) if ms else None,
         "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 1) if ms else None,
         "max_ms": round(ms[-1], 1) if ms else None,
-        "rps": round(len(ms) / elapsed, 1),
+        "rps": round(sum(w.in_window for w in windows) / sum(w.seconds for w in windows), 1),
         "cpu_ms": round(app_cpu * 1000 / len(ms), 2) if app_cpu is not None and ms else None,
         "app_cores": round(app_cpu / elapsed, 2) if app_cpu is not None else None,
         "client_cores": round(client_cpu / elapsed, 2),
@@ -345,11 +386,17 @@ def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: fl
         "machine_cores": round(machine_cpu / elapsed, 2),
         "cpu_floor_ms": round(clients * machine_cpu * 1000 / len(ms) / (os.cpu_count() or 1), 1) if ms else None,
         "queries": max(queries) if queries else None,
-        "first_ms": round(warm.seconds * 1000, 1),
-        "server": breakdown(timings),
+        "first_ms": round(windows[0].first_seconds * 1000, 1),
+        "server": breakdown([t for w in windows for t in w.timings]),
         "errors": len(errors),
         "error_samples": sorted(set(errors))[:5],
     }
+
+
+def measure(sessions: Sessions, name: str, page: dict, clients: int, seconds: float,
+            server: Server | None = None) -> dict:
+    """One window, summarised."""
+    return summarise([window(sessions, name, page, clients, seconds, server)])
 
 
 def breakdown(timings: list[dict[str, float]]) -> dict:
@@ -441,35 +488,63 @@ def reused(scale: str, kind: str) -> tuple[str, Dataset] | None:
     return f"sqlite:///{path}", data
 
 
-def run_scale(scale: str, kind: str, levels: list[int], seconds: float) -> dict:
-    url, data = reused(scale, kind) or prepare(scale, kind)
+def schedule(scales: list[str], levels: list[int], rounds: int) -> list[tuple[str, int]]:
+    """The windows of one page, in the order they run: each round, the smaller scales at the
+    first level, then the last scale at every level."""
+    one_round = [(scale, clients) for scale in scales
+                 for clients in (levels if scale == scales[-1] else levels[:1])]
+    return one_round * rounds
+
+
+def run_scales(scales: list[str], kind: str, levels: list[int], seconds: float, rounds: int) -> dict[str, dict]:
+    """Every scale served at once, a gunicorn each, and each page measured in `rounds` rounds:
+    a round is a window of `seconds / rounds` at each scale and level in turn (the small
+    scale at the first level, the last scale at every level), and each figure pools its
+    windows. This machine's speed drifts by 10 to 25 % within minutes (a shared virtual
+    machine): measured one after the other, the 16 clients of a page ran some minutes
+    after its 4, the full scale some minutes after the small one, and their ratios were
+    the drift's as much as the page's. Alternated, the drift falls on every side alike."""
+    prepared = {scale: reused(scale, kind) or prepare(scale, kind) for scale in scales}
     monday = date.today() - timedelta(days=date.today().weekday())
-    scenarios = pages(data, monday)
-    result = {"scale": scale, "db": kind, "generation": {"seconds": data.seconds, "rows": data.counts,
-                                                         "maintenance_seconds": data.maintenance_seconds},
-              "levels": {}}
-    with Server(url) as server:
-        sessions = Sessions(server.port, data)
-        log(f"== Export RH complet ({scale})")
-        result["export"] = export(server, sessions)
-        log(f"   {result['export']}")
-        result["dashboard_compute_ms"] = dashboard_compute(url, data)
-        log(f"   tableau de bord calculé en {result['dashboard_compute_ms']} ms (sans cache)")
-        for clients in levels:
-            log(f"== {clients} clients simultanés ({scale}, {kind})")
-            level = {}
-            for name, page in scenarios.items():
-                level[name] = measure(sessions, name, page, clients, seconds, server)
-                stats = level[name]
-                log(f"   {name:<16} p50 {stats['p50_ms']:>7} ms  p95 {stats['p95_ms']:>7} ms  "
-                    f"max {stats['max_ms']:>7} ms  {stats['rps']:>6} req/s  {stats['queries']} requêtes SQL"
+    results: dict[str, dict] = {}
+    with contextlib.ExitStack() as stack:
+        servers, sessions, scenarios = {}, {}, {}
+        for scale in scales:
+            url, data = prepared[scale]
+            server = servers[scale] = stack.enter_context(Server(url))
+            sessions[scale] = Sessions(server.port, data)
+            scenarios[scale] = pages(data, monday)
+            result = results[scale] = {
+                "scale": scale, "db": kind, "rounds": rounds, "levels": {},
+                "generation": {"seconds": data.seconds, "rows": data.counts,
+                               "maintenance_seconds": data.maintenance_seconds}}
+            log(f"== Export RH complet ({scale})")
+            result["export"] = export(server, sessions[scale])
+            log(f"   {result['export']}")
+            result["dashboard_compute_ms"] = dashboard_compute(url, data)
+            log(f"   tableau de bord calculé en {result['dashboard_compute_ms']} ms (sans cache)")
+        steps = schedule(scales, levels, rounds)
+        log(f"== Mesure ({kind}) : pour chaque page, {rounds} tours de "
+            + ", ".join(f"{clients} clients ({scale})" for scale, clients in steps[:len(steps) // rounds])
+            + f", {seconds / rounds:.1f} s chacun")
+        for name in scenarios[scales[-1]]:
+            windows: dict[tuple[str, int], list[Window]] = {step: [] for step in steps}
+            for scale, clients in steps:
+                windows[(scale, clients)].append(window(sessions[scale], name, scenarios[scale][name],
+                                                        clients, seconds / rounds, servers[scale]))
+            for (scale, clients), found in windows.items():
+                stats = results[scale]["levels"].setdefault(str(clients), {})[name] = summarise(found)
+                log(f"   {name:<16} {scale:>6} {clients:>3} clients  p50 {stats['p50_ms']:>7} ms  "
+                    f"p95 {stats['p95_ms']:>7} ms  max {stats['max_ms']:>7} ms  {stats['rps']:>6} req/s  "
+                    f"{stats['queries']} requêtes SQL"
                     + (f"  ERREURS {stats['errors']} {stats['error_samples']}" if stats["errors"] else ""))
-            result["levels"][str(clients)] = level
-    if kind == "sqlite" and os.environ.get("BENCH_KEEP") != "1":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
-    (WORK / f"dataset-{scale}-{kind}.json").write_text(json.dumps(data.__dict__, default=str, indent=1))
-    return result
+    for scale in scales:
+        url, data = prepared[scale]
+        if kind == "sqlite" and os.environ.get("BENCH_KEEP") != "1":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
+        (WORK / f"dataset-{scale}-{kind}.json").write_text(json.dumps(data.__dict__, default=str, indent=1))
+    return results
 
 
 # ---------------------------------------------------------------------------- report
@@ -483,6 +558,8 @@ def report(main: dict, small: dict | None, levels: list[int]) -> dict:
         "date": datetime.now().isoformat(timespec="seconds"),
         "machine": machine(),
         "clients": levels[0],
+        # Windows per page and level, alternated (run_scales); absent: one window each, in a row.
+        "rounds": main.get("rounds"),
         "pages": {name: {k: s.get(k) for k in ("p50_ms", "p95_ms", "max_ms", "rps", "cpu_ms", "app_cores",
                                                "client_cores", "machine_cpu_ms", "machine_cores",
                                                "cpu_floor_ms", "queries", "errors", "server")}
@@ -633,12 +710,10 @@ def main() -> None:
     seconds = float(os.environ.get("BENCH_SECONDS", "6"))
     if scale not in ("small", "medium", "full") or kind not in ("sqlite", "postgres"):
         raise SystemExit("BENCH_SCALE : small, medium ou full ; BENCH_DB : sqlite ou postgres.")
-    small = None
-    if scale != "small" and os.environ.get("BENCH_SCALING", "1") != "0":
-        small = run_scale("small", kind, levels[:1], seconds)
-    main_run = run_scale(scale, kind, levels, seconds)
-    if scale == "small":
-        small = main_run
+    rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
+    scaling = scale != "small" and os.environ.get("BENCH_SCALING", "1") != "0"
+    results = run_scales(["small", scale] if scaling else [scale], kind, levels, seconds, rounds)
+    main_run, small = results[scale], results.get("small")
     out = report(main_run, small, levels)
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(out, indent=2, ensure_ascii=False)

@@ -14,12 +14,15 @@ from bench.run import (
     TARGET_QUERIES,
     Server,
     Sessions,
+    Window,
     dashboard_compute,
     export,
     machine_busy_seconds,
     measure,
     pages,
     report,
+    schedule,
+    summarise,
 )
 from incubator.accounts.passwords import hash_password
 from incubator.extensions import db
@@ -109,3 +112,32 @@ def test_the_machines_busy_time_counts_work_not_idle_disk_waits_or_stolen_time()
     # An old kernel's shorter line: what it lacks counts as nothing.
     assert machine_busy_seconds("cpu  1000 20 300 99999\n") == pytest.approx(1320 / tick)
     assert machine_busy_seconds() > 0  # this machine's own, read
+
+
+def test_each_page_alternates_its_levels_and_scales_round_by_round():
+    """The machine's speed drifts within minutes: a page's 16 clients and its full scale are
+    measured between its 4 clients at the small scale, round after round, not minutes later."""
+    assert schedule(["small", "full"], [4, 16], 3) == [("small", 4), ("full", 4), ("full", 16)] * 3
+    assert schedule(["small"], [4, 16], 2) == [("small", 4), ("small", 16)] * 2
+    assert schedule(["full"], [4], 1) == [("full", 4)]
+
+
+def test_a_pages_figures_pool_its_windows():
+    """Percentiles over every request of every window; throughput from the requests answered
+    within the windows (not those that finished while the last clients drained), over their
+    length; processor time per request over all that the windows ran."""
+    first = Window(clients=4, seconds=2.0, latencies=[0.010] * 95 + [0.050] * 5, in_window=98, elapsed=2.02,
+                   app_cpu=0.9, machine_cpu=1.0, client_cpu=0.1, queries=[5] * 100,
+                   timings=[{"total": 8.0, "sql": 1.0}] * 100, first_seconds=0.2)
+    second = Window(clients=4, seconds=2.0, latencies=[0.020] * 100, in_window=100, elapsed=2.0,
+                    app_cpu=1.1, machine_cpu=1.2, client_cpu=0.1, queries=[6] * 100,
+                    timings=[{"total": 9.0, "sql": 1.0}] * 100, errors=["409 POST /validations"])
+    stats = summarise([first, second])
+    assert stats["requests"] == 200 and stats["windows"] == 2
+    assert stats["p50_ms"] == 20.0 and stats["p95_ms"] == 20.0 and stats["max_ms"] == 50.0
+    assert stats["rps"] == 49.5  # (98 + 100) answered within 2 + 2 s
+    assert stats["cpu_ms"] == 10.0 and stats["machine_cpu_ms"] == 11.0  # 2.0 s and 2.2 s over 200
+    assert stats["machine_cores"] == round(2.2 / 4.02, 2)
+    assert stats["cpu_floor_ms"] == round(4 * 11.0 / os.cpu_count(), 1)
+    assert stats["queries"] == 6 and stats["first_ms"] == 200.0
+    assert stats["server"]["total_p50_ms"] == 8.5 and stats["errors"] == 1
