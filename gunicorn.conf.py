@@ -1,22 +1,34 @@
 """gunicorn settings shared by `make run`, the benchmark and production.
 
-Worker model: two single-threaded processes per core (4 on the 2-core reference machine).
+Worker model: one single-threaded process per core (2 on the 2-core reference machine).
 The app is CPU-bound Python (templates, SQL mapping) behind nginx, which buffers slow
-clients. Threads in one process share its interpreter lock: a thread whose query had
-finished waited for another thread's Python to give the lock back (up to 5 ms, for each
-query of a page). At 4 clients on the full-scale bench, 4 processes x 1 thread against
-2 x 4: project page p95 27 ms instead of 37, HR report 28 instead of 43, a support 21
-instead of 29, and 5 to 20 % more requests per second; at 16 clients, p95 100 ms instead
-of 137 on the project page. A smaller switch interval (0.5 ms) gained nothing; 4 x 2
-was no better than 2 x 4. A request waiting for SQLite's write gate holds its process,
-for the few milliseconds of the write before it. Override with WEB_CONCURRENCY
-(processes) and GUNICORN_THREADS.
+clients.
+- Threads in one process share its interpreter lock: a thread whose query had finished
+  waited for another thread's Python to give the lock back (up to 5 ms, for each query of
+  a page). At 4 clients on the full-scale bench, 4 processes x 1 thread against 2 x 4:
+  project page p95 27 ms instead of 37, HR report 28 instead of 43. A smaller switch
+  interval (0.5 ms) gained nothing.
+- One process per core rather than two: each request then runs alone on its core until it
+  is answered, the next ones waiting their turn in the kernel's queue, instead of two
+  processes sharing a core by time slices (each request taking twice as long) and evicting
+  each other's data from the processor's caches. Measured on 2 December (two servers on the same
+  data, measured in turn in bench/run.py's windows, 4 rounds of 3 s; SQLite full scale,
+  4 clients, 2 x 1 against 4 x 1): project page p95 27 ms instead of 35, approvals 33 instead of 42,
+  vote 38 instead of 45, board 16 instead of 21; 4 to 20 % more requests per second
+  (6 to 21 % at 16 clients), and 7 to 19 % less processor time per request. On
+  PostgreSQL (medium scale, server on the same cores): p95 34 to 42 ms instead of 45 to 53, and 11 to 16 % more
+  requests per second. 2 x 2 fell in between (the interpreter lock again).
+- The cost: a request that waits holds its process. Writers queue for SQLite's write gate
+  for a few milliseconds; a sign-in through single sign-on waits for the identity
+  provider (two calls, OIDC_TIMEOUT each at most). With a slow provider, raise the count
+  (WEB_CONCURRENCY=4, or GUNICORN_THREADS=2).
+Override with WEB_CONCURRENCY (processes) and GUNICORN_THREADS.
 """
 
 import gc
 import os
 
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 2)))
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 # A process takes a connection only when one of its threads is free; the others wait in the

@@ -2,6 +2,7 @@
 frozen out of the garbage collector's walks (the reason and the measure are in the file)."""
 
 import gc
+import os
 import runpy
 from pathlib import Path
 
@@ -19,3 +20,16 @@ def test_a_worker_freezes_what_the_loaded_application_holds():
         assert gc.isenabled()  # frozen objects are skipped, new ones still collected
     finally:
         gc.unfreeze()
+
+
+def test_the_default_is_one_single_threaded_process_per_core_and_the_environment_changes_it(monkeypatch):
+    """The measured model (the reasons are in the file); a deployment whose requests wait on
+    a slow identity provider raises the counts."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (settings["workers"], settings["threads"], settings["worker_connections"]) == (os.cpu_count(), 1, 1)
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    monkeypatch.setenv("GUNICORN_THREADS", "2")
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (settings["workers"], settings["threads"], settings["worker_connections"]) == (4, 2, 2)
