@@ -84,6 +84,8 @@ def test_every_benchmarked_request_succeeds_within_the_query_budget(dataset, dat
             assert stats["queries"] is not None and stats["queries"] <= TARGET_QUERIES, (name, stats)
         exported = export(server, sessions)
     assert exported["bytes"] > 200 * 50  # a line per agent of the main institution
+    # One export is noisy: the figure is the median of three, after the first (cold) one.
+    assert len(exported["runs"]) == 3 and exported["seconds"] == round(sorted(exported["runs"])[1], 2)
     assert dashboard_compute(database_url, dataset, runs=1) > 0
 
 
