@@ -362,8 +362,8 @@ def summarise(windows: list[Window]) -> dict:
     requests, answered after a window's end while fewer clients remain, do not lower it),
     processor time per request over everything the windows ran.
 
-    With `server`, the processor time its workers spent per request (`cpu_ms`) and how
-    many cores they kept busy (`app_cores`), beside the bench client's own (`client_cores`):
+    Windows measured with a server give the processor time its workers spent per request
+    (`cpu_ms`) and how many cores they kept busy (`app_cores`), beside the bench client's own (`client_cores`):
     with every core busy, throughput is cores / CPU per request, and a request's latency is
     about clients x CPU per request / cores, whatever the page does with that time."""
     clients = windows[0].clients
@@ -537,7 +537,7 @@ def run_scales(scales: list[str], kind: str, levels: list[int], seconds: float, 
             log(f"   tableau de bord calculé en {result['dashboard_compute_ms']} ms (sans cache)")
         steps = schedule(scales, levels, rounds)
         log(f"== Mesure ({kind}) : pour chaque page, {rounds} tours de "
-            + ", ".join(f"{clients} clients ({scale})" for scale, clients in steps[:len(steps) // rounds])
+            + ", ".join(f"{clients} clients ({scale})" for scale, clients in schedule(scales, levels, 1))
             + f", {seconds / rounds:.1f} s chacun")
         for name in scenarios[scales[-1]]:
             windows: dict[tuple[str, int], list[Window]] = {step: [] for step in steps}
