@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from markupsafe import Markup
-from sqlalchemy import update
+from sqlalchemy import Table, update
 
 from .errors import InvalidTransition, NotAllowed, Refusal, not_now, refuse
 from .text import badge
@@ -186,6 +186,8 @@ class Lifecycle:
         """A conditional UPDATE taking `action` on the rows matching `where` that are still
         in one of its source states: atomic when two people act at once (compare its
         rowcount with the rows expected)."""
-        column = getattr(model, self.column)
+        # A mapped class (an ORM update, which brings the session's objects up to date) or
+        # its Table (a plain one, cheaper: for a write that holds none of them).
+        column = model.c[self.column] if isinstance(model, Table) else getattr(model, self.column)
         return (update(model).where(*where, column.in_(self.sources(action)))
                 .values({self.column: self.target(action), **values}))

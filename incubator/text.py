@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -67,9 +68,12 @@ def int_in_range(value: object, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
+@functools.lru_cache(maxsize=1024, typed=True)
 def badge(label: str, tone: str = "neutral") -> Markup:
     """A badge: its label in words, its tone in colour (a state is never shown by colour
-    alone). The one markup of every badge: states, kinds, outcomes, the `badge` macro."""
+    alone). The one markup of every badge: states, kinds, outcomes, the `badge` macro.
+    Kept once made (typed: a label given as Markup is not the same text as a str): a list
+    shows one per row, and Markup.format, which escapes, cost more than the rest of a card."""
     return Markup('<span class="badge badge-{}">{}</span>').format(tone, label)
 
 

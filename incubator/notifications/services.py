@@ -17,11 +17,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from ..checks import email_refusal
+from ..dbutil import prebuilt
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..people.models import User
@@ -68,6 +69,14 @@ def absolute_url(path: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
+@prebuilt
+def _preferences_query():
+    # Built once: every write that notifies runs it inside its write transaction.
+    return select(NotificationPreference.user_id, NotificationPreference.delivery).where(
+        NotificationPreference.category == bindparam("category"),
+        NotificationPreference.user_id.in_(bindparam("ids", expanding=True)))
+
+
 def notify(users, category: str, subject: str, body: str, link: Link, *, exclude: User | None = None) -> int:
     """Tell each of `users` (active, not `exclude`): in the app, and by email per preference.
     An agent without an address (an identifier instead) is told in the app only.
@@ -85,8 +94,7 @@ def notify(users, category: str, subject: str, body: str, link: Link, *, exclude
         return 0
     # Rows only, in the caller's transaction: one read for everyone's preference, and each
     # email rendered later by the worker (_render), not while the write lock is held.
-    chosen = dict(db.session.execute(select(NotificationPreference.user_id, NotificationPreference.delivery).where(
-        NotificationPreference.category == category, NotificationPreference.user_id.in_(recipients))).all())
+    chosen = dict(db.session.execute(_preferences_query(), {"category": category, "ids": list(recipients)}).all())
     for user in recipients.values():
         delivery = chosen.get(user.id, "immediate")
         notification = Notification(user_id=user.id, category=category, subject=subject, body=body, link=path,

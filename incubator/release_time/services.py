@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import identity_key
 
 from ..audit.services import record
 from ..dbutil import prebuilt, request_cached
@@ -320,6 +321,34 @@ def _require_approver(actor: User, agent: User) -> None:
         raise NotAllowed(reason)
 
 
+@prebuilt
+def _decided_lines_query():
+    # Rows, with their agents: the approval reads nothing else of the lines, and holds
+    # SQLite's write lock from this first query to its commit.
+    return (select(TimeEntry.id, TimeEntry.day, TimeEntry.minutes, User)
+            .join(User, User.id == TimeEntry.user_id)
+            .where(TimeEntry.id.in_(bindparam("ids", expanding=True))).order_by(TimeEntry.id))
+
+
+@prebuilt
+def _decide_statement(action: str):
+    # On the table, built once: it runs inside the write lock, where the ORM's update cost
+    # twice as much (see _forget_loaded).
+    table = TimeEntry.__table__
+    return ENTRIES.update(table, action, table.c.id.in_(bindparam("ids", expanding=True)),
+                          decided_at=bindparam("at"), decided_by_id=bindparam("by"),
+                          refusal_reason=bindparam("reason"))
+
+
+def _forget_loaded(entry_ids: list[int]) -> None:
+    """The lines of `entry_ids` that the session holds (a caller loaded them) are read
+    again when next used: an UPDATE on the table does not change them."""
+    for entry_id in entry_ids:
+        loaded = db.session.identity_map.get(identity_key(TimeEntry, entry_id))
+        if loaded is not None:
+            db.session.expire(loaded)
+
+
 def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = "") -> int:
     # Both problems of an empty refusal at once: no line ticked and no reason.
     errors: dict[str, str] = {}
@@ -330,34 +359,35 @@ def decide(actor: User, entry_ids: list[int], *, approve: bool, reason: str = ""
         errors["reason"] = f"Un refus doit être motivé ({REASON_MIN} à {REASON_MAX} caractères) : l'agent le lira."
     if errors:
         raise ValidationFailed(errors)
-    entries = db.session.scalars(select(TimeEntry).where(TimeEntry.id.in_(entry_ids))).all()
-    if len(entries) != len(set(entry_ids)):
+    ids = sorted(set(entry_ids))
+    lines = db.session.execute(_decided_lines_query(), {"ids": ids}).all()
+    if len(lines) != len(ids):
         raise ValidationFailed({"entries": "Certaines lignes n'existent plus : rechargez la page."})
-    for agent_id in {e.user_id for e in entries}:
-        _require_approver(actor, db.session.get(User, agent_id))
-    done = db.session.execute(ENTRIES.update(
-        TimeEntry, "approve" if approve else "refuse", TimeEntry.id.in_(entry_ids),
-        decided_at=utcnow(), decided_by_id=actor.id, refusal_reason="" if approve else reason)).rowcount
-    if done != len(set(entry_ids)):
+    agents = {line.User.id: line.User for line in lines}
+    for agent in agents.values():
+        _require_approver(actor, agent)
+    done = db.session.execute(_decide_statement("approve" if approve else "refuse"), {
+        "ids": ids, "at": utcnow(), "by": actor.id, "reason": "" if approve else reason}).rowcount
+    _forget_loaded(ids)
+    if done != len(ids):
         raise InvalidTransition("Certaines heures ont été modifiées ou traitées entre-temps : rechargez la page.")
     if approve:
         # A correction is on the same agent and day as the entry it replaces: recounting
         # the approved entries' agent-months covers both.
-        totals.recount((e.user_id, e.day) for e in entries)
-    for agent_id in {e.user_id for e in entries}:
-        agent = db.session.get(User, agent_id)
+        totals.recount((line.User.id, line.day) for line in lines)
+    for agent in agents.values():
+        own = [line for line in lines if line.User.id == agent.id]
         record("time.approved" if approve else "time.refused", actor=actor, institution_id=actor.institution_id,
-               target=agent, data={"entries": [e.id for e in entries if e.user_id == agent_id], "reason": reason})
+               target=agent, data={"entries": [line.id for line in own], "reason": reason})
         if approve:
             # One notification per week approved, whatever the number of its lines.
-            for monday in sorted({monday_of(e.day) for e in entries if e.user_id == agent_id}):
-                hours = decimal_fr(sum(e.minutes for e in entries if e.user_id == agent_id
-                                       and monday_of(e.day) == monday) / 60)
+            for monday in sorted({monday_of(line.day) for line in own}):
+                hours = decimal_fr(sum(line.minutes for line in own if monday_of(line.day) == monday) / 60)
                 notify([agent], "my_time", "Des heures de décharge sont validées",
                        f"{actor.full_name} a validé {hours} h de la semaine du {monday:%d/%m/%Y}.",
                        link("release_time.week", semaine=monday))
         else:
-            monday = monday_of(min(e.day for e in entries if e.user_id == agent_id))
+            monday = monday_of(min(line.day for line in own))
             notify([agent], "my_time", "Des heures de décharge sont refusées",
                    f"{actor.full_name} a refusé des heures : {reason} Corrigez-les et transmettez à nouveau.",
                    link("release_time.week", semaine=monday))
