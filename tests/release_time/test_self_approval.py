@@ -115,6 +115,29 @@ def test_the_delegating_manager_keeps_and_decides_the_delegate_lines(client, log
     assert (entry(ids["ines"]).status, entry(ids["ines"]).decided_by_id) == ("approved", karim.id)
 
 
+def test_one_batch_over_two_agents_decides_each_line_once_and_tells_each_agent(client, login, team):
+    karim, camille, ines, _project, ids = team
+    held = {name: entry(entry_id) for name, entry_id in ids.items()}  # loaded before the decision
+    login(client, karim)
+    lines = [str(ids["ines"]), str(ids["camille"]), str(ids["camille"])]  # a line ticked twice counts once
+    assert client.post("/validations", data={"entry": lines, "action": "approve"}).status_code == 303
+    for line in held.values():
+        assert (line.status, line.decided_by_id) == ("approved", karim.id)  # read again, not stale
+    recorded = db.session.execute(select(AuditEvent.target_id, AuditEvent.data).where(
+        AuditEvent.action == "time.approved").order_by(AuditEvent.target_id)).all()
+    assert sorted((target, data["entries"]) for target, data in recorded) == sorted(
+        [(camille.id, [ids["camille"]]), (ines.id, [ids["ines"]])])
+    told = db.session.execute(select(Notification.user_id, Notification.body).where(
+        Notification.category == "my_time")).all()
+    assert sorted(user_id for user_id, _body in told) == sorted([camille.id, ines.id])
+    assert all("a validé 2 h de la semaine du 16/11/2026" in body for _user_id, body in told)
+    # Decided lines are not decided again: the second attempt changes nothing.
+    response = client.post("/validations", data={"entry": str(ids["camille"]), "action": "refuse",
+                                                 "reason": "Trop tard pour refuser."})
+    assert response.status_code == 409
+    assert entry(ids["camille"]).status == "approved" and events("time.refused") == 0
+
+
 def test_nobody_grants_themself_a_cap_override(client, login, team):
     karim, camille, ines, _project, _ids = team
     reason = {"month": "2026-11", "reason": "Rush de fin de projet validé en comité."}
