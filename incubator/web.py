@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -14,7 +15,7 @@ from flask import (
     current_app,
     flash,
     g,
-    has_request_context,
+    has_app_context,
     redirect,
     render_template,
     request,
@@ -47,8 +48,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def request_writes() -> bool:
     """Whether the current request may write: an unsafe method that passed the checks made
     before its view (routing, CSRF). Such a request takes SQLite's write lock when its
-    transaction starts; any other request must not take it (see incubator/__init__.py)."""
-    return has_request_context() and g.get("writes", False)
+    transaction starts; any other request must not take it (see incubator/__init__.py).
+    Asked of the application context, where `g` lives: the request's writes made after its
+    page (release_connection) run once the request context is gone."""
+    return has_app_context() and g.get("writes", False)
 
 
 def writes_from_here() -> None:
@@ -57,6 +60,25 @@ def writes_from_here() -> None:
     if db.session().in_transaction():
         db.session.rollback()  # nothing written yet: start again as a writer
     g.writes = True
+
+
+@contextmanager
+def writing_apart():
+    """A request that reads writes a little in a transaction of its own (the audit row of an
+    HR read, a session refreshed after the page): on SQLite, that transaction takes the
+    writers' gate and the write lock up front, as a writing request's does (see
+    incubator/__init__.py), and waits its turn among the writers. Started as a read, it would
+    only find the lock taken when it writes, and poll SQLite's busy handler (sleeps of 1 to
+    100 ms) instead of being handed the lock as soon as the writer before it commits."""
+    if not has_app_context():
+        yield
+        return
+    before = g.get("writes", False)
+    g.writes = True
+    try:
+        yield
+    finally:
+        g.writes = before
 
 
 def after_request_transaction(work) -> None:
@@ -357,7 +379,7 @@ def init_web(app: Flask) -> None:
             return
         for work in g.pop("after_transaction", ()):
             try:
-                with db.session.begin():
+                with writing_apart(), db.session.begin():
                     work()
             except OperationalError as exc:
                 app.logger.warning("Écriture différée abandonnée : %s", str(exc.orig or exc).strip())

@@ -60,8 +60,11 @@ def record_read(
     """Log that someone read something (an HR read of an agent's record), at once, in a
     transaction of its own: the log stays even if the page then fails, and the request's
     own transaction stays a read. On SQLite a read transaction that starts writing cannot
-    wait for the write lock: under load it would fail ("database is locked")."""
-    with db.engine.begin() as connection:
+    wait for the write lock: under load it would fail ("database is locked"); this one
+    queues with the writers (web.writing_apart)."""
+    from ..web import writing_apart
+
+    with writing_apart(), db.engine.begin() as connection:
         connection.execute(insert(AuditEvent).values(
             institution_id=institution_id,
             actor_id=actor.id,
