@@ -23,6 +23,7 @@ from bench.run import (
     report,
     schedule,
     summarise,
+    windows_of,
 )
 from incubator.accounts.passwords import hash_password
 from incubator.extensions import db
@@ -122,6 +123,31 @@ def test_each_page_alternates_its_levels_and_scales_round_by_round():
     assert schedule(["small", "full"], [4, 16], 3) == [("small", 4), ("full", 4), ("full", 16)] * 3
     assert schedule(["small"], [4, 16], 2) == [("small", 4), ("small", 16)] * 2
     assert schedule(["full"], [4], 1) == [("full", 4)]
+
+
+def test_each_page_is_compared_with_the_healthz_measured_beside_it():
+    """Each round, /healthz right after the page's window at the full scale and 4 clients: the
+    p50 ≤ 5 × /healthz target compares figures measured seconds apart, not the page's with a
+    /healthz measured at the start of the run, minutes earlier."""
+    assert windows_of("board", ["small", "full"], [4, 16], 2) == [
+        ("small", 4, "board"), ("full", 4, "board"), ("full", 4, "healthz"), ("full", 16, "board")] * 2
+    assert windows_of("healthz", ["small", "full"], [4, 16], 1) == [
+        ("small", 4, "healthz"), ("full", 4, "healthz"), ("full", 16, "healthz")]
+
+    def run(board: dict) -> dict:
+        page = {"p95_ms": 30.0, "max_ms": 40.0, "rps": 100.0, "queries": 6, "errors": 0}
+        return {"scale": "full", "db": "sqlite", "export": {"seconds": 1.0, "rss_growth_mb": 1.0},
+                "generation": {}, "levels": {"4": {"healthz": {**page, "p50_ms": 2.0, "queries": 0},
+                                                   "board": {**page, **board}}}}
+
+    # 14 ms is more than 5 × the 2 ms of the run's start, not than 5 × the 3 ms measured beside.
+    out = report(run({"p50_ms": 14.0, "healthz_beside_p50_ms": 3.0}), None, [4])
+    assert out["pages"]["board"]["healthz_beside_p50_ms"] == 3.0
+    assert out["targets"]["read_p50_within_5x_healthz"] == {"board": True}
+    assert report(run({"p50_ms": 16.0, "healthz_beside_p50_ms": 3.0}), None, [4])[
+        "targets"]["read_p50_within_5x_healthz"] == {"board": False}
+    # A run without it (an earlier one's figures) keeps the run's own /healthz.
+    assert report(run({"p50_ms": 14.0}), None, [4])["targets"]["read_p50_within_5x_healthz"] == {"board": False}
 
 
 def test_a_pages_figures_pool_its_windows():
