@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, event, insert, select
 from ..dbutil import prebuilt
 from ..extensions import db
 from ..timeutil import utcnow
+from ..web import writing_apart
 from .models import AuditEvent
 
 
@@ -63,8 +64,6 @@ def record_read(
     own transaction stays a read. On SQLite a read transaction that starts writing cannot
     wait for the write lock: under load it would fail ("database is locked"); this one
     queues with the writers (web.writing_apart)."""
-    from ..web import writing_apart
-
     with writing_apart(), db.engine.begin() as connection:
         connection.execute(_insert_event(), {
             "institution_id": institution_id,
