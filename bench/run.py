@@ -516,7 +516,8 @@ def windows_of(page: str, scales: list[str], levels: list[int], rounds: int) -> 
     Each round, right after the page's window at the last scale and the first level, one of
     /healthz there: each page is compared with the floor measured beside it, not with the one
     measured at the start of the run, minutes earlier (the machine drifts meanwhile: /healthz
-    2.9 ms at the start of a run whose last pages ran half as fast as its first ones)."""
+    at 2.9 ms at the start of a run whose writes, measured last, cost 1.5 times what they cost
+    in the run before)."""
     steps = []
     for scale, clients in schedule(scales, levels, rounds):
         steps.append((scale, clients, page))
