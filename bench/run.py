@@ -233,6 +233,9 @@ def pages(data: Dataset, monday: date) -> dict[str, dict]:
 
     return {
         "healthz": {"who": None, "request": get("/healthz")},
+        # A page a signed-in person reads, with nothing from the database but their session:
+        # what every other page costs before its own content (the layout, the session).
+        "signed_in": {"who": "agent", "request": get("/accessibilite")},
         "board": {"who": "agent", "request": get("/propositions")},
         "board_filtered": {"who": "agent", "request": get("/propositions?etape=accepted&theme=1&tri=soutiens")},
         "board_search": {"who": "agent", "request": get("/propositions?q=carnet+batiments")},
