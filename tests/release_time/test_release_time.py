@@ -204,6 +204,7 @@ def test_pages(client, login, make_client, setup):
     login(boss, manager)
     page = text(boss.get("/validations"))
     assert "Camille" in page and "Semaine du 16 novembre 2026" in page
+    assert "1 agent" in page and "résultat" not in page
     ids = [str(e.id) for e in entries(agent)]
     response = boss.post("/validations", data={"entry": ids[1], "action": "refuse", "reason": ""})
     assert response.status_code == 422 and "Un refus doit être motivé" in text(response)
@@ -226,7 +227,8 @@ def test_approval_queue_is_paginated_by_agent_with_a_fixed_number_of_queries(cli
     login(client, manager)
     with count_queries() as first_page:
         page = text(client.get("/validations"))
-    assert "Page 1 sur 2" in page and "Zeta08" in page and "Zeta09" not in page
+    # Counted in agents, the unit of the queue's pages (not in « résultats » of an action).
+    assert "Page 1 sur 2 — 12 agents" in page and "Zeta08" in page and "Zeta09" not in page
     with count_queries() as second_page:
         page = text(client.get("/validations?page=2"))
     assert "Zeta09" in page and "Zeta10" in page and "Zeta00" not in page
